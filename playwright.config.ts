@@ -1,0 +1,40 @@
+import { defineConfig } from '@playwright/test';
+import { resolve } from 'node:path';
+import { CHROMIUM_ARGS, findChromium } from './e2e/support/browser.ts';
+import { APP_URL, HUB_PORT, HUB_URL, PREVIEW_PORT } from './e2e/support/env.ts';
+
+const sharedDir = process.env.FINETUNE_SHARED_DIR ?? resolve(import.meta.dirname, '../shared');
+
+// Browser tests run against `vite build` + preview (built with VITE_HUB_URL pointing at the local
+// hub), never the dev server, which reloads the page while it optimizes dependencies.
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results',
+  timeout: 300_000,
+  expect: { timeout: 30_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'test-artifacts/playwright-report' }]],
+  use: {
+    baseURL: APP_URL,
+    viewport: { width: 1280, height: 800 },
+    launchOptions: { executablePath: findChromium(), args: CHROMIUM_ARGS },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  webServer: [
+    {
+      command: `node --import tsx src/hub/cli.ts --quiet --port ${HUB_PORT} --dir "${resolve(sharedDir, 'fixtures/models')}"`,
+      url: `${HUB_URL}/distilbert-tiny-seqcls/resolve/main/config.json`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 30_000,
+    },
+    {
+      command: `npx vite preview --host 127.0.0.1 --port ${PREVIEW_PORT} --strictPort`,
+      url: APP_URL,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+  ],
+});
