@@ -2,6 +2,7 @@
 // (Dawn) when a hardware adapter exists, else the single-threaded WASM build, else plain CPU.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../core/backend/select.ts';
 
 const require = createRequire(import.meta.url);
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 interface GpuLike {
   requestAdapter(
@@ -26,6 +28,10 @@ let nodeGpu: GpuLike | null | undefined;
 /** Loads Dawn once and exposes it as navigator.gpu, where tfjs-backend-webgpu looks for it. */
 async function loadNodeGpu(): Promise<GpuLike | null> {
   if (nodeGpu !== undefined) return nodeGpu;
+  // Without a GPU driver, Chromium's SwiftShader Vulkan driver is the one adapter Dawn can find;
+  // it is only picked when the user forces webgpu (see isSoftwareAdapter).
+  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD))
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   try {
     const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GpuLike; globals: object };
     Object.assign(globalThis, dawn.globals);
