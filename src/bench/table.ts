@@ -1,0 +1,38 @@
+// One row per measured figure; every suite returns these so `npm run bench` prints one table.
+export interface BenchRow {
+  /** Which benchmark: data, model, train, browser. */
+  suite: string;
+  /** What was measured, e.g. "forward b=8 t=128". */
+  name: string;
+  /** Where it ran: "node wasm", "node cpu", "chromium webgpu (swiftshader)", "pytorch cpu". */
+  where: string;
+  value: number;
+  unit: string;
+  /** Side-by-side comparisons measured in the same run, e.g. ours / PyTorch. */
+  ratio?: { against: string; value: number };
+  note?: string;
+}
+
+function formatValue(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 1) return value.toFixed(2);
+  return value.toPrecision(3);
+}
+
+/** A Markdown table, so the same text goes to the terminal and into the README. */
+export function formatTable(rows: readonly BenchRow[]): string {
+  const header = ['suite', 'measure', 'where', 'value', 'unit', 'ratio', 'note'];
+  const lines = rows.map((r) => [
+    r.suite,
+    r.name,
+    r.where,
+    formatValue(r.value),
+    r.unit,
+    r.ratio ? `${formatValue(r.ratio.value)}× ${r.ratio.against}` : '',
+    r.note ?? '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [row(header), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n');
+}
