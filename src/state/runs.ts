@@ -1,7 +1,25 @@
 // The runs slice: every training run the project has made, with its settings and full metric
 // series, plus the module-level actions that drive the train worker. Components read the slice
 // and call the actions; only this module talks to the train worker.
-import type { StateCreator, StoreApi } from 'zustand';
+import { useStore, type StateCreator, type StoreApi } from 'zustand';
+import type { TrainCommand, TrainEvent } from '../workers/protocol.ts';
+import { WorkerClient } from './workerClient.ts';
+
+let trainClient: WorkerClient<TrainCommand, TrainEvent> | null = null;
+
+/**
+ * The one train worker of the page, created on first use. The model step loads models through it
+ * (`init`, `loadModel`) and the runs actions below train, predict and export through it, so the
+ * weights live in one place.
+ */
+export function trainWorkerClient(): WorkerClient<TrainCommand, TrainEvent> {
+  trainClient ??= new WorkerClient<TrainCommand, TrainEvent>(
+    () =>
+      new Worker(new URL('../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' }),
+    'training',
+  );
+  return trainClient;
+}
 
 export type RunStatus =
   | 'preparing' // worker is loading the model, building caches
@@ -104,6 +122,11 @@ let runsStore: StoreApi<RunsSlice> | null = null;
 export function getRunsStore(): StoreApi<RunsSlice> {
   if (!runsStore) throw new Error('The runs slice has not been added to a store yet.');
   return runsStore;
+}
+
+/** Reads the runs slice from React, e.g. `useRuns((s) => s.activeRunId)`. */
+export function useRuns<T>(selector: (state: RunsSlice) => T): T {
+  return useStore(getRunsStore(), selector);
 }
 
 export const createRunsSlice: StateCreator<RunsSlice, [], [], RunsSlice> = (set, _get, api) => {
