@@ -1,0 +1,136 @@
+// Training losses as torch computes them: cross-entropy with optional class weights and label
+// smoothing (torch.nn.functional.cross_entropy), BCE-with-logits with optional per-label positive
+// weights (torch.nn.BCEWithLogitsLoss). Each loss is split into a per-batch sum and a
+// normaliser known from the labels alone, so gradient accumulation over micro-batches gives
+// exactly the gradient of the mean over the whole accumulated batch.
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface LossSettings {
+  multiLabel: boolean;
+  numLabels: number;
+  /** Single-label: weight of each class (torch `weight`). */
+  classWeights?: Float32Array | null;
+  /** Multi-label: weight of the positive term of each label (torch `pos_weight`). */
+  posWeights?: Float32Array | null;
+  /**
+   * Single-label: torch's label_smoothing ε. Multi-label: targets become y(1 − ε) + ε/2, the usual
+   * smoothing for independent binary labels (torch's BCE has no such option).
+   */
+  labelSmoothing?: number;
+}
+
+/**
+ * Σ over the batch of each example's loss before the mean: for cross-entropy with class weights
+ * that is Σ w[y]·nll (torch's weighted mean divides by Σ w[y]); for BCE it is the sum over every
+ * (example, label) element.
+ * `labels`: int32 [B] class ids, or float32 [B, L] 0/1 targets.
+ */
+export function lossSum(logits: tf.Tensor2D, labels: tf.Tensor, settings: LossSettings): tf.Scalar {
+  return tf.tidy(() => {
+    const smoothing = settings.labelSmoothing ?? 0;
+    if (!settings.multiLabel) {
+      const numClasses = settings.numLabels;
+      const logProbabilities = tf.logSoftmax(logits, -1); // [B, C]
+      const targets = tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, numClasses); // [B] -> [B, C]
+      const weights = settings.classWeights ? tf.tensor1d(settings.classWeights) : null;
+      const weightedTargets = weights ? tf.mul(targets, weights) : targets;
+      const nll = tf.neg(tf.sum(tf.mul(weightedTargets, logProbabilities)));
+      if (smoothing === 0) return nll as tf.Scalar;
+      // torch: (1 − ε)·nll + ε/C · Σ_i Σ_c w_c·(−log p_ic), both over the same normaliser.
+      const smooth = tf.neg(tf.sum(weights ? tf.mul(logProbabilities, weights) : logProbabilities));
+      return tf.add(tf.mul(nll, 1 - smoothing), tf.mul(smooth, smoothing / numClasses)) as tf.Scalar;
+    }
+    let targets = tf.cast(labels, 'float32') as tf.Tensor2D;
+    if (smoothing > 0) targets = tf.add(tf.mul(targets, 1 - smoothing), smoothing / 2);
+    // −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))] = p·y·softplus(−x) + (1 − y)·softplus(x)
+    const positive = tf.mul(targets, tf.softplus(tf.neg(logits)));
+    const weightedPositive = settings.posWeights
+      ? tf.mul(positive, tf.tensor1d(settings.posWeights))
+      : positive;
+    const negative = tf.mul(tf.sub(1, targets), tf.softplus(logits));
+    return tf.sum(tf.add(weightedPositive, negative)) as tf.Scalar;
+  });
+}
+
+/**
+ * The divisor that turns `lossSum` into torch's mean: Σ w[y] (or the example count) for
+ * cross-entropy, examples × labels for BCE. `labels` are the rows' labels in their CPU form.
+ */
+export function lossNormalizer(labels: Int32Array | Uint8Array, settings: LossSettings): number {
+  if (settings.multiLabel) return labels.length;
+  if (!settings.classWeights) return labels.length;
+  let total = 0;
+  for (const label of labels) total += settings.classWeights[label] ?? 0;
+  return total;
+}
+
+/** Mean loss of a batch, torch's reduction='mean'. */
+export function meanLoss(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor,
+  cpuLabels: Int32Array | Uint8Array,
+  settings: LossSettings,
+): tf.Scalar {
+  const normalizer = lossNormalizer(cpuLabels, settings);
+  return tf.tidy(() => tf.div(lossSum(logits, labels, settings), Math.max(normalizer, 1e-12)) as tf.Scalar);
+}
+
+/**
+ * Class weights for imbalanced single-label data. 'balanced' is scikit-learn's
+ * n_samples / (n_classes · count_c); a class with no training example gets 1 (its weight
+ * only matters to label smoothing). A record gives each class's weight by label name;
+ * classes it leaves out get 1.
+ */
+export function classWeightsFor(
+  spec: 'none' | 'balanced' | Record<string, number>,
+  trainLabels: Int32Array,
+  labelNames: readonly string[],
+): Float32Array | null {
+  if (spec === 'none') return null;
+  const k = labelNames.length;
+  if (spec === 'balanced') {
+    const counts = new Array<number>(k).fill(0);
+    for (const label of trainLabels) counts[label]! += 1;
+    const present = counts.filter((c) => c > 0).length;
+    return Float32Array.from(counts, (c) => (c > 0 ? trainLabels.length / (present * c) : 1));
+  }
+  return weightsByName(spec, labelNames, 'class weight');
+}
+
+/**
+ * Positive weights for multi-label BCE. 'balanced' is negatives / positives per label (the ratio
+ * torch's documentation suggests); a label that never occurs gets 1.
+ */
+export function posWeightsFor(
+  spec: 'none' | 'balanced' | Record<string, number>,
+  trainLabels: Uint8Array,
+  labelNames: readonly string[],
+): Float32Array | null {
+  if (spec === 'none') return null;
+  const k = labelNames.length;
+  if (spec === 'balanced') {
+    const n = trainLabels.length / k;
+    const positives = new Array<number>(k).fill(0);
+    for (let i = 0; i < trainLabels.length; i++) if (trainLabels[i]) positives[i % k]! += 1;
+    return Float32Array.from(positives, (p) => (p > 0 && p < n ? (n - p) / p : 1));
+  }
+  return weightsByName(spec, labelNames, 'positive weight');
+}
+
+function weightsByName(
+  spec: Record<string, number>,
+  labelNames: readonly string[],
+  what: string,
+): Float32Array {
+  const unknown = Object.keys(spec).filter((name) => !labelNames.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`${what}s name labels the data does not have: ${unknown.slice(0, 5).join(', ')}`);
+  }
+  return Float32Array.from(labelNames, (name) => {
+    const weight = spec[name] ?? 1;
+    if (!(typeof weight === 'number' && Number.isFinite(weight) && weight >= 0)) {
+      throw new Error(`${what} of "${name}" must be a non-negative number, got ${JSON.stringify(weight)}`);
+    }
+    return weight;
+  });
+}

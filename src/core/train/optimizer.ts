@@ -1,0 +1,147 @@
+// AdamW exactly as torch.optim.AdamW (which the Hugging Face Trainer uses): decoupled weight
+// decay p ← p·(1 − lr·wd), bias-corrected moments, eps added to √v̂; gradients first clipped to a
+// global L2 norm as torch.nn.utils.clip_grad_norm_ does. Works on any set of named variables.
+import * as tf from '@tensorflow/tfjs-core';
+import { isNoDecay } from './param-groups.ts';
+
+export interface AdamWOptions {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Clip the global gradient norm to this value before each update; 0 or Infinity turns it off. */
+  maxGradNorm: number;
+  /** Per-parameter lr multipliers (layer-wise decay); missing names use 1. */
+  lrScales?: Record<string, number>;
+  /** Parameters exempt from weight decay; default: biases and LayerNorm weights. */
+  noDecay?: (name: string) => boolean;
+}
+
+export const DEFAULT_ADAMW: AdamWOptions = {
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+};
+
+export interface AdamWState {
+  step: number;
+  m: Record<string, Float32Array>;
+  v: Record<string, Float32Array>;
+}
+
+export class AdamW {
+  private readonly names: string[];
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private t = 0;
+  readonly options: AdamWOptions;
+
+  constructor(
+    private readonly params: Record<string, tf.Variable>,
+    options: Partial<AdamWOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_ADAMW, ...options };
+    this.names = Object.keys(params);
+    for (const name of this.names) {
+      const p = params[name] as tf.Variable;
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+    }
+  }
+
+  /** Updates taken so far. */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /**
+   * One update with learning rate `lr` (the schedule already applied). `grads` must hold a
+   * gradient for every parameter. Returns the global gradient norm before clipping as a scalar
+   * tensor the caller owns (read it only when needed: reading waits for the device).
+   */
+  step(grads: Record<string, tf.Tensor>, lr: number): tf.Scalar {
+    const { beta1, beta2, eps, weightDecay, maxGradNorm } = this.options;
+    const noDecay = this.options.noDecay ?? isNoDecay;
+    this.t += 1;
+    const biasCorrection1 = 1 - Math.pow(beta1, this.t);
+    const biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(beta2, this.t));
+    return tf.tidy(() => {
+      const gradList = this.names.map((name) => {
+        const g = grads[name];
+        if (!g) throw new Error(`no gradient for ${name}`);
+        return g;
+      });
+      const norm = globalNorm(gradList);
+      const clip =
+        maxGradNorm > 0 && Number.isFinite(maxGradNorm)
+          ? tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxGradNorm), tf.add(norm, tf.scalar(1e-6))))
+          : null;
+      this.names.forEach((name, i) => {
+        const p = this.params[name] as tf.Variable;
+        const m = this.m.get(name) as tf.Variable;
+        const v = this.v.get(name) as tf.Variable;
+        const paramLr = lr * (this.options.lrScales?.[name] ?? 1);
+        const g = clip ? tf.mul(gradList[i] as tf.Tensor, clip) : (gradList[i] as tf.Tensor);
+        const decayed =
+          !noDecay(name) && weightDecay !== 0 ? tf.mul(p, tf.scalar(1 - paramLr * weightDecay)) : p;
+        const mNew = tf.add(tf.mul(m, tf.scalar(beta1)), tf.mul(g, tf.scalar(1 - beta1)));
+        const vNew = tf.add(tf.mul(v, tf.scalar(beta2)), tf.mul(tf.square(g), tf.scalar(1 - beta2)));
+        const denom = tf.add(tf.div(tf.sqrt(vNew), tf.scalar(biasCorrection2Sqrt)), tf.scalar(eps));
+        const update = tf.mul(tf.div(mNew, denom), tf.scalar(paramLr / biasCorrection1));
+        m.assign(mNew);
+        v.assign(vNew);
+        p.assign(tf.sub(decayed, update));
+      });
+      return tf.keep(norm);
+    });
+  }
+
+  /** A copy of the moments, for checkpoints. */
+  async getState(): Promise<AdamWState> {
+    const m: Record<string, Float32Array> = {};
+    const v: Record<string, Float32Array> = {};
+    for (const name of this.names) {
+      m[name] = (await (this.m.get(name) as tf.Variable).data()) as Float32Array;
+      v[name] = (await (this.v.get(name) as tf.Variable).data()) as Float32Array;
+    }
+    return { step: this.t, m, v };
+  }
+
+  setState(state: AdamWState): void {
+    this.t = state.step;
+    for (const name of this.names) {
+      const m = this.m.get(name) as tf.Variable;
+      const v = this.v.get(name) as tf.Variable;
+      const mValues = state.m[name];
+      const vValues = state.v[name];
+      if (!mValues || !vValues) throw new Error(`optimizer state has no moments for ${name}`);
+      tf.tidy(() => {
+        m.assign(tf.tensor(mValues, m.shape));
+        v.assign(tf.tensor(vValues, v.shape));
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const variable of [...this.m.values(), ...this.v.values()]) variable.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}
+
+/** √(Σ‖g‖²) over all gradients, as one scalar. */
+export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
+  return tf.tidy(() => {
+    if (grads.length === 0) return tf.scalar(0);
+    const squares = grads.map((g) => tf.sum(tf.square(g)));
+    return tf.sqrt(tf.addN(squares)) as tf.Scalar;
+  });
+}
