@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { migrateRecord, SCHEMA_VERSION, type Migrations } from './schema.ts';
+
+describe('migrateRecord', () => {
+  it('passes a current record through unchanged', () => {
+    const record = { schemaVersion: SCHEMA_VERSION, step: 'data' };
+    expect(migrateRecord(record)).toEqual({ ok: true, record, migratedFrom: null });
+  });
+
+  it('applies every step from an older version, in order', () => {
+    const migrations: Migrations = {
+      1: (r) => ({ ...r, splits: r.split, split: undefined }),
+      2: (r) => ({ ...r, trail: [...((r.trail as string[]) ?? []), 'two'] }),
+    };
+    const result = migrateRecord({ schemaVersion: 1, split: [8, 1, 1], trail: ['one'] }, 3, migrations);
+    expect(result).toEqual({
+      ok: true,
+      migratedFrom: 1,
+      record: { schemaVersion: 3, splits: [8, 1, 1], split: undefined, trail: ['one', 'two'] },
+    });
+  });
+
+  it('refuses a record from a newer studio instead of overwriting it', () => {
+    const result = migrateRecord({ schemaVersion: SCHEMA_VERSION + 1 });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toMatch(/newer version/);
+  });
+
+  it('refuses records without a version or with a gap in the migrations', () => {
+    expect(migrateRecord('nonsense').ok).toBe(false);
+    expect(migrateRecord({ step: 'data' }).ok).toBe(false);
+    expect(migrateRecord({ schemaVersion: 0 }, 2, { 1: (r) => r }).ok).toBe(false);
+  });
+});

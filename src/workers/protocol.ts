@@ -1,0 +1,290 @@
+// The one message protocol between the page and its two workers (data and train).
+// Every message carries `type`; every event carries the `requestId` or `runId` of the command it
+// answers, so a client can drop events of a request it has already abandoned. Typed arrays travel
+// in transfer lists (see `transferablesOf`), never as copies.
+import type { AdapterInfo, BackendFallback, BackendName } from '../core/backend/select.ts';
+
+export type { AdapterInfo, BackendName } from '../core/backend/select.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+/** Where a model's files come from; structured-cloneable, so both workers can open the same source. */
+export type ModelSourceSpec =
+  | { kind: 'hub'; baseUrl: string; repo: string; revision: string }
+  | { kind: 'files'; label: string; files: File[] };
+
+export interface WorkerError {
+  message: string;
+  /** What the user can do about it, in plain words. */
+  hint?: string;
+}
+
+export interface BackendReport {
+  name: BackendName;
+  adapter?: AdapterInfo;
+  /** `adapter` as one line, e.g. `google · swiftshader`. */
+  adapterLabel: string;
+  fallbacks: BackendFallback[];
+  /** One sentence on why this is not the best backend, or '' when it is. */
+  fallbackMessage: string;
+  forced: boolean;
+  /** True for SwiftShader-like adapters: correct but far slower than a real GPU. */
+  softwareAdapter: boolean;
+  limits?: { maxStorageBufferBindingSize: number; maxBufferSize: number };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data worker
+
+export type DataInput =
+  | { kind: 'file'; file: File }
+  | { kind: 'text'; name: string; text: string }
+  /** A same-origin URL (bundled samples); the worker streams the response body. */
+  | { kind: 'url'; name: string; url: string };
+
+export type DataStage = 'reading' | 'parsing' | 'checking' | 'splitting' | 'tokenizing' | 'encoding';
+
+export interface ColumnMapping {
+  textColumns: number[];
+  labelColumn: number;
+  splitColumn: number | null;
+  idColumn: number | null;
+  multiLabel: boolean;
+  labelSeparator: string;
+  caseFold: boolean;
+}
+
+export interface SplitSettings {
+  train: number;
+  validation: number;
+  test: number;
+  seed: number;
+  dropDuplicates: boolean;
+}
+
+export interface ParseReport {
+  fileName: string;
+  bytes: number;
+  encoding: string;
+  /** Set when the file was not valid UTF-8 and was read as Windows-1252. */
+  encodingNotice?: string;
+  delimiter: string;
+  hasHeader: boolean;
+  columns: string[];
+  rowCount: number;
+}
+
+export interface OpenedDataset {
+  parse: ParseReport;
+  guess: ColumnMapping;
+  /** Label counts under the guessed mapping, so the chart appears before confirmation. */
+  labelCounts: LabelCount[];
+  /** Per column: average length and distinct values, for the mapping form. */
+  columnStats: { name: string; averageLength: number; distinct: number; empty: number }[];
+  /** The first rows, sent along so the preview never starts empty. */
+  head: string[][];
+}
+
+export interface LabelCount {
+  label: string;
+  count: number;
+}
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  severity: 'dropped' | 'warning' | 'info';
+  count: number;
+  /** 1-based data row numbers (first few; `count` has the total). */
+  rows: number[];
+  detail?: string;
+}
+
+export type SplitName = 'train' | 'validation' | 'test';
+
+export interface SplitSummary {
+  sizes: Record<SplitName, number>;
+  /** Per label: how many examples of it each split holds. */
+  perClass: { label: string; train: number; validation: number; test: number }[];
+  notes: string[];
+}
+
+export interface DatasetAnalysis {
+  mapping: ColumnMapping;
+  labels: string[];
+  labelCounts: LabelCount[];
+  kept: number;
+  dropped: number;
+  checks: CheckResult[];
+  splits: SplitSummary;
+}
+
+export interface TokenStats {
+  modelMaxLength: number;
+  /** Token count (with special tokens) of every kept row, untruncated; transferred. */
+  lengths: Int32Array;
+  suggestedMaxLength: number;
+  percentiles: { p50: number; p95: number; max: number };
+}
+
+/** One split ready for training: ids of every example packed end to end, truncated to maxLength. */
+export interface EncodedSplit {
+  /** Concatenated token ids. */
+  ids: Int32Array;
+  /** offsets[i]..offsets[i+1] are example i's ids; length n + 1. */
+  offsets: Int32Array;
+  /** Single-label: class index per example. Multi-label: n × numLabels multi-hot, row-major. */
+  labels: Int32Array | Uint8Array;
+  /** 1-based data row of each example in the source file. */
+  rows: Int32Array;
+}
+
+export interface EncodedDataset {
+  labels: string[];
+  multiLabel: boolean;
+  maxLength: number;
+  splits: Record<SplitName, EncodedSplit>;
+}
+
+export type DataCommand =
+  | { type: 'open'; requestId: string; input: DataInput }
+  | { type: 'rows'; requestId: string; start: number; count: number }
+  | { type: 'analyze'; requestId: string; mapping: ColumnMapping; split: SplitSettings }
+  | { type: 'loadTokenizer'; requestId: string; source: string; files: Record<string, string> }
+  | { type: 'tokenize'; requestId: string }
+  | { type: 'encode'; requestId: string; maxLength: number }
+  | { type: 'exportRows'; requestId: string; checkId: string }
+  /** Tokenizes texts typed by the user (the playground) with the loaded tokenizer. */
+  | { type: 'encodeTexts'; requestId: string; texts: string[]; maxLength: number }
+  | { type: 'cancel'; requestId: string };
+
+export type DataEvent =
+  | {
+      type: 'progress';
+      requestId: string;
+      stage: DataStage;
+      done: number;
+      total: number | null;
+      unit: 'bytes' | 'rows';
+      rows: number;
+      ratePerSec: number;
+    }
+  | { type: 'opened'; requestId: string; dataset: OpenedDataset }
+  | { type: 'rows'; requestId: string; start: number; rows: string[][] }
+  | { type: 'analyzed'; requestId: string; analysis: DatasetAnalysis }
+  | { type: 'tokenizerLoaded'; requestId: string; modelMaxLength: number; vocabSize: number }
+  | { type: 'tokenized'; requestId: string; stats: TokenStats }
+  | { type: 'encoded'; requestId: string; data: EncodedDataset }
+  | { type: 'exported'; requestId: string; fileName: string; blob: Blob }
+  | { type: 'encodedTexts'; requestId: string; ids: Int32Array; offsets: Int32Array }
+  | { type: 'cancelled'; requestId: string }
+  | ({ type: 'error'; requestId: string } & WorkerError);
+
+// ---------------------------------------------------------------------------------------------
+// Train worker
+
+export interface FileProgress {
+  file: string;
+  loaded: number;
+  /** null when the server sent no Content-Length. */
+  total: number | null;
+  fromCache: boolean;
+}
+
+export interface LoadReport {
+  /** Checkpoint tensors the classifier does not use (e.g. an MLM head). */
+  ignored: string[];
+  /** Parameters the checkpoint lacked, freshly initialised. */
+  missing: string[];
+  /** Parameters replaced because the labels changed. */
+  reinitialised: string[];
+  /** What happened, in sentences. */
+  message: string;
+}
+
+export interface ModelSummary {
+  source: string;
+  architecture: string;
+  parameters: number;
+  layers: number;
+  dim: number;
+  heads: number;
+  hiddenDim: number;
+  vocabSize: number;
+  maxPositionEmbeddings: number;
+  labels: string[];
+  multiLabel: boolean;
+  weightBytes: number;
+  report: LoadReport;
+  /** Measured forward throughput on this backend (tokens per second), for the time estimates. */
+  forwardTokensPerSec: number | null;
+}
+
+/** Mirrors core/train's TrainConfig; the train step owns its fields. */
+export type TrainConfig = Record<string, unknown> & { mode: 'head' | 'top-k' | 'full' };
+
+export type TrainCommand =
+  | { type: 'init'; requestId: string; backend?: BackendName }
+  | {
+      type: 'loadModel';
+      requestId: string;
+      source: ModelSourceSpec;
+      /** The dataset's labels, when known: a head that does not match is rebuilt for them. */
+      labels?: string[];
+      multiLabel?: boolean;
+    }
+  | { type: 'train'; runId: string; config: TrainConfig; data: EncodedDataset }
+  | { type: 'control'; runId: string; action: 'pause' | 'resume' | 'stop' }
+  | { type: 'setLr'; runId: string; lr: number }
+  | { type: 'predict'; requestId: string; ids: Int32Array; offsets: Int32Array };
+
+export type TrainEvent =
+  | { type: 'backend'; requestId: string; backend: BackendReport }
+  | { type: 'download'; requestId: string; progress: FileProgress }
+  | {
+      type: 'modelLoaded';
+      requestId: string;
+      summary: ModelSummary;
+      /** tokenizer.json and friends as text, for the data worker's tokenizer. */
+      tokenizerFiles: Record<string, string>;
+    }
+  | { type: 'progress'; runId: string; stage: string; done: number; total: number }
+  | {
+      type: 'step';
+      runId: string;
+      step: number;
+      epoch: number;
+      loss: number;
+      lr: number;
+      examplesPerSec: number;
+    }
+  | { type: 'eval'; runId: string; step: number; epoch: number; metrics: Record<string, number> }
+  | { type: 'done'; runId: string; test: Record<string, unknown> }
+  | { type: 'predictions'; requestId: string; probabilities: Float32Array; numLabels: number }
+  | { type: 'deviceLost'; message: string }
+  | ({ type: 'error'; requestId?: string; runId?: string } & WorkerError);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** The buffers of every typed array in a message, for postMessage's transfer list. */
+export function transferablesOf(value: unknown, found: Set<Transferable> = new Set()): Transferable[] {
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
+  } else if (Array.isArray(value)) {
+    for (const item of value) transferablesOf(item, found);
+  } else if (value && typeof value === 'object' && !(value instanceof Blob)) {
+    for (const item of Object.values(value)) transferablesOf(item, found);
+  }
+  return [...found];
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : 'Unknown error';
+}
+
+export function unreachable(value: never): never {
+  throw new Error(`Unhandled message: ${JSON.stringify(value)}`);
+}
