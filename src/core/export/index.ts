@@ -1,0 +1,30 @@
+// Export: one zip that is a Hugging Face model folder, a transformers.js model folder and an ONNX
+// model at once, plus predictions.csv, and the guarded way back in.
+export type {
+  ClassMetrics,
+  DataSummary,
+  ExportFile,
+  ExportInput,
+  ExportMetrics,
+  NamedTensor,
+  ProblemType,
+  SplitMetrics,
+  TokenizerFiles,
+} from './types.ts';
+export { buildExportFiles, buildExportZip, buildExportZipChunks, type ExportResult } from './export-model.ts';
+export { namedTensorsFromParams, type ReadableParam } from './params.ts';
+export {
+  readExportInput,
+  mapFolderReader,
+  fromClassificationMetrics,
+  splitMetricsFrom,
+  type FolderReader,
+} from './run-folder.ts';
+export {
+  buildPredictionsCsv,
+  defuseFormula,
+  predictedLabels,
+  type PredictionRow,
+} from './predictions-csv.ts';
+export { unzipFolder, zipFiles, DEFAULT_UNZIP_LIMITS, type UnzipLimits } from './zip.ts';
+export { buildDistilBertOnnx, ONNX_OPSET, ONNX_IR_VERSION } from './onnx/distilbert-onnx.ts';

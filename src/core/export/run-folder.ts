@@ -1,0 +1,240 @@
+// A run folder (what training writes: a Hugging Face model folder plus metrics.json and
+// training_args.json), or an exported zip opened again, read into the plain ExportInput.
+import type { ClassificationMetrics } from '../metrics/index.ts';
+import { decodeSafetensors } from './safetensors.ts';
+import type {
+  ClassMetrics,
+  DataSummary,
+  ExportInput,
+  ExportMetrics,
+  ProblemType,
+  SplitMetrics,
+} from './types.ts';
+
+/** Returns a file of the folder by relative path, or undefined when the folder has none. */
+export type FolderReader = (path: string) => Promise<Uint8Array | undefined>;
+
+export function mapFolderReader(files: ReadonlyMap<string, Uint8Array>): FolderReader {
+  return (path) => Promise.resolve(files.get(path));
+}
+
+type Json = Record<string, unknown>;
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+async function readJson(read: FolderReader, path: string): Promise<Json | undefined> {
+  const bytes = await read(path);
+  if (!bytes) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text(bytes));
+  } catch {
+    throw new Error(`${path} is not valid JSON`);
+  }
+  if (!isRecord(value)) throw new Error(`${path} is not a JSON object`);
+  return value;
+}
+
+function finiteNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function perClassFrom(value: unknown): ClassMetrics[] | undefined {
+  const rows = Array.isArray(value)
+    ? value
+    : isRecord(value)
+      ? Object.entries(value).map(([label, v]) => (isRecord(v) ? { label, ...v } : undefined))
+      : undefined;
+  if (!rows) return undefined;
+  const out: ClassMetrics[] = [];
+  for (const row of rows) {
+    if (!isRecord(row) || typeof row.label !== 'string') continue;
+    out.push({
+      label: row.label,
+      precision: finiteNumber(row.precision) ?? NaN,
+      recall: finiteNumber(row.recall) ?? NaN,
+      f1: finiteNumber(row.f1) ?? NaN,
+      support: finiteNumber(row.support) ?? NaN,
+    });
+  }
+  return out;
+}
+
+function matrixFrom(value: unknown): number[][] | undefined {
+  if (
+    !Array.isArray(value) ||
+    !value.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number'))
+  ) {
+    return undefined;
+  }
+  return value as number[][];
+}
+
+/**
+ * One split's metrics from any of the shapes the studio writes: the metrics module's objects
+ * (`accuracy`, `per_class`, `confusion_matrix`, ...) or the export's own (`scalars`, `perClass`, ...).
+ */
+export function splitMetricsFrom(value: unknown): SplitMetrics | undefined {
+  if (!isRecord(value)) return undefined;
+  const scalars: Record<string, number> = {};
+  const source = isRecord(value.scalars) ? value.scalars : value;
+  for (const [key, v] of Object.entries(source)) {
+    const n = finiteNumber(v);
+    if (n !== undefined && key !== 'n') scalars[key] = n;
+  }
+  const out: SplitMetrics = {};
+  if (Object.keys(scalars).length) out.scalars = scalars;
+  const perClass = perClassFrom(value.perClass ?? value.per_class);
+  if (perClass?.length) out.perClass = perClass;
+  const matrix = matrixFrom(value.confusionMatrix ?? value.confusion_matrix);
+  if (matrix) out.confusionMatrix = matrix;
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The metrics module's result for one split, as the export shows it. */
+export function fromClassificationMetrics(metrics: ClassificationMetrics, loss?: number): SplitMetrics {
+  const split = splitMetricsFrom(metrics) ?? {};
+  if (loss !== undefined && Number.isFinite(loss)) split.scalars = { ...split.scalars, loss };
+  return split;
+}
+
+export function exportMetricsFrom(json: Json | undefined): ExportMetrics | undefined {
+  if (!json) return undefined;
+  const pick = (...keys: string[]): unknown => keys.map((k) => json[k]).find((v) => v !== undefined);
+  const metrics: ExportMetrics = {};
+  const validation = splitMetricsFrom(pick('validation', 'val', 'eval', 'best_validation'));
+  const test = splitMetricsFrom(pick('test'));
+  if (validation) metrics.validation = validation;
+  if (test) metrics.test = test;
+  const bestStep = finiteNumber(pick('bestStep', 'best_step'));
+  const bestEpoch = finiteNumber(pick('bestEpoch', 'best_epoch'));
+  if (bestStep !== undefined) metrics.bestStep = bestStep;
+  if (bestEpoch !== undefined) metrics.bestEpoch = bestEpoch;
+  return Object.keys(metrics).length ? metrics : undefined;
+}
+
+export function dataSummaryFrom(value: unknown): DataSummary | undefined {
+  if (!isRecord(value)) return undefined;
+  const rows = finiteNumber(value.rows);
+  if (rows === undefined) return undefined;
+  const summary: DataSummary = { rows };
+  const counts = value.labelCounts ?? value.label_counts;
+  if (isRecord(counts)) {
+    summary.labelCounts = Object.fromEntries(
+      Object.entries(counts).filter((e): e is [string, number] => finiteNumber(e[1]) !== undefined),
+    );
+  }
+  if (isRecord(value.splits)) {
+    const splits: NonNullable<DataSummary['splits']> = {};
+    for (const key of ['train', 'validation', 'test'] as const) {
+      const n = finiteNumber(value.splits[key]);
+      if (n !== undefined) splits[key] = n;
+    }
+    summary.splits = splits;
+  }
+  if (Array.isArray(value.checks)) {
+    summary.checks = value.checks
+      .filter(isRecord)
+      .filter((c) => typeof c.name === 'string' && finiteNumber(c.count) !== undefined)
+      .map((c) => ({ name: c.name as string, count: c.count as number }));
+  }
+  const lengths = value.tokenLengths ?? value.token_lengths;
+  if (isRecord(lengths)) {
+    summary.tokenLengths = Object.fromEntries(
+      Object.entries(lengths).filter((e): e is [string, number] => finiteNumber(e[1]) !== undefined),
+    );
+  }
+  return summary;
+}
+
+function labelsFrom(config: Json): string[] {
+  const id2label = config.id2label;
+  if (!isRecord(id2label) || Object.keys(id2label).length === 0) {
+    throw new Error('config.json has no id2label: this folder holds no trained classifier');
+  }
+  const labels: string[] = [];
+  for (let i = 0; i < Object.keys(id2label).length; i++) {
+    const label = id2label[String(i)];
+    if (typeof label !== 'string') throw new Error(`config.json: id2label has no name for id ${i}`);
+    labels.push(label);
+  }
+  return labels;
+}
+
+export interface FolderOverrides {
+  baseModel?: string;
+  studioVersion?: string;
+}
+
+/** Reads a trained model folder into an ExportInput. */
+export async function readExportInput(
+  read: FolderReader,
+  overrides: FolderOverrides = {},
+): Promise<ExportInput> {
+  const config = await readJson(read, 'config.json');
+  if (!config) throw new Error('no config.json: not a model folder');
+  const weightsBytes = await read('model.safetensors');
+  if (!weightsBytes) {
+    const sharded = await read('model.safetensors.index.json');
+    throw new Error(
+      sharded
+        ? 'sharded checkpoints (model.safetensors.index.json) cannot be exported yet: save the model as one model.safetensors'
+        : 'no model.safetensors in the folder',
+    );
+  }
+  const tokenizerJson = await read('tokenizer.json');
+  if (!tokenizerJson) throw new Error('no tokenizer.json in the folder');
+  const vocab = await read('vocab.txt');
+  const tokenizerConfig = await readJson(read, 'tokenizer_config.json');
+  const specialTokensMap = await readJson(read, 'special_tokens_map.json');
+  const trainingArgs = (await readJson(read, 'training_args.json')) ?? {};
+  const metricsJson = await readJson(read, 'metrics.json');
+  const thresholdsJson = await readJson(read, 'thresholds.json');
+
+  const labels = labelsFrom(config);
+  const problemType: ProblemType =
+    config.problem_type === 'multi_label_classification'
+      ? 'multi_label_classification'
+      : 'single_label_classification';
+  const studio = isRecord(trainingArgs.finetune_studio) ? trainingArgs.finetune_studio : {};
+  const maxLength =
+    finiteNumber(studio.max_length) ??
+    finiteNumber(tokenizerConfig?.model_max_length) ??
+    finiteNumber(config.max_position_embeddings) ??
+    512;
+  const baseModel =
+    overrides.baseModel ??
+    (typeof studio.base_model === 'string' ? studio.base_model : undefined) ??
+    'a DistilBERT base model (not recorded)';
+
+  const input: ExportInput = {
+    config,
+    weights: decodeSafetensors(weightsBytes),
+    tokenizer: {
+      tokenizerJson: text(tokenizerJson),
+      ...(vocab ? { vocabTxt: text(vocab) } : {}),
+      ...(tokenizerConfig ? { tokenizerConfig } : {}),
+      ...(specialTokensMap ? { specialTokensMap } : {}),
+    },
+    labels,
+    problemType,
+    maxLength: Math.min(maxLength, finiteNumber(config.max_position_embeddings) ?? maxLength),
+    baseModel,
+    trainingArgs,
+  };
+  const metrics = exportMetricsFrom(metricsJson);
+  if (metrics) input.metrics = metrics;
+  const summary = dataSummaryFrom(metricsJson?.data ?? metricsJson?.data_summary ?? metricsJson?.dataSummary);
+  if (summary) input.dataSummary = summary;
+  const byLabel = isRecord(thresholdsJson?.thresholds) ? thresholdsJson.thresholds : undefined;
+  const thresholdList = Array.isArray(metricsJson?.thresholds)
+    ? (metricsJson.thresholds as unknown[])
+    : undefined;
+  if (problemType === 'multi_label_classification' && (byLabel || thresholdList)) {
+    input.thresholds = labels.map(
+      (label, i) => finiteNumber(byLabel?.[label]) ?? finiteNumber(thresholdList?.[i]) ?? 0.5,
+    );
+  }
+  if (overrides.studioVersion) input.studioVersion = overrides.studioVersion;
+  return input;
+}

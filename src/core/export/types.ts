@@ -1,0 +1,94 @@
+// The plain data an export is built from. Nothing here depends on tfjs or on how the model was
+// trained, so the studio (from an in-memory model) and the CLI (from a run folder) share one path.
+
+/** One float32 parameter under its Hugging Face name, in PyTorch layout (Linear weights are [out, in]). */
+export interface NamedTensor {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+export type ProblemType = 'single_label_classification' | 'multi_label_classification';
+
+/** The base model's tokenizer files, as served by the Hub or dropped by the user. */
+export interface TokenizerFiles {
+  /** `tokenizer.json` text (required: transformers.js and fast tokenizers read it). */
+  tokenizerJson: string;
+  /** `vocab.txt` text; generated from tokenizer.json's WordPiece vocabulary when absent. */
+  vocabTxt?: string;
+  /** Parsed `tokenizer_config.json` of the base model, if it had one. */
+  tokenizerConfig?: Record<string, unknown>;
+  /** Parsed `special_tokens_map.json` of the base model, if it had one. */
+  specialTokensMap?: Record<string, unknown>;
+}
+
+/** Precision, recall, F1 and support of one label on one split. */
+export interface ClassMetrics {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/** Evaluation of one split. Every field is optional: the card shows what is there. */
+export interface SplitMetrics {
+  /** Headline numbers, e.g. { loss, accuracy, macro_f1 } (multi-label: micro_f1, subset_accuracy, ...). */
+  scalars?: Record<string, number>;
+  perClass?: ClassMetrics[];
+  /** Single-label: rows = true label, columns = predicted label, in label id order. */
+  confusionMatrix?: number[][];
+}
+
+export interface ExportMetrics {
+  validation?: SplitMetrics;
+  test?: SplitMetrics;
+  /** Step or epoch whose weights were kept, when the run kept its best checkpoint. */
+  bestStep?: number;
+  bestEpoch?: number;
+}
+
+/** Aggregate facts about the training data. Counts only: no text from the data set belongs here. */
+export interface DataSummary {
+  rows: number;
+  /** Rows per label over the whole data set, keyed by label name. */
+  labelCounts?: Record<string, number>;
+  splits?: { train?: number; validation?: number; test?: number };
+  /** Data checks and how many rows each flagged (e.g. { name: 'duplicates removed', count: 12 }). */
+  checks?: { name: string; count: number }[];
+  /** Token length statistics of the texts, e.g. { p50: 18, p95: 61, max: 240, truncated: 3 }. */
+  tokenLengths?: Record<string, number>;
+}
+
+/**
+ * Everything an export needs. `trainingArgs` uses Hugging Face `TrainingArguments` names
+ * (learning_rate, num_train_epochs, per_device_train_batch_size, ...); `studio` extras that
+ * TrainingArguments has no field for (max length, columns, training mode) go in `studioSettings`.
+ */
+export interface ExportInput {
+  /** The base model's parsed config.json; labels and architecture are set by the export. */
+  config: Record<string, unknown>;
+  weights: readonly NamedTensor[];
+  tokenizer: TokenizerFiles;
+  /** Label names in id order. */
+  labels: readonly string[];
+  problemType: ProblemType;
+  /** Maximum sequence length the run tokenized to; becomes tokenizer_config.json's model_max_length. */
+  maxLength: number;
+  /** Hub repository id of the base model (e.g. "distilbert/distilbert-base-uncased"), or a display name. */
+  baseModel: string;
+  trainingArgs: Record<string, unknown>;
+  studioSettings?: Record<string, unknown>;
+  metrics?: ExportMetrics;
+  dataSummary?: DataSummary;
+  /** Multi-label decision thresholds per label, in id order (default 0.5). */
+  thresholds?: readonly number[];
+  /** Version string written as the ONNX producer version and in the model card. */
+  studioVersion?: string;
+}
+
+/** One file of the exported folder. */
+export interface ExportFile {
+  path: string;
+  bytes: Uint8Array;
+}
