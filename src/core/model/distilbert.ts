@@ -1,0 +1,277 @@
+// DistilBERT for sequence classification in tfjs ops.
+//
+// Mirrors Hugging Face transformers, src/transformers/models/distilbert/modeling_distilbert.py:
+// Embeddings, MultiHeadSelfAttention, FFN, TransformerBlock, Transformer and
+// DistilBertForSequenceClassification, with the same math (LayerNorm eps 1e-12, erf GELU,
+// post-LN blocks, padding masked with the float32 minimum, head on the first token).
+//
+// Everything is a pure function of (params, config, inputs); parameters are tf.Variables named by
+// their Hugging Face state_dict keys, and Linear weights keep torch's [out, in] layout, so
+// y = x W^T + b is matMul(x, W, transposeA=false, transposeB=true).
+//
+// Shapes: B batch, T sequence length, D = config.dim, H = config.nHeads, Dh = D / H,
+// F = config.hiddenDim, L = config.numLabels, N = B * T (tokens flattened for the Linear layers).
+import * as tf from '@tensorflow/tfjs-core';
+import type { DistilBertConfig } from './config.ts';
+import { layerPrefix } from './weights.ts';
+
+export type Params = Record<string, tf.Variable>;
+
+export interface ForwardOptions {
+  /** Dropout is applied only when training. */
+  training: boolean;
+  /** Makes dropout masks reproducible: same seed, same masks. Vary it per step. */
+  seed?: number;
+}
+
+export interface EncodeOptions extends ForwardOptions {
+  /** First transformer block to run (default 0, which starts from the embeddings). */
+  fromLayer?: number;
+  /** Block to stop before (default config.nLayers). */
+  toLayer?: number;
+  /** Output of block fromLayer - 1 (a cached activation) when fromLayer > 0. */
+  hidden?: tf.Tensor3D;
+}
+
+const LAYER_NORM_EPS = 1e-12;
+/** torch.finfo(torch.float32).min, which transformers puts on masked attention scores. */
+const FLOAT32_MIN = -3.4028234663852886e38;
+
+function param(params: Params, name: string): tf.Variable {
+  const value = params[name];
+  if (!value) throw new Error(`model parameter "${name}" is missing`);
+  return value;
+}
+
+/**
+ * nn.Linear with a torch-layout weight [out, in]: [N, in] -> [N, out].
+ * Not tf.fused.matMul: tfjs-backend-wasm 4.22 adds the bias to the wrong elements when
+ * transposeB is set, and the unfused pair is correct on every backend.
+ */
+function linear(params: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(tf.matMul(x, param(params, `${name}.weight`), false, true), param(params, `${name}.bias`));
+}
+
+/** nn.LayerNorm over the last axis, eps 1e-12. */
+function layerNorm<R extends tf.Rank>(params: Params, name: string, x: tf.Tensor<R>): tf.Tensor<R> {
+  const { mean, variance } = tf.moments(x, -1, true);
+  const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LAYER_NORM_EPS)));
+  return tf.add(tf.mul(normalized, param(params, `${name}.weight`)), param(params, `${name}.bias`));
+}
+
+/**
+ * nn.Embedding: rows of `table` [V, D] for `ids` [B, T] -> [B, T, D]. The gradient is a scatter-add
+ * of dy into a [V, D] zero table; tf.gather's own gradient (UnsortedSegmentSum) is missing on wasm
+ * and costs O(V * B * T * D) on cpu, which is unusable for a 30k-word vocabulary.
+ */
+function embeddingLookup(table: tf.Variable, ids: tf.Tensor2D): tf.Tensor3D {
+  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [weights, indices, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([indices]);
+    return {
+      value: tf.gather(weights, indices) as tf.Tensor, // [V, D] gathered by [B, T] -> [B, T, D]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [vocab, dim] = weights.shape;
+        const flatIds = tf.reshape(saved[0]!, [-1, 1]); // [B, T] -> [N, 1]
+        const flatDy = tf.reshape(dy, [-1, dim]); // [B, T, D] -> [N, D]
+        return [tf.scatterND(flatIds, flatDy, [vocab, dim]), tf.zerosLike(saved[0]!)];
+      },
+    };
+  });
+  return lookup(table, ids) as tf.Tensor3D;
+}
+
+/** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.functional.gelu. */
+function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
+
+function activation(config: DistilBertConfig, x: tf.Tensor2D): tf.Tensor2D {
+  return config.activation === 'gelu' ? gelu(x) : tf.relu(x);
+}
+
+/** Inverted dropout, active only when training; each call site gets its own seeded stream. */
+function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions, site: string): T {
+  if (!opts.training || rate === 0) return x;
+  return tf.dropout(x, rate, undefined, opts.seed === undefined ? undefined : `${opts.seed}/${site}`) as T;
+}
+
+/** Embeddings: word + position embeddings, LayerNorm, dropout. [B, T] ids -> [B, T, D]. */
+export function embed(
+  params: Params,
+  config: DistilBertConfig,
+  inputIds: tf.Tensor2D,
+  opts: ForwardOptions,
+): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [, seqLength] = inputIds.shape;
+    if (seqLength > config.maxPositionEmbeddings) {
+      throw new Error(
+        `sequence length ${seqLength} exceeds the model's ${config.maxPositionEmbeddings} positions`,
+      );
+    }
+    const ids = inputIds.dtype === 'int32' ? inputIds : tf.cast(inputIds, 'int32');
+    const words = embeddingLookup(param(params, 'distilbert.embeddings.word_embeddings.weight'), ids); // [B, T, D]
+    const positions = tf.slice(
+      param(params, 'distilbert.embeddings.position_embeddings.weight'),
+      [0, 0],
+      [seqLength, config.dim],
+    ); // [T, D], broadcast over B
+    const embeddings = layerNorm(params, 'distilbert.embeddings.LayerNorm', tf.add(words, positions));
+    return dropout(embeddings, config.dropout, opts, 'embeddings') as tf.Tensor3D;
+  });
+}
+
+/**
+ * Multi-head self-attention over the flattened tokens, with padded keys masked out.
+ * x: [N, D], maskBias: [B, 1, 1, T] (0 where attended, float32 min where padded) -> [N, D].
+ */
+function selfAttention(
+  params: Params,
+  config: DistilBertConfig,
+  prefix: string,
+  x: tf.Tensor2D,
+  maskBias: tf.Tensor4D,
+  batch: number,
+  seqLength: number,
+  opts: ForwardOptions,
+  site: string,
+): tf.Tensor2D {
+  const heads = config.nHeads;
+  const headDim = config.dim / heads;
+  const splitHeads = (t: tf.Tensor2D): tf.Tensor4D =>
+    tf.transpose(tf.reshape(t, [batch, seqLength, heads, headDim]), [0, 2, 1, 3]); // [N, D] -> [B, T, H, Dh] -> [B, H, T, Dh]
+  const q = splitHeads(tf.mul(linear(params, `${prefix}q_lin`, x), 1 / Math.sqrt(headDim)));
+  const k = splitHeads(linear(params, `${prefix}k_lin`, x));
+  const v = splitHeads(linear(params, `${prefix}v_lin`, x));
+  const scores = tf.add(tf.matMul(q, k, false, true), maskBias); // [B, H, T, T]
+  const weights = dropout(tf.softmax(scores, -1), config.attentionDropout, opts, `${site}/attention`);
+  const context = tf.matMul(weights, v); // [B, H, T, Dh]
+  const merged = tf.reshape<tf.Rank.R2>(tf.transpose(context, [0, 2, 1, 3]), [batch * seqLength, config.dim]); // [B, H, T, Dh] -> [B, T, H, Dh] -> [N, D]
+  return linear(params, `${prefix}out_lin`, merged);
+}
+
+/** 0 for tokens to attend to, float32 min for padding: [B, T] -> [B, 1, 1, T]. */
+function attentionBias(attentionMask: tf.Tensor2D): tf.Tensor4D {
+  const [batch, seqLength] = attentionMask.shape;
+  const padding = tf.sub(1, tf.cast(tf.cast(attentionMask, 'bool'), 'float32'));
+  return tf.reshape(tf.mul(padding, FLOAT32_MIN), [batch, 1, 1, seqLength]); // [B, T] -> [B, 1, 1, T]
+}
+
+/** One TransformerBlock: attention, add & LayerNorm, FFN, add & LayerNorm. [B, T, D] -> [B, T, D]. */
+export function transformerLayer(
+  params: Params,
+  config: DistilBertConfig,
+  layer: number,
+  hidden: tf.Tensor3D,
+  attentionMask: tf.Tensor2D,
+  opts: ForwardOptions,
+): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [batch, seqLength, dim] = hidden.shape;
+    const prefix = layerPrefix(layer);
+    const site = `layer${layer}`;
+    const x = tf.reshape<tf.Rank.R2>(hidden, [batch * seqLength, dim]); // [B, T, D] -> [N, D]
+    const attention = selfAttention(
+      params,
+      config,
+      `${prefix}attention.`,
+      x,
+      attentionBias(attentionMask),
+      batch,
+      seqLength,
+      opts,
+      site,
+    );
+    const attended = layerNorm(params, `${prefix}sa_layer_norm`, tf.add<tf.Tensor2D>(attention, x));
+    const inner = activation(config, linear(params, `${prefix}ffn.lin1`, attended)); // [N, F]
+    const ffn = dropout(linear(params, `${prefix}ffn.lin2`, inner), config.dropout, opts, `${site}/ffn`); // [N, D]
+    const out = layerNorm(params, `${prefix}output_layer_norm`, tf.add<tf.Tensor2D>(ffn, attended));
+    return tf.reshape(out, [batch, seqLength, dim]); // [N, D] -> [B, T, D]
+  });
+}
+
+/**
+ * The encoder (DistilBertModel): embeddings, then blocks [fromLayer, toLayer). Starting past 0
+ * resumes from `hidden`, the cached output of block fromLayer - 1. Returns [B, T, D].
+ */
+export function encode(
+  params: Params,
+  config: DistilBertConfig,
+  inputIds: tf.Tensor2D,
+  attentionMask: tf.Tensor2D,
+  opts: EncodeOptions,
+): tf.Tensor3D {
+  const fromLayer = opts.fromLayer ?? 0;
+  const toLayer = opts.toLayer ?? config.nLayers;
+  if (!(fromLayer >= 0 && fromLayer <= toLayer && toLayer <= config.nLayers)) {
+    throw new Error(`invalid layer range [${fromLayer}, ${toLayer}) for a ${config.nLayers}-layer model`);
+  }
+  if (fromLayer > 0 && !opts.hidden)
+    throw new Error(`encode from layer ${fromLayer} needs the hidden state of layer ${fromLayer - 1}`);
+  return tf.tidy(() => {
+    let hidden = fromLayer === 0 ? embed(params, config, inputIds, opts) : opts.hidden!;
+    for (let layer = fromLayer; layer < toLayer; layer++) {
+      hidden = transformerLayer(params, config, layer, hidden, attentionMask, opts);
+    }
+    // tidy would hand back the caller's own tensor when no block runs; return a copy it may dispose.
+    return hidden === opts.hidden ? tf.clone(hidden) : hidden;
+  });
+}
+
+/** The first ([CLS]) token of every sequence: [B, T, D] -> [B, D]. */
+export function firstToken(hidden: tf.Tensor3D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [batch, , dim] = hidden.shape;
+    return tf.reshape(tf.slice(hidden, [0, 0, 0], [batch, 1, dim]), [batch, dim]); // [B, 1, D] -> [B, D]
+  });
+}
+
+/** pre_classifier -> ReLU -> dropout -> classifier: [B, D] -> [B, L]. */
+export function classifierHead(
+  params: Params,
+  config: DistilBertConfig,
+  firstTokenState: tf.Tensor2D,
+  opts: ForwardOptions,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const pooled = tf.relu(linear(params, 'pre_classifier', firstTokenState));
+    return linear(params, 'classifier', dropout(pooled, config.seqClassifDropout, opts, 'head'));
+  });
+}
+
+/** DistilBertForSequenceClassification.forward without the loss. */
+export function forward(
+  params: Params,
+  config: DistilBertConfig,
+  inputIds: tf.Tensor2D,
+  attentionMask: tf.Tensor2D,
+  opts: ForwardOptions,
+): { lastHiddenState: tf.Tensor3D; logits: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const lastHiddenState = encode(params, config, inputIds, attentionMask, opts);
+    const logits = classifierHead(params, config, firstToken(lastHiddenState), opts);
+    return { lastHiddenState, logits };
+  });
+}
+
+/**
+ * The loss transformers computes for config.problemType: mean cross-entropy over int32 class ids
+ * [B], or mean BCE-with-logits over float32 multi-hot targets [B, L].
+ */
+export function lossFn(config: DistilBertConfig, logits: tf.Tensor2D, labels: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    if (config.problemType === 'single_label_classification') {
+      if (labels.rank !== 1)
+        throw new Error(`single-label targets must be class ids [B], got shape [${labels.shape.join(', ')}]`);
+      const targets = tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, config.numLabels); // [B] -> [B, L]
+      const logProbabilities = tf.logSoftmax(logits, -1);
+      return tf.neg(tf.mean(tf.sum(tf.mul(targets, logProbabilities), -1)));
+    }
+    if (labels.rank !== 2)
+      throw new Error(`multi-label targets must be [B, L], got shape [${labels.shape.join(', ')}]`);
+    // softplus(x) - x z is the stable form of -[z log σ(x) + (1 - z) log(1 - σ(x))].
+    const targets = tf.cast(labels, 'float32');
+    return tf.mean(tf.sub(tf.softplus(logits), tf.mul(logits, targets)));
+  });
+}

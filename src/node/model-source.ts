@@ -1,0 +1,39 @@
+// Model files for the CLI, benchmarks and tests: a folder on disk, or a Hub repo fetched over HTTP.
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { hubModelSource, isHubRepoId, type ModelFileSource } from '../core/model/source.ts';
+
+/** The files of a model folder, streamed from disk. */
+export function directoryModelSource(dir: string): ModelFileSource {
+  const root = resolve(dir);
+  return {
+    describe: () => `the folder ${root}`,
+    async fetchFile(name) {
+      const path = resolve(root, name);
+      if (!path.startsWith(root + sep)) throw new Error(`refusing to read ${name} outside ${root}`);
+      if (!existsSync(path) || !statSync(path).isFile()) return null;
+      const size = statSync(path).size;
+      const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+      return new Response(body, { headers: { 'content-length': String(size) } });
+    },
+  };
+}
+
+/**
+ * `dirOrHubId` is a folder when one exists at that path (or it looks like a path), else a Hub
+ * repo id fetched from `${hubUrl}/${repo}/resolve/main/${file}`.
+ */
+export function nodeModelSource(dirOrHubId: string, hubUrl: string): ModelFileSource {
+  const looksLikePath = /^(\.{1,2}[\\/]|[\\/]|~)/.test(dirOrHubId) || dirOrHubId.includes('\\');
+  if (existsSync(dirOrHubId)) {
+    if (!statSync(dirOrHubId).isDirectory()) {
+      throw new Error(`${dirOrHubId} is a file: pass the model folder (with config.json) or a Hub repo id`);
+    }
+    return directoryModelSource(dirOrHubId);
+  }
+  if (looksLikePath || !isHubRepoId(dirOrHubId)) {
+    throw new Error(`${dirOrHubId}: no such folder, and not a Hub repo id (owner/name)`);
+  }
+  return hubModelSource(dirOrHubId, { hubUrl });
+}
