@@ -18,13 +18,16 @@ export {
   mapFolderReader,
   fromClassificationMetrics,
   splitMetricsFrom,
+  dataSummaryFrom,
   type FolderReader,
 } from './run-folder.ts';
 export {
   buildPredictionsCsv,
   defuseFormula,
   predictedLabels,
+  predictionRowsFromJsonl,
   type PredictionRow,
+  type PredictionsOptions,
 } from './predictions-csv.ts';
 export { unzipFolder, zipFiles, DEFAULT_UNZIP_LIMITS, type UnzipLimits } from './zip.ts';
 export { buildDistilBertOnnx, ONNX_OPSET, ONNX_IR_VERSION } from './onnx/distilbert-onnx.ts';

@@ -82,7 +82,7 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
     '',
     `# DistilBERT text classifier (${labels.length} labels, ${multi ? 'multi-label' : 'single-label'})`,
     '',
-    `Fine-tuned from ${baseText} with Finetune Studio${input.studioVersion ? ` ${escapeMarkdown(input.studioVersion)}` : ''}. ` +
+    `Fine-tuned from ${baseText} with Finetune Studio. ` +
       (multi
         ? 'Each text gets every label whose probability (sigmoid) reaches that label’s decision threshold.'
         : 'Each text gets exactly one label, the one with the highest probability (softmax).'),

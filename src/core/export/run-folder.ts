@@ -98,36 +98,96 @@ export function fromClassificationMetrics(metrics: ClassificationMetrics, loss?:
   return split;
 }
 
-export function exportMetricsFrom(json: Json | undefined): ExportMetrics | undefined {
+interface HistoryEntry {
+  step?: number;
+  epoch?: number;
+  eval: Json;
+}
+
+/** The evaluation whose weights were kept: the recorded best, else the best by the run's metric, else the last. */
+function keptEvaluation(json: Json, trainingArgs: Json): HistoryEntry | undefined {
+  const history = Array.isArray(json.history) ? json.history : [];
+  const evals: HistoryEntry[] = history
+    .filter(isRecord)
+    .filter((h) => isRecord(h.eval))
+    .map((h) => ({ step: finiteNumber(h.step), epoch: finiteNumber(h.epoch), eval: h.eval as Json }));
+  if (evals.length === 0) return undefined;
+  const best = isRecord(json.best) ? json.best : undefined;
+  const bestStep = finiteNumber(best?.step ?? json.best_step ?? json.bestStep);
+  if (bestStep !== undefined) {
+    const match = evals.filter((e) => e.step === bestStep).pop();
+    if (match) return match;
+  }
+  const metricName =
+    typeof trainingArgs.metric_for_best_model === 'string' ? trainingArgs.metric_for_best_model : undefined;
+  if (metricName) {
+    const key = metricName.replace(/^eval_/, '');
+    const greater =
+      typeof trainingArgs.greater_is_better === 'boolean'
+        ? trainingArgs.greater_is_better
+        : !key.endsWith('loss');
+    let chosen: HistoryEntry | undefined;
+    for (const e of evals) {
+      const v = finiteNumber(e.eval[key]);
+      const c = chosen ? finiteNumber(chosen.eval[key]) : undefined;
+      if (v !== undefined && (c === undefined || (greater ? v > c : v < c))) chosen = e;
+    }
+    if (chosen) return chosen;
+  }
+  return evals[evals.length - 1];
+}
+
+export function exportMetricsFrom(
+  json: Json | undefined,
+  trainingArgs: Json = {},
+): ExportMetrics | undefined {
   if (!json) return undefined;
   const pick = (...keys: string[]): unknown => keys.map((k) => json[k]).find((v) => v !== undefined);
   const metrics: ExportMetrics = {};
-  const validation = splitMetricsFrom(pick('validation', 'val', 'eval', 'best_validation'));
+  const kept = keptEvaluation(json, trainingArgs);
+  const validation = splitMetricsFrom(pick('validation', 'val', 'best_validation') ?? kept?.eval);
   const test = splitMetricsFrom(pick('test'));
   if (validation) metrics.validation = validation;
   if (test) metrics.test = test;
-  const bestStep = finiteNumber(pick('bestStep', 'best_step'));
-  const bestEpoch = finiteNumber(pick('bestEpoch', 'best_epoch'));
+  const best = isRecord(json.best) ? json.best : {};
+  const bestStep = finiteNumber(pick('bestStep', 'best_step') ?? best.step) ?? kept?.step;
+  const bestEpoch = finiteNumber(pick('bestEpoch', 'best_epoch') ?? best.epoch);
   if (bestStep !== undefined) metrics.bestStep = bestStep;
   if (bestEpoch !== undefined) metrics.bestEpoch = bestEpoch;
   return Object.keys(metrics).length ? metrics : undefined;
 }
 
+/**
+ * Aggregates of the data set from the shapes the studio produces (the data worker's analysis or
+ * the CLI's data_summary.json). Only counts are kept: check details and row numbers are dropped.
+ */
 export function dataSummaryFrom(value: unknown): DataSummary | undefined {
   if (!isRecord(value)) return undefined;
-  const rows = finiteNumber(value.rows);
+  const rows = finiteNumber(value.rows) ?? finiteNumber(value.kept);
   if (rows === undefined) return undefined;
   const summary: DataSummary = { rows };
   const counts = value.labelCounts ?? value.label_counts;
-  if (isRecord(counts)) {
+  if (Array.isArray(counts)) {
+    summary.labelCounts = Object.fromEntries(
+      counts
+        .filter(isRecord)
+        .filter((c) => typeof c.label === 'string' && finiteNumber(c.count) !== undefined)
+        .map((c) => [c.label as string, c.count as number]),
+    );
+  } else if (isRecord(counts)) {
     summary.labelCounts = Object.fromEntries(
       Object.entries(counts).filter((e): e is [string, number] => finiteNumber(e[1]) !== undefined),
     );
   }
-  if (isRecord(value.splits)) {
+  const splitSource = isRecord(value.splits)
+    ? isRecord(value.splits.sizes)
+      ? value.splits.sizes
+      : value.splits
+    : undefined;
+  if (splitSource) {
     const splits: NonNullable<DataSummary['splits']> = {};
     for (const key of ['train', 'validation', 'test'] as const) {
-      const n = finiteNumber(value.splits[key]);
+      const n = finiteNumber(splitSource[key]);
       if (n !== undefined) splits[key] = n;
     }
     summary.splits = splits;
@@ -135,8 +195,10 @@ export function dataSummaryFrom(value: unknown): DataSummary | undefined {
   if (Array.isArray(value.checks)) {
     summary.checks = value.checks
       .filter(isRecord)
-      .filter((c) => typeof c.name === 'string' && finiteNumber(c.count) !== undefined)
-      .map((c) => ({ name: c.name as string, count: c.count as number }));
+      .map((c) => ({ name: typeof c.name === 'string' ? c.name : c.title, count: finiteNumber(c.count) }))
+      .filter(
+        (c): c is { name: string; count: number } => typeof c.name === 'string' && c.count !== undefined,
+      );
   }
   const lengths = value.tokenLengths ?? value.token_lengths;
   if (isRecord(lengths)) {
@@ -163,7 +225,6 @@ function labelsFrom(config: Json): string[] {
 
 export interface FolderOverrides {
   baseModel?: string;
-  studioVersion?: string;
 }
 
 /** Reads a trained model folder into an ExportInput. */
@@ -190,6 +251,7 @@ export async function readExportInput(
   const trainingArgs = (await readJson(read, 'training_args.json')) ?? {};
   const metricsJson = await readJson(read, 'metrics.json');
   const thresholdsJson = await readJson(read, 'thresholds.json');
+  const dataSummaryJson = await readJson(read, 'data_summary.json');
 
   const labels = labelsFrom(config);
   const problemType: ProblemType =
@@ -222,19 +284,18 @@ export async function readExportInput(
     baseModel,
     trainingArgs,
   };
-  const metrics = exportMetricsFrom(metricsJson);
+  const metrics = exportMetricsFrom(metricsJson, trainingArgs);
   if (metrics) input.metrics = metrics;
-  const summary = dataSummaryFrom(metricsJson?.data ?? metricsJson?.data_summary ?? metricsJson?.dataSummary);
+  const summary = dataSummaryFrom(dataSummaryJson ?? metricsJson?.data_summary);
   if (summary) input.dataSummary = summary;
   const byLabel = isRecord(thresholdsJson?.thresholds) ? thresholdsJson.thresholds : undefined;
-  const thresholdList = Array.isArray(metricsJson?.thresholds)
-    ? (metricsJson.thresholds as unknown[])
-    : undefined;
+  const testMetrics = isRecord(metricsJson?.test) ? metricsJson.test : undefined;
+  const thresholdList = [metricsJson?.thresholds, testMetrics?.thresholds].find(Array.isArray) as
+    unknown[] | undefined;
   if (problemType === 'multi_label_classification' && (byLabel || thresholdList)) {
     input.thresholds = labels.map(
       (label, i) => finiteNumber(byLabel?.[label]) ?? finiteNumber(thresholdList?.[i]) ?? 0.5,
     );
   }
-  if (overrides.studioVersion) input.studioVersion = overrides.studioVersion;
   return input;
 }

@@ -83,8 +83,6 @@ export interface ExportInput {
   dataSummary?: DataSummary;
   /** Multi-label decision thresholds per label, in id order (default 0.5). */
   thresholds?: readonly number[];
-  /** Version string written as the ONNX producer version and in the model card. */
-  studioVersion?: string;
 }
 
 /** One file of the exported folder. */

@@ -18,6 +18,8 @@ import {
 
 export const ONNX_OPSET = 17;
 export const ONNX_IR_VERSION = 8;
+/** Bumped when the graph layout changes; the ONNX producer_version, so every writer of one format agrees. */
+export const EXPORT_FORMAT_VERSION = 1;
 
 export interface DistilBertShape {
   dim: number;
@@ -162,7 +164,6 @@ class WeightTable {
 }
 
 export interface DistilBertOnnxOptions {
-  producerVersion?: string;
   /** Transforms each Linear weight ([in, out], transposed) into graph nodes; the default stores it as float32. */
   linear?: LinearEmitter;
 }
@@ -316,7 +317,7 @@ export function buildDistilBertOnnx(
     irVersion: ONNX_IR_VERSION,
     opsetImports: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'finetune-studio',
-    producerVersion: options.producerVersion ?? '0',
+    producerVersion: String(EXPORT_FORMAT_VERSION),
     doc: `DistilBertForSequenceClassification, ${s.nLayers} layers, dim ${s.dim}, ${s.numLabels} labels; opset ${ONNX_OPSET}.`,
     graph: {
       name: 'distilbert_sequence_classification',
