@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
+import { registerExport } from './commands/export.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerBackend(program);
+  registerExport(program);
   return program;
 }
 
