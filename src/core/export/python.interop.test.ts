@@ -1,0 +1,271 @@
+// The export in Python: transformers' AutoTokenizer and AutoModelForSequenceClassification load
+// the folder unchanged and agree with the studio (ids equal, logits within 1e-4); ONNX Runtime
+// (Python) runs onnx/model.onnx; zipfile reads the zip; train.py trains one epoch under
+// `accelerate launch`; serve.py answers POST /predict with the studio's labels.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directoryModelSource } from '../../node/model-source.ts';
+import { pythonForTests, pythonPath, runPython, startPython } from '../../node/python.ts';
+import { disposeParams, forward, loadModel, type LoadedModel } from '../model/index.ts';
+import { buildExportZip } from './export-model.ts';
+import {
+  MULTI_LABELS,
+  multiLabelInput,
+  removeDir,
+  sampleRows,
+  seqclsInput,
+  tempDir,
+  writeFolder,
+} from './test-support/fixtures.ts';
+import type { ExportInput } from './types.ts';
+import { unzipFolder } from './zip.ts';
+
+const python = pythonForTests();
+if (!python.available) console.warn(`Skipping the Python interop tests: ${python.reason}`);
+
+const ROWS = sampleRows('uci_sentiment/yelp.csv', 50);
+const TEXTS = ROWS.map((r) => r.text);
+const HF_CHECK = join(dirname(new URL(import.meta.url).pathname), 'test-support', 'hf_check.py');
+
+interface HfCheck {
+  zip_damaged_entry: string | null;
+  zip_entries: [string, number[], number][];
+  tokenizer_class: string;
+  model_max_length: number;
+  input_ids: number[][];
+  attention_mask: number[][];
+  logits: number[][];
+  onnx_logits: number[][];
+  onnx_inputs: { name: string; type: string; shape: (string | number)[] }[];
+  onnx_outputs: { name: string; type: string; shape: (string | number)[] }[];
+  id2label: Record<string, string>;
+  problem_type: string;
+}
+
+function maxAbsDiff(a: number[][], b: number[][]): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  a.forEach((row, i) => {
+    expect(row.length).toBe(b[i]?.length);
+    row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - (b[i]?.[j] as number)))));
+  });
+  return worst;
+}
+
+/** The studio's side: transformers.js tokenizer on the exported files, then the tfjs model. */
+async function studio(model: LoadedModel, folder: string, texts: string[], maxLength: number) {
+  env.allowRemoteModels = false;
+  env.localModelPath = dirname(folder) + '/';
+  const tokenizer = await AutoTokenizer.from_pretrained(basename(folder));
+  const encoded = tokenizer(texts, { padding: true, truncation: true, max_length: maxLength });
+  const idsTensor = encoded.input_ids as { dims: number[]; data: BigInt64Array };
+  const maskTensor = encoded.attention_mask as { data: BigInt64Array };
+  const shape = idsTensor.dims as [number, number];
+  const ids = Array.from(idsTensor.data, Number);
+  const mask = Array.from(maskTensor.data, Number);
+  const { logits, probabilities } = tf.tidy(() => {
+    const out = forward(
+      model.params,
+      model.config,
+      tf.tensor2d(ids, shape, 'int32'),
+      tf.tensor2d(mask, shape, 'int32'),
+      {
+        training: false,
+      },
+    );
+    const p =
+      model.config.problemType === 'multi_label_classification'
+        ? tf.sigmoid(out.logits)
+        : tf.softmax(out.logits);
+    return { logits: out.logits.arraySync(), probabilities: p.arraySync() };
+  });
+  const rows = (flat: number[]) =>
+    Array.from({ length: shape[0] }, (_, i) => flat.slice(i * shape[1], (i + 1) * shape[1]));
+  return { ids: rows(ids), mask: rows(mask), logits, probabilities };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForServer(url: string, deadlineMs: number, output: () => string): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`serve.py did not answer within ${deadlineMs} ms:\n${output().slice(-3000)}`);
+}
+
+describe.skipIf(!python.available).each([
+  ['single-label', seqclsInput],
+  ['multi-label', multiLabelInput],
+] as const)('Python on the %s export', (kind, makeInput) => {
+  let input: ExportInput;
+  let root: string;
+  let folder: string;
+  let zipPath: string;
+  let model: LoadedModel;
+  let ours: Awaited<ReturnType<typeof studio>>;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    input = await makeInput();
+    root = tempDir('python');
+    const { zip } = buildExportZip(input);
+    zipPath = join(root, 'model.zip');
+    writeFileSync(zipPath, zip);
+    folder = writeFolder(unzipFolder(zip), join(root, 'model'));
+    model = await loadModel(directoryModelSource(folder));
+    ours = await studio(model, folder, TEXTS, input.maxLength);
+  });
+
+  afterAll(() => {
+    if (model) disposeParams(model.params);
+    if (root) removeDir(root);
+  });
+
+  it('loads in transformers with the same input ids and logits within 1e-4, and in onnxruntime', async () => {
+    const run = await runPython([HF_CHECK, folder, zipPath], {
+      input: JSON.stringify(TEXTS),
+      timeoutMs: 180_000,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const hf = JSON.parse(run.stdout) as HfCheck;
+
+    expect(hf.zip_damaged_entry).toBeNull();
+    expect(hf.zip_entries.map((e) => e[0])).toEqual([...hf.zip_entries.map((e) => e[0])].sort());
+    expect(new Set(hf.zip_entries.map((e) => e[1].join('-')))).toEqual(new Set(['1980-1-1-0-0-0']));
+
+    expect(hf.model_max_length).toBe(input.maxLength);
+    expect(hf.problem_type).toBe(input.problemType);
+    expect(Object.values(hf.id2label)).toEqual(input.labels);
+    expect(hf.input_ids).toEqual(ours.ids);
+    expect(hf.attention_mask).toEqual(ours.mask);
+    expect(maxAbsDiff(hf.logits, ours.logits)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(hf.onnx_logits, hf.logits)).toBeLessThan(1e-4);
+
+    expect(hf.onnx_inputs).toEqual([
+      { name: 'input_ids', type: 'tensor(int64)', shape: ['batch_size', 'sequence_length'] },
+      { name: 'attention_mask', type: 'tensor(int64)', shape: ['batch_size', 'sequence_length'] },
+    ]);
+    expect(hf.onnx_outputs).toEqual([
+      { name: 'logits', type: 'tensor(float)', shape: ['batch_size', input.labels.length] },
+    ]);
+  });
+
+  it('train.py trains one epoch on a small CSV under accelerate launch, offline', async () => {
+    const multi = input.problemType === 'multi_label_classification';
+    const header = multi ? 'text,labels' : 'text,label';
+    const lines = ROWS.slice(0, 40).map((row, i) => {
+      const label = multi
+        ? [MULTI_LABELS[i % 4], i % 3 === 0 ? MULTI_LABELS[(i + 1) % 4] : undefined].filter(Boolean).join('|')
+        : row.label;
+      return `"${row.text.replace(/"/g, '""')}",${label}`;
+    });
+    const csv = join(root, 'small.csv');
+    writeFileSync(csv, [header, ...lines].join('\n') + '\n');
+    const out = join(root, 'retrained');
+    const accelerate = join(dirname(pythonPath()), 'accelerate');
+    const launcher = existsSync(accelerate)
+      ? ['-m', 'accelerate.commands.launch', '--cpu', '--num_processes', '1']
+      : [];
+    const run = await runPython(
+      [
+        ...launcher,
+        join(folder, 'train.py'),
+        '--data',
+        csv,
+        '--model',
+        '.',
+        '--set',
+        'num_train_epochs=1',
+        '--output-dir',
+        out,
+      ],
+      { cwd: folder, timeoutMs: 300_000 },
+    );
+    expect(run.code, run.stderr.slice(-3000)).toBe(0);
+    expect(existsSync(join(out, 'model.safetensors'))).toBe(true);
+    const retrained = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as {
+      id2label: Record<string, string>;
+    };
+    expect(Object.values(retrained.id2label)).toEqual(input.labels);
+    expect(run.stdout).toContain('"epoch": 1.0');
+  });
+
+  it(`serve.py on 127.0.0.1 answers POST /predict with the studio's labels (${kind})`, async () => {
+    const port = await freePort();
+    const server = startPython([join(folder, 'serve.py'), '--port', String(port)], {
+      cwd: root,
+      maxLifetimeMs: 240_000,
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitForServer(`${base}/health`, 120_000, server.output);
+      const texts = TEXTS.slice(0, 20);
+      const response = await fetch(`${base}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ texts }),
+        signal: AbortSignal.timeout(60_000),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        predictions: { label: string; labels?: string[]; probabilities: Record<string, number> }[];
+      };
+      expect(body.predictions).toHaveLength(texts.length);
+      body.predictions.forEach((prediction, row) => {
+        const probabilities = ours.probabilities[row] as number[];
+        const top = input.labels[probabilities.indexOf(Math.max(...probabilities))];
+        expect(prediction.label).toBe(top);
+        input.labels.forEach((label, i) => {
+          expect(
+            Math.abs((prediction.probabilities[label] as number) - (probabilities[i] as number)),
+          ).toBeLessThan(1e-4);
+        });
+        if (input.problemType === 'multi_label_classification') {
+          const expected = input.labels.filter(
+            (_, i) => (probabilities[i] as number) >= (input.thresholds?.[i] ?? 0.5),
+          );
+          expect(prediction.labels).toEqual(expected);
+        }
+      });
+
+      const tooBig = await fetch(`${base}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ texts: ['x'.repeat(1_100_000)] }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      expect(tooBig.status).toBe(413);
+      const notTexts = await fetch(`${base}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ texts: 'just one string' }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      expect(notTexts.status).toBe(422);
+    } finally {
+      await server.stop();
+    }
+  });
+});

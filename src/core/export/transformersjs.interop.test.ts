@@ -1,0 +1,113 @@
+// The unzipped export loaded by transformers.js in Node, as a web page would load it:
+// pipeline('text-classification', folder, { dtype: 'fp32' }) must give, for 50 real texts, the
+// same top label as our tfjs model and every probability within 1e-4.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { AutoTokenizer, env, pipeline, type TextClassificationPipeline } from '@huggingface/transformers';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directoryModelSource } from '../../node/model-source.ts';
+import { disposeParams, forward, loadModel, type LoadedModel } from '../model/index.ts';
+import { buildExportZip } from './export-model.ts';
+import {
+  multiLabelInput,
+  removeDir,
+  sampleRows,
+  seqclsInput,
+  tempDir,
+  writeFolder,
+} from './test-support/fixtures.ts';
+import type { ExportInput } from './types.ts';
+import { unzipFolder } from './zip.ts';
+
+const TEXTS = sampleRows('uci_sentiment/yelp.csv', 50).map((r) => r.text);
+
+interface Scored {
+  label: string;
+  score: number;
+}
+
+/** Our side: the same tokenizer files, then the tfjs model, then softmax or sigmoid. */
+async function studioProbabilities(
+  model: LoadedModel,
+  folder: string,
+  texts: string[],
+  maxLength: number,
+): Promise<number[][]> {
+  const tokenizer = await AutoTokenizer.from_pretrained(basename(folder));
+  const encoded = tokenizer(texts, { padding: true, truncation: true, max_length: maxLength });
+  const ids = encoded.input_ids as { dims: number[]; data: BigInt64Array };
+  const mask = encoded.attention_mask as { dims: number[]; data: BigInt64Array };
+  const shape = ids.dims as [number, number];
+  return tf.tidy(() => {
+    const { logits } = forward(
+      model.params,
+      model.config,
+      tf.tensor2d(Array.from(ids.data, Number), shape, 'int32'),
+      tf.tensor2d(Array.from(mask.data, Number), shape, 'int32'),
+      { training: false },
+    );
+    const probabilities =
+      model.config.problemType === 'multi_label_classification' ? tf.sigmoid(logits) : tf.softmax(logits);
+    return probabilities.arraySync() as number[][];
+  });
+}
+
+describe.each([
+  ['single-label', seqclsInput],
+  ['multi-label', multiLabelInput],
+] as const)('transformers.js on the %s export', (_kind, makeInput) => {
+  let input: ExportInput;
+  let root: string;
+  let folder: string;
+  let model: LoadedModel;
+  let classifier: TextClassificationPipeline;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    input = await makeInput();
+    root = tempDir('transformersjs');
+    folder = writeFolder(unzipFolder(buildExportZip(input).zip), join(root, 'model'));
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = dirname(folder) + '/';
+    classifier = (await pipeline('text-classification', basename(folder), {
+      dtype: 'fp32',
+    })) as TextClassificationPipeline;
+    model = await loadModel(directoryModelSource(folder));
+  });
+
+  afterAll(async () => {
+    await classifier?.dispose();
+    if (model) disposeParams(model.params);
+    if (root) removeDir(root);
+  });
+
+  it('gives the studio’s top label and probabilities within 1e-4 for 50 texts', async () => {
+    const outputs = (await classifier(TEXTS, { top_k: null })) as unknown as Scored[][];
+    const expected = await studioProbabilities(model, folder, TEXTS, input.maxLength);
+    expect(outputs).toHaveLength(TEXTS.length);
+    let worst = 0;
+    outputs.forEach((scores, row) => {
+      const ours = expected[row] as number[];
+      const byLabel = new Map(scores.map((s) => [s.label, s.score]));
+      expect([...byLabel.keys()].sort()).toEqual([...input.labels].sort());
+      input.labels.forEach((label, i) => {
+        worst = Math.max(worst, Math.abs((byLabel.get(label) as number) - (ours[i] as number)));
+      });
+      const ourTop = input.labels[ours.indexOf(Math.max(...ours))];
+      expect(scores[0]?.label, `row ${row}: ${TEXTS[row]}`).toBe(ourTop);
+    });
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('truncates to the run’s max length, read from tokenizer_config.json', async () => {
+    const tokenizer = await AutoTokenizer.from_pretrained(basename(folder));
+    expect(tokenizer.model_max_length).toBe(input.maxLength);
+    const long = TEXTS.join(' ');
+    const encoded = tokenizer(long, { truncation: true });
+    expect((encoded.input_ids as { dims: number[] }).dims[1]).toBe(input.maxLength);
+    const [scores] = (await classifier([long], { top_k: null })) as unknown as Scored[][];
+    expect(scores).toHaveLength(input.labels.length);
+  });
+});
