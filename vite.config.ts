@@ -1,9 +1,43 @@
 import { defineConfig } from 'vitest/config';
+import { loadEnv, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
+/**
+ * A Content-Security-Policy for the built page: it may only talk to itself, the Hugging Face Hub
+ * (and *.hf.co, where the Hub redirects large files) and the Hub mirror set at build time.
+ * Workers need blob:, tfjs' WASM backend needs 'wasm-unsafe-eval'.
+ */
+function contentSecurityPolicy(hubUrl: string | undefined): Plugin {
+  const connect = ["'self'", 'https://huggingface.co', 'https://*.hf.co'];
+  if (hubUrl) connect.push(new URL(hubUrl).origin);
+  const policy = [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self' blob:",
+    `connect-src ${connect.join(' ')}`,
+    "img-src 'self' data: blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'none'",
+  ].join('; ');
+  return {
+    name: 'finetune-studio-csp',
+    apply: 'build',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: policy },
+        injectTo: 'head-prepend',
+      },
+    ],
+  };
+}
+
 // The studio is served as static files; workers are ES modules so they can import core code.
-export default defineConfig({
-  plugins: [react()],
+export default defineConfig(({ mode }) => ({
+  plugins: [react(), contentSecurityPolicy(loadEnv(mode, process.cwd(), 'VITE_').VITE_HUB_URL)],
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   optimizeDeps: { exclude: ['@huggingface/transformers'] },
@@ -14,4 +48,4 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
   },
-});
+}));

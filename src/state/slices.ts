@@ -44,9 +44,12 @@ export interface DataState {
   split: SplitSettings;
   analyzing: boolean;
   analysis: DatasetAnalysis | null;
+  /** Why the current mapping cannot be used (e.g. one class), shown beside the mapping. */
+  analysisError: UserMessage | null;
   /** The user confirmed the mapping; the Model and Train steps build on it. */
   confirmed: boolean;
   tokenizing: boolean;
+  tokenizeProgress: DataProgress | null;
   tokenizerSource: string | null;
   tokenStats: TokenStats | null;
   maxLength: number | null;
@@ -123,8 +126,10 @@ export const initialData = (): DataState => ({
   split: { ...DEFAULT_SPLIT },
   analyzing: false,
   analysis: null,
+  analysisError: null,
   confirmed: false,
   tokenizing: false,
+  tokenizeProgress: null,
   tokenizerSource: null,
   tokenStats: null,
   maxLength: null,

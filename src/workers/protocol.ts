@@ -3,6 +3,9 @@
 // answers, so a client can drop events of a request it has already abandoned. Typed arrays travel
 // in transfer lists (see `transferablesOf`), never as copies.
 import type { AdapterInfo, BackendFallback, BackendName } from '../core/backend/select.ts';
+import type { DataSummary, ExportMetrics } from '../core/export/types.ts';
+import type { TrainConfig } from '../core/train/config.ts';
+import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
 
 export type { AdapterInfo, BackendName } from '../core/backend/select.ts';
 
@@ -72,7 +75,11 @@ export interface ParseReport {
   delimiter: string;
   hasHeader: boolean;
   columns: string[];
+  /** Data rows read so far (all of them once `complete`). */
   rowCount: number;
+  complete: boolean;
+  /** What was detected and anything unusual, in sentences. */
+  notices: string[];
 }
 
 export interface OpenedDataset {
@@ -82,6 +89,8 @@ export interface OpenedDataset {
   labelCounts: LabelCount[];
   /** Per column: average length and distinct values, for the mapping form. */
   columnStats: { name: string; averageLength: number; distinct: number; empty: number }[];
+  /** Why each column was guessed as it was, in sentences. */
+  guessReasons: string[];
   /** The first rows, sent along so the preview never starts empty. */
   head: string[][];
 }
@@ -94,11 +103,13 @@ export interface LabelCount {
 export interface CheckResult {
   id: string;
   title: string;
-  severity: 'dropped' | 'warning' | 'info';
+  severity: 'fatal' | 'dropped' | 'warning' | 'info';
   count: number;
-  /** 1-based data row numbers (first few; `count` has the total). */
+  /** 1-based data row numbers (the first 50; `count` has the total, the CSV download has all). */
   rows: number[];
-  detail?: string;
+  /** How many row numbers the check has in all (the download holds them all). */
+  rowTotal: number;
+  detail: string;
 }
 
 export type SplitName = 'train' | 'validation' | 'test';
@@ -117,7 +128,11 @@ export interface DatasetAnalysis {
   kept: number;
   dropped: number;
   checks: CheckResult[];
-  splits: SplitSummary;
+  /** Why the dataset cannot be trained on as it is (one class, id-like labels), or null. */
+  fatal: string | null;
+  /** Absent when `fatal` is set. */
+  splits: SplitSummary | null;
+  notices: string[];
 }
 
 export interface TokenStats {
@@ -170,6 +185,8 @@ export type DataEvent =
       rows: number;
       ratePerSec: number;
     }
+  /** The preview, guesses and label counts from the first rows, while the rest is still parsed. */
+  | { type: 'sniffed'; requestId: string; dataset: OpenedDataset }
   | { type: 'opened'; requestId: string; dataset: OpenedDataset }
   | { type: 'rows'; requestId: string; start: number; rows: string[][] }
   | { type: 'analyzed'; requestId: string; analysis: DatasetAnalysis }
@@ -221,8 +238,57 @@ export interface ModelSummary {
   forwardTokensPerSec: number | null;
 }
 
-/** Mirrors core/train's TrainConfig; the train step owns its fields. */
-export type TrainConfig = Record<string, unknown> & { mode: 'head' | 'top-k' | 'full' };
+export type { TrainConfig } from '../core/train/config.ts';
+
+/** A training run's events as the core loop emits them (step, eval, state, notices, done, …). */
+export type RunLoopEvent = LoopEvent;
+
+/** Weights of a run's trainable parameters (safetensors bytes), for persistence and restore. */
+export interface RunCheckpoint {
+  step: number;
+  epoch: number;
+  /** `best`: the kept checkpoint so far; `epoch`: the weights at an epoch's end, to resume from. */
+  kind: 'best' | 'epoch';
+  weights: Uint8Array;
+}
+
+/** Continue an interrupted run from its last epoch-end checkpoint. */
+export interface RunResume {
+  step: number;
+  /** Whole epochs already done. */
+  epoch: number;
+  weights: Uint8Array;
+  /** Best validation checkpoint so far, kept unless the resumed part beats it. */
+  best?: { step: number; epoch: number; value: number; weights: Uint8Array };
+}
+
+/** What the run finished with, for the Evaluate and Export steps. */
+export interface RunOutcome {
+  reason: 'completed' | 'early_stopped' | 'stopped' | 'device_lost';
+  message: string;
+  best: { step: number; epoch: number; metric: string; value: number } | null;
+  /** Scalar validation metrics of the kept checkpoint. */
+  validation: Record<string, number> | null;
+  /** Scalar test metrics of the kept checkpoint. */
+  test: Record<string, number> | null;
+  /** Test probabilities [n, labels], true labels and 1-based source rows. */
+  testPredictions: { rows: Int32Array; labels: Int32Array | Uint8Array; probabilities: Float32Array } | null;
+  thresholds: number[] | null;
+  /** The kept weights of the trainable parameters, as safetensors bytes. */
+  weights: Uint8Array | null;
+  /** Settings as they ended (live changes, out-of-memory halving). */
+  config: TrainConfig;
+  notices: string[];
+}
+
+/** Aggregates and settings the export needs beyond the weights (no user text). */
+export interface RunExportRequest {
+  baseModel: string;
+  maxLength: number;
+  metrics: ExportMetrics;
+  dataSummary: DataSummary;
+  thresholds?: number[];
+}
 
 export type TrainCommand =
   | { type: 'init'; requestId: string; backend?: BackendName }
@@ -234,10 +300,23 @@ export type TrainCommand =
       labels?: string[];
       multiLabel?: boolean;
     }
-  | { type: 'train'; runId: string; config: TrainConfig; data: EncodedDataset }
+  | { type: 'train'; runId: string; config: TrainConfig; data: EncodedDataset; resume?: RunResume }
   | { type: 'control'; runId: string; action: 'pause' | 'resume' | 'stop' }
   | { type: 'setLr'; runId: string; lr: number }
-  | { type: 'predict'; requestId: string; ids: Int32Array; offsets: Int32Array };
+  /** Gives the worker a finished run's weights (after a reload), for predictions and export. */
+  | {
+      type: 'attachRun';
+      requestId: string;
+      runId: string;
+      labels: string[];
+      multiLabel: boolean;
+      config: TrainConfig;
+      weights: Uint8Array;
+    }
+  | { type: 'dropRun'; runId: string }
+  /** Probabilities of already tokenized texts under a run's weights. */
+  | { type: 'predict'; requestId: string; runId: string; ids: Int32Array; offsets: Int32Array }
+  | { type: 'exportRun'; requestId: string; runId: string; request: RunExportRequest };
 
 export type TrainEvent =
   | { type: 'backend'; requestId: string; backend: BackendReport }
@@ -249,19 +328,13 @@ export type TrainEvent =
       /** tokenizer.json and friends as text, for the data worker's tokenizer. */
       tokenizerFiles: Record<string, string>;
     }
-  | { type: 'progress'; runId: string; stage: string; done: number; total: number }
-  | {
-      type: 'step';
-      runId: string;
-      step: number;
-      epoch: number;
-      loss: number;
-      lr: number;
-      examplesPerSec: number;
-    }
-  | { type: 'eval'; runId: string; step: number; epoch: number; metrics: Record<string, number> }
-  | { type: 'done'; runId: string; test: Record<string, unknown> }
+  /** The training loop's own events, tagged with their run. */
+  | { type: 'run'; runId: string; event: RunLoopEvent }
+  | { type: 'checkpoint'; runId: string; checkpoint: RunCheckpoint }
+  | { type: 'finished'; runId: string; outcome: RunOutcome }
+  | { type: 'attached'; requestId: string; runId: string }
   | { type: 'predictions'; requestId: string; probabilities: Float32Array; numLabels: number }
+  | { type: 'exported'; requestId: string; zip: Blob; notes: string[] }
   | { type: 'deviceLost'; message: string }
   | ({ type: 'error'; requestId?: string; runId?: string } & WorkerError);
 

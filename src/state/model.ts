@@ -1,0 +1,158 @@
+// Model step actions: start the compute backend in the train worker, load a model from the Hub
+// or from a dropped folder with byte progress, and pass its tokenizer to the data step.
+import type { BackendName, ModelSourceSpec } from '../workers/protocol.ts';
+import { useTokenizer } from './data.ts';
+import type { UserMessage } from './slices.ts';
+import { studio } from './store.ts';
+import { RequestError, newRequestId } from './workerClient.ts';
+import { trainWorker } from './workers.ts';
+
+/** The Hub the studio downloads from; a mirror or the local test hub is set at build time. */
+export const HUB_URL: string =
+  (import.meta.env.VITE_HUB_URL as string | undefined) || 'https://huggingface.co';
+
+let backendRequest: string | null = null;
+let loadRequest: string | null = null;
+let lastSpec: ModelSourceSpec | null = null;
+let deviceListener: (() => void) | null = null;
+
+function toMessage(error: unknown): UserMessage {
+  if (error instanceof RequestError) {
+    return error.hint ? { message: error.message, hint: error.hint } : { message: error.message };
+  }
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Starts (or restarts, after a change in settings) the compute backend in the train worker. */
+export async function startBackend(): Promise<void> {
+  const { ui, setBackend } = studio();
+  const requestId = newRequestId('backend');
+  backendRequest = requestId;
+  deviceListener ??= trainWorker().subscribe((event) => {
+    if (event.type === 'deviceLost') {
+      studio().setBackend({ status: 'error', error: { message: event.message, hint: 'Reload the page.' } });
+    }
+  });
+  setBackend({ status: 'starting', error: null });
+  try {
+    const forced = ui.forcedBackend ?? undefined;
+    const { backend } = await trainWorker().request(
+      { type: 'init', requestId, ...(forced ? { backend: forced } : {}) },
+      ['backend'],
+    );
+    if (backendRequest !== requestId) return;
+    setBackend({ status: 'ready', report: backend, error: null });
+  } catch (error) {
+    if (backendRequest !== requestId) return;
+    setBackend({ status: 'error', report: null, error: toMessage(error) });
+  }
+}
+
+export async function setForcedBackend(name: BackendName | null): Promise<void> {
+  studio().setUi({ forcedBackend: name });
+  await startBackend();
+  // Timings for the estimates belong to the backend; measure them again on the new one.
+  if (studio().model.status === 'loaded' && lastSpec) await loadModel(lastSpec);
+}
+
+export function setRepoId(repoId: string): void {
+  studio().setModel({ repoId });
+}
+
+async function loadModel(spec: ModelSourceSpec): Promise<void> {
+  const { setModel, data } = studio();
+  if (loadRequest) trainWorker().abandon(loadRequest);
+  const requestId = newRequestId('model');
+  loadRequest = requestId;
+  lastSpec = spec;
+  setModel({
+    status: 'loading',
+    sourceKind: spec.kind,
+    sourceLabel: spec.kind === 'hub' ? spec.repo : spec.label,
+    files: {},
+    startedAt: performance.now(),
+    summary: null,
+    error: null,
+  });
+  const labels = data.confirmed && data.analysis ? data.analysis.labels : undefined;
+  try {
+    if (studio().model.backend.status !== 'ready') await startBackend();
+    const loaded = await trainWorker().request(
+      {
+        type: 'loadModel',
+        requestId,
+        source: spec,
+        ...(labels ? { labels, multiLabel: data.analysis?.mapping.multiLabel ?? false } : {}),
+      },
+      ['modelLoaded'],
+      (event) => {
+        if (event.type !== 'download' || loadRequest !== requestId) return;
+        const { model } = studio();
+        setModel({ files: { ...model.files, [event.progress.file]: event.progress } });
+      },
+    );
+    if (loadRequest !== requestId) return;
+    loadRequest = null;
+    setModel({ status: 'loaded', summary: loaded.summary });
+    void useTokenizer(loaded.summary.source, loaded.tokenizerFiles);
+  } catch (error) {
+    if (loadRequest !== requestId) return;
+    loadRequest = null;
+    if (error instanceof RequestError && error.cancelled) return;
+    setModel({ status: 'error', error: toMessage(error) });
+  }
+}
+
+/** Downloads (or reads from the browser cache) a model from the Hub. */
+export function loadModelFromHub(repoInput?: string): Promise<void> {
+  const repo = (repoInput ?? studio().model.repoId)
+    .trim()
+    .replace(/^https?:\/\/[^/]+\//, '')
+    .replace(/\/+$/, '');
+  if (!/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(repo) || repo.includes('..')) {
+    studio().setModel({
+      status: 'error',
+      error: {
+        message: `"${repo || repoInput || ''}" is not a Hub repository id.`,
+        hint: 'Type it as owner/name, e.g. distilbert/distilbert-base-uncased.',
+      },
+    });
+    return Promise.resolve();
+  }
+  studio().setModel({ repoId: repo });
+  return loadModel({ kind: 'hub', baseUrl: HUB_URL, repo, revision: 'main' });
+}
+
+/** Loads a model from files the user picked or dropped (a folder with config.json and weights). */
+export function loadModelFromFiles(files: File[], folderName?: string): Promise<void> {
+  const withPath = files.map(
+    (file) => (file as File & { webkitRelativePath?: string }).webkitRelativePath || '',
+  );
+  const folder = folderName ?? withPath.find(Boolean)?.split('/')[0];
+  const label = folder || (files.length === 1 ? files[0]!.name : `${files.length} files`);
+  if (!files.some((file) => file.name === 'config.json')) {
+    studio().setModel({
+      status: 'error',
+      error: {
+        message: `No config.json among ${label}.`,
+        hint: 'Pick the model folder itself (it holds config.json, model.safetensors and the tokenizer files).',
+      },
+    });
+    return Promise.resolve();
+  }
+  return loadModel({ kind: 'files', label, files });
+}
+
+/** Loads the project's model again after a reload, when that needs no download. */
+export async function restoreModel(repoId: string): Promise<boolean> {
+  try {
+    const base = `${HUB_URL.replace(/\/+$/, '')}/${repoId}/resolve/main/`;
+    const cache = await caches.open('finetune-studio-hub-v1');
+    if (!(await cache.match(`${base}config.json`))) return false;
+    if (!(await cache.match(`${base}model.safetensors`))) return false;
+  } catch {
+    return false;
+  }
+  await loadModelFromHub(repoId);
+  return true;
+}

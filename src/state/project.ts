@@ -1,0 +1,284 @@
+// The project across reloads: restores the saved dataset, mapping, model and runs at start-up,
+// saves changes as they happen, and clears everything for "New project". A failed save (full
+// quota) is reported once and retried with the next change; what was saved before stays intact.
+import type { DataInput } from '../workers/protocol.ts';
+import { openDataset, setDatasetSaveHook } from './data.ts';
+import { restoreModel, startBackend } from './model.ts';
+import {
+  clearAll,
+  isQuotaError,
+  readAllRuns,
+  readBlob,
+  readKey,
+  requestPersistence,
+  writeBlob,
+  writeKey,
+  writeRuns,
+} from './persist.ts';
+import { resetPreviewRows } from './previewRows.ts';
+import type { RunRecord } from './runs.ts';
+import {
+  migrateRecord,
+  SCHEMA_VERSION,
+  type ProjectRecord,
+  type SavedData,
+  type SettingsRecord,
+} from './schema.ts';
+import { initialData, initialModel, STEPS, type StepId } from './slices.ts';
+import { studio, useStudio, type StudioState } from './store.ts';
+
+const PROJECT_KEY = 'project';
+const SETTINGS_KEY = 'settings';
+const ACTIVE_RUN_KEY = 'activeRun';
+const DATASET_BLOB = 'dataset';
+const SAVE_DELAY_MS = 600;
+
+let saveTimer: ReturnType<typeof setTimeout> | null = null;
+let savedRuns = new Map<string, RunRecord>();
+let suspended = false;
+let persistenceAsked = false;
+let started = false;
+
+function reportSaveFailure(error: unknown): void {
+  const { setStorage } = studio();
+  if (isQuotaError(error)) {
+    setStorage({
+      problem: {
+        message:
+          'The browser is out of storage space for this site, so the latest changes are not saved yet. Everything saved before is intact.',
+        hint: 'Delete runs you no longer need, or free space in the browser settings; saving resumes with your next change.',
+      },
+    });
+  } else {
+    setStorage({
+      problem: {
+        message: `Saving the project failed: ${error instanceof Error ? error.message : String(error)}.`,
+        hint: 'Your work is still on this page; saving is tried again with your next change.',
+      },
+    });
+  }
+}
+
+/** The dataset part of the last save, kept while a file is being (re)opened. */
+let savedData: SavedData | null = null;
+
+function projectRecord(state: StudioState): ProjectRecord {
+  const { data, model, ui } = state;
+  const sample = data.source?.kind === 'sample' ? sampleUrl : null;
+  if (data.status !== 'opening') {
+    savedData =
+      data.source && data.opened
+        ? {
+            name: data.source.name,
+            kind: data.source.kind,
+            bytes: data.source.bytes,
+            sampleUrl: sample,
+            mapping: data.mapping,
+            split: data.split,
+            confirmed: data.confirmed,
+            maxLength: data.maxLength,
+          }
+        : null;
+  }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    savedAt: Date.now(),
+    data: savedData,
+    model: {
+      repoId: model.repoId,
+      sourceKind: model.sourceKind,
+      sourceLabel: model.sourceLabel,
+      loaded: model.status === 'loaded',
+    },
+    step: ui.step,
+  };
+}
+
+let sampleUrl: string | null = null;
+
+async function saveNow(): Promise<void> {
+  if (suspended) return;
+  const state = studio();
+  try {
+    await writeKey(PROJECT_KEY, projectRecord(state));
+    const settings: SettingsRecord = { schemaVersion: SCHEMA_VERSION, forcedBackend: state.ui.forcedBackend };
+    await writeKey(SETTINGS_KEY, settings);
+    await writeKey(ACTIVE_RUN_KEY, state.activeRunId);
+    const changed: RunRecord[] = [];
+    for (const id of state.runOrder) {
+      const run = state.runs[id];
+      if (run && savedRuns.get(id) !== run) changed.push(run);
+    }
+    const removed = [...savedRuns.keys()].filter((id) => !state.runs[id]);
+    await writeRuns(changed, removed);
+    savedRuns = new Map(
+      state.runOrder.flatMap((id) => (state.runs[id] ? [[id, state.runs[id]] as const] : [])),
+    );
+    state.setStorage({ problem: null, lastSavedAt: Date.now() });
+  } catch (error) {
+    reportSaveFailure(error);
+  }
+}
+
+function scheduleSave(): void {
+  if (suspended) return;
+  if (saveTimer) clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => {
+    saveTimer = null;
+    void saveNow();
+  }, SAVE_DELAY_MS);
+}
+
+async function saveDataset(input: DataInput): Promise<void> {
+  if (!persistenceAsked) {
+    persistenceAsked = true;
+    void requestPersistence().then((persisted) => studio().setStorage({ persisted }));
+  }
+  try {
+    if (input.kind === 'url') {
+      sampleUrl = input.url;
+      return;
+    }
+    sampleUrl = null;
+    const blob = input.kind === 'file' ? input.file : new Blob([input.text], { type: 'text/plain' });
+    await writeBlob(DATASET_BLOB, blob);
+  } catch (error) {
+    reportSaveFailure(error);
+  }
+}
+
+const ACTIVE_STATUSES = new Set(['preparing', 'running', 'paused', 'stopping']);
+
+async function restore(): Promise<void> {
+  const { setUi, setModel, setStorage } = studio();
+  const settings = migrateRecord<SettingsRecord>(await readKey(SETTINGS_KEY).catch(() => undefined));
+  if (settings.ok) setUi({ forcedBackend: settings.record.forcedBackend });
+  void startBackend();
+
+  const raw = await readKey(PROJECT_KEY).catch(() => undefined);
+  if (raw === undefined) return;
+  const migrated = migrateRecord<ProjectRecord>(raw);
+  if (!migrated.ok) {
+    suspended = true; // Never overwrite a save this page cannot read.
+    setStorage({ problem: { message: migrated.reason } });
+    return;
+  }
+  const project = migrated.record;
+  savedData = project.data;
+  if (STEPS.includes(project.step)) setUi({ step: project.step as StepId });
+  setModel({ repoId: project.model.repoId });
+
+  const runs = await readAllRuns<RunRecord>().catch(() => []);
+  if (runs.length > 0) {
+    // A run that was training when the page closed continues from its last checkpoint on request.
+    const restored = runs
+      .map((run) => (ACTIVE_STATUSES.has(run.status) ? { ...run, status: 'interrupted' as const } : run))
+      .sort((a, b) => a.createdAt - b.createdAt);
+    const active = (await readKey<string | null>(ACTIVE_RUN_KEY).catch(() => null)) ?? null;
+    studio().replaceRuns(restored, active && restored.some((run) => run.id === active) ? active : null);
+    savedRuns = new Map(
+      studio().runOrder.flatMap((id) => (studio().runs[id] ? [[id, studio().runs[id]!] as const] : [])),
+    );
+  }
+
+  const saved = project.data;
+  if (saved) {
+    let input: DataInput | null = null;
+    if (saved.kind === 'sample' && saved.sampleUrl) {
+      input = { kind: 'url', name: saved.name, url: saved.sampleUrl };
+    } else {
+      const blob = await readBlob(DATASET_BLOB).catch(() => undefined);
+      if (blob) input = { kind: 'file', file: new File([blob], saved.name, { type: blob.type }) };
+    }
+    if (input) {
+      void openDataset(input, saved.kind, {
+        mapping: saved.mapping,
+        split: saved.split,
+        confirmed: saved.confirmed,
+        maxLength: saved.maxLength,
+      });
+    } else {
+      studio().setData({
+        error: {
+          message: `The saved file ${saved.name} could not be read back.`,
+          hint: 'Drop it again; the rest of the project is kept.',
+        },
+      });
+    }
+  }
+
+  if (project.model.loaded) {
+    if (project.model.sourceKind === 'hub') {
+      const ok = await restoreModel(project.model.repoId);
+      if (!ok) {
+        setModel({
+          error: {
+            message: `${project.model.repoId} is not in the browser cache any more.`,
+            hint: 'Load it again from the Model step.',
+          },
+        });
+      }
+    } else if (project.model.sourceLabel) {
+      setModel({
+        error: {
+          message: `The model folder ${project.model.sourceLabel} has to be picked again after a reload.`,
+          hint: 'Use "Use a local folder" in the Model step; the browser cannot reopen folders by itself.',
+        },
+      });
+    }
+  }
+}
+
+/** Restores the saved project, then saves every change. Called once at start-up. */
+export async function initProject(): Promise<void> {
+  if (started) return;
+  started = true;
+  setDatasetSaveHook((input) => void saveDataset(input));
+  try {
+    await restore();
+  } catch (error) {
+    studio().setStorage({
+      problem: {
+        message: `The saved project could not be read: ${error instanceof Error ? error.message : String(error)}.`,
+        hint: 'You can keep working; the project is saved again as you go.',
+      },
+    });
+  }
+  studio().setStorage({ restored: true });
+  useStudio.subscribe((state, previous) => {
+    if (
+      state.data !== previous.data ||
+      state.model.repoId !== previous.model.repoId ||
+      state.model.status !== previous.model.status ||
+      state.ui.step !== previous.ui.step ||
+      state.ui.forcedBackend !== previous.ui.forcedBackend ||
+      state.runs !== previous.runs ||
+      state.activeRunId !== previous.activeRunId
+    ) {
+      scheduleSave();
+    }
+  });
+}
+
+/** Deletes the saved project and starts empty (the downloaded models stay in the cache). */
+export async function newProject(): Promise<void> {
+  if (saveTimer) clearTimeout(saveTimer);
+  saveTimer = null;
+  const { setData, setModel, setUi, setStorage, replaceRuns, model } = studio();
+  try {
+    await clearAll();
+  } catch (error) {
+    reportSaveFailure(error);
+    return;
+  }
+  savedRuns = new Map();
+  savedData = null;
+  sampleUrl = null;
+  suspended = false;
+  resetPreviewRows();
+  replaceRuns([], null);
+  setData(initialData());
+  setModel({ ...initialModel(), backend: model.backend });
+  setUi({ step: 'data' });
+  setStorage({ problem: null, lastSavedAt: null });
+}

@@ -1,0 +1,40 @@
+import { useStudio } from '../../state/store.ts';
+
+/** The compute backend in use, e.g. "webgpu · google · swiftshader", for the header. */
+export function BackendBadge() {
+  const backend = useStudio((state) => state.model.backend);
+  if (backend.status === 'idle' || backend.status === 'starting') {
+    return (
+      <span className="fs-badge" aria-live="polite">
+        Starting compute…
+      </span>
+    );
+  }
+  if (backend.status === 'error' || !backend.report) {
+    return (
+      <span className="fs-badge fs-badge-error" title={backend.error?.hint}>
+        No compute backend: {backend.error?.message ?? 'unknown error'}
+      </span>
+    );
+  }
+  const { report } = backend;
+  const title = [
+    report.fallbackMessage,
+    report.softwareAdapter ? 'Software GPU: correct, but far slower than a real GPU.' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return (
+    <span
+      className={report.fallbackMessage ? 'fs-badge fs-badge-warn' : 'fs-badge'}
+      title={title || undefined}
+      aria-label={`Compute backend: ${report.name}${report.adapterLabel ? ` on ${report.adapterLabel}` : ''}`}
+      data-testid="backend-badge"
+    >
+      <span className="fs-badge-dot" aria-hidden="true" />
+      <strong>{report.name}</strong>
+      {report.adapterLabel ? <span> · {report.adapterLabel}</span> : null}
+      {report.forced ? <span className="fs-muted"> (chosen)</span> : null}
+    </span>
+  );
+}

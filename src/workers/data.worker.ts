@@ -1,0 +1,474 @@
+// The data worker: a thin entry over core/csv, core/dataset and core/tokenize. It keeps the parsed
+// table, the current dataset and its split, so the page never holds the file and can remap
+// columns, page through rows and download check rows without re-reading anything.
+import Papa from 'papaparse';
+import { CsvError, isAbortError } from '../core/csv/errors.ts';
+import { parseCsv, type CsvSniff, type MalformedRow, type ParseSummary } from '../core/csv/parse.ts';
+import { bytesFromReadableStream, bytesFromString, type ByteChunks } from '../core/csv/source.ts';
+import { DatasetBuilder, fatalReason } from '../core/dataset/build.ts';
+import { guessColumns } from '../core/dataset/columns.ts';
+import { splitLabelCell } from '../core/dataset/labels.ts';
+import { splitDataset, type SplitResult } from '../core/dataset/split.ts';
+import type { Dataset, ColumnMapping as CoreMapping } from '../core/dataset/types.ts';
+import type { StageProgress } from '../core/util/progress.ts';
+import {
+  errorMessage,
+  transferablesOf,
+  unreachable,
+  type CheckResult,
+  type ColumnMapping,
+  type DataCommand,
+  type DataEvent,
+  type DataInput,
+  type DatasetAnalysis,
+  type LabelCount,
+  type OpenedDataset,
+  type SplitSettings,
+  type WorkerError,
+} from './protocol.ts';
+import { tokenizerHost } from './tokenizerHost.ts';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const HEAD_ROWS = 200;
+const CHECK_ROWS_SHOWN = 50;
+
+function post(event: DataEvent): void {
+  scope.postMessage(event, transferablesOf(event));
+}
+
+interface Table {
+  name: string;
+  bytes: number;
+  columns: string[];
+  rows: string[][];
+  rowNumbers: number[];
+  malformed: MalformedRow[];
+  summary: ParseSummary | null;
+  sniff: CsvSniff;
+}
+
+let table: Table | null = null;
+let current: { dataset: Dataset; split: SplitResult | null; mapping: ColumnMapping } | null = null;
+const controllers = new Map<string, AbortController>();
+
+// ---------------------------------------------------------------------------------------------
+// Opening a file
+
+async function inputChunks(
+  input: DataInput,
+  signal: AbortSignal,
+): Promise<{ chunks: ByteChunks; total?: number }> {
+  switch (input.kind) {
+    case 'file':
+      return { chunks: bytesFromReadableStream(input.file.stream()), total: input.file.size };
+    case 'text':
+      return { chunks: bytesFromString(input.text), total: new TextEncoder().encode(input.text).length };
+    case 'url': {
+      let response: Response;
+      try {
+        response = await fetch(input.url, { signal });
+      } catch (error) {
+        if (isAbortError(error)) throw error;
+        throw new CsvError('empty', `could not load ${input.name}`);
+      }
+      if (!response.ok || !response.body)
+        throw new CsvError('empty', `could not load ${input.name} (HTTP ${response.status})`);
+      const length = Number(response.headers.get('content-length'));
+      return {
+        chunks: bytesFromReadableStream(response.body),
+        ...(Number.isFinite(length) && length > 0 ? { total: length } : {}),
+      };
+    }
+  }
+}
+
+function guessMapping(
+  columns: string[],
+  sample: string[][],
+): { mapping: ColumnMapping; reasons: string[]; stats: OpenedDataset['columnStats'] } {
+  const guess = guessColumns(columns, sample);
+  if (guess.labelColumn === null || guess.textColumns.length === 0) {
+    throw new CsvError(
+      'one-column',
+      columns.length === 1
+        ? 'the file has a single column, so there is no label column next to the text'
+        : 'no column looks like text with a label beside it',
+    );
+  }
+  return {
+    mapping: {
+      textColumns: guess.textColumns,
+      labelColumn: guess.labelColumn,
+      splitColumn: guess.splitColumn,
+      idColumn: guess.idColumn,
+      multiLabel: guess.labelSeparator.multiLabel,
+      labelSeparator: guess.labelSeparator.separator ?? '|',
+      caseFold: false,
+    },
+    reasons: [...guess.reasons, ...(guess.labelSeparator.multiLabel ? [guess.labelSeparator.evidence] : [])],
+    stats: guess.stats.map((stat) => ({
+      name: stat.name,
+      averageLength: stat.averageLength,
+      distinct: stat.distinct,
+      empty: stat.empty,
+    })),
+  };
+}
+
+function countLabels(rows: readonly string[][], mapping: ColumnMapping): LabelCount[] {
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const cell = row[mapping.labelColumn] ?? '';
+    const labels = mapping.multiLabel
+      ? splitLabelCell(cell, mapping.labelSeparator, mapping.caseFold)
+      : [mapping.caseFold ? cell.trim().toLowerCase() : cell.trim()].filter(Boolean);
+    for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  return [...counts].map(([label, count]) => ({ label, count }));
+}
+
+function describeOpened(
+  source: Table,
+  guess: ReturnType<typeof guessMapping>,
+  complete: boolean,
+): OpenedDataset {
+  const { sniff } = source;
+  const encodingNotice =
+    sniff.encodingHow === 'invalid-utf-8' || source.summary?.encoding === 'windows-1252'
+      ? 'The file is not valid UTF-8, so it was read as Windows-1252 (Western European). Check that accented letters look right in the preview.'
+      : undefined;
+  const sample = source.rows.length > 0 ? source.rows.slice(0, 1000) : sniff.sampleRows;
+  return {
+    parse: {
+      fileName: source.name,
+      bytes: source.bytes,
+      encoding: (source.summary?.encoding ?? sniff.encoding).toUpperCase(),
+      ...(encodingNotice ? { encodingNotice } : {}),
+      delimiter: sniff.delimiter,
+      hasHeader: sniff.hasHeader,
+      columns: sniff.columns,
+      rowCount: complete ? source.rows.length : Math.max(source.rows.length, sniff.sampleRows.length),
+      complete,
+      notices: [...sniff.notices, ...(source.summary?.notices ?? [])],
+    },
+    guess: guess.mapping,
+    labelCounts: countLabels(complete ? source.rows : sample, guess.mapping),
+    columnStats: guess.stats,
+    guessReasons: guess.reasons,
+    head: (source.rows.length >= HEAD_ROWS ? source.rows : sniff.sampleRows).slice(0, HEAD_ROWS),
+  };
+}
+
+function progressEvent(requestId: string, progress: StageProgress): DataEvent {
+  const bytes = progress.bytes > 0;
+  return {
+    type: 'progress',
+    requestId,
+    stage: progress.stage,
+    done: bytes ? progress.bytes : progress.rows,
+    total: (bytes ? progress.totalBytes : progress.totalRows) ?? null,
+    unit: bytes ? 'bytes' : 'rows',
+    rows: progress.rows,
+    ratePerSec: bytes ? progress.bytesPerSecond : progress.rowsPerSecond,
+  };
+}
+
+async function open(requestId: string, input: DataInput, signal: AbortSignal): Promise<void> {
+  table = null;
+  current = null;
+  tokenizerHost.forgetDataset();
+  const name = input.kind === 'file' ? input.file.name : input.name;
+  const { chunks, total } = await inputChunks(input, signal);
+  let building: Table | null = null;
+  let guess: ReturnType<typeof guessMapping> | null = null;
+  const summary = await parseCsv(chunks, {
+    fileName: name,
+    ...(total !== undefined ? { totalBytes: total } : {}),
+    signal,
+    onProgress: (progress) => post(progressEvent(requestId, progress)),
+    onSniff: (sniff) => {
+      building = {
+        name,
+        bytes: total ?? 0,
+        columns: sniff.columns,
+        rows: [],
+        rowNumbers: [],
+        malformed: [],
+        summary: null,
+        sniff,
+      };
+      guess = guessMapping(sniff.columns, sniff.sampleRows);
+      if (!sniff.sampleIsWholeFile)
+        post({ type: 'sniffed', requestId, dataset: describeOpened(building, guess, false) });
+      table = building;
+    },
+    onRows: (batch) => {
+      if (!building) return;
+      for (const row of batch.rows) building.rows.push(row);
+      for (const number of batch.rowNumbers) building.rowNumbers.push(number);
+      for (const bad of batch.malformed) building.malformed.push(bad);
+    },
+  });
+  const done = building as Table | null;
+  if (!done || !guess) throw new CsvError('empty', 'the file holds no rows');
+  done.summary = summary;
+  done.bytes = summary.bytes || done.bytes;
+  if (done.rows.length === 0 && done.malformed.length === 0) {
+    throw new CsvError('no-rows', 'the file has a header but no data rows');
+  }
+  // Guess again from the parsed rows: the sniffed sample may end with a cut-off row.
+  const finalGuess = guessMapping(done.columns, done.rows.slice(0, 1000));
+  post({ type: 'opened', requestId, dataset: describeOpened(done, finalGuess, true) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks and splits
+
+function toCoreMapping(mapping: ColumnMapping, split: SplitSettings): CoreMapping {
+  return {
+    textColumns: mapping.textColumns,
+    labelColumn: mapping.labelColumn,
+    splitColumn: mapping.splitColumn,
+    idColumn: mapping.idColumn,
+    multiLabel: mapping.multiLabel,
+    labelSeparator: mapping.multiLabel ? mapping.labelSeparator : null,
+    caseFold: mapping.caseFold,
+    dropDuplicates: split.dropDuplicates,
+  };
+}
+
+function analyze(requestId: string, mapping: ColumnMapping, settings: SplitSettings): DatasetAnalysis {
+  if (!table?.summary) throw new Error('Open a file first.');
+  const builder = new DatasetBuilder(table.columns, toCoreMapping(mapping, settings));
+  post({
+    type: 'progress',
+    requestId,
+    stage: 'checking',
+    done: 0,
+    total: table.rows.length,
+    unit: 'rows',
+    rows: 0,
+    ratePerSec: 0,
+  });
+  builder.addMalformed(table.summary.malformed);
+  builder.addRows(table.rows, Int32Array.from(table.rowNumbers));
+  const dataset = builder.finish(table.summary);
+  const fatal = fatalReason(dataset);
+  let split: SplitResult | null = null;
+  if (!fatal) {
+    post({
+      type: 'progress',
+      requestId,
+      stage: 'splitting',
+      done: 0,
+      total: dataset.texts.length,
+      unit: 'rows',
+      rows: 0,
+      ratePerSec: 0,
+    });
+    split = splitDataset(dataset, {
+      seed: settings.seed,
+      fractions: [settings.train, settings.validation, settings.test],
+      useSplitColumn: mapping.splitColumn !== null,
+    });
+  }
+  current = { dataset, split, mapping };
+  tokenizerHost.forgetDataset();
+  const checks: CheckResult[] = dataset.checks.map((check) => ({
+    id: check.id,
+    title: check.title,
+    severity: check.severity,
+    count: check.count,
+    rows: check.rows.slice(0, CHECK_ROWS_SHOWN),
+    rowTotal: check.rows.length,
+    detail: check.message,
+  }));
+  return {
+    mapping,
+    labels: dataset.labels,
+    labelCounts: dataset.labelCounts,
+    kept: dataset.texts.length,
+    dropped: dataset.dropped.length,
+    checks,
+    fatal,
+    splits: split
+      ? {
+          sizes: { train: split.sizes[0], validation: split.sizes[1], test: split.sizes[2] },
+          perClass: split.balance.map((balance) => ({
+            label: balance.label,
+            train: balance.counts[0],
+            validation: balance.counts[1],
+            test: balance.counts[2],
+          })),
+          notes: split.messages,
+        }
+      : null,
+    notices: dataset.notices,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Downloads of rows
+
+/** Escapes cells a spreadsheet would run as a formula. */
+function safeCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) && !/^[-+]?\d/.test(value) ? `'${value}` : value;
+}
+
+function exportRows(checkId: string): { fileName: string; blob: Blob } {
+  if (!table || !current) throw new Error('Open a file first.');
+  const base = table.name.replace(/\.[^.]+$/, '') || 'data';
+  const header = ['row', 'reason', ...table.columns];
+  const lines: string[][] = [];
+  if (checkId === 'dropped') {
+    for (const row of current.dataset.dropped) {
+      lines.push([String(row.row), row.detail || row.reason, ...row.fields.map(safeCell)]);
+    }
+  } else {
+    const check = current.dataset.checks.find((c) => c.id === checkId);
+    if (!check) throw new Error(`No check named ${checkId}.`);
+    const byNumber = new Map<number, string[]>();
+    const wanted = new Set(check.rows);
+    table.rowNumbers.forEach((number, index) => {
+      if (wanted.has(number)) byNumber.set(number, table!.rows[index]!);
+    });
+    for (const bad of table.malformed) if (wanted.has(bad.row)) byNumber.set(bad.row, bad.fields);
+    check.rows.forEach((number, i) => {
+      lines.push([
+        String(number),
+        check.details?.[i] ?? check.title,
+        ...(byNumber.get(number) ?? []).map(safeCell),
+      ]);
+    });
+  }
+  const csv = Papa.unparse({ fields: header, data: lines }, { newline: '\r\n' });
+  return {
+    fileName: `${base}-${checkId}-rows.csv`,
+    // A BOM so that spreadsheet programs read the file as UTF-8.
+    blob: new Blob(['\ufeff', csv], { type: 'text/csv;charset=utf-8' }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+function explain(error: unknown): WorkerError {
+  if (error instanceof CsvError) {
+    const sentence = error.message.charAt(0).toUpperCase() + error.message.slice(1).replace(/\.?$/, '.');
+    switch (error.code) {
+      case 'empty':
+      case 'no-rows':
+        return {
+          message: sentence,
+          hint: 'Choose a file with a header row and at least a few labelled rows of text.',
+        };
+      case 'binary':
+        return {
+          message: sentence,
+          hint: 'Export the data as CSV (comma- or semicolon-separated) or TSV, then drop that file.',
+        };
+      case 'one-column':
+        return {
+          message: sentence,
+          hint: 'The studio needs a text column and a label column, separated by a comma, semicolon, tab or pipe.',
+        };
+      case 'runaway-quote':
+        return {
+          message: sentence,
+          hint: 'A quote (") opened somewhere is never closed; fix that row and try again.',
+        };
+      case 'unsupported-encoding':
+        return {
+          message: sentence,
+          hint: 'Save the file as UTF-8 (e.g. "CSV UTF-8" in Excel) and try again.',
+        };
+      case 'bad-option':
+        return { message: sentence };
+    }
+  }
+  return {
+    message: errorMessage(error),
+    hint: 'If the file opens in a spreadsheet, save it as CSV UTF-8 and try again.',
+  };
+}
+
+async function handle(command: DataCommand): Promise<void> {
+  switch (command.type) {
+    case 'open': {
+      const controller = new AbortController();
+      controllers.set(command.requestId, controller);
+      try {
+        await open(command.requestId, command.input, controller.signal);
+      } catch (error) {
+        table = null;
+        throw error;
+      } finally {
+        controllers.delete(command.requestId);
+      }
+      return;
+    }
+    case 'rows': {
+      const rows = table ? table.rows.slice(command.start, command.start + command.count) : [];
+      post({ type: 'rows', requestId: command.requestId, start: command.start, rows });
+      return;
+    }
+    case 'analyze':
+      post({
+        type: 'analyzed',
+        requestId: command.requestId,
+        analysis: analyze(command.requestId, command.mapping, command.split),
+      });
+      return;
+    case 'exportRows': {
+      const { fileName, blob } = exportRows(command.checkId);
+      post({ type: 'exported', requestId: command.requestId, fileName, blob });
+      return;
+    }
+    case 'loadTokenizer':
+      post({
+        type: 'tokenizerLoaded',
+        requestId: command.requestId,
+        ...(await tokenizerHost.load(command.source, command.files)),
+      });
+      return;
+    case 'tokenize': {
+      if (!current) throw new Error('Confirm the columns first.');
+      const controller = new AbortController();
+      controllers.set(command.requestId, controller);
+      try {
+        const stats = await tokenizerHost.measure(current.dataset.texts, controller.signal, (progress) =>
+          post(progressEvent(command.requestId, progress)),
+        );
+        post({ type: 'tokenized', requestId: command.requestId, stats });
+      } finally {
+        controllers.delete(command.requestId);
+      }
+      return;
+    }
+    case 'encode': {
+      if (!current?.split) throw new Error('Confirm the columns first.');
+      const data = await tokenizerHost.encodeDataset(current.dataset, current.split, command.maxLength);
+      post({ type: 'encoded', requestId: command.requestId, data });
+      return;
+    }
+    case 'encodeTexts': {
+      const { ids, offsets } = await tokenizerHost.encodeTexts(command.texts, command.maxLength);
+      post({ type: 'encodedTexts', requestId: command.requestId, ids, offsets });
+      return;
+    }
+    case 'cancel':
+      controllers.get(command.requestId)?.abort();
+      return;
+    default:
+      unreachable(command);
+  }
+}
+
+scope.addEventListener('message', (message: MessageEvent<DataCommand>) => {
+  const command = message.data;
+  handle(command).catch((error: unknown) => {
+    const requestId = command.requestId;
+    if (isAbortError(error)) post({ type: 'cancelled', requestId });
+    else post({ type: 'error', requestId, ...explain(error) });
+  });
+});
