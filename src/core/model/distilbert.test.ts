@@ -170,3 +170,103 @@ describe.each(BACKENDS)('DistilBERT on the %s backend', (backend) => {
     });
   });
 });
+
+describe('DistilBERT memory and dropout (cpu)', () => {
+  let fx: Fixture;
+  let model: LoadedModel;
+  let inputIds: tf.Tensor2D;
+  let attentionMask: tf.Tensor2D;
+  let labels: tf.Tensor;
+
+  beforeAll(async () => {
+    await initNodeBackend('cpu');
+    fx = fixture('distilbert-tiny-seqcls');
+    model = await loadFixtureModel(fx);
+    inputIds = refTensor(fx, 'input_ids') as tf.Tensor2D;
+    attentionMask = refTensor(fx, 'attention_mask') as tf.Tensor2D;
+    labels = refTensor(fx, 'labels');
+  });
+
+  afterAll(() => {
+    tf.dispose([inputIds, attentionMask, labels]);
+    disposeParams(model.params);
+  });
+
+  it('leaks no tensor in a forward pass', () => {
+    const before = tf.memory().numTensors;
+    const { lastHiddenState, logits } = forward(model.params, model.config, inputIds, attentionMask, {
+      training: true,
+      seed: 1,
+    });
+    expect(tf.memory().numTensors).toBe(before + 2);
+    tf.dispose([lastHiddenState, logits]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('leaks no tensor in a training step that applies the gradients', () => {
+    const before = tf.memory().numTensors;
+    const snapshot = new Map(Object.entries(model.params).map(([name, v]) => [name, v.dataSync().slice()]));
+    const { value, grads } = tf.variableGrads(() => {
+      const { logits } = forward(model.params, model.config, inputIds, attentionMask, {
+        training: true,
+        seed: 3,
+      });
+      return lossFn(model.config, logits, labels);
+    });
+    tf.tidy(() => {
+      for (const variable of Object.values(model.params)) {
+        const grad = grads[variable.name];
+        if (grad) variable.assign(tf.sub(variable, tf.mul(grad, 1e-3)));
+      }
+    });
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(
+      maxAbsDiff(model.params['classifier.weight']!.dataSync(), snapshot.get('classifier.weight')!),
+    ).toBeGreaterThan(0);
+    // Undo the step so the other tests see the checkpoint.
+    tf.tidy(() => {
+      for (const [name, values] of snapshot)
+        model.params[name]!.assign(tf.tensor(values, model.params[name]!.shape));
+    });
+  });
+
+  it('applies dropout only when training, reproducibly for a seed', () => {
+    const run = (training: boolean, seed?: number) =>
+      tf.tidy(() => {
+        const opts = seed === undefined ? { training } : { training, seed };
+        return forward(model.params, model.config, inputIds, attentionMask, opts).logits;
+      });
+    const evalA = run(false, 1);
+    const evalB = run(false, 2);
+    const trainA = run(true, 1);
+    const trainA2 = run(true, 1);
+    const trainB = run(true, 2);
+    expect(maxAbsDiff(evalA.dataSync(), evalB.dataSync())).toBe(0);
+    expect(maxAbsDiff(evalA.dataSync(), ref(fx, 'logits').data)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(trainA.dataSync(), trainA2.dataSync())).toBe(0);
+    expect(maxAbsDiff(trainA.dataSync(), trainB.dataSync())).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(trainA.dataSync(), evalA.dataSync())).toBeGreaterThan(1e-3);
+    tf.dispose([evalA, evalB, trainA, trainA2, trainB]);
+  });
+
+  it('zeroes about the configured fraction of activations and rescales the rest', () => {
+    const config = { ...model.config, seqClassifDropout: 0.5 };
+    const first = tf.ones([64, model.config.dim]) as tf.Tensor2D;
+    const noHead = { ...model.params };
+    // An identity pre_classifier and a sum classifier expose the dropout mask in the logits.
+    const identity = tf.variable(tf.eye(model.config.dim));
+    const zeroBias = tf.variable(tf.zeros([model.config.dim]));
+    noHead['pre_classifier.weight'] = identity;
+    noHead['pre_classifier.bias'] = zeroBias;
+    const sumWeight = tf.variable(tf.ones([1, model.config.dim]));
+    const sumBias = tf.variable(tf.zeros([1]));
+    noHead['classifier.weight'] = sumWeight;
+    noHead['classifier.bias'] = sumBias;
+    const out = classifierHead(noHead, { ...config, numLabels: 1 }, first, { training: true, seed: 11 });
+    const mean = Array.from(out.dataSync()).reduce((a, b) => a + b, 0) / 64 / model.config.dim;
+    expect(mean).toBeGreaterThan(0.85);
+    expect(mean).toBeLessThan(1.15);
+    tf.dispose([first, identity, zeroBias, sumWeight, sumBias, out]);
+  });
+});

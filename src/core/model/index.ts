@@ -271,6 +271,11 @@ function assemble(
     );
   }
 
+  const isFixedPositions = (name: string) =>
+    name.endsWith('position_embeddings.weight') && config.sinusoidalPosEmbds;
+  const absentEncoder = [...shapes.keys()].filter(
+    (name) => !loaded.has(name) && !isHeadName(name) && !isFixedPositions(name),
+  );
   const random = seededRandom(opts.seed ?? 0);
   const missing: string[] = [];
   const params: Params = {};
@@ -281,9 +286,8 @@ function assemble(
       if (!tensor) {
         const optional = isHeadName(name) || (isPositions && config.sinusoidalPosEmbds);
         if (!optional) {
-          const absent = [...shapes.keys()].filter((n) => !loaded.has(n) && !isHeadName(n));
           throw new Error(
-            `the checkpoint lacks ${absent.length} encoder weight(s): ${listNames(absent)} (is it a DistilBERT checkpoint?)`,
+            `the checkpoint lacks ${absentEncoder.length} encoder weight(s): ${listNames(absentEncoder)} (is it a DistilBERT checkpoint?)`,
           );
         }
         if (!reinitialised.includes(name)) missing.push(name);
@@ -342,7 +346,7 @@ export function initParams(config: DistilBertConfig, seed = 0): Params {
 export async function paramsToSafetensors(
   params: Params,
   metadata?: Record<string, string>,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const names = Object.keys(params);
   const layout = safetensorsLayout(
     names.map((name) => ({ name, shape: params[name]!.shape })),

@@ -469,7 +469,7 @@ export function safetensorsLayout(
 export function writeSafetensors(
   tensors: readonly TensorToWrite[],
   metadata?: Record<string, string>,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const layout = safetensorsLayout(tensors, metadata);
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const out = new Uint8Array(layout.byteLength);

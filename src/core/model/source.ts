@@ -42,7 +42,7 @@ export function hubModelSource(repo: string, options: HubSourceOptions): ModelFi
     async fetchFile(name) {
       const url = `${hubUrl}/${repo}/resolve/${encodeURIComponent(revision)}/${name.split('/').map(encodeURIComponent).join('/')}`;
       const cached = await options.cache?.match(url).catch(() => undefined);
-      if (cached) return cached;
+      if (cached) return cached.status === 404 ? null : cached;
       let response: Response;
       try {
         response = await doFetch(url);
@@ -52,6 +52,8 @@ export function hubModelSource(repo: string, options: HubSourceOptions): ModelFi
       }
       if (response.status === 404) {
         await response.body?.cancel().catch(() => undefined);
+        // Remembering the absence lets a later visit look for optional files offline too.
+        await options.cache?.put(url, new Response(null, { status: 404 })).catch(() => undefined);
         return null;
       }
       if (response.status === 401 || response.status === 403) {
