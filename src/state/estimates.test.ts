@@ -9,7 +9,7 @@ const base: EstimateInput = {
   heads: 12,
   numLabels: 2,
   parameters: 66_955_010,
-  forwardTokensPerSec: 2000,
+  timing: { overheadSec: 0.01, secPerToken: 0.0005 },
   trainExamples: 8000,
   evalExamples: 2000,
   tokensPerExample: 64,
@@ -37,10 +37,21 @@ describe('estimateModes', () => {
   });
 
   it('scales time with the measured speed and gives none without a timing', () => {
-    const slow = estimateModes({ ...base, forwardTokensPerSec: 1000 })[2]!;
+    const slow = estimateModes({ ...base, timing: { overheadSec: 0.02, secPerToken: 0.001 } })[2]!;
     const fast = estimateModes(base)[2]!;
     expect(slow.epochSeconds! / fast.epochSeconds!).toBeCloseTo(2, 6);
-    expect(estimateModes({ ...base, forwardTokensPerSec: null })[2]!.epochSeconds).toBeNull();
+    expect(estimateModes({ ...base, timing: null })[2]!.epochSeconds).toBeNull();
+  });
+
+  it('counts a full epoch as three passes over train plus one over validation', () => {
+    const full = estimateModes({ ...base, timing: { overheadSec: 0, secPerToken: 0.001 } })[2]!;
+    // 8,000 × 64 tokens × 3 + 2,000 × 64 tokens, at 1 ms per token through all layers.
+    expect(full.epochSeconds).toBeCloseTo((8000 * 64 * 3 + 2000 * 64) * 0.001, 6);
+  });
+
+  it('charges the fixed cost per batch, which dominates tiny models on slow backends', () => {
+    const full = estimateModes({ ...base, timing: { overheadSec: 0.05, secPerToken: 0 } })[2]!;
+    expect(full.epochSeconds).toBeCloseTo((500 * 3 + 125) * 0.05, 6);
   });
 
   it('needs no cache for top-k when every layer is trained', () => {

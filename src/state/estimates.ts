@@ -1,6 +1,7 @@
 // Rough memory and time per epoch for each training mode, from the model's dimensions, the
-// dataset's size and token lengths, and a forward pass timed on this backend. Arithmetic only:
-// the numbers orient the user (head only in seconds, full in hours?), they are not promises.
+// dataset's size and token lengths, and forward passes timed on this backend. Arithmetic only:
+// the numbers orient the user (seconds or hours?), they are not promises.
+import type { ForwardTiming } from '../workers/protocol.ts';
 
 export type TrainingMode = 'head' | 'top-k' | 'full';
 
@@ -11,8 +12,8 @@ export interface EstimateInput {
   heads: number;
   numLabels: number;
   parameters: number;
-  /** Measured tokens per second of an inference forward pass at sequence length 32. */
-  forwardTokensPerSec: number | null;
+  /** An inference pass through every layer: overheadSec + tokens × secPerToken. */
+  timing: ForwardTiming | null;
   trainExamples: number;
   evalExamples: number;
   /** Average tokens per example after truncation (padding within a batch included). */
@@ -35,14 +36,8 @@ export interface ModeEstimate {
 }
 
 const FLOAT = 4;
-const TIMING_LENGTH = 32;
-/** Backward costs about twice the forward pass. */
+/** A training step (forward, backward, update) costs about three forward passes. */
 const TRAIN_FACTOR = 3;
-
-/** Multiply-adds ×2 per token for one transformer block at sequence length T. */
-function layerFlopsPerToken(dim: number, hiddenDim: number, length: number): number {
-  return 8 * dim * dim + 4 * dim * hiddenDim + 4 * length * dim;
-}
 
 /** Float activations a block keeps per token for its backward pass. */
 function layerActivationsPerToken(dim: number, hiddenDim: number, heads: number, length: number): number {
@@ -50,8 +45,18 @@ function layerActivationsPerToken(dim: number, hiddenDim: number, heads: number,
 }
 
 export function estimateModes(input: EstimateInput): ModeEstimate[] {
-  const { layers, dim, hiddenDim, heads, numLabels, parameters, trainExamples, evalExamples, batchSize } =
-    input;
+  const {
+    layers,
+    dim,
+    hiddenDim,
+    heads,
+    numLabels,
+    parameters,
+    trainExamples,
+    evalExamples,
+    batchSize,
+    timing,
+  } = input;
   const length = Math.max(1, input.tokensPerExample);
   const topLayers = Math.min(Math.max(1, input.topLayers), layers);
   const weights = parameters * FLOAT;
@@ -59,24 +64,34 @@ export function estimateModes(input: EstimateInput): ModeEstimate[] {
   const blockParams = 4 * (dim * dim + dim) + 2 * dim * hiddenDim + hiddenDim + dim + 4 * dim;
   const allExamples = trainExamples + evalExamples;
 
-  // Measured speed → floating-point operations per second on this backend.
-  const flopsPerSec = input.forwardTokensPerSec
-    ? input.forwardTokensPerSec * layers * layerFlopsPerToken(dim, hiddenDim, TIMING_LENGTH)
-    : null;
-  const seconds = (flops: number): number | null => (flopsPerSec ? flops / flopsPerSec : null);
-  const encoderFlops = (examples: number, blocks: number): number =>
-    examples * length * blocks * layerFlopsPerToken(dim, hiddenDim, length);
+  /** Seconds to run `blocks` of the layers forward over `examples`, batch by batch. */
+  const passSeconds = (examples: number, blocks: number): number | null => {
+    if (!timing) return null;
+    const batches = Math.ceil(examples / batchSize);
+    // The embeddings and the head count as one more "layer" of fixed cost.
+    const share = blocks / (layers + 1);
+    return share * (batches * timing.overheadSec + examples * length * timing.secPerToken);
+  };
+  const headSeconds = (examples: number): number | null => {
+    if (!timing) return null;
+    return (Math.ceil(examples / batchSize) * timing.overheadSec) / (layers + 1);
+  };
+  const sum = (...parts: (number | null)[]): number | null =>
+    parts.some((part) => part === null)
+      ? null
+      : parts.reduce<number>((total, part) => total + (part ?? 0), 0);
+  const times = (factor: number, value: number | null): number | null =>
+    value === null ? null : factor * value;
   const activations = (blocks: number): number =>
     batchSize * length * blocks * layerActivationsPerToken(dim, hiddenDim, heads, length) * FLOAT;
-  const headFlops = (examples: number): number => examples * 2 * headParams;
 
   const headCache = allExamples * dim * FLOAT;
   const head: ModeEstimate = {
     mode: 'head',
     memoryBytes: weights + headCache + headParams * FLOAT * 3,
     cacheBytes: headCache,
-    cacheSeconds: seconds(encoderFlops(allExamples, layers)),
-    epochSeconds: seconds(TRAIN_FACTOR * headFlops(trainExamples) + headFlops(evalExamples)),
+    cacheSeconds: passSeconds(allExamples, layers + 1),
+    epochSeconds: sum(times(TRAIN_FACTOR, headSeconds(trainExamples)), headSeconds(evalExamples)),
   };
 
   const frozen = layers - topLayers;
@@ -86,10 +101,10 @@ export function estimateModes(input: EstimateInput): ModeEstimate[] {
     memoryBytes:
       weights + topCache + (topLayers * blockParams + headParams) * FLOAT * 3 + activations(topLayers),
     cacheBytes: topCache,
-    cacheSeconds: frozen > 0 ? seconds(encoderFlops(allExamples, frozen)) : 0,
-    epochSeconds: seconds(
-      TRAIN_FACTOR * (encoderFlops(trainExamples, topLayers) + headFlops(trainExamples)) +
-        encoderFlops(evalExamples, topLayers),
+    cacheSeconds: frozen > 0 ? passSeconds(allExamples, frozen + 1) : 0,
+    epochSeconds: sum(
+      times(TRAIN_FACTOR, passSeconds(trainExamples, topLayers)),
+      passSeconds(evalExamples, topLayers),
     ),
   };
 
@@ -98,8 +113,9 @@ export function estimateModes(input: EstimateInput): ModeEstimate[] {
     memoryBytes: weights * 4 + activations(layers),
     cacheBytes: 0,
     cacheSeconds: 0,
-    epochSeconds: seconds(
-      TRAIN_FACTOR * encoderFlops(trainExamples, layers) + encoderFlops(evalExamples, layers),
+    epochSeconds: sum(
+      times(TRAIN_FACTOR, passSeconds(trainExamples, layers + 1)),
+      passSeconds(evalExamples, layers + 1),
     ),
   };
   return [head, topK, full];

@@ -20,6 +20,7 @@ import {
   type DataCommand,
   type DataEvent,
   type DataInput,
+  type DataStage,
   type DatasetAnalysis,
   type LabelCount,
   type OpenedDataset,
@@ -159,12 +160,16 @@ function describeOpened(
   };
 }
 
-function progressEvent(requestId: string, progress: StageProgress): DataEvent {
+function progressEvent(
+  requestId: string,
+  progress: StageProgress,
+  stage: DataStage = progress.stage,
+): DataEvent {
   const bytes = progress.bytes > 0;
   return {
     type: 'progress',
     requestId,
-    stage: progress.stage,
+    stage,
     done: bytes ? progress.bytes : progress.rows,
     total: (bytes ? progress.totalBytes : progress.totalRows) ?? null,
     unit: bytes ? 'bytes' : 'rows',
@@ -447,8 +452,20 @@ async function handle(command: DataCommand): Promise<void> {
     }
     case 'encode': {
       if (!current?.split) throw new Error('Confirm the columns first.');
-      const data = await tokenizerHost.encodeDataset(current.dataset, current.split, command.maxLength);
-      post({ type: 'encoded', requestId: command.requestId, data });
+      const controller = new AbortController();
+      controllers.set(command.requestId, controller);
+      try {
+        const data = await tokenizerHost.encodeDataset(
+          current.dataset,
+          current.split,
+          command.maxLength,
+          controller.signal,
+          (progress) => post(progressEvent(command.requestId, progress, 'encoding')),
+        );
+        post({ type: 'encoded', requestId: command.requestId, data });
+      } finally {
+        controllers.delete(command.requestId);
+      }
       return;
     }
     case 'encodeTexts': {

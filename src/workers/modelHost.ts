@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { countParameters, disposeParams, forward, loadModel, type LoadedModel } from '../core/model/index.ts';
 import { currentGpuDevice } from './backend.ts';
 import { explainModelError, openModelSource } from './modelSource.ts';
-import type { ModelSummary, TrainCommand, TrainEvent } from './protocol.ts';
+import type { ForwardTiming, ModelSummary, TrainCommand, TrainEvent } from './protocol.ts';
 
 type LoadCommand = Extract<TrainCommand, { type: 'loadModel' }>;
 
@@ -16,29 +16,41 @@ export function currentModel(): LoadedModel | null {
   return current;
 }
 
-/** Tokens per second of one inference forward pass at batch 2 × 32, after one warm-up pass. */
-async function measureForward(model: LoadedModel): Promise<number | null> {
-  const batch = 2;
-  const length = Math.min(32, model.config.maxPositionEmbeddings);
-  try {
-    const run = async () => {
-      const ids = tf.fill([batch, length], 101, 'int32') as tf.Tensor2D;
-      const mask = tf.ones([batch, length], 'int32') as tf.Tensor2D;
-      const { lastHiddenState, logits } = forward(model.params, model.config, ids, mask, { training: false });
-      await logits.data();
-      tf.dispose([ids, mask, lastHiddenState, logits]);
-    };
-    await run();
+/**
+ * Times inference passes of two sizes (after a warm-up of each) and fits seconds = a + b × tokens:
+ * on software or integrated GPUs the fixed cost per pass dominates small batches, on big GPUs the
+ * per-token cost dominates; the estimates need both.
+ */
+async function measureForward(model: LoadedModel): Promise<ForwardTiming | null> {
+  const limit = model.config.maxPositionEmbeddings;
+  const small = { batch: 1, length: Math.min(16, limit) };
+  const large = { batch: 4, length: Math.min(64, limit) };
+  const pass = async ({ batch, length }: { batch: number; length: number }): Promise<number> => {
+    const ids = tf.fill([batch, length], 101, 'int32') as tf.Tensor2D;
+    const mask = tf.ones([batch, length], 'int32') as tf.Tensor2D;
     const start = performance.now();
-    await run();
+    const { lastHiddenState, logits } = forward(model.params, model.config, ids, mask, { training: false });
+    await logits.data();
     const seconds = (performance.now() - start) / 1000;
-    return seconds > 0 ? (batch * length) / seconds : null;
+    tf.dispose([ids, mask, lastHiddenState, logits]);
+    return seconds;
+  };
+  try {
+    await pass(small);
+    await pass(large);
+    const t1 = await pass(small);
+    const t2 = await pass(large);
+    const tokens1 = small.batch * small.length;
+    const tokens2 = large.batch * large.length;
+    const secPerToken = Math.max((t2 - t1) / (tokens2 - tokens1), t2 / tokens2 / 20, 1e-9);
+    const overheadSec = Math.max(0, t1 - tokens1 * secPerToken);
+    return { overheadSec, secPerToken };
   } catch {
     return null; // Estimates are optional; a backend that cannot run them still trains.
   }
 }
 
-function summarize(model: LoadedModel, source: string, forwardTokensPerSec: number | null): ModelSummary {
+function summarize(model: LoadedModel, source: string, forwardTiming: ForwardTiming | null): ModelSummary {
   const { config } = model;
   const architectures = config.raw.architectures;
   return {
@@ -63,7 +75,7 @@ function summarize(model: LoadedModel, source: string, forwardTokensPerSec: numb
       reinitialised: model.report.reinitialised,
       message: model.report.message,
     },
-    forwardTokensPerSec,
+    forwardTiming,
   };
 }
 
@@ -91,7 +103,8 @@ export async function handleLoadModel(
       type: 'modelLoaded',
       requestId,
       summary: summarize(model, source.describe(), speed),
-      tokenizerFiles: model.tokenizerFiles,
+      // config.json too: the tokenizer takes the model's length limit from it.
+      tokenizerFiles: { ...model.tokenizerFiles, 'config.json': JSON.stringify(model.config.raw) },
     });
   } catch (error) {
     post({ type: 'error', requestId, ...explainModelError(error) });

@@ -159,6 +159,8 @@ export interface EncodedDataset {
   labels: string[];
   multiLabel: boolean;
   maxLength: number;
+  /** Id to pad batches with (the tokenizer's pad token). */
+  padTokenId: number;
   splits: Record<SplitName, EncodedSplit>;
 }
 
@@ -220,6 +222,13 @@ export interface LoadReport {
   message: string;
 }
 
+/** Seconds of one inference forward pass through every layer ≈ overheadSec + tokens × secPerToken. */
+export interface ForwardTiming {
+  /** Fixed cost of a pass (op dispatch, synchronisation), whatever its size. */
+  overheadSec: number;
+  secPerToken: number;
+}
+
 export interface ModelSummary {
   source: string;
   architecture: string;
@@ -234,8 +243,8 @@ export interface ModelSummary {
   multiLabel: boolean;
   weightBytes: number;
   report: LoadReport;
-  /** Measured forward throughput on this backend (tokens per second), for the time estimates. */
-  forwardTokensPerSec: number | null;
+  /** A forward pass timed on this backend, for the time estimates; null when it could not run. */
+  forwardTiming: ForwardTiming | null;
 }
 
 export type { TrainConfig } from '../core/train/config.ts';

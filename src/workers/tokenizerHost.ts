@@ -1,34 +1,78 @@
 // Tokenization inside the data worker, over core/tokenize (the only importer of the tokenizer
-// library): loads the model's tokenizer from its files, measures token lengths of every kept
+// library): loads the model's tokenizer from its files, measures the token length of every kept
 // text, and encodes the splits for training as transferable typed arrays.
 import type { SplitResult } from '../core/dataset/split.ts';
 import type { Dataset } from '../core/dataset/types.ts';
-import type { StageProgress } from '../core/util/progress.ts';
+import { encodeDataset, encodeTexts } from '../core/tokenize/encode.ts';
+import { tokenLengthStats } from '../core/tokenize/lengths.ts';
+import { loadTokenizer, type TextTokenizer } from '../core/tokenize/tokenizer.ts';
+import type { ProgressCallback } from '../core/util/progress.ts';
 import type { EncodedDataset, TokenStats } from './protocol.ts';
 
-const pending = (): never => {
-  throw new Error('Tokenization is not available in this build yet.');
-};
+/** BERT's limit, used when neither config.json nor tokenizer_config.json states one. */
+const FALLBACK_LIMIT = 512;
+
+let tokenizer: TextTokenizer | null = null;
+
+function requireTokenizer(): TextTokenizer {
+  if (!tokenizer) throw new Error('Load a model first: its tokenizer encodes the texts.');
+  return tokenizer;
+}
+
+function limitOf(loaded: TextTokenizer): number {
+  return loaded.modelMaxLength ?? FALLBACK_LIMIT;
+}
 
 export const tokenizerHost = {
+  /** The dataset changed: nothing cached here depends on it yet (kept for a later cache). */
   forgetDataset(): void {},
+
   async load(
     _source: string,
-    _files: Record<string, string>,
+    files: Record<string, string>,
   ): Promise<{ modelMaxLength: number; vocabSize: number }> {
-    return pending();
+    tokenizer = await loadTokenizer(files);
+    return { modelMaxLength: limitOf(tokenizer), vocabSize: tokenizer.vocabSize };
   },
-  async measure(
-    _texts: string[],
-    _signal: AbortSignal,
-    _onProgress: (progress: StageProgress) => void,
-  ): Promise<TokenStats> {
-    return pending();
+
+  /** Untruncated token counts of every text, with the suggested max length. */
+  async measure(texts: string[], signal: AbortSignal, onProgress: ProgressCallback): Promise<TokenStats> {
+    const loaded = requireTokenizer();
+    const limit = limitOf(loaded);
+    const { fullLengths } = await encodeTexts(loaded, texts, { maxLength: limit, signal, onProgress });
+    const stats = tokenLengthStats(fullLengths, limit);
+    return {
+      modelMaxLength: limit,
+      lengths: fullLengths,
+      suggestedMaxLength: stats.suggestedMaxLength,
+      percentiles: { p50: stats.p50, p95: stats.p95, max: stats.max },
+    };
   },
-  async encodeDataset(_dataset: Dataset, _split: SplitResult, _maxLength: number): Promise<EncodedDataset> {
-    return pending();
+
+  async encodeDataset(
+    dataset: Dataset,
+    split: SplitResult,
+    maxLength: number,
+    signal?: AbortSignal,
+    onProgress?: ProgressCallback,
+  ): Promise<EncodedDataset> {
+    const loaded = requireTokenizer();
+    const { encoded } = await encodeDataset(loaded, dataset, split, {
+      maxLength,
+      ...(signal ? { signal } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
+    return {
+      labels: encoded.labels,
+      multiLabel: encoded.multiLabel,
+      maxLength: encoded.maxLength,
+      padTokenId: encoded.padTokenId,
+      splits: { train: encoded.train, validation: encoded.validation, test: encoded.test },
+    };
   },
-  async encodeTexts(_texts: string[], _maxLength: number): Promise<{ ids: Int32Array; offsets: Int32Array }> {
-    return pending();
+
+  async encodeTexts(texts: string[], maxLength: number): Promise<{ ids: Int32Array; offsets: Int32Array }> {
+    const { ids, offsets } = await encodeTexts(requireTokenizer(), texts, { maxLength });
+    return { ids, offsets };
   },
 };

@@ -42,7 +42,9 @@ export function ColumnMapping() {
       <h3 id="fs-mapping-title">Columns</h3>
       <fieldset className="fs-fieldset">
         <legend>Text column(s)</legend>
-        <p className="fs-muted fs-small">Several are joined with a space (e.g. title + body).</p>
+        <p className="fs-muted fs-small">
+          Tick several to join them, e.g. title + body (joined with a line break).
+        </p>
         <div className="fs-checks">
           {columns.map((name, index) => (
             <label key={index} className="fs-check">

@@ -43,7 +43,7 @@ export function Estimates({ summary }: { summary: ModelSummary }) {
     heads: summary.heads,
     numLabels: Math.max(analysis.labels.length, 1),
     parameters: summary.parameters,
-    forwardTokensPerSec: summary.forwardTokensPerSec,
+    timing: summary.forwardTiming,
     trainExamples: sizes.train,
     evalExamples: sizes.validation,
     tokensPerExample,
@@ -55,7 +55,7 @@ export function Estimates({ summary }: { summary: ModelSummary }) {
       <h3 id="fs-estimates-title">Estimates</h3>
       <p className="fs-muted fs-small">
         {formatCount(sizes.train)} training examples, about {Math.round(tokensPerExample)} tokens each, batch{' '}
-        {BATCH}, on this backend. Rough figures from a timed forward pass.
+        {BATCH}, on this backend. Rough figures from timed forward passes.
       </p>
       <table className="fs-table">
         <thead>
