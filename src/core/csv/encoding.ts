@@ -61,9 +61,37 @@ export function detectEncoding(head: Uint8Array, atEnd: boolean): EncodingGuess 
   if (head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf-16be', bomLength: 2, how: 'bom' };
   const utf16 = utf16ByNulPattern(head);
   if (utf16) return { encoding: utf16, bomLength: 0, how: 'nul-pattern' };
-  return isValidUtf8Prefix(head, atEnd)
+  if (isValidUtf8Prefix(head, atEnd)) return { encoding: 'utf-8', bomLength: 0, how: 'utf-8' };
+  // Mostly-valid UTF-8 with a few bad bytes is damaged UTF-8, not Windows-1252.
+  const { valid, invalid } = countUtf8Sequences(head);
+  return valid > 0 && valid >= invalid
     ? { encoding: 'utf-8', bomLength: 0, how: 'utf-8' }
     : { encoding: 'windows-1252', bomLength: 0, how: 'invalid-utf-8' };
+}
+
+/** Well-formed multi-byte UTF-8 sequences and bytes that fit no sequence, for the guess above. */
+function countUtf8Sequences(bytes: Uint8Array): { valid: number; invalid: number } {
+  let valid = 0;
+  let invalid = 0;
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need > 0 && i + need >= bytes.length) break; // cut off by the end of the sample
+    let ok = need > 0;
+    for (let k = 1; ok && k <= need; k++) ok = ((bytes[i + k] ?? 0) & 0xc0) === 0x80;
+    if (ok) {
+      valid++;
+      i += need + 1;
+    } else {
+      invalid++;
+      i++;
+    }
+  }
+  return { valid, invalid };
 }
 
 /**
@@ -137,7 +165,10 @@ export function binaryReason(head: Uint8Array, encoding: EncodingGuess): string 
   }
   const sample = head.subarray(encoding.bomLength, 8192);
   if (sample.includes(0)) return 'it contains NUL bytes, so it is a binary file, not text';
-  const text = new TextDecoder('utf-8').decode(sample);
+  const text =
+    encoding.encoding === 'windows-1252'
+      ? decodeWindows1252(sample)
+      : new TextDecoder('utf-8').decode(sample);
   return controlCharacterReason(text);
 }
 
@@ -307,7 +338,9 @@ export class StreamingTextDecoder {
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {
-  // Binary search for the longest valid prefix; only runs once, on the chunk that failed.
+  // Binary search for the longest prefix without a definite error (stream mode, so the predicate
+  // is monotonic); only runs once, on the chunk that failed. A lead byte at its end belongs to
+  // the bad sequence.
   let lo = 0;
   let hi = bytes.length;
   while (lo < hi) {
@@ -319,5 +352,5 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       hi = mid - 1;
     }
   }
-  return lo;
+  return lo - incompleteUtf8Tail(bytes.subarray(0, lo)).length;
 }

@@ -150,7 +150,7 @@ export function detectDelimiter(
   const chosen = usable.find((c) => c.consistency >= bestConsistency - 0.02) as Candidate;
   if (chosen.delimiter === '\t' && chosen.quoteErrors > 0) {
     const unquoted = measure(sample, newline, '\t', false, atEnd);
-    if (unquoted.fieldCount > 1 && unquoted.consistency > chosen.consistency) {
+    if (unquoted.fieldCount > 1 && unquoted.consistency >= chosen.consistency) {
       return { ...unquoted, how: 'detected' };
     }
   }
@@ -255,8 +255,9 @@ export function detectHeader(rows: string[][]): boolean {
     const numericShare = column.filter(isNumeric).length / column.length;
     if (numericShare > 0.9) score += 1.5;
     const avgLength = column.reduce((s, v) => s + v.length, 0) / column.length;
-    const distinct = new Set(column.map((v) => v.trim())).size;
-    if (distinct < column.length * 0.5 && column.some((v) => v.trim() === cell)) score -= 2;
+    if (column.some((v) => v.trim() === cell)) score -= 2;
+    // Column names are short; a sentence in the first row is data.
+    if (cell.split(/\s+/).length >= 4 || /[.!?]$/.test(cell)) score -= 1.5;
     if (avgLength > 25) {
       if (cell.length < avgLength * 0.35 && !/\s/.test(cell)) score += 1;
       else if (/\s/.test(cell) && cell.length > 0.5 * avgLength) score -= 1;
