@@ -2,6 +2,8 @@
 // decay p ← p·(1 − lr·wd), bias-corrected moments, eps added to √v̂; gradients first clipped to a
 // global L2 norm as torch.nn.utils.clip_grad_norm_ does. Works on any set of named variables.
 import * as tf from '@tensorflow/tfjs-core';
+// Gradients are registered separately from the ops; training needs them.
+
 import { isNoDecay } from './param-groups.ts';
 
 export interface AdamWOptions {
@@ -36,7 +38,8 @@ export class AdamW {
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
   private t = 0;
-  readonly options: AdamWOptions;
+  /** Mutable between steps: weightDecay and maxGradNorm may change while training. */
+  options: AdamWOptions;
 
   constructor(
     private readonly params: Record<string, tf.Variable>,
