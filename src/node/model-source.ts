@@ -1,6 +1,6 @@
 // Model files for the CLI, benchmarks and tests: a folder on disk, or a Hub repo fetched over HTTP.
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { hubModelSource, isHubRepoId, type ModelFileSource } from '../core/model/source.ts';
 
@@ -11,7 +11,10 @@ export function directoryModelSource(dir: string): ModelFileSource {
     describe: () => `the folder ${root}`,
     async fetchFile(name) {
       const path = resolve(root, name);
-      if (!path.startsWith(root + sep)) throw new Error(`refusing to read ${name} outside ${root}`);
+      const inside = relative(root, path);
+      if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+        throw new Error(`refusing to read ${name} outside ${root}`);
+      }
       if (!existsSync(path) || !statSync(path).isFile()) return null;
       const size = statSync(path).size;
       const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;

@@ -17,6 +17,13 @@ export type { ModelFileSource } from './source.ts';
 export { blobModelSource, hubModelSource, isHubRepoId, type CacheLike } from './source.ts';
 export { parseConfig, configToJson, withLabels, type DistilBertConfig, type ProblemType } from './config.ts';
 export * from './distilbert.ts';
+export {
+  interpretLogits,
+  predictLogits,
+  validateRows,
+  type Prediction,
+  type TokenizedRow,
+} from './predict.ts';
 
 export interface LoadOptions {
   /** The dataset's labels; a head for other labels is replaced by a fresh one. */

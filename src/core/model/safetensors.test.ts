@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtureModelDir, repoRoot } from '../../node/paths.ts';
+import { fixtureModelDir } from '../../node/paths.ts';
+import { pythonForTests, pythonPath } from '../../node/python.ts';
 import {
   MAX_HEADER_BYTES,
   parseShardIndex,
@@ -265,11 +266,10 @@ describe('safetensors writer', () => {
     expect(() => writeSafetensors([x, x])).toThrow(/twice/);
   });
 
-  const python = process.env.FINETUNE_PYTHON ?? join(repoRoot, '.venv-py/bin/python');
-  const havePython = existsSync(python);
-  if (!havePython && !process.env.CI)
-    console.warn(`skipping the byte-for-byte check against Python safetensors: ${python} not found`);
-  it.skipIf(!havePython && !process.env.CI)(
+  const python = pythonForTests();
+  if (!python.available)
+    console.warn(`skipping the byte-for-byte check against Python safetensors: ${python.reason}`);
+  it.skipIf(!python.available)(
     'writes the same bytes as Hugging Face safetensors (Python) for the fixture weights',
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'safetensors-'));
@@ -277,7 +277,7 @@ describe('safetensors writer', () => {
         const source = join(fixtureModelDir('distilbert-tiny-seqcls'), 'model.safetensors');
         const theirs = join(dir, 'python.safetensors');
         const result = spawnSync(
-          python,
+          pythonPath(),
           [
             '-c',
             'import sys; from safetensors.torch import load_file, save_file; ' +
