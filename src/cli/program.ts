@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
 import { registerExport } from './commands/export.ts';
+import { registerPredict } from './commands/predict.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBackend(program);
   registerExport(program);
+  registerPredict(program);
   return program;
 }
 
