@@ -17,7 +17,7 @@ export interface ColumnStats {
   numericShare: number;
   /** Share of non-empty values that are distinct. */
   uniqueShare: number;
-  /** Every non-empty value names a split (train, validation, dev, test, ...). */
+  /** (Nearly) every non-empty value names a split (train, validation, dev, test, ...). */
   splitLike: boolean;
   /** First few distinct values, for the preview. */
   examples: string[];
@@ -62,6 +62,7 @@ const LABEL_NAMES =
   /^(labels?|class(es)?|category|categories|intents?|targets?|sentiment|emotions?|tags?|topics?|y|gold|annotation|classification)$/i;
 const TEXT_NAMES =
   /^(text|texts|sentence|review|body|content|message|comment|utterance|document|tweet|query)$/i;
+const SPLIT_COLUMN_NAMES = /^(split|splits|fold|set|subset|partition|dataset)$/i;
 const ID_NAMES = /^(id|ids|uid|uuid|guid|idx|index|row|row_?id|#|unnamed: ?0|.*[_ ]id)$/i;
 
 export function columnStats(columns: readonly string[], rows: readonly string[][]): ColumnStats[] {
@@ -93,7 +94,10 @@ export function columnStats(columns: readonly string[], rows: readonly string[][
       maxLength,
       numericShare: nonEmpty ? numeric / nonEmpty : 0,
       uniqueShare: nonEmpty ? distinct.size / nonEmpty : 0,
-      splitLike: nonEmpty > 0 && splitValues === nonEmpty && distinct.size >= 1,
+      splitLike:
+        nonEmpty > 0 &&
+        (splitValues >= 0.9 * nonEmpty ||
+          (SPLIT_COLUMN_NAMES.test(name.trim()) && splitValues >= 0.5 * nonEmpty)),
       examples: [...distinct].slice(0, 5),
     };
   });
