@@ -1,0 +1,363 @@
+// Model throughput: forward and forward+backward of a DistilBERT with random weights, per
+// backend, with peak memory and kernel dispatch counts, and the same steps in Hugging Face
+// transformers on PyTorch CPU as the baseline measured in the same run.
+import * as tf from '@tensorflow/tfjs-core';
+import { parseConfig, type DistilBertConfig } from '../core/model/config.ts';
+import { forward, lossFn } from '../core/model/distilbert.ts';
+import { disposeParams, initParams } from '../core/model/index.ts';
+import { describeAdapter } from '../core/backend/select.ts';
+import { initNodeBackend } from '../node/backend.ts';
+import { registerNodeGradients } from '../node/gradients.ts';
+import { pythonForTests, runPython } from '../node/python.ts';
+import type { BenchRow } from './table.ts';
+
+export type ModelBenchMode = 'forward' | 'forward+backward';
+
+export interface ModelBenchCase {
+  backend: 'wasm' | 'cpu' | 'webgpu';
+  batch: number;
+  seqLength: number;
+}
+
+export interface ModelDims {
+  dim: number;
+  nLayers: number;
+  nHeads: number;
+  hiddenDim: number;
+  vocabSize: number;
+  numLabels: number;
+}
+
+export interface ModelBenchOptions {
+  /** Default: wasm at seq 128 with batch 8 and 32; cpu at batch 1, seq 32. */
+  cases?: ModelBenchCase[];
+  modes?: ModelBenchMode[];
+  /** Default: distilbert-base (768 wide, 6 layers, 12 heads, FFN 3072, 30,522 words), 2 labels. */
+  dims?: Partial<ModelDims>;
+  /** Timed steps per measurement, after one untimed warm-up step (default 3). */
+  iterations?: number;
+  /** Also count kernel dispatches in one profiled step (default true). */
+  countDispatches?: boolean;
+  /** Run the same steps in transformers on PyTorch CPU (default true; skipped without Python). */
+  pytorch?: boolean;
+  onProgress?(message: string): void;
+}
+
+export interface ModelMeasurement {
+  backend: string;
+  adapter?: string;
+  mode: ModelBenchMode;
+  batch: number;
+  seqLength: number;
+  iterations: number;
+  /** Median wall time of one step. */
+  msPerStep: number;
+  sequencesPerSec: number;
+  tokensPerSec: number;
+  /** Peak tf.memory().numBytes during a step. */
+  peakTensorBytes: number;
+  /** Peak process.memoryUsage().heapUsed seen between steps. */
+  peakJsHeapBytes: number;
+  dispatches?: { total: number; byOp: Record<string, number> };
+}
+
+export const DISTILBERT_BASE_DIMS: ModelDims = {
+  dim: 768,
+  nLayers: 6,
+  nHeads: 12,
+  hiddenDim: 3072,
+  vocabSize: 30522,
+  numLabels: 2,
+};
+
+export const DEFAULT_MODEL_CASES: ModelBenchCase[] = [
+  { backend: 'wasm', batch: 8, seqLength: 128 },
+  { backend: 'wasm', batch: 32, seqLength: 128 },
+  // The software backends are far slower: measured at a size they finish in reasonable time.
+  { backend: 'cpu', batch: 1, seqLength: 32 },
+];
+
+function benchConfig(dims: ModelDims): DistilBertConfig {
+  return parseConfig({
+    model_type: 'distilbert',
+    dim: dims.dim,
+    n_layers: dims.nLayers,
+    n_heads: dims.nHeads,
+    hidden_dim: dims.hiddenDim,
+    vocab_size: dims.vocabSize,
+    max_position_embeddings: 512,
+    id2label: Object.fromEntries(Array.from({ length: dims.numLabels }, (_, i) => [String(i), `LABEL_${i}`])),
+  });
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Times `iterations` steps of one mode on the current backend. */
+async function measure(
+  config: DistilBertConfig,
+  params: ReturnType<typeof initParams>,
+  mode: ModelBenchMode,
+  batch: number,
+  seqLength: number,
+  iterations: number,
+  countDispatches: boolean,
+): Promise<Omit<ModelMeasurement, 'backend' | 'adapter'>> {
+  let seed = 0;
+  const ids = tf.tidy(() =>
+    tf.randomUniform([batch, seqLength], 1000, config.vocabSize, 'int32', 1),
+  ) as tf.Tensor2D;
+  const mask = tf.ones([batch, seqLength], 'int32') as tf.Tensor2D;
+  const labels = tf.tidy(() => tf.randomUniform([batch], 0, config.numLabels, 'int32', 2));
+  // Each step ends by reading a value back, so asynchronous backends have finished their work.
+  const step = async (): Promise<void> => {
+    if (mode === 'forward') {
+      const logits = tf.tidy(() => forward(params, config, ids, mask, { training: false }).logits);
+      await logits.data();
+      logits.dispose();
+      return;
+    }
+    const { value, grads } = tf.variableGrads(() => {
+      const { logits } = forward(params, config, ids, mask, { training: true, seed: seed++ });
+      return lossFn(config, logits, labels);
+    });
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  let peakJsHeapBytes = process.memoryUsage().heapUsed;
+  let peakTensorBytes = tf.memory().numBytes;
+  try {
+    await step(); // warm-up: kernel compilation, buffer pools
+    const times: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const start = performance.now();
+      await step();
+      times.push(performance.now() - start);
+      peakJsHeapBytes = Math.max(peakJsHeapBytes, process.memoryUsage().heapUsed);
+    }
+    let dispatches: ModelMeasurement['dispatches'];
+    if (countDispatches) {
+      const profile = await tf.profile(step);
+      peakTensorBytes = Math.max(peakTensorBytes, profile.peakBytes);
+      const byOp: Record<string, number> = {};
+      for (const kernel of profile.kernels) byOp[kernel.name] = (byOp[kernel.name] ?? 0) + 1;
+      dispatches = { total: profile.kernels.length, byOp };
+    }
+    const msPerStep = median(times);
+    const result: Omit<ModelMeasurement, 'backend' | 'adapter'> = {
+      mode,
+      batch,
+      seqLength,
+      iterations,
+      msPerStep,
+      sequencesPerSec: (1000 * batch) / msPerStep,
+      tokensPerSec: (1000 * batch * seqLength) / msPerStep,
+      peakTensorBytes,
+      peakJsHeapBytes,
+    };
+    if (dispatches) result.dispatches = dispatches;
+    return result;
+  } finally {
+    tf.dispose([ids, mask, labels]);
+  }
+}
+
+/** Every (case, mode) measurement on the tfjs backends, in order. */
+export async function measureModel(options: ModelBenchOptions = {}): Promise<ModelMeasurement[]> {
+  const dims = { ...DISTILBERT_BASE_DIMS, ...options.dims };
+  const config = benchConfig(dims);
+  const modes = options.modes ?? ['forward', 'forward+backward'];
+  const cases = options.cases ?? DEFAULT_MODEL_CASES;
+  const log = options.onProgress ?? (() => undefined);
+  if (modes.includes('forward+backward')) await registerNodeGradients();
+  const out: ModelMeasurement[] = [];
+  for (const backendName of [...new Set(cases.map((c) => c.backend))]) {
+    const choice = await initNodeBackend(backendName);
+    if (choice.name !== backendName) {
+      log(
+        `model bench: ${backendName} is not available here (${choice.fallbacks.map((f) => f.reason).join('; ')}), skipped`,
+      );
+      continue;
+    }
+    const adapter = describeAdapter(choice.adapter);
+    const params = initParams(config, 0);
+    try {
+      for (const c of cases.filter((x) => x.backend === backendName)) {
+        for (const mode of modes) {
+          log(`model bench: ${backendName} ${mode} batch ${c.batch} seq ${c.seqLength}`);
+          const m = await measure(
+            config,
+            params,
+            mode,
+            c.batch,
+            c.seqLength,
+            options.iterations ?? 3,
+            options.countDispatches ?? true,
+          );
+          out.push({ backend: backendName, ...(adapter ? { adapter } : {}), ...m });
+        }
+      }
+    } finally {
+      disposeParams(params);
+    }
+  }
+  return out;
+}
+
+const PYTORCH_SCRIPT = `
+import json, sys, time, torch
+from transformers import DistilBertConfig, DistilBertForSequenceClassification
+spec = json.loads(sys.stdin.read())
+d = spec['dims']
+config = DistilBertConfig(dim=d['dim'], n_layers=d['nLayers'], n_heads=d['nHeads'], hidden_dim=d['hiddenDim'],
+                          vocab_size=d['vocabSize'], num_labels=d['numLabels'])
+torch.manual_seed(0)
+model = DistilBertForSequenceClassification(config)
+out = []
+for case in spec['cases']:
+    b, t = case['batch'], case['seqLength']
+    ids = torch.randint(1000, d['vocabSize'], (b, t))
+    mask = torch.ones(b, t, dtype=torch.long)
+    labels = torch.randint(0, d['numLabels'], (b,))
+    for mode in spec['modes']:
+        def step():
+            if mode == 'forward':
+                model.eval()
+                with torch.no_grad():
+                    model(input_ids=ids, attention_mask=mask)
+            else:
+                model.train()
+                model.zero_grad(set_to_none=True)
+                model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+        step()
+        times = []
+        for _ in range(spec['iterations']):
+            start = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        n = len(times)
+        ms = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+        out.append({'mode': mode, 'batch': b, 'seqLength': t, 'msPerStep': ms, 'threads': torch.get_num_threads()})
+print(json.dumps(out))
+`;
+
+export interface PytorchMeasurement {
+  mode: ModelBenchMode;
+  batch: number;
+  seqLength: number;
+  msPerStep: number;
+  threads: number;
+}
+
+/** The same steps in transformers' DistilBertForSequenceClassification on PyTorch CPU. */
+export async function measurePytorch(
+  options: Pick<ModelBenchOptions, 'cases' | 'modes' | 'dims' | 'iterations'> = {},
+): Promise<PytorchMeasurement[]> {
+  const dims = { ...DISTILBERT_BASE_DIMS, ...options.dims };
+  const sizes = new Map<string, { batch: number; seqLength: number }>();
+  for (const c of options.cases ?? DEFAULT_MODEL_CASES)
+    sizes.set(`${c.batch}x${c.seqLength}`, { batch: c.batch, seqLength: c.seqLength });
+  const input = JSON.stringify({
+    dims,
+    cases: [...sizes.values()],
+    modes: options.modes ?? ['forward', 'forward+backward'],
+    iterations: options.iterations ?? 3,
+  });
+  const run = await runPython(['-c', PYTORCH_SCRIPT], { timeoutMs: 30 * 60_000, input });
+  if (run.code !== 0)
+    throw new Error(`the PyTorch baseline failed: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as PytorchMeasurement[];
+}
+
+const mb = (bytes: number): number => bytes / 1e6;
+
+function topOps(byOp: Record<string, number>, count = 6): string {
+  return Object.entries(byOp)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+}
+
+/**
+ * The model suite for `npm run bench`: throughput on each backend, the PyTorch CPU baseline and
+ * the ratio ours/PyTorch in the same run, peak memory and kernel dispatches per step.
+ */
+export async function benchModel(options: ModelBenchOptions = {}): Promise<BenchRow[]> {
+  const dims = { ...DISTILBERT_BASE_DIMS, ...options.dims };
+  const dimsNote = `dim ${dims.dim}, ${dims.nLayers} layers, ${dims.nHeads} heads, FFN ${dims.hiddenDim}, vocab ${dims.vocabSize}, random weights`;
+  const ours = await measureModel(options);
+  let baseline: PytorchMeasurement[] = [];
+  let baselineNote: string | undefined;
+  if (options.pytorch ?? true) {
+    const python = pythonForTests();
+    if (!python.available) {
+      baselineNote = `PyTorch baseline skipped: ${python.reason}`;
+      options.onProgress?.(baselineNote);
+    } else {
+      options.onProgress?.('model bench: PyTorch CPU baseline');
+      baseline = await measurePytorch(options);
+    }
+  }
+  const rows: BenchRow[] = [];
+  for (const m of ours) {
+    const name = `${m.mode} b=${m.batch} t=${m.seqLength}`;
+    const where = `node ${m.backend}${m.adapter ? ` (${m.adapter})` : ''}`;
+    const torch = baseline.find(
+      (b) => b.mode === m.mode && b.batch === m.batch && b.seqLength === m.seqLength,
+    );
+    const seqRow: BenchRow = {
+      suite: 'model',
+      name,
+      where,
+      value: m.sequencesPerSec,
+      unit: 'seq/s',
+      note: `${m.msPerStep.toFixed(0)} ms/step, median of ${m.iterations}; ${dimsNote}`,
+    };
+    if (torch) seqRow.ratio = { against: 'PyTorch CPU', value: torch.msPerStep / m.msPerStep };
+    rows.push(seqRow);
+    rows.push({ suite: 'model', name, where, value: m.tokensPerSec, unit: 'tokens/s' });
+    rows.push({
+      suite: 'model',
+      name,
+      where,
+      value: mb(m.peakTensorBytes),
+      unit: 'MB peak tf.memory (weights included)',
+    });
+    rows.push({ suite: 'model', name, where, value: mb(m.peakJsHeapBytes), unit: 'MB peak JS heap' });
+    if (m.dispatches) {
+      rows.push({
+        suite: 'model',
+        name,
+        where,
+        value: m.dispatches.total,
+        unit: 'kernel dispatches/step',
+        note: topOps(m.dispatches.byOp),
+      });
+    }
+  }
+  for (const b of baseline) {
+    rows.push({
+      suite: 'model',
+      name: `${b.mode} b=${b.batch} t=${b.seqLength}`,
+      where: 'pytorch cpu',
+      value: (1000 * b.batch) / b.msPerStep,
+      unit: 'seq/s',
+      note: `${b.msPerStep.toFixed(0)} ms/step; transformers DistilBertForSequenceClassification, ${b.threads} thread(s)`,
+    });
+  }
+  if (baselineNote)
+    rows.push({
+      suite: 'model',
+      name: 'PyTorch baseline',
+      where: 'pytorch cpu',
+      value: NaN,
+      unit: '',
+      note: baselineNote,
+    });
+  return rows;
+}
