@@ -1,9 +1,30 @@
 // The runs slice: every training run the project has made, with its settings and full metric
 // series, plus the module-level actions that drive the train worker. Components read the slice
-// and call the actions; only this module talks to the train worker.
+// and call the actions; only this module starts, steers and queries runs in the train worker.
 import { useStore, type StateCreator, type StoreApi } from 'zustand';
-import type { TrainCommand, TrainEvent } from '../workers/protocol.ts';
-import { WorkerClient } from './workerClient.ts';
+import { fromClassificationMetrics } from '../core/export/run-folder.ts';
+import { buildPredictionsCsv as predictionsCsvText } from '../core/export/predictions-csv.ts';
+import type { DataSummary, ExportMetrics } from '../core/export/types.ts';
+import {
+  greaterIsBetter,
+  multiLabelMetrics,
+  singleLabelMetrics,
+  type ClassificationMetrics,
+} from '../core/metrics/index.ts';
+import { metricKey, type TrainConfig } from '../core/train/config.ts';
+import type {
+  EncodedDataset,
+  RunCheckpoint,
+  RunLoopEvent,
+  RunOutcome,
+  RunResume,
+  TrainCommand,
+  TrainEvent,
+} from '../workers/protocol.ts';
+import { encodeTexts, prepareTrainingData } from './data.ts';
+import * as PersistModule from './persist.ts';
+import { dataWorker } from './workers.ts';
+import { WorkerClient, RequestError, newRequestId } from './workerClient.ts';
 
 let trainClient: WorkerClient<TrainCommand, TrainEvent> | null = null;
 
@@ -22,22 +43,17 @@ export function trainWorkerClient(): WorkerClient<TrainCommand, TrainEvent> {
 }
 
 export type RunStatus =
-  | 'preparing' // worker is loading the model, building caches
+  | 'preparing' // worker is building the run's model and caches
   | 'running'
   | 'paused'
   | 'stopping'
   | 'done'
-  | 'stopped' // user stopped it; best checkpoint kept
-  | 'interrupted' // page closed mid-run; resumable from the last checkpoint
+  | 'stopped' // user stopped it, or it stopped early / lost the GPU; best checkpoint kept
+  | 'interrupted' // the page closed mid-run; resumable from its last epoch checkpoint
   | 'error';
 
-/** Settings a run was started with. Mirrors core/train's TrainConfig field for field. */
-export type RunSettings = Record<string, unknown> & {
-  mode: 'head' | 'top-k' | 'full';
-  learningRate: number;
-  epochs: number;
-  batchSize: number;
-};
+/** Settings a run was started with (core/train's TrainConfig). */
+export type RunSettings = TrainConfig;
 
 export interface StepPoint {
   step: number;
@@ -58,9 +74,28 @@ export interface RunProgress {
   step: number;
   totalSteps: number;
   epoch: number;
+  totalEpochs: number;
   examplesPerSec: number;
   tokensPerSec: number;
   etaSec: number;
+  /** Work before the steps (caching frozen features) or after them (evaluating), as done/total. */
+  work?: { done: number; total: number };
+}
+
+/** The best checkpoint's predictions on the test split, for the Evaluate and Export steps. */
+export interface RunTestResult {
+  /** Row-major [n, labels] probabilities (softmax, or sigmoid for multi-label). */
+  probabilities: Float32Array;
+  /** Single-label: class index per example; multi-label: [n, labels] 0/1. */
+  truth: Int32Array | Uint8Array;
+  /** 1-based source-file row of each test example. */
+  rows: Int32Array;
+  /** The test texts, in the same order (they never leave the browser). */
+  texts: string[];
+  /** Multi-label decision thresholds tuned on validation, one per label. */
+  thresholds?: number[];
+  /** Scalar metrics of the test split (fractions), e.g. accuracy, macro_f1, loss. */
+  metrics: Record<string, number>;
 }
 
 export interface RunRecord {
@@ -71,16 +106,34 @@ export interface RunRecord {
   settings: RunSettings;
   /** Model the run fine-tuned (hub id or local folder name). */
   modelId: string;
-  /** Validation metric used to pick the best checkpoint, e.g. `macro_f1`. */
+  /** Label names in id order and whether the task is multi-label. */
+  labels: string[];
+  multiLabel: boolean;
+  /** Validation metric that picks the best checkpoint, e.g. `loss` or `macro_f1`. */
   bestMetric: string;
   steps: StepPoint[];
   evals: EvalPoint[];
   progress: RunProgress;
-  best?: { step: number; value: number };
+  best?: { step: number; epoch: number; value: number };
+  /** Per-class details of the best validation evaluation, for the model card. */
+  bestDetails?: ClassificationMetrics;
+  /** Scalar validation metrics of the kept checkpoint. */
+  validation?: Record<string, number>;
   /** Test-split metrics of the best checkpoint, filled when the run ends. */
-  test?: Record<string, unknown>;
-  /** Plain-words notes from the worker, e.g. "Out of GPU memory: batch halved to 8". */
+  test?: Record<string, number>;
+  testResult?: RunTestResult;
+  /** Checkpoints saved in the browser's storage (steps), for resume and after a reload. */
+  saved?: {
+    epoch?: { step: number; epoch: number };
+    best?: { step: number; epoch: number };
+    final?: boolean;
+  };
+  /** Aggregates of the data it trained on, for the model card (no text). */
+  dataSummary?: DataSummary;
+  /** Plain-words notes from the training, e.g. "Out of memory: batch size halved to 8". */
   notices: string[];
+  /** How the run ended, in a sentence. */
+  message?: string;
   error?: string;
 }
 
@@ -111,6 +164,7 @@ export const emptyProgress: RunProgress = {
   step: 0,
   totalSteps: 0,
   epoch: 0,
+  totalEpochs: 0,
   examplesPerSec: 0,
   tokensPerSec: 0,
   etaSec: 0,
@@ -183,7 +237,11 @@ export const createRunsSlice: StateCreator<RunsSlice, [], [], RunsSlice> = (set,
         };
       }),
 
-    setActiveRun: (id) => set({ activeRunId: id }),
+    setActiveRun: (id) =>
+      set((state) => ({
+        activeRunId: id,
+        overlayRunIds: state.overlayRunIds.filter((other) => other !== id),
+      })),
 
     toggleOverlay: (id) =>
       set((state) => ({
@@ -194,12 +252,624 @@ export const createRunsSlice: StateCreator<RunsSlice, [], [], RunsSlice> = (set,
 
     setDraftSettings: (settings) => set({ draftSettings: settings }),
 
-    replaceRuns: (runs, activeRunId) =>
+    replaceRuns: (runs, activeRunId) => {
+      attached.clear();
       set({
         runs: Object.fromEntries(runs.map((run) => [run.id, run])),
         runOrder: runs.map((run) => run.id),
-        activeRunId,
+        activeRunId: activeRunId ?? runs[runs.length - 1]?.id ?? null,
         overlayRunIds: [],
-      }),
+      });
+    },
   };
 };
+
+// ---------------------------------------------------------------------------------------------
+// What the actions need from the rest of the studio. The data and model slices live beside this
+// one in the composed store; these readers keep this module's view of them in one place.
+
+interface StudioView {
+  data: {
+    confirmed: boolean;
+    maxLength: number | null;
+    analysis: {
+      labels: string[];
+      kept: number;
+      labelCounts: { label: string; count: number }[];
+      checks: { title: string; count: number; severity: string }[];
+      splits: { sizes: Record<'train' | 'validation' | 'test', number> } | null;
+      mapping: { textColumns: number[]; multiLabel: boolean };
+    } | null;
+    tokenStats: { lengths: Int32Array; percentiles: { p50: number; p95: number; max: number } } | null;
+    opened: { parse: { rowCount: number } } | null;
+  };
+  model: { status: string; repoId: string; sourceLabel: string | null; summary: { layers: number } | null };
+}
+
+function view(): StudioView & RunsSlice {
+  return getRunsStore().getState() as unknown as StudioView & RunsSlice;
+}
+
+async function dataActions(): Promise<{
+  prepareTrainingData(): Promise<EncodedDataset>;
+  encodeTexts(texts: string[], maxLength?: number): Promise<{ ids: Int32Array; offsets: Int32Array }>;
+}> {
+  return { prepareTrainingData, encodeTexts };
+}
+
+async function persistence(): Promise<typeof PersistModule> {
+  return PersistModule;
+}
+
+async function dataRows(start: number, count: number): Promise<string[][]> {
+  const answer = await dataWorker().request({ type: 'rows', requestId: newRequestId('rows'), start, count }, [
+    'rows',
+  ]);
+  return answer.rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events from the worker
+
+const attached = new Set<string>();
+let listening = false;
+
+function patchRun(id: string, patch: (run: RunRecord) => Partial<RunRecord>): void {
+  const run = view().runs[id];
+  if (run) view().updateRun(id, patch(run));
+}
+
+function ensureListening(): void {
+  if (listening) return;
+  listening = true;
+  trainWorkerClient().subscribe((event) => {
+    switch (event.type) {
+      case 'run':
+        onLoopEvent(event.runId, event.event);
+        return;
+      case 'checkpoint':
+        void onCheckpoint(event.runId, event.checkpoint);
+        return;
+      case 'finished':
+        void onFinished(event.runId, event.outcome);
+        return;
+      case 'deviceLost':
+        for (const id of view().runOrder) {
+          const status = view().runs[id]?.status;
+          if (status === 'running' || status === 'paused' || status === 'preparing') {
+            patchRun(id, (run) => ({ notices: [...run.notices, `The GPU was lost: ${event.message}`] }));
+          }
+        }
+        return;
+      case 'error': {
+        // A run's failure, or the worker itself stopping (no run id: every live run failed).
+        const ids = event.runId
+          ? [event.runId]
+          : view().runOrder.filter((id) => {
+              const status = view().runs[id]?.status;
+              return (
+                status === 'running' || status === 'paused' || status === 'preparing' || status === 'stopping'
+              );
+            });
+        for (const id of ids) {
+          patchRun(id, () => ({
+            status: 'error',
+            error: event.hint ? `${event.message} ${event.hint}` : event.message,
+          }));
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  });
+}
+
+const STATE_TO_STATUS: Partial<Record<string, RunStatus>> = {
+  preparing: 'preparing',
+  running: 'running',
+  paused: 'paused',
+  stopping: 'stopping',
+};
+
+function onLoopEvent(runId: string, event: RunLoopEvent): void {
+  const run = view().runs[runId];
+  if (!run) return; // deleted while the worker still reports on it
+  switch (event.type) {
+    case 'state': {
+      const status = STATE_TO_STATUS[event.state];
+      if (status && run.status !== 'error') view().updateRun(runId, { status });
+      return;
+    }
+    case 'progress':
+      view().updateRun(runId, {
+        progress: {
+          ...run.progress,
+          stage:
+            event.stage === 'cache'
+              ? `Caching frozen features (${event.split})`
+              : `Evaluating ${event.split}`,
+          work: { done: event.done, total: event.total },
+        },
+      });
+      return;
+    case 'start':
+      view().updateRun(runId, {
+        progress: {
+          ...run.progress,
+          stage: 'Training',
+          totalSteps: event.totalSteps,
+          totalEpochs: event.epochs,
+        },
+      });
+      return;
+    case 'step': {
+      const point: StepPoint = { step: event.step, epoch: event.epoch, loss: event.loss, lr: event.lr };
+      getRunsStore().setState((state) => {
+        const current = state.runs[runId];
+        if (!current) return {};
+        return {
+          runs: {
+            ...state.runs,
+            [runId]: {
+              ...current,
+              steps: current.steps.concat(point),
+              progress: {
+                ...current.progress,
+                stage: 'Training',
+                step: event.step,
+                totalSteps: event.totalSteps,
+                epoch: event.epoch,
+                examplesPerSec: event.examplesPerSec,
+                tokensPerSec: event.tokensPerSec,
+                etaSec: event.etaSec,
+              },
+            },
+          },
+        };
+      });
+      return;
+    }
+    case 'eval': {
+      const point: EvalPoint = { step: event.step, epoch: event.epoch, metrics: event.metrics };
+      const value = event.metrics[run.bestMetric];
+      view().updateRun(runId, {
+        evals: run.evals.concat(point),
+        ...(event.isBest && value !== undefined
+          ? { best: { step: event.step, epoch: event.epoch, value }, bestDetails: event.report.details }
+          : {}),
+        progress: { ...run.progress, stage: 'Training' },
+      });
+      return;
+    }
+    case 'epoch':
+      return;
+    case 'command': {
+      const { command } = event;
+      if (!event.applied && event.message) {
+        view().updateRun(runId, { notices: [...run.notices, `Not applied: ${event.message}`] });
+      } else if (command.type === 'setLr') {
+        view().updateRun(runId, {
+          settings: { ...run.settings, learningRate: command.lr },
+          notices: [
+            ...run.notices,
+            `Learning rate set to ${command.lr.toExponential(2)} at step ${event.step}.`,
+          ],
+        });
+      }
+      return;
+    }
+    case 'notice':
+      view().updateRun(runId, { notices: [...run.notices, event.message] });
+      return;
+    case 'done':
+    case 'error':
+      return;
+  }
+}
+
+async function saveCheckpoint(runId: string, name: string, bytes: Uint8Array): Promise<boolean> {
+  try {
+    const { saveRunBlob } = await persistence();
+    await saveRunBlob(runId, name, new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    return true;
+  } catch (error) {
+    const { isQuotaError } = await persistence();
+    patchRun(runId, (run) => ({
+      notices: [
+        ...run.notices,
+        isQuotaError(error)
+          ? 'The browser is out of storage space: this checkpoint is not saved (the earlier ones are intact).'
+          : `A checkpoint could not be saved: ${error instanceof Error ? error.message : String(error)}.`,
+      ],
+    }));
+    return false;
+  }
+}
+
+async function onCheckpoint(runId: string, checkpoint: RunCheckpoint): Promise<void> {
+  const name = checkpoint.kind === 'best' ? 'best.safetensors' : 'epoch.safetensors';
+  if (!(await saveCheckpoint(runId, name, checkpoint.weights))) return;
+  patchRun(runId, (run) => ({
+    saved: { ...run.saved, [checkpoint.kind]: { step: checkpoint.step, epoch: checkpoint.epoch } },
+  }));
+}
+
+/** Texts of 1-based data rows, read from the data worker page by page. */
+async function textsOfRows(rows: Int32Array): Promise<string[]> {
+  const mapping = view().data.analysis?.mapping;
+  if (!mapping || rows.length === 0) return [];
+  const PAGE = 1000;
+  const pages = new Map<number, string[][]>();
+  for (const page of new Set(Array.from(rows, (r) => Math.floor((r - 1) / PAGE)))) {
+    pages.set(page, await dataRows(page * PAGE, PAGE));
+  }
+  return Array.from(rows, (r) => {
+    const row = pages.get(Math.floor((r - 1) / PAGE))?.[(r - 1) % PAGE];
+    return row ? mapping.textColumns.map((c) => row[c] ?? '').join(' ') : '';
+  });
+}
+
+async function onFinished(runId: string, outcome: RunOutcome): Promise<void> {
+  const run = view().runs[runId];
+  if (!run) return;
+  attached.add(runId);
+  const status: RunStatus = outcome.reason === 'completed' ? 'done' : 'stopped';
+  let testResult: RunTestResult | undefined;
+  if (outcome.testPredictions) {
+    // Without the texts the Evaluate step still has every number; it only cannot quote examples.
+    const texts = await textsOfRows(outcome.testPredictions.rows).catch(() => [] as string[]);
+    testResult = {
+      probabilities: outcome.testPredictions.probabilities,
+      truth: outcome.testPredictions.labels,
+      rows: outcome.testPredictions.rows,
+      texts,
+      ...(outcome.thresholds ? { thresholds: outcome.thresholds } : {}),
+      metrics: outcome.test ?? {},
+    };
+  }
+  const latest = view().runs[runId] ?? run;
+  view().updateRun(runId, {
+    status,
+    message: outcome.message,
+    ...(outcome.best
+      ? { best: { step: outcome.best.step, epoch: outcome.best.epoch, value: outcome.best.value } }
+      : {}),
+    ...(outcome.validation ? { validation: outcome.validation } : {}),
+    ...(outcome.test ? { test: outcome.test } : {}),
+    ...(testResult ? { testResult } : {}),
+    progress: { ...latest.progress, stage: outcome.message || 'Finished', work: undefined, etaSec: 0 },
+  });
+  if (outcome.weights && (await saveCheckpoint(runId, 'final.safetensors', outcome.weights))) {
+    patchRun(runId, (current) => ({ saved: { ...current.saved, final: true } }));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+function nextRunName(): string {
+  let highest = 0;
+  for (const run of Object.values(view().runs)) {
+    const match = /^Run (\d+)$/.exec(run.name);
+    if (match) highest = Math.max(highest, Number(match[1]));
+  }
+  return `Run ${highest + 1}`;
+}
+
+function dataSummaryNow(maxLength: number): DataSummary | undefined {
+  const { analysis, tokenStats } = view().data;
+  if (!analysis) return undefined;
+  const summary: DataSummary = {
+    rows: analysis.kept,
+    labelCounts: Object.fromEntries(analysis.labelCounts.map((c) => [c.label, c.count])),
+    checks: analysis.checks.filter((c) => c.count > 0).map((c) => ({ name: c.title, count: c.count })),
+  };
+  if (analysis.splits) summary.splits = { ...analysis.splits.sizes };
+  if (tokenStats) {
+    let truncated = 0;
+    for (const length of tokenStats.lengths) if (length > maxLength) truncated++;
+    summary.tokenLengths = { ...tokenStats.percentiles, max_length: maxLength, truncated };
+  }
+  return summary;
+}
+
+/** Why a run cannot start now, in plain words, or null. */
+export function startBlocker(): string | null {
+  const { data, model } = view();
+  if (!data.confirmed || !data.analysis) return 'Confirm the columns in the Data step first.';
+  if (model.status !== 'loaded') return 'Load a model in the Model step first.';
+  const busy = view().runOrder.find((id) => {
+    const status = view().runs[id]?.status;
+    return status === 'running' || status === 'paused' || status === 'preparing' || status === 'stopping';
+  });
+  if (busy) return `${view().runs[busy]?.name ?? 'A run'} is still training: stop it first.`;
+  return null;
+}
+
+function modelName(): string {
+  const { model } = view();
+  return model.sourceLabel ?? model.repoId;
+}
+
+/** Starts a new run with these settings; resolves with its id once the worker has it. */
+export async function startRun(settings: RunSettings): Promise<string> {
+  const blocker = startBlocker();
+  if (blocker) throw new Error(blocker);
+  ensureListening();
+  const { data } = view();
+  const maxLength = data.maxLength ?? settings.maxLength;
+  const config: TrainConfig = { ...settings, maxLength };
+  const id = newRequestId('run');
+  const analysis = data.analysis!;
+  const summary = dataSummaryNow(maxLength);
+  view().addRun({
+    id,
+    name: nextRunName(),
+    createdAt: Date.now(),
+    status: 'preparing',
+    settings: config,
+    modelId: modelName(),
+    labels: [...analysis.labels],
+    multiLabel: analysis.mapping.multiLabel,
+    bestMetric: metricKey(config.metricForBestModel),
+    steps: [],
+    evals: [],
+    progress: { ...emptyProgress, stage: 'Encoding the texts', totalEpochs: config.epochs },
+    notices: [],
+    ...(summary ? { dataSummary: summary } : {}),
+  });
+  try {
+    const encoded = await (await dataActions()).prepareTrainingData();
+    view().updateRun(id, { labels: [...encoded.labels], multiLabel: encoded.multiLabel });
+    trainWorkerClient().post({ type: 'train', runId: id, config, data: encoded });
+  } catch (error) {
+    view().updateRun(id, { status: 'error', error: describe(error) });
+    throw error;
+  }
+  return id;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof RequestError && error.hint) return `${error.message} ${error.hint}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function pauseRun(id: string): void {
+  trainWorkerClient().post({ type: 'control', runId: id, action: 'pause' });
+}
+
+export function resumeRun(id: string): void {
+  trainWorkerClient().post({ type: 'control', runId: id, action: 'resume' });
+}
+
+export function stopRun(id: string): void {
+  patchRun(id, () => ({ status: 'stopping' }));
+  trainWorkerClient().post({ type: 'control', runId: id, action: 'stop' });
+}
+
+/** Changes the running run's peak learning rate; the schedule keeps shaping it from the next step. */
+export function setRunLearningRate(id: string, lr: number): void {
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new Error('The learning rate must be a positive number.');
+  trainWorkerClient().post({ type: 'setLr', runId: id, lr });
+}
+
+/** Continues an interrupted run from its last epoch-end checkpoint (or from the start without one). */
+export async function continueRun(id: string): Promise<void> {
+  const run = view().runs[id];
+  if (!run) return;
+  const blocker = startBlocker();
+  if (blocker) throw new Error(blocker);
+  ensureListening();
+  const { loadRunBlob } = await persistence();
+  const at = run.saved?.epoch;
+  let resume: RunResume | undefined;
+  if (at) {
+    const blob = await loadRunBlob(id, 'epoch.safetensors');
+    if (blob) {
+      resume = { step: at.step, epoch: at.epoch, weights: new Uint8Array(await blob.arrayBuffer()) };
+      const bestBlob = run.saved?.best && run.best ? await loadRunBlob(id, 'best.safetensors') : undefined;
+      if (bestBlob && run.best) {
+        resume.best = { ...run.best, weights: new Uint8Array(await bestBlob.arrayBuffer()) };
+      }
+    }
+  }
+  const keepTo = resume?.step ?? 0;
+  view().updateRun(id, {
+    status: 'preparing',
+    error: undefined,
+    steps: run.steps.filter((p) => p.step <= keepTo),
+    evals: run.evals.filter((e) => e.step <= keepTo),
+    ...(resume ? {} : { best: undefined, saved: undefined }),
+    progress: { ...run.progress, stage: 'Encoding the texts', work: undefined },
+    notices: [
+      ...run.notices,
+      resume
+        ? `Continuing from the checkpoint at step ${resume.step} after the page was closed.`
+        : 'No checkpoint was saved before the page closed: the run starts again from the beginning.',
+    ],
+  });
+  view().setActiveRun(id);
+  try {
+    const encoded = await (await dataActions()).prepareTrainingData();
+    trainWorkerClient().post({
+      type: 'train',
+      runId: id,
+      config: run.settings,
+      data: encoded,
+      ...(resume ? { resume } : {}),
+    });
+  } catch (error) {
+    view().updateRun(id, { status: 'interrupted', error: describe(error) });
+    throw error;
+  }
+}
+
+export function selectRun(id: string): void {
+  view().setActiveRun(id);
+}
+
+export function toggleRunOverlay(id: string): void {
+  view().toggleOverlay(id);
+}
+
+/** Puts a run's settings into the Train step's form, to change and start as a new run. */
+export function cloneRun(id: string): void {
+  const run = view().runs[id];
+  if (run) view().setDraftSettings({ ...run.settings });
+}
+
+export async function deleteRun(id: string): Promise<void> {
+  const run = view().runs[id];
+  if (!run) return;
+  if (
+    run.status === 'running' ||
+    run.status === 'paused' ||
+    run.status === 'preparing' ||
+    run.status === 'stopping'
+  ) {
+    throw new Error('Stop the run before deleting it.');
+  }
+  view().removeRun(id);
+  attached.delete(id);
+  trainWorkerClient().post({ type: 'dropRun', runId: id });
+  try {
+    const { deleteRunBlobs } = await persistence();
+    await deleteRunBlobs(id);
+  } catch {
+    // The record is gone; an orphaned checkpoint file is cleared with "New project".
+  }
+}
+
+/** Makes sure the worker holds the run's trained weights (after a reload they come from storage). */
+async function ensureAttached(id: string): Promise<void> {
+  if (attached.has(id)) return;
+  const run = view().runs[id];
+  if (!run) throw new Error('This run no longer exists.');
+  if (run.status === 'running' || run.status === 'paused' || run.status === 'stopping') return;
+  if (view().model.status !== 'loaded')
+    throw new Error('Load the model in the Model step first: the run’s weights build on it.');
+  const { loadRunBlob } = await persistence();
+  const blob = (await loadRunBlob(id, 'final.safetensors')) ?? (await loadRunBlob(id, 'best.safetensors'));
+  if (!blob) throw new Error(`No saved weights were found for ${run.name}.`);
+  ensureListening();
+  await trainWorkerClient().request(
+    {
+      type: 'attachRun',
+      requestId: newRequestId('attach'),
+      runId: id,
+      labels: run.labels,
+      multiLabel: run.multiLabel,
+      config: run.settings,
+      weights: new Uint8Array(await blob.arrayBuffer()),
+    },
+    ['attached'],
+  );
+  attached.add(id);
+}
+
+/** Probabilities per label for each text under the run's weights (tokenized in the data worker). */
+export async function classifyTexts(id: string, texts: string[]): Promise<number[][]> {
+  const run = view().runs[id];
+  if (!run) throw new Error('This run no longer exists.');
+  await ensureAttached(id);
+  const { ids, offsets } = await (await dataActions()).encodeTexts(texts, run.settings.maxLength);
+  try {
+    const { probabilities, numLabels } = await trainWorkerClient().request(
+      { type: 'predict', requestId: newRequestId('predict'), runId: id, ids, offsets },
+      ['predictions'],
+    );
+    return texts.map((_, i) => Array.from(probabilities.subarray(i * numLabels, (i + 1) * numLabels)));
+  } catch (error) {
+    throw new Error(describe(error), { cause: error });
+  }
+}
+
+function splitMetrics(run: RunRecord): ExportMetrics {
+  const metrics: ExportMetrics = {};
+  if (run.bestDetails) {
+    metrics.validation = fromClassificationMetrics(run.bestDetails, run.validation?.['loss']);
+    if (run.validation) metrics.validation.scalars = { ...run.validation };
+  } else if (run.validation) {
+    metrics.validation = { scalars: { ...run.validation } };
+  }
+  const result = run.testResult;
+  if (result) {
+    const details = run.multiLabel
+      ? multiLabelMetrics(result.truth, result.probabilities, run.labels, result.thresholds ?? 0.5)
+      : singleLabelMetrics(result.truth, argmax(result.probabilities, run.labels.length), run.labels);
+    metrics.test = fromClassificationMetrics(details, result.metrics['loss']);
+    metrics.test.scalars = { ...result.metrics };
+  } else if (run.test) {
+    metrics.test = { scalars: { ...run.test } };
+  }
+  if (run.best) {
+    metrics.bestStep = run.best.step;
+    metrics.bestEpoch = run.best.epoch;
+  }
+  return metrics;
+}
+
+function argmax(probabilities: Float32Array, k: number): Int32Array {
+  const n = probabilities.length / k;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (probabilities[i * k + j]! > probabilities[i * k + best]!) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** The run as a model zip (Hugging Face + transformers.js + ONNX folder), built in the worker. */
+export async function exportRunZip(id: string): Promise<Blob> {
+  const run = view().runs[id];
+  if (!run) throw new Error('This run no longer exists.');
+  await ensureAttached(id);
+  try {
+    const { zip } = await trainWorkerClient().request(
+      {
+        type: 'exportRun',
+        requestId: newRequestId('export'),
+        runId: id,
+        request: {
+          baseModel: run.modelId,
+          maxLength: run.settings.maxLength,
+          metrics: splitMetrics(run),
+          dataSummary: run.dataSummary ?? { rows: 0 },
+          ...(run.testResult?.thresholds ? { thresholds: run.testResult.thresholds } : {}),
+        },
+      },
+      ['exported'],
+    );
+    return zip;
+  } catch (error) {
+    throw new Error(describe(error), { cause: error });
+  }
+}
+
+/** predictions.csv of the run's test split: text, true and predicted labels, one probability per label. */
+export async function buildPredictionsCsv(id: string): Promise<Blob> {
+  const run = view().runs[id];
+  const result = run?.testResult;
+  if (!run || !result) throw new Error('This run has no test predictions yet.');
+  const k = run.labels.length;
+  const rows = Array.from({ length: result.rows.length }, (_, i) => ({
+    text: result.texts[i] ?? '',
+    trueLabels: run.multiLabel
+      ? run.labels.filter((_, j) => result.truth[i * k + j] === 1)
+      : [run.labels[result.truth[i]!] ?? ''],
+    probabilities: result.probabilities.subarray(i * k, (i + 1) * k),
+  }));
+  const csv = predictionsCsvText(rows, {
+    labels: run.labels,
+    multiLabel: run.multiLabel,
+    ...(result.thresholds ? { thresholds: result.thresholds } : {}),
+  });
+  return new Blob([csv], { type: 'text/csv;charset=utf-8' });
+}
+
+/** Whether the named metric improves upward, for the runs table's best value. */
+export function metricGreaterIsBetter(metric: string): boolean {
+  return greaterIsBetter(metric);
+}

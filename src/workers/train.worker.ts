@@ -1,5 +1,6 @@
-// The train worker: tfjs lives here. It starts the compute backend and loads models for the Model
-// step; training commands are answered by the training loop.
+// The train worker: tfjs lives here. It starts the compute backend, loads models for the Model
+// step, trains runs, answers the playground's predictions and builds the export zip, so the page
+// only renders what it is sent.
 import { initWorkerBackend, onDeviceLost } from './backend.ts';
 import { handleLoadModel } from './modelHost.ts';
 import {
@@ -9,6 +10,7 @@ import {
   type TrainCommand,
   type TrainEvent,
 } from './protocol.ts';
+import { attachRun, controlRun, dropRun, exportRun, predict, startRun } from './runHost.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -37,16 +39,49 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
       void handleLoadModel(command, post);
       return;
     case 'train':
+      void startRun(command, post);
+      return;
     case 'control':
+      controlRun(command.runId, command.action);
+      return;
     case 'setLr':
-      post({ type: 'error', runId: command.runId, message: 'Training is not available in this build yet.' });
+      controlRun(command.runId, { lr: command.lr });
+      return;
+    case 'attachRun':
+      try {
+        attachRun(command);
+        post({ type: 'attached', requestId: command.requestId, runId: command.runId });
+      } catch (error) {
+        post({
+          type: 'error',
+          requestId: command.requestId,
+          message: `The saved checkpoint could not be read: ${errorMessage(error)}`,
+        });
+      }
+      return;
+    case 'dropRun':
+      dropRun(command.runId);
       return;
     case 'predict':
-      post({
-        type: 'error',
-        requestId: command.requestId,
-        message: 'Prediction is not available in this build yet.',
-      });
+      predict(command.runId, command.ids, command.offsets)
+        .then(({ probabilities, numLabels }) =>
+          post({ type: 'predictions', requestId: command.requestId, probabilities, numLabels }),
+        )
+        .catch((error: unknown) =>
+          post({ type: 'error', requestId: command.requestId, message: errorMessage(error) }),
+        );
+      return;
+    case 'exportRun':
+      exportRun(command.runId, command.request)
+        .then(({ zip, notes }) => post({ type: 'exported', requestId: command.requestId, zip, notes }))
+        .catch((error: unknown) =>
+          post({
+            type: 'error',
+            requestId: command.requestId,
+            message: `The export failed: ${errorMessage(error)}`,
+            hint: 'The run and its checkpoint are kept; try again, or export from the command line.',
+          }),
+        );
       return;
     default:
       unreachable(command);
