@@ -113,6 +113,8 @@ export async function openDataset(
   openRequest = requestId;
   const { setData } = studio();
   const { name, bytes } = describeInput(input);
+  // What was open before: restored if the new file cannot be read, so a bad drop loses nothing.
+  const previous = studio().data.status === 'opened' ? studio().data : null;
   resetPreviewRows();
   setData({
     ...initialData(),
@@ -158,11 +160,25 @@ export async function openDataset(
   } catch (error) {
     if (openRequest !== requestId) return;
     openRequest = null;
-    if (error instanceof RequestError && error.cancelled) {
-      setData({ ...initialData(), error: { message: 'Import cancelled. Nothing was changed.' } });
+    const cancelled = error instanceof RequestError && error.cancelled;
+    const problem = cancelled ? { message: `Import of ${name} cancelled.` } : toMessage(error);
+    if (previous?.opened) {
+      resetPreviewRows(previous.opened.head);
+      const kept = `${previous.source?.name ?? 'The previous file'} is still loaded.`;
+      setData({
+        ...previous,
+        error: {
+          message: `${name}: ${problem.message}`,
+          hint: problem.hint ? `${problem.hint} ${kept}` : kept,
+        },
+      });
       return;
     }
-    setData({ status: 'error', progress: null, opened: null, error: toMessage(error) });
+    setData({
+      ...initialData(),
+      status: cancelled ? 'empty' : 'error',
+      error: cancelled ? problem : { ...problem, message: `${name}: ${problem.message}` },
+    });
   }
 }
 

@@ -122,7 +122,12 @@ async function activate(name: BackendName): Promise<boolean> {
     case 'wasm': {
       // The threaded build needs cross-origin isolation; one single-threaded build works everywhere.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlainUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl });
+      setWasmPaths({
+        'tfjs-backend-wasm.wasm': wasmPlainUrl,
+        'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+        // Required in the map, never fetched: multithreading is off above.
+        'tfjs-backend-wasm-threaded-simd.wasm': wasmSimdUrl,
+      });
       break;
     }
     case 'webgl':

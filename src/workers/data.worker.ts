@@ -49,6 +49,8 @@ interface Table {
 }
 
 let table: Table | null = null;
+/** The file being read: the preview pages through it while the previous table stays intact. */
+let opening: Table | null = null;
 let current: { dataset: Dataset; split: SplitResult | null; mapping: ColumnMapping } | null = null;
 const controllers = new Map<string, AbortController>();
 
@@ -179,13 +181,9 @@ function progressEvent(
 }
 
 async function open(requestId: string, input: DataInput, signal: AbortSignal): Promise<void> {
-  table = null;
-  current = null;
-  tokenizerHost.forgetDataset();
   const name = input.kind === 'file' ? input.file.name : input.name;
   const { chunks, total } = await inputChunks(input, signal);
   let building: Table | null = null;
-  let guess: ReturnType<typeof guessMapping> | null = null;
   const summary = await parseCsv(chunks, {
     fileName: name,
     ...(total !== undefined ? { totalBytes: total } : {}),
@@ -202,10 +200,12 @@ async function open(requestId: string, input: DataInput, signal: AbortSignal): P
         summary: null,
         sniff,
       };
-      guess = guessMapping(sniff.columns, sniff.sampleRows);
-      if (!sniff.sampleIsWholeFile)
-        post({ type: 'sniffed', requestId, dataset: describeOpened(building, guess, false) });
-      table = building;
+      opening = building;
+      // A preview before the whole file is read; the guess is made again from the parsed rows.
+      if (!sniff.sampleIsWholeFile && sniff.sampleRows.length > 0) {
+        const early = guessMapping(sniff.columns, sniff.sampleRows);
+        post({ type: 'sniffed', requestId, dataset: describeOpened(building, early, false) });
+      }
     },
     onRows: (batch) => {
       if (!building) return;
@@ -215,14 +215,18 @@ async function open(requestId: string, input: DataInput, signal: AbortSignal): P
     },
   });
   const done = building as Table | null;
-  if (!done || !guess) throw new CsvError('empty', 'the file holds no rows');
+  if (!done) throw new CsvError('empty', 'the file holds no rows');
   done.summary = summary;
   done.bytes = summary.bytes || done.bytes;
   if (done.rows.length === 0 && done.malformed.length === 0) {
     throw new CsvError('no-rows', 'the file has a header but no data rows');
   }
-  // Guess again from the parsed rows: the sniffed sample may end with a cut-off row.
+  // Guess from the parsed rows: the sniffed sample may end with a cut-off row.
   const finalGuess = guessMapping(done.columns, done.rows.slice(0, 1000));
+  // Only a file that opened replaces the previous one: a bad drop loses nothing.
+  table = done;
+  current = null;
+  tokenizerHost.forgetDataset();
   post({ type: 'opened', requestId, dataset: describeOpened(done, finalGuess, true) });
 }
 
@@ -346,6 +350,10 @@ function exportRows(checkId: string): { fileName: string; blob: Blob } {
       ]);
     });
   }
+  // Malformed rows may hold more fields than the header names: give them columns so none is lost.
+  const widest = lines.reduce((max, line) => Math.max(max, line.length), header.length);
+  for (let extra = header.length; extra < widest; extra += 1)
+    header.push(`extra field ${extra - header.length + 1}`);
   const csv = Papa.unparse({ fields: header, data: lines }, { newline: '\r\n' });
   return {
     fileName: `${base}-${checkId}-rows.csv`,
@@ -404,16 +412,15 @@ async function handle(command: DataCommand): Promise<void> {
       controllers.set(command.requestId, controller);
       try {
         await open(command.requestId, command.input, controller.signal);
-      } catch (error) {
-        table = null;
-        throw error;
       } finally {
+        opening = null;
         controllers.delete(command.requestId);
       }
       return;
     }
     case 'rows': {
-      const rows = table ? table.rows.slice(command.start, command.start + command.count) : [];
+      const source = opening ?? table;
+      const rows = source ? source.rows.slice(command.start, command.start + command.count) : [];
       post({ type: 'rows', requestId: command.requestId, start: command.start, rows });
       return;
     }

@@ -45,19 +45,26 @@ export function SettingsDialog() {
       <fieldset className="fs-fieldset">
         <legend>Compute backend</legend>
         {CHOICES.map((option) => (
-          <label key={option.value} className="fs-radio">
+          <div key={option.value} className="fs-radio">
             <input
               type="radio"
+              id={`fs-backend-${option.value}`}
               name="backend"
               value={option.value}
               checked={choice === option.value}
               onChange={() => setChoice(option.value)}
+              aria-describedby={`fs-backend-${option.value}-help`}
             />
             <span>
-              <strong>{option.label}</strong>
-              <span className="fs-muted"> — {option.help}</span>
+              <label htmlFor={`fs-backend-${option.value}`}>
+                <strong>{option.label}</strong>
+              </label>
+              <span className="fs-muted" id={`fs-backend-${option.value}-help`}>
+                {' '}
+                — {option.help}
+              </span>
             </span>
-          </label>
+          </div>
         ))}
       </fieldset>
       <p className="fs-muted">A loaded model is loaded again on the new backend.</p>
