@@ -5,6 +5,8 @@ import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
 import { registerExport } from './commands/export.ts';
 import { registerPredict } from './commands/predict.ts';
+import { registerInspect } from './commands/inspect.ts';
+import { registerTokenize } from './commands/tokenize.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerBackend(program);
   registerExport(program);
   registerPredict(program);
+  registerInspect(program);
+  registerTokenize(program);
   return program;
 }
 

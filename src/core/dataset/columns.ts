@@ -62,6 +62,7 @@ const LABEL_NAMES =
   /^(labels?|class(es)?|category|categories|intents?|targets?|sentiment|emotions?|tags?|topics?|y|gold|annotation|classification)$/i;
 const TEXT_NAMES =
   /^(text|texts|sentence|review|body|content|message|comment|utterance|document|tweet|query)$/i;
+const PLURAL_LABEL_NAMES = /^(labels|tags|categories|topics|intents|emotions|classes|targets)$/i;
 const SPLIT_COLUMN_NAMES = /^(split|splits|fold|set|subset|partition|dataset)$/i;
 const ID_NAMES = /^(id|ids|uid|uuid|guid|idx|index|row|row_?id|#|unnamed: ?0|.*[_ ]id)$/i;
 
@@ -198,10 +199,14 @@ export function guessColumns(columns: readonly string[], rows: readonly string[]
     reasons.push('the file has a single column, so there is no label column');
   }
 
+  const plural = labelColumn !== null && PLURAL_LABEL_NAMES.test((columns[labelColumn] ?? '').trim());
   const labelSeparator =
     labelColumn === null
       ? { multiLabel: false, separator: null, evidence: 'no label column' }
-      : detectLabelSeparator(rows.map((r) => r[labelColumn as number] ?? ''));
+      : detectLabelSeparator(
+          rows.map((r) => r[labelColumn as number] ?? ''),
+          plural ? 1 : 2,
+        );
   return { textColumns, labelColumn, splitColumn, idColumn, labelSeparator, roles, stats, reasons };
 }
 

@@ -13,19 +13,20 @@ export interface LabelSeparatorGuess {
 /**
  * Looks for `|`, `;` or `,` inside label cells. A separator counts when it occurs in at least 1%
  * of the non-empty cells (and in 2 or more) and splitting on it gives fewer distinct names than
- * there are distinct cells, as when a handful of labels combine in many ways. Only a suggestion:
+ * there are distinct cells, as when a handful of labels combine in many ways (`minCells` is 1 for
+ * a column named in the plural, like "labels" or "tags"). Only a suggestion:
  * "Arts, Crafts" may be one label, so the user confirms.
  */
-export function detectLabelSeparator(cells: readonly string[]): LabelSeparatorGuess {
+export function detectLabelSeparator(cells: readonly string[], minCells = 2): LabelSeparatorGuess {
   const values = cells.map((c) => c.trim()).filter((c) => c !== '');
   if (values.length === 0) return { multiLabel: false, separator: null, evidence: 'no label values' };
   const distinctCells = new Set(values).size;
   let best: { separator: string; cells: number; parts: number } | null = null;
   for (const separator of LABEL_SEPARATORS) {
     const withSeparator = values.filter((v) => v.includes(separator));
-    if (withSeparator.length < Math.max(2, 0.01 * values.length)) continue;
+    if (withSeparator.length < Math.max(minCells, 0.01 * values.length)) continue;
     const parts = new Set(values.flatMap((v) => splitLabelCell(v, separator, false)));
-    if (parts.size >= distinctCells) continue;
+    if (minCells > 1 && parts.size >= distinctCells) continue;
     if (!best || withSeparator.length > best.cells) {
       best = { separator, cells: withSeparator.length, parts: parts.size };
     }
