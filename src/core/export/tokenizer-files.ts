@@ -23,7 +23,12 @@ interface TokenizerJson {
     lowercase?: boolean;
     normalizers?: { type?: string; lowercase?: boolean }[];
   } | null;
-  model?: { type?: string; vocab?: Record<string, number> | unknown[]; unk_token?: string };
+  model?: {
+    type?: string;
+    vocab?: Record<string, number> | unknown[];
+    unk_token?: string;
+    continuing_subword_prefix?: string;
+  };
 }
 
 export function parseTokenizerJson(text: string): TokenizerJson {
@@ -83,7 +88,11 @@ function lowercases(tokenizer: TokenizerJson): boolean | undefined {
 export function vocabText(files: TokenizerFiles, tokenizer: TokenizerJson): string {
   if (files.vocabTxt !== undefined) return files.vocabTxt;
   const vocab = tokenizer.model?.vocab;
-  if (tokenizer.model?.type !== 'WordPiece' || !vocab || Array.isArray(vocab)) {
+  // Older tokenizer.json files omit the model type; WordPiece is the one with a subword prefix.
+  const wordPiece =
+    tokenizer.model?.type === 'WordPiece' ||
+    (tokenizer.model?.type === undefined && typeof tokenizer.model?.continuing_subword_prefix === 'string');
+  if (!wordPiece || !vocab || Array.isArray(vocab)) {
     throw new Error(
       'tokenizer: vocab.txt is missing and tokenizer.json holds no WordPiece vocabulary to rebuild it',
     );

@@ -60,7 +60,12 @@ export function buildTrainingArgs(input: ExportInput): TrainingArgsResult {
   const dropped: string[] = [];
   const args: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input.trainingArgs)) {
-    if (key === 'finetune_studio' || key === 'output_dir') continue;
+    if (key === 'finetune_studio') continue;
+    if (key === 'output_dir') {
+      // Replaced by a relative folder below; say so when it named a place on this machine.
+      if (typeof value === 'string' && looksLikeLocalPath(value)) dropped.push(key);
+      continue;
+    }
     if (PATH_FIELDS.has(key)) {
       if (value !== null && value !== undefined && value !== '') dropped.push(key);
       continue;
