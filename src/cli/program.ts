@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
+import { registerEvaluate } from './commands/evaluate.ts';
+import { registerTrain } from './commands/train.ts';
 import { registerExport } from './commands/export.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerInspect } from './commands/inspect.ts';
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerBackend(program);
+  registerTrain(program);
+  registerEvaluate(program);
   registerExport(program);
   registerPredict(program);
   registerInspect(program);

@@ -235,7 +235,7 @@ export function metricKey(name: string): string {
 
 /**
  * The run's settings under Hugging Face TrainingArguments names where one exists; the studio's
- * own settings (mode, layers, class weights, …) under `studio`.
+ * own settings (mode, layers, class weights, …) under `finetune_studio`.
  */
 export function toTrainingArguments(config: TrainConfig, greaterIsBetter: boolean): Record<string, unknown> {
   const scheduler =
@@ -268,7 +268,7 @@ export function toTrainingArguments(config: TrainConfig, greaterIsBetter: boolea
     load_best_model_at_end: true,
     metric_for_best_model: metricKey(config.metricForBestModel),
     greater_is_better: greaterIsBetter,
-    studio: {
+    finetune_studio: {
       mode: config.mode,
       ...(config.mode === 'top-k' ? { layers: config.layers } : {}),
       ...(config.mode === 'full' ? { freeze_embeddings: config.freezeEmbeddings } : {}),

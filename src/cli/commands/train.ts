@@ -1,0 +1,448 @@
+// finetune-studio train: the Train step from the command line. Reads and splits the file as the
+// Data step does, fine-tunes the model (head only, top k layers or all of it), and writes a
+// Hugging Face model folder with the run's metrics, settings, data summary and test predictions.
+import type { Command } from 'commander';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { disposeParams, loadModel } from '../../core/model/index.ts';
+import { splitIndices } from '../../core/dataset/split.ts';
+import { encodeDataset } from '../../core/tokenize/encode.ts';
+import { loadTokenizer, type TextTokenizer } from '../../core/tokenize/tokenizer.ts';
+import type { EncodedDataset } from '../../core/tokenize/types.ts';
+import type { ModelFileSource } from '../../core/model/source.ts';
+import {
+  defaultTrainConfig,
+  TRAIN_MODES,
+  checkTrainConfig,
+  type ClassWeightSetting,
+  type TrainConfig,
+  type TrainMode,
+} from '../../core/train/config.ts';
+import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
+import { buildRunFolder } from '../../core/train/run-folder.ts';
+import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
+import { TrainController } from '../../core/train/trainer.ts';
+import { initNodeBackend } from '../../node/backend.ts';
+import { registerNodeGradients } from '../../node/gradients.ts';
+import { nodeModelSource } from '../../node/model-source.ts';
+import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { addDataOptions, loadData, type DataFlags, type LoadedData } from './inspect.ts';
+
+interface TrainFlags extends DataFlags {
+  model: string;
+  mode: string;
+  out: string;
+  force?: boolean;
+  layers?: string;
+  epochs?: string;
+  lr?: string;
+  batchSize?: string;
+  maxLength: string;
+  schedule?: string;
+  warmupRatio?: string;
+  warmupSteps?: string;
+  weightDecay?: string;
+  classWeights?: string;
+  earlyStoppingPatience?: string;
+  minDelta?: string;
+  metric?: string;
+  gradAccum?: string;
+  layerLrDecay?: string;
+  freezeEmbeddings?: boolean;
+  labelSmoothing?: string;
+  evalSteps?: string;
+  maxGradNorm?: string;
+}
+
+export function number(
+  value: string | undefined,
+  flag: string,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) {
+    throw new CliError(`${flag} must be ${what}, got "${value}"`, 2);
+  }
+  return n;
+}
+
+const wholeAtLeast = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
+
+function classWeightsFrom(value: string | undefined): ClassWeightSetting {
+  if (value === undefined || value === 'none') return 'none';
+  if (value === 'balanced') return 'balanced';
+  if (!existsSync(value) || !statSync(value).isFile()) {
+    throw new CliError(
+      `--class-weights must be none, balanced or a JSON file of weights by label; ${value}: no such file`,
+      2,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(value, 'utf8'));
+  } catch (error) {
+    throw new CliError(`${value} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CliError(`${value}: expected an object of label → weight, e.g. {"spam": 4, "ham": 1}`);
+  }
+  const weights: Record<string, number> = {};
+  for (const [label, weight] of Object.entries(parsed)) {
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+      throw new CliError(`${value}: the weight of "${label}" must be a non-negative number`);
+    }
+    weights[label] = weight;
+  }
+  return weights;
+}
+
+/** TrainConfig from the mode's defaults and the flags given. */
+export function trainConfigFromFlags(flags: TrainFlags): TrainConfig {
+  if (!(TRAIN_MODES as readonly string[]).includes(flags.mode)) {
+    throw new CliError(`--mode must be head, top-k or full, got "${flags.mode}"`, 2);
+  }
+  const config = defaultTrainConfig(flags.mode as TrainMode);
+  const set = <K extends keyof TrainConfig>(key: K, value: TrainConfig[K] | undefined) => {
+    if (value !== undefined) config[key] = value;
+  };
+  set('layers', number(flags.layers, '--layers', wholeAtLeast(1), 'a whole number ≥ 1'));
+  set('epochs', number(flags.epochs, '--epochs', wholeAtLeast(1), 'a whole number ≥ 1'));
+  set(
+    'learningRate',
+    number(flags.lr, '--lr', (n) => n > 0, 'a positive number'),
+  );
+  set('batchSize', number(flags.batchSize, '--batch-size', wholeAtLeast(1), 'a whole number ≥ 1'));
+  set('maxLength', number(flags.maxLength, '--max-length', wholeAtLeast(3), 'a whole number ≥ 3'));
+  const seed = number(flags.seed, '--seed', Number.isInteger, 'a whole number');
+  set('seed', seed);
+  if (flags.schedule !== undefined) {
+    if (!(SCHEDULE_NAMES as readonly string[]).includes(flags.schedule)) {
+      throw new CliError(`--schedule must be linear, cosine or constant, got "${flags.schedule}"`, 2);
+    }
+    config.schedule = flags.schedule as ScheduleName;
+  }
+  if (flags.warmupRatio !== undefined && flags.warmupSteps !== undefined) {
+    throw new CliError('give either --warmup-ratio or --warmup-steps, not both', 2);
+  }
+  set(
+    'warmupRatio',
+    number(flags.warmupRatio, '--warmup-ratio', (n) => n >= 0 && n <= 1, 'a number in [0, 1]'),
+  );
+  const warmupSteps = number(flags.warmupSteps, '--warmup-steps', wholeAtLeast(0), 'a whole number ≥ 0');
+  if (warmupSteps !== undefined) {
+    config.warmupSteps = warmupSteps;
+    config.warmupRatio = 0;
+  }
+  set(
+    'weightDecay',
+    number(flags.weightDecay, '--weight-decay', (n) => n >= 0, 'a number ≥ 0'),
+  );
+  config.classWeights = classWeightsFrom(flags.classWeights);
+  set(
+    'earlyStoppingPatience',
+    number(flags.earlyStoppingPatience, '--early-stopping-patience', wholeAtLeast(0), 'a whole number ≥ 0'),
+  );
+  set(
+    'earlyStoppingMinDelta',
+    number(flags.minDelta, '--min-delta', (n) => n >= 0, 'a number ≥ 0'),
+  );
+  if (flags.metric !== undefined) config.metricForBestModel = flags.metric;
+  set('gradAccumSteps', number(flags.gradAccum, '--grad-accum', wholeAtLeast(1), 'a whole number ≥ 1'));
+  set(
+    'layerLrDecay',
+    number(flags.layerLrDecay, '--layer-lr-decay', (n) => n > 0 && n <= 1, 'a number in (0, 1]'),
+  );
+  if (flags.freezeEmbeddings) config.freezeEmbeddings = true;
+  set(
+    'labelSmoothing',
+    number(flags.labelSmoothing, '--label-smoothing', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+  );
+  set('evalSteps', number(flags.evalSteps, '--eval-steps', wholeAtLeast(0), 'a whole number ≥ 0'));
+  set(
+    'maxGradNorm',
+    number(flags.maxGradNorm, '--max-grad-norm', (n) => n >= 0, 'a number ≥ 0'),
+  );
+  const problems = checkTrainConfig(config);
+  if (problems.length > 0) throw new CliError(problems[0] as string, 2);
+  return config;
+}
+
+export function modelSource(model: string, hubUrl: string): ModelFileSource {
+  try {
+    return nodeModelSource(model, hubUrl);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+export async function tokenizerOf(source: ModelFileSource): Promise<TextTokenizer> {
+  try {
+    return await loadTokenizer(source);
+  } catch (error) {
+    throw new CliError(`cannot load the tokenizer of ${source.describe()}: ${(error as Error).message}`);
+  }
+}
+
+function prepareOut(out: string, force: boolean): string {
+  const dir = resolve(out);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new CliError(`--out ${out} is a file, not a folder`);
+    if (readdirSync(dir).length > 0 && !force) {
+      throw new CliError(`--out ${out} is not empty; choose another folder or pass --force to write into it`);
+    }
+  }
+  return dir;
+}
+
+const percent = (value: number | undefined): string =>
+  value === undefined ? '–' : `${(value * 100).toFixed(1)}%`;
+
+/** Headline metrics of an evaluation in one line. */
+export function metricsLine(metrics: Record<string, number>, multiLabel: boolean): string {
+  const parts = [`loss ${metrics.loss?.toFixed(4) ?? '–'}`];
+  if (multiLabel) {
+    parts.push(
+      `micro F1 ${percent(metrics.micro_f1)}`,
+      `macro F1 ${percent(metrics.macro_f1)}`,
+      `subset accuracy ${percent(metrics.subset_accuracy)}`,
+      `Hamming loss ${metrics.hamming_loss?.toFixed(4) ?? '–'}`,
+    );
+  } else {
+    parts.push(
+      `accuracy ${percent(metrics.accuracy)}`,
+      `macro F1 ${percent(metrics.macro_f1)}`,
+      `weighted F1 ${percent(metrics.weighted_f1)}`,
+    );
+  }
+  return parts.join(', ');
+}
+
+/** Per-class table (and confusion matrix for single-label) as text lines. */
+export function reportLines(report: Pick<EvalReport, 'details'>): string[] {
+  const details = report.details;
+  const width = Math.max(5, ...details.per_class.map((c) => c.label.length));
+  const lines = [`  ${'label'.padEnd(width)}  precision  recall     F1  support`];
+  for (const c of details.per_class) {
+    lines.push(
+      `  ${c.label.padEnd(width)}  ${percent(c.precision).padStart(9)}  ${percent(c.recall).padStart(6)}  ${percent(c.f1).padStart(6)}  ${String(c.support).padStart(7)}`,
+    );
+  }
+  if (details.kind === 'single_label') {
+    lines.push('', '  confusion matrix (rows: true label, columns: predicted):');
+    const cell = Math.max(5, ...details.confusion_matrix.flat().map((v) => String(v).length + 1));
+    lines.push(`  ${''.padEnd(width)} ${details.labels.map((_, j) => String(j).padStart(cell)).join('')}`);
+    details.confusion_matrix.forEach((row, i) =>
+      lines.push(
+        `  ${`${i} ${details.labels[i]}`.padEnd(width + 2).slice(0, width + 2)}${row.map((v) => String(v).padStart(cell)).join('')}`,
+      ),
+    );
+  } else {
+    lines.push(`  thresholds: ${details.labels.map((l, j) => `${l} ${details.thresholds[j]}`).join(', ')}`);
+  }
+  return lines;
+}
+
+function dataSummary(data: LoadedData, encoded: EncodedDataset, fullLengths: Int32Array, maxLength: number) {
+  const { dataset, split } = data;
+  let truncated = 0;
+  for (const length of fullLengths) if (length > maxLength) truncated++;
+  const sorted = Int32Array.from(fullLengths).sort();
+  const at = (p: number) =>
+    sorted.length ? (sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number) : 0;
+  return {
+    rows: dataset.texts.length,
+    file_rows: dataset.totalRows,
+    dropped: dataset.dropped.length,
+    multi_label: dataset.multiLabel,
+    labels: [...encoded.labels],
+    label_counts: dataset.labelCounts,
+    ...(dataset.multiLabel ? { no_label_rows: dataset.noLabelRows } : {}),
+    splits: { train: split.sizes[0], validation: split.sizes[1], test: split.sizes[2] },
+    split: { source: split.source, seed: split.seed, fractions: split.fractions, notes: split.messages },
+    checks: dataset.checks.map((c) => ({ id: c.id, name: c.title, severity: c.severity, count: c.count })),
+    token_lengths: {
+      max_length: maxLength,
+      p50: at(0.5),
+      p95: at(0.95),
+      max: sorted.length ? sorted[sorted.length - 1] : 0,
+      truncated,
+    },
+  };
+}
+
+function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
+  switch (event.type) {
+    case 'progress':
+      return event.stage === 'cache'
+        ? `caching frozen ${event.split} features: ${event.done}/${event.total}`
+        : null;
+    case 'start':
+      return (
+        `training ${event.trainableParameters.toLocaleString('en')} of ${(event.trainableParameters + event.frozenParameters).toLocaleString('en')} parameters: ` +
+        `${event.totalSteps} steps (${event.stepsPerEpoch} per epoch, batch ${event.effectiveBatchSize}, warmup ${event.warmupSteps}) ` +
+        `on ${event.trainExamples} examples; validation ${event.validationExamples}, test ${event.testExamples}`
+      );
+    case 'step':
+      return (
+        `step ${event.step}/${event.totalSteps} epoch ${event.epoch.toFixed(2)} loss ${event.loss.toFixed(4)} ` +
+        `lr ${event.lr.toExponential(2)} ${event.examplesPerSec.toFixed(1)} ex/s ${Math.round(event.tokensPerSec)} tok/s ETA ${Math.round(event.etaSec)} s`
+      );
+    case 'eval':
+      return `eval at step ${event.step} (epoch ${event.epoch.toFixed(2)}): ${metricsLine(event.metrics, multiLabel)}${event.isBest ? ' *best*' : ''}`;
+    case 'notice':
+      return `note: ${event.message}`;
+    case 'command':
+      return event.applied
+        ? `${event.command.type} at step ${event.step}`
+        : `${event.command.type} refused: ${event.message ?? ''}`;
+    default:
+      return null;
+  }
+}
+
+export function registerTrain(program: Command): void {
+  addDataOptions(
+    program
+      .command('train')
+      .description(
+        'fine-tune a DistilBERT classifier on a labelled file and write a Hugging Face model folder',
+      )
+      .argument('<file>', 'CSV, TSV or label<TAB>text file'),
+  )
+    .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
+    .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
+    .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
+    .option('--force', 'write into a non-empty --out folder')
+    .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)')
+    .option('--epochs <n>', 'passes over the training split (default 3)')
+    .option('--lr <x>', 'peak learning rate (default 5e-5; 1e-3 for head)')
+    .option('--batch-size <n>', 'examples per batch (default 16)')
+    .option('--max-length <n>', 'truncate texts to this many tokens', '128')
+    .option('--schedule <name>', 'linear, cosine or constant (default linear)')
+    .option('--warmup-ratio <x>', 'share of the steps spent warming up (default 0.1)')
+    .option('--warmup-steps <n>', 'warmup in steps, instead of --warmup-ratio')
+    .option('--weight-decay <x>', 'AdamW weight decay (default 0.01)')
+    .option('--class-weights <spec>', 'none, balanced, or a JSON file of weights by label (default none)')
+    .option('--early-stopping-patience <n>', 'stop after N evaluations without improvement (default 0: off)')
+    .option('--min-delta <x>', 'smallest improvement that resets the patience (default 0)')
+    .option(
+      '--metric <name>',
+      'validation metric for the best checkpoint: loss, accuracy, macro_f1, micro_f1, … (default loss)',
+    )
+    .option('--grad-accum <n>', 'batches per optimizer update (default 1)')
+    .option('--layer-lr-decay <x>', 'layer-wise learning-rate decay factor in (0, 1] (default 1: off)')
+    .option('--freeze-embeddings', 'full mode: keep the embeddings frozen')
+    .option('--label-smoothing <x>', 'label smoothing in [0, 1) (default 0)')
+    .option('--eval-steps <n>', 'also evaluate every N steps (default 0: each epoch end)')
+    .option('--max-grad-norm <x>', 'gradient clipping norm (default 1; 0 turns it off)')
+    .action(async (file: string, flags: TrainFlags, command: Command) => {
+      const options = globalOptions(command);
+      const config = trainConfigFromFlags(flags);
+      const outDir = prepareOut(flags.out, Boolean(flags.force));
+
+      const source = modelSource(flags.model, options.hubUrl);
+      const tokenizer = await tokenizerOf(source);
+      if (tokenizer.modelMaxLength !== null && config.maxLength > tokenizer.modelMaxLength) {
+        throw new CliError(
+          `--max-length ${config.maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
+          2,
+        );
+      }
+      const data = await loadData(file, flags);
+      const { dataset, split } = data;
+      if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
+      const { encoded, fullLengths } = await encodeDataset(tokenizer, dataset, split, {
+        maxLength: config.maxLength,
+      });
+
+      const backend = await initNodeBackend(options.backend);
+      await registerNodeGradients();
+      progress(`backend: ${backend.name}`);
+      let model;
+      try {
+        model = await loadModel(source, {
+          labels: encoded.labels,
+          problemType: encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification',
+          seed: config.seed,
+        });
+      } catch (error) {
+        throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
+      }
+      progress(model.report.message);
+      try {
+        const controller = new TrainController({ model, data: encoded, config });
+        controller.on((event) => {
+          const line = describeEvent(event, encoded.multiLabel);
+          if (line) progress(line);
+        });
+        // The first Ctrl-C stops training and still writes the best checkpoint; a second one quits.
+        let interrupts = 0;
+        const onInterrupt = () => {
+          interrupts += 1;
+          if (interrupts > 1) process.exit(130);
+          progress('stopping: the best checkpoint so far will be written (Ctrl-C again to quit)');
+          controller.stop();
+        };
+        process.on('SIGINT', onInterrupt);
+        let result;
+        try {
+          result = await controller.run();
+        } finally {
+          process.off('SIGINT', onInterrupt);
+        }
+        if (result.reason === 'device_lost') throw new CliError(result.message);
+
+        // encodeDataset lays the test split out in this order.
+        const testTexts = Array.from(splitIndices(split.assignment, 2), (i) => dataset.texts[i] ?? '');
+        const files = await buildRunFolder({
+          config: model.config,
+          params: model.params,
+          tokenizerFiles: model.tokenizerFiles,
+          labels: encoded.labels,
+          multiLabel: encoded.multiLabel,
+          maxLength: config.maxLength,
+          baseModel: flags.model,
+          trainConfig: config,
+          result,
+          dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),
+          testTexts,
+        });
+        mkdirSync(outDir, { recursive: true });
+        for (const { path, bytes } of files) {
+          const target = join(outDir, path);
+          mkdirSync(dirname(target), { recursive: true });
+          writeFileSync(target, bytes);
+        }
+        const lines = [
+          `${result.message} Wrote ${files.length} files to ${flags.out}.`,
+          result.best
+            ? `kept the checkpoint of step ${result.best.step} (epoch ${result.best.epoch.toFixed(2)}): validation ${result.best.metric} ${result.best.value.toFixed(4)}`
+            : 'kept the final weights (no validation split)',
+        ];
+        if (result.validation)
+          lines.push(`validation: ${metricsLine(result.validation.metrics, encoded.multiLabel)}`);
+        if (result.test) {
+          lines.push(
+            `test: ${metricsLine(result.test.metrics, encoded.multiLabel)}`,
+            ...reportLines(result.test),
+          );
+        } else {
+          lines.push('test: no test split');
+        }
+        emit(options, lines, {
+          out: flags.out,
+          files: files.map((f) => f.path),
+          reason: result.reason,
+          steps: result.steps,
+          best: result.best,
+          validation: result.validation?.metrics ?? null,
+          test: result.test?.metrics ?? null,
+          notices: result.notices,
+        });
+      } finally {
+        disposeParams(model.params);
+      }
+    });
+}
