@@ -3,6 +3,7 @@
 import type { ClassificationMetrics } from '../metrics/index.ts';
 import type { LiveSettings, TrainConfig } from './config.ts';
 import type { SplitName } from './data.ts';
+import type { FeatureCache } from './feature-cache.ts';
 
 export type RunState = 'idle' | 'preparing' | 'running' | 'paused' | 'stopping' | 'finished';
 
@@ -132,4 +133,6 @@ export interface TrainResult {
    * them unless the device was lost.
    */
   checkpoint: Record<string, Float32Array> | null;
+  /** With keepCaches: the frozen-part caches, to pass as featureCaches to the next run. */
+  caches: Partial<Record<SplitName, FeatureCache>>;
 }

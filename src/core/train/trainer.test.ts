@@ -72,6 +72,35 @@ describe('cached frozen parts', () => {
   }
 });
 
+describe('reusing caches across runs', () => {
+  it('a second head-only run on the kept caches trains like a fresh one, without recomputing', async () => {
+    const data = syntheticData({ train: 32, validation: 16, test: 8 });
+    const first = await run({
+      model: model(),
+      data,
+      config: config({ mode: 'head', epochs: 1, dropout: false }),
+      keepCaches: true,
+    });
+    expect(Object.keys(first.result.caches).sort()).toEqual(['test', 'train', 'validation']);
+    const settings = config({ mode: 'head', epochs: 2, learningRate: 3e-3, dropout: false });
+    const reused = await run({ model: model(), data, config: settings, featureCaches: first.result.caches });
+    const fresh = await run({ model: model(), data, config: settings });
+    expect(reused.events.some((e) => e.type === 'progress' && e.stage === 'cache')).toBe(false);
+    expect(fresh.events.some((e) => e.type === 'progress' && e.stage === 'cache')).toBe(true);
+    expectClose(stepLosses(reused.events), stepLosses(fresh.events), 1e-6);
+    expect(reused.result.test!.metrics).toEqual(fresh.result.test!.metrics);
+    // A cache of another shape is refused, not misused.
+    await expect(
+      run({
+        model: model(),
+        data,
+        config: config({ mode: 'top-k', layers: 1 }),
+        featureCaches: first.result.caches,
+      }),
+    ).rejects.toThrow(/cached train features do not fit/);
+  });
+});
+
 describe('training loop', () => {
   it('keeps the tensor count flat between epochs and leaves nothing behind', async () => {
     const m = model();

@@ -69,6 +69,14 @@ export interface TrainOptions {
    * slower): the reference the cached path is tested against.
    */
   cacheFrozen?: boolean;
+  /**
+   * Frozen-part caches from an earlier run on the same weights, tokenization and mode (head, or
+   * top-k with the same k): reused instead of recomputed, so retraining with other settings
+   * starts at once. The caller keeps ownership.
+   */
+  featureCaches?: Partial<Record<SplitName, FeatureCache>>;
+  /** Return the caches this run builds in the result (the caller then owns them) instead of disposing them. */
+  keepCaches?: boolean;
   /** Called before each micro-batch; an error thrown here counts as a failure of that step. */
   beforeMicroBatch?: (info: MicroBatchInfo) => void;
   /** Minimum milliseconds between step events (default 100: at most 10 a second). */
@@ -142,6 +150,8 @@ interface Batch {
 
 interface SplitCache {
   cache: FeatureCache;
+  /** Built by this run (not passed in by the caller). */
+  builtHere: boolean;
   /** Head-only: all first-token features on the device, [n, dim]. */
   onDevice?: tf.Tensor2D;
 }
@@ -381,19 +391,23 @@ class Run {
     this.hooks.setState('preparing');
     await ensureGradients();
     const startTensors = tf.memory().numTensors;
+    let finished = false;
     try {
-      return await this.train();
+      const result = await this.train();
+      finished = true;
+      return result;
     } finally {
-      this.cleanup();
+      // Caches the caller asked to keep are handed over only with a result.
+      this.cleanup(finished && Boolean(this.options.keepCaches));
       const leaked = tf.memory().numTensors - startTensors;
       if (leaked > 0) this.notices.push(`internal: ${leaked} tensors were left after the run`);
     }
   }
 
-  private cleanup(): void {
-    for (const { cache, onDevice } of this.caches.values()) {
+  private cleanup(handOver: boolean): void {
+    for (const { cache, onDevice, builtHere } of this.caches.values()) {
       onDevice?.dispose();
-      void cache.dispose();
+      if (builtHere && !handOver) void cache.dispose();
     }
     this.caches.clear();
     tf.dispose(this.pendingLosses);
@@ -774,26 +788,37 @@ class Run {
     );
   }
 
-  /** Runs the frozen part once over a split and keeps its output. */
+  /** Runs the frozen part once over a split and keeps its output (or takes the caller's cache). */
   private async buildCache(splitName: SplitName): Promise<void> {
     const split = this.data[splitName];
     const n = splitSize(split);
     const head = this.config.mode === 'head';
     const lengths = head ? new Int32Array(n).fill(1) : lengthsOf(split);
+    const given = this.options.featureCaches?.[splitName];
+    if (given) {
+      const matches =
+        given.rows === n &&
+        given.dim === this.modelConfig.dim &&
+        given.lengths.every((l, i) => l === lengths[i]);
+      if (!matches) {
+        throw new Error(
+          `the cached ${splitName} features do not fit this run (${given.rows} rows × ${given.dim}, expected ${n} × ${this.modelConfig.dim} with the split's token counts); drop the cache`,
+        );
+      }
+      const entry: SplitCache = { cache: given, builtHere: false };
+      this.caches.set(splitName, entry);
+      if (head) await this.upload(entry, n);
+      return;
+    }
     const factory = this.options.featureCache ?? memoryFeatureCache;
     const cache = await factory(lengths, this.modelConfig.dim);
-    const entry: SplitCache = { cache };
+    const entry: SplitCache = { cache, builtHere: true };
     this.caches.set(splitName, entry);
     const order = rowsByLength(split);
     let done = 0;
     let lastProgress = -Infinity;
     await this.inBatches(order, async (rows) => {
-      const padded = padBatch(
-        split,
-        rows,
-        this.modelConfig.padTokenId,
-        this.modelConfig.maxPositionEmbeddings,
-      );
+      const padded = padBatch(split, rows, this.data.padTokenId, this.maxLength);
       const values = tf.tidy(() => {
         const ids = tf.tensor2d(padded.ids, [rows.length, padded.length], 'int32');
         const mask = tf.tensor2d(padded.mask, [rows.length, padded.length], 'int32');
@@ -812,13 +837,16 @@ class Run {
         await yieldToEventLoop();
       }
     });
-    if (head) {
-      const all = await cache.read(
-        Int32Array.from({ length: n }, (_, i) => i),
-        1,
-      );
-      entry.onDevice = tf.tensor2d(all, [n, this.modelConfig.dim]);
-    }
+    if (head) await this.upload(entry, n);
+  }
+
+  /** Head-only: all first-token features go to the device once; batches gather from there. */
+  private async upload(entry: SplitCache, n: number): Promise<void> {
+    const all = await entry.cache.read(
+      Int32Array.from({ length: n }, (_, i) => i),
+      1,
+    );
+    entry.onDevice = tf.tensor2d(all, [n, this.modelConfig.dim]);
   }
 
   /** Calls `work` on consecutive slices of `rows` of the eval batch size, halving it on out-of-memory. */
@@ -933,6 +961,12 @@ class Run {
       this.badEvals += 1;
     }
     return this.config.earlyStoppingPatience > 0 && this.badEvals >= this.config.earlyStoppingPatience;
+  }
+
+  private keptCaches(): Partial<Record<SplitName, FeatureCache>> {
+    const out: Partial<Record<SplitName, FeatureCache>> = {};
+    for (const [split, entry] of this.caches) out[split] = entry.cache;
+    return out;
   }
 
   private async snapshot(): Promise<Record<string, Float32Array>> {
@@ -1064,6 +1098,7 @@ class Run {
       trainSeconds: this.trainMs / 1000,
       notices: this.notices,
       checkpoint: this.best?.weights ?? (deviceLost ? null : await this.snapshot()),
+      caches: this.options.keepCaches ? this.keptCaches() : {},
     };
   }
 }
