@@ -33,14 +33,17 @@ class Int32Builder {
   constructor(capacity: number) {
     this.data = new Int32Array(Math.max(16, capacity));
   }
-  pushAll(values: readonly number[]): void {
-    if (this.length + values.length > this.data.length) {
-      const next = new Int32Array(Math.max(this.data.length * 2, this.length + values.length));
+  /** Appends values[0 .. count). */
+  pushAll(values: readonly number[], count = values.length): void {
+    if (this.length + count > this.data.length) {
+      const next = new Int32Array(Math.max(this.data.length * 2, this.length + count));
       next.set(this.data.subarray(0, this.length));
       this.data = next;
     }
-    for (let k = 0; k < values.length; k++) this.data[this.length + k] = values[k] as number;
-    this.length += values.length;
+    const data = this.data;
+    const at = this.length;
+    for (let k = 0; k < count; k++) data[at + k] = values[k] as number;
+    this.length += count;
   }
   finish(): Int32Array {
     return this.data.slice(0, this.length);
@@ -69,14 +72,19 @@ export async function encodeTexts(
   const ids = new Int32Builder(n * 24);
   const offsets = new Int32Array(n + 1);
   const fullLengths = new Int32Array(n);
+  // The same ids as tokenizer.encode(text, { maxLength }), written straight into the CSR buffer.
+  const { prefix, suffix } = tokenizer.singleTemplate;
+  const room = maxLength - prefix.length - suffix.length;
   for (let start = 0; start < n; start += batchSize) {
     throwIfAborted(signal);
     const end = Math.min(n, start + batchSize);
     for (let i = start; i < end; i++) {
-      const encoding = tokenizer.encode(texts[i] as string, { maxLength });
-      ids.pushAll(encoding.ids);
+      const content = tokenizer.contentIds(texts[i] as string);
+      ids.pushAll(prefix);
+      ids.pushAll(content, Math.min(content.length, room));
+      ids.pushAll(suffix);
       offsets[i + 1] = ids.length;
-      fullLengths[i] = encoding.fullLength;
+      fullLengths[i] = content.length + prefix.length + suffix.length;
     }
     progress.report(0, end, { totalRows: n });
     await yielder.maybeYield();

@@ -41,6 +41,12 @@ export interface TextTokenizer {
   readonly specialTokensSingle: number;
   readonly vocabSize: number;
   encode(text: string, options?: EncodeOptions): Encoding;
+  /** The library's own encode of one text, special tokens included, untruncated: the baseline for benchmarks. */
+  encodeDirect(text: string): number[];
+  /** Ids of the text alone, without special tokens (what `encode` wraps in `singleTemplate`). */
+  contentIds(text: string): number[];
+  /** Special tokens around a single text: ids = prefix + content (truncated) + suffix. */
+  readonly singleTemplate: { readonly prefix: readonly number[]; readonly suffix: readonly number[] };
   idsToTokens(ids: ArrayLike<number>): string[];
   /** Notes on how the tokenizer was put together (e.g. built from vocab.txt). */
   readonly notes: string[];
@@ -359,6 +365,9 @@ export async function loadTokenizer(source: TokenizerSource): Promise<TextTokeni
     specialTokensSingle: specialSingle,
     vocabSize: vocab.size,
     encode,
+    encodeDirect: (text) => tokenizer.encode(text),
+    contentIds: (text) => tokenizer.encode(text, { add_special_tokens: false }),
+    singleTemplate: { prefix: single.prefix, suffix: single.suffix },
     idsToTokens: (ids) => Array.from(ids, (id) => idToToken.get(id) ?? `<${id}>`),
     notes,
   };
