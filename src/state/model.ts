@@ -32,6 +32,12 @@ export async function startBackend(): Promise<void> {
     if (event.type === 'deviceLost') {
       studio().setBackend({ status: 'error', error: { message: event.message, hint: 'Reload the page.' } });
     }
+    if (event.type === 'modelTiming') {
+      const { model, setModel } = studio();
+      if (model.summary?.source === event.source) {
+        setModel({ summary: { ...model.summary, forwardTiming: event.timing }, timingPending: false });
+      }
+    }
   });
   setBackend({ status: 'starting', error: null });
   try {
@@ -93,7 +99,11 @@ async function loadModel(spec: ModelSourceSpec): Promise<void> {
     );
     if (loadRequest !== requestId) return;
     loadRequest = null;
-    setModel({ status: 'loaded', summary: loaded.summary });
+    setModel({
+      status: 'loaded',
+      summary: loaded.summary,
+      timingPending: loaded.summary.forwardTiming === null,
+    });
     void useTokenizer(loaded.summary.source, loaded.tokenizerFiles);
   } catch (error) {
     if (loadRequest !== requestId) return;

@@ -73,6 +73,8 @@ export interface ModelState {
   files: Record<string, FileProgress>;
   startedAt: number | null;
   summary: ModelSummary | null;
+  /** The loaded model's forward passes are being timed (for the estimates). */
+  timingPending: boolean;
   error: UserMessage | null;
   backend: BackendState;
 }
@@ -145,6 +147,7 @@ export const initialModel = (): ModelState => ({
   files: {},
   startedAt: null,
   summary: null,
+  timingPending: false,
   error: null,
   backend: { status: 'idle', report: null, error: null },
 });

@@ -84,8 +84,10 @@ export async function handleLoadModel(
   post: (event: TrainEvent) => void,
 ): Promise<void> {
   const { requestId } = command;
+  let source: Awaited<ReturnType<typeof openModelSource>>;
+  let describe = '';
   try {
-    const source = await openModelSource(command.source, (progress) =>
+    source = await openModelSource(command.source, (progress) =>
       post({ type: 'download', requestId, progress }),
     );
     const device = currentGpuDevice();
@@ -98,15 +100,20 @@ export async function handleLoadModel(
     });
     if (current) disposeParams(current.params);
     current = model;
-    const speed = await measureForward(model);
+    describe = source.describe();
     post({
       type: 'modelLoaded',
       requestId,
-      summary: summarize(model, source.describe(), speed),
+      summary: summarize(model, source.describe(), null),
       // config.json too: the tokenizer takes the model's length limit from it.
       tokenizerFiles: { ...model.tokenizerFiles, 'config.json': JSON.stringify(model.config.raw) },
     });
   } catch (error) {
     post({ type: 'error', requestId, ...explainModelError(error) });
+    return;
   }
+  const model = current;
+  if (!model) return;
+  const timing = await measureForward(model);
+  if (current === model) post({ type: 'modelTiming', source: describe, timing });
 }

@@ -243,7 +243,7 @@ export interface ModelSummary {
   multiLabel: boolean;
   weightBytes: number;
   report: LoadReport;
-  /** A forward pass timed on this backend, for the time estimates; null when it could not run. */
+  /** A forward pass timed on this backend, for the time estimates; null until measured (see `modelTiming`). */
   forwardTiming: ForwardTiming | null;
 }
 
@@ -344,6 +344,11 @@ export type TrainEvent =
   | { type: 'attached'; requestId: string; runId: string }
   | { type: 'predictions'; requestId: string; probabilities: Float32Array; numLabels: number }
   | { type: 'exported'; requestId: string; zip: Blob; notes: string[] }
+  /**
+   * Forward passes timed after a load (shader compilation makes this take seconds on software
+   * GPUs, so the load answers first). `timing` is null when the backend could not run them.
+   */
+  | { type: 'modelTiming'; source: string; timing: ForwardTiming | null }
   | { type: 'deviceLost'; message: string }
   | ({ type: 'error'; requestId?: string; runId?: string } & WorkerError);
 

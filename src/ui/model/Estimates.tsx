@@ -18,6 +18,7 @@ export function Estimates({ summary }: { summary: ModelSummary }) {
   const confirmed = useStudio((state) => state.data.confirmed);
   const stats = useStudio((state) => state.data.tokenStats);
   const maxLength = useStudio((state) => state.data.maxLength) ?? 128;
+  const timingPending = useStudio((state) => state.model.timingPending);
   const tokensPerExample = useMemo(() => {
     if (!stats || stats.lengths.length === 0) return maxLength;
     let sum = 0;
@@ -55,7 +56,8 @@ export function Estimates({ summary }: { summary: ModelSummary }) {
       <h3 id="fs-estimates-title">Estimates</h3>
       <p className="fs-muted fs-small">
         {formatCount(sizes.train)} training examples, about {Math.round(tokensPerExample)} tokens each, batch{' '}
-        {BATCH}, on this backend. Rough figures from timed forward passes.
+        {BATCH}, on this backend. Rough figures from timed forward passes
+        {timingPending ? ' (timing this backend now: the first passes compile its GPU programs)' : ''}.
       </p>
       <table className="fs-table">
         <thead>
@@ -79,10 +81,10 @@ export function Estimates({ summary }: { summary: ModelSummary }) {
               <td className="fs-num">≈ {formatBytes(estimate.memoryBytes)}</td>
               <td className="fs-num">
                 {estimate.cacheBytes > 0
-                  ? `${formatBytes(estimate.cacheBytes)}, ${formatDuration(estimate.cacheSeconds)}`
+                  ? `${formatBytes(estimate.cacheBytes)}, ${timingPending ? 'timing…' : formatDuration(estimate.cacheSeconds)}`
                   : 'none'}
               </td>
-              <td className="fs-num">{formatDuration(estimate.epochSeconds)}</td>
+              <td className="fs-num">{timingPending ? 'timing…' : formatDuration(estimate.epochSeconds)}</td>
             </tr>
           ))}
         </tbody>
