@@ -84,10 +84,9 @@ export async function handleLoadModel(
   post: (event: TrainEvent) => void,
 ): Promise<void> {
   const { requestId } = command;
-  let source: Awaited<ReturnType<typeof openModelSource>>;
-  let describe = '';
+  let loaded: { model: LoadedModel; source: string };
   try {
-    source = await openModelSource(command.source, (progress) =>
+    const source = await openModelSource(command.source, (progress) =>
       post({ type: 'download', requestId, progress }),
     );
     const device = currentGpuDevice();
@@ -100,20 +99,21 @@ export async function handleLoadModel(
     });
     if (current) disposeParams(current.params);
     current = model;
-    describe = source.describe();
-    post({
-      type: 'modelLoaded',
-      requestId,
-      summary: summarize(model, source.describe(), null),
-      // config.json too: the tokenizer takes the model's length limit from it.
-      tokenizerFiles: { ...model.tokenizerFiles, 'config.json': JSON.stringify(model.config.raw) },
-    });
+    loaded = { model, source: source.describe() };
   } catch (error) {
     post({ type: 'error', requestId, ...explainModelError(error) });
     return;
   }
-  const model = current;
-  if (!model) return;
-  const timing = await measureForward(model);
-  if (current === model) post({ type: 'modelTiming', source: describe, timing });
+  post({
+    type: 'modelLoaded',
+    requestId,
+    summary: summarize(loaded.model, loaded.source, null),
+    // config.json too: the tokenizer takes the model's length limit from it.
+    tokenizerFiles: {
+      ...loaded.model.tokenizerFiles,
+      'config.json': JSON.stringify(loaded.model.config.raw),
+    },
+  });
+  const timing = await measureForward(loaded.model);
+  if (current === loaded.model) post({ type: 'modelTiming', source: loaded.source, timing });
 }
