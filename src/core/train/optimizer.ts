@@ -87,6 +87,19 @@ export class AdamW {
         maxGradNorm > 0 && Number.isFinite(maxGradNorm)
           ? tf.minimum(tf.scalar(1), tf.div(tf.scalar(maxGradNorm), tf.add(norm, tf.scalar(1e-6))))
           : null;
+      // Constants are uploaded once per step, not once per parameter.
+      const b1 = tf.scalar(beta1);
+      const oneMinusB1 = tf.scalar(1 - beta1);
+      const b2 = tf.scalar(beta2);
+      const oneMinusB2 = tf.scalar(1 - beta2);
+      const bc2 = tf.scalar(biasCorrection2Sqrt);
+      const epsilon = tf.scalar(eps);
+      const scalars = new Map<number, tf.Scalar>();
+      const scalar = (value: number): tf.Scalar => {
+        let t = scalars.get(value);
+        if (!t) scalars.set(value, (t = tf.scalar(value)));
+        return t;
+      };
       this.names.forEach((name, i) => {
         const p = this.params[name] as tf.Variable;
         const m = this.m.get(name) as tf.Variable;
@@ -94,11 +107,11 @@ export class AdamW {
         const paramLr = lr * (this.options.lrScales?.[name] ?? 1);
         const g = clip ? tf.mul(gradList[i] as tf.Tensor, clip) : (gradList[i] as tf.Tensor);
         const decayed =
-          !noDecay(name) && weightDecay !== 0 ? tf.mul(p, tf.scalar(1 - paramLr * weightDecay)) : p;
-        const mNew = tf.add(tf.mul(m, tf.scalar(beta1)), tf.mul(g, tf.scalar(1 - beta1)));
-        const vNew = tf.add(tf.mul(v, tf.scalar(beta2)), tf.mul(tf.square(g), tf.scalar(1 - beta2)));
-        const denom = tf.add(tf.div(tf.sqrt(vNew), tf.scalar(biasCorrection2Sqrt)), tf.scalar(eps));
-        const update = tf.mul(tf.div(mNew, denom), tf.scalar(paramLr / biasCorrection1));
+          !noDecay(name) && weightDecay !== 0 ? tf.mul(p, scalar(1 - paramLr * weightDecay)) : p;
+        const mNew = tf.add(tf.mul(m, b1), tf.mul(g, oneMinusB1));
+        const vNew = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), oneMinusB2));
+        const denom = tf.add(tf.div(tf.sqrt(vNew), bc2), epsilon);
+        const update = tf.mul(tf.div(mNew, denom), scalar(paramLr / biasCorrection1));
         m.assign(mNew);
         v.assign(vNew);
         p.assign(tf.sub(decayed, update));

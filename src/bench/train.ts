@@ -1,0 +1,327 @@
+// Training throughput through the real training loop (TrainController): head-only on cached
+// features, top-2 with a cached bottom, and full fine-tuning, at distilbert-base dims and
+// sequence length 128 on WASM in Node; the head-only epoch over 10,000 cached examples; and the
+// same full fine-tuning step in Hugging Face transformers on PyTorch CPU as the baseline.
+import { describeAdapter } from '../core/backend/select.ts';
+import { parseConfig, type DistilBertConfig } from '../core/model/config.ts';
+import { disposeParams, initParams } from '../core/model/index.ts';
+import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
+import { defaultTrainConfig, type TrainMode } from '../core/train/config.ts';
+import type { TrainEvent } from '../core/train/events.ts';
+import { MemoryFeatureCache } from '../core/train/feature-cache.ts';
+import { trainModel, type TrainModel } from '../core/train/trainer.ts';
+import { createRng } from '../core/util/random.ts';
+import { initNodeBackend } from '../node/backend.ts';
+import { registerNodeGradients } from '../node/gradients.ts';
+import { pythonForTests, runPython } from '../node/python.ts';
+import { DISTILBERT_BASE_DIMS, type ModelDims } from './model.ts';
+import type { BenchRow } from './table.ts';
+
+export type TrainBenchCase = 'head' | 'top-2' | 'full';
+
+export interface TrainBenchOptions {
+  /** Default: distilbert-base (768 wide, 6 layers, 12 heads, FFN 3072, 30,522 words), 2 labels. */
+  dims?: Partial<ModelDims>;
+  backend?: 'wasm' | 'cpu' | 'webgpu';
+  seqLength?: number;
+  /** Batch of the top-2 and full steps (default 8: a distilbert-base step on WASM takes seconds). */
+  batchSize?: number;
+  /** Timed optimizer steps per case, after one untimed warm-up step (default 3). */
+  steps?: number;
+  cases?: TrainBenchCase[];
+  /** Examples in the head-only epoch over random cached features (default 10,000). */
+  headEpochExamples?: number;
+  /** Batch of the head-only epoch (default 16, the training default). */
+  headBatchSize?: number;
+  /** Run the full fine-tuning step in transformers on PyTorch CPU (default true; skipped without Python). */
+  pytorch?: boolean;
+  onProgress?(message: string): void;
+}
+
+function benchConfig(dims: ModelDims): DistilBertConfig {
+  return parseConfig({
+    model_type: 'distilbert',
+    dim: dims.dim,
+    n_layers: dims.nLayers,
+    n_heads: dims.nHeads,
+    hidden_dim: dims.hiddenDim,
+    vocab_size: dims.vocabSize,
+    max_position_embeddings: 512,
+    id2label: Object.fromEntries(Array.from({ length: dims.numLabels }, (_, i) => [String(i), `LABEL_${i}`])),
+  });
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+const emptySplit = (): EncodedSplit => ({
+  ids: new Int32Array(0),
+  offsets: new Int32Array(1),
+  labels: new Int32Array(0),
+  rows: new Int32Array(0),
+});
+
+/** `n` examples of exactly `length` random tokens ([CLS] … [SEP]) with random labels. */
+function randomSplit(n: number, length: number, config: DistilBertConfig, seed: string): EncodedSplit {
+  const rng = createRng(seed);
+  const ids = new Int32Array(n * length);
+  for (let i = 0; i < n; i++) {
+    ids[i * length] = 101;
+    for (let t = 1; t < length - 1; t++) ids[i * length + t] = 1000 + rng.int(config.vocabSize - 1000);
+    ids[i * length + length - 1] = 102;
+  }
+  return {
+    ids,
+    offsets: Int32Array.from({ length: n + 1 }, (_, i) => i * length),
+    labels: Int32Array.from({ length: n }, () => rng.int(config.numLabels)),
+    rows: Int32Array.from({ length: n }, (_, i) => i + 1),
+  };
+}
+
+function dataset(train: EncodedSplit, config: DistilBertConfig, maxLength: number): EncodedDataset {
+  return {
+    labels: [...config.id2label],
+    multiLabel: false,
+    maxLength,
+    padTokenId: 0,
+    train,
+    validation: emptySplit(),
+    test: emptySplit(),
+  };
+}
+
+interface StepTiming {
+  examplesPerSec: number;
+  tokensPerSec: number;
+  msPerStep: number;
+  /** Seconds spent before the first step (caching the frozen part). */
+  prepareSec: number;
+}
+
+/** Runs `steps + 1` optimizer steps of one mode through the training loop; the first is a warm-up. */
+async function timeSteps(
+  model: TrainModel,
+  mode: TrainMode,
+  layers: number,
+  batch: number,
+  seqLength: number,
+  steps: number,
+): Promise<StepTiming> {
+  const n = batch * (steps + 1);
+  const data = dataset(randomSplit(n, seqLength, model.config, `${mode}:${layers}`), model.config, seqLength);
+  const perStep: { examplesPerSec: number; tokensPerSec: number }[] = [];
+  const started = performance.now();
+  let firstStepAt = 0;
+  const onEvent = (event: TrainEvent) => {
+    if (event.type === 'start') firstStepAt = performance.now();
+    if (event.type === 'step')
+      perStep.push({ examplesPerSec: event.examplesPerSec, tokensPerSec: event.tokensPerSec });
+  };
+  await trainModel(
+    {
+      model,
+      data,
+      config: { ...defaultTrainConfig(mode), layers, batchSize: batch, epochs: 1, evalBatchSize: batch },
+      emitIntervalMs: 0,
+    },
+    onEvent,
+  );
+  const timed = perStep.slice(1);
+  const examplesPerSec = median(timed.map((s) => s.examplesPerSec));
+  return {
+    examplesPerSec,
+    tokensPerSec: median(timed.map((s) => s.tokensPerSec)),
+    msPerStep: (1000 * batch) / examplesPerSec,
+    prepareSec: (firstStepAt - started) / 1000,
+  };
+}
+
+/** One head-only epoch over `n` random cached features: the "retrain feels instant" number. */
+async function headEpoch(
+  model: TrainModel,
+  n: number,
+  batch: number,
+): Promise<{ seconds: number; steps: number }> {
+  const dim = model.config.dim;
+  const cache = new MemoryFeatureCache(new Int32Array(n).fill(1), dim);
+  const rng = createRng('head-features');
+  const values = new Float32Array(n * dim);
+  for (let i = 0; i < values.length; i++) values[i] = rng.normal();
+  cache.write(
+    Int32Array.from({ length: n }, (_, i) => i),
+    values,
+    1,
+  );
+  const data = dataset(randomSplit(n, 2, model.config, 'head-epoch'), model.config, 8);
+  const epochs: number[] = [];
+  // Two epochs: the first compiles kernels and fills buffer pools; the second is the one timed.
+  const result = await trainModel(
+    {
+      model,
+      data,
+      config: { ...defaultTrainConfig('head'), batchSize: batch, epochs: 2 },
+      featureCaches: { train: cache },
+    },
+    (event) => event.type === 'epoch' && epochs.push(event.seconds),
+  );
+  cache.dispose();
+  return { seconds: epochs[1] ?? NaN, steps: result.steps / 2 };
+}
+
+const PYTORCH_SCRIPT = `
+import json, sys, time, torch
+from transformers import DistilBertConfig, DistilBertForSequenceClassification
+spec = json.loads(sys.stdin.read())
+d = spec['dims']
+config = DistilBertConfig(dim=d['dim'], n_layers=d['nLayers'], n_heads=d['nHeads'], hidden_dim=d['hiddenDim'],
+                          vocab_size=d['vocabSize'], num_labels=d['numLabels'])
+torch.manual_seed(0)
+model = DistilBertForSequenceClassification(config).train()
+decay = [p for n, p in model.named_parameters() if not (n.endswith('bias') or 'LayerNorm' in n or 'layer_norm' in n)]
+no_decay = [p for n, p in model.named_parameters() if n.endswith('bias') or 'LayerNorm' in n or 'layer_norm' in n]
+optimizer = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.01}, {'params': no_decay, 'weight_decay': 0.0}], lr=5e-5)
+b, t = spec['batch'], spec['seqLength']
+ids = torch.randint(1000, d['vocabSize'], (b, t))
+mask = torch.ones(b, t, dtype=torch.long)
+labels = torch.randint(0, d['numLabels'], (b,))
+def step():
+    optimizer.zero_grad(set_to_none=True)
+    model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+step()
+times = []
+for _ in range(spec['steps']):
+    start = time.perf_counter()
+    step()
+    times.append((time.perf_counter() - start) * 1000)
+times.sort()
+n = len(times)
+ms = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+print(json.dumps({'msPerStep': ms, 'threads': torch.get_num_threads()}))
+`;
+
+/** The full fine-tuning step (forward, backward, clipping, AdamW) in transformers on PyTorch CPU. */
+async function pytorchFullStep(
+  dims: ModelDims,
+  batch: number,
+  seqLength: number,
+  steps: number,
+): Promise<{ msPerStep: number; threads: number }> {
+  const input = JSON.stringify({ dims, batch, seqLength, steps });
+  const run = await runPython(['-c', PYTORCH_SCRIPT], { timeoutMs: 30 * 60_000, input });
+  if (run.code !== 0) {
+    throw new Error(`the PyTorch baseline failed: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  }
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { msPerStep: number; threads: number };
+}
+
+/** The training suite for `npm run bench`. */
+export async function benchTrain(options: TrainBenchOptions = {}): Promise<BenchRow[]> {
+  const dims: ModelDims = { ...DISTILBERT_BASE_DIMS, ...options.dims };
+  const seqLength = options.seqLength ?? 128;
+  const batch = options.batchSize ?? 8;
+  const steps = options.steps ?? 3;
+  const cases = options.cases ?? ['head', 'top-2', 'full'];
+  const headExamples = options.headEpochExamples ?? 10_000;
+  const headBatch = options.headBatchSize ?? 16;
+  const log = options.onProgress ?? (() => undefined);
+  const backendName = options.backend ?? 'wasm';
+  const rows: BenchRow[] = [];
+
+  await registerNodeGradients();
+  const choice = await initNodeBackend(backendName);
+  if (choice.name !== backendName) {
+    return [
+      {
+        suite: 'train',
+        name: 'training throughput',
+        where: `node ${backendName}`,
+        value: NaN,
+        unit: '',
+        note: `skipped: ${choice.fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`,
+      },
+    ];
+  }
+  const adapter = describeAdapter(choice.adapter);
+  const where = `node ${backendName}${adapter ? ` (${adapter})` : ''}`;
+  const dimsNote = `dim ${dims.dim}, ${dims.nLayers} layers, vocab ${dims.vocabSize}, random weights`;
+  const config = benchConfig(dims);
+  const model: TrainModel = { config, params: initParams(config, 0) };
+  let fullMs: number | null = null;
+  try {
+    for (const c of cases) {
+      const mode: TrainMode = c === 'top-2' ? 'top-k' : c;
+      const caseBatch = c === 'head' ? headBatch : batch;
+      log(`train bench: ${c} batch ${caseBatch} seq ${seqLength} on ${backendName}`);
+      const timing = await timeSteps(model, mode, 2, caseBatch, seqLength, steps);
+      const name = `${c === 'head' ? 'head-only (cached)' : c === 'top-2' ? 'top-2 + head (cached bottom)' : 'full fine-tuning'} b=${caseBatch} t=${seqLength}`;
+      const row: BenchRow = {
+        suite: 'train',
+        name,
+        where,
+        value: timing.examplesPerSec,
+        unit: 'examples/s',
+        note: `${timing.msPerStep.toFixed(0)} ms/step (forward, backward, AdamW), median of ${steps}; ${dimsNote}`,
+      };
+      if (c === 'full') fullMs = timing.msPerStep;
+      rows.push(row);
+      rows.push({ suite: 'train', name, where, value: timing.tokensPerSec, unit: 'tokens/s' });
+      if (c !== 'full') {
+        rows.push({
+          suite: 'train',
+          name,
+          where,
+          value: (caseBatch * (steps + 1)) / timing.prepareSec,
+          unit: 'examples/s cached',
+          note: `frozen ${c === 'head' ? 'encoder' : 'bottom'} run once over the examples before training`,
+        });
+      }
+    }
+    log(`train bench: head-only epoch over ${headExamples} cached examples`);
+    const epoch = await headEpoch(model, headExamples, headBatch);
+    rows.push({
+      suite: 'train',
+      name: `head-only epoch, ${headExamples.toLocaleString('en')} cached [${headExamples}, ${dims.dim}] features, b=${headBatch}`,
+      where,
+      value: epoch.seconds,
+      unit: 's/epoch',
+      note: `${epoch.steps} steps, ${(headExamples / epoch.seconds).toFixed(0)} examples/s; second epoch (the first warms up); goal < 2 s on WASM, < 0.5 s on a GPU`,
+    });
+  } finally {
+    disposeParams(model.params);
+  }
+
+  if (cases.includes('full') && (options.pytorch ?? true)) {
+    const python = pythonForTests();
+    if (!python.available) {
+      rows.push({
+        suite: 'train',
+        name: 'PyTorch baseline',
+        where: 'pytorch cpu',
+        value: NaN,
+        unit: '',
+        note: `skipped: ${python.reason}`,
+      });
+    } else {
+      log('train bench: PyTorch CPU baseline');
+      const torch = await pytorchFullStep(dims, batch, seqLength, steps);
+      rows.push({
+        suite: 'train',
+        name: `full fine-tuning b=${batch} t=${seqLength}`,
+        where: 'pytorch cpu',
+        value: (1000 * batch) / torch.msPerStep,
+        unit: 'examples/s',
+        note: `${torch.msPerStep.toFixed(0)} ms/step; transformers + torch.optim.AdamW with clipping, ${torch.threads} thread(s)`,
+      });
+      const full = rows.find(
+        (r) => r.name.startsWith('full fine-tuning') && r.unit === 'examples/s' && r.where === where,
+      );
+      if (full && fullMs !== null) full.ratio = { against: 'PyTorch CPU', value: torch.msPerStep / fullMs };
+    }
+  }
+  return rows;
+}
