@@ -1,0 +1,20 @@
+// The harness page: exposes parity checks and benchmarks to the Node drivers as window.harness.
+import type { HarnessApi } from '../types.ts';
+import { runDataBench } from './bench-data.ts';
+import { runModelBench } from './bench-model.ts';
+import { runHeadEpochBench } from './bench-train.ts';
+import { runParity } from './parity.ts';
+
+declare global {
+  interface Window {
+    harness?: HarnessApi;
+  }
+}
+
+window.harness = {
+  parity: runParity,
+  benchModel: runModelBench,
+  benchData: runDataBench,
+  benchHeadEpoch: runHeadEpochBench,
+};
+document.getElementById('status')!.textContent = 'ready';

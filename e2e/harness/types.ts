@@ -1,0 +1,170 @@
+// What the harness page returns to its Node drivers (the parity spec and the browser benchmark).
+// Plain JSON: everything crosses page.evaluate.
+
+export type HarnessBackend = 'webgpu' | 'wasm' | 'cpu' | 'webgl';
+
+export interface BackendInfo {
+  /** The backend tfjs runs on: the requested one, or the test fails on it. */
+  name: string;
+  adapter: string;
+  softwareAdapter: boolean;
+  /** Why a better backend was not used, in the studio's words. */
+  fallbackMessage: string;
+}
+
+export interface RowError {
+  row: number;
+  tokens: number;
+  hiddenMaxAbs: number;
+  logitsMaxAbs: number;
+  /** The row alone and unpadded: its logits against the batch reference. */
+  aloneLogitsMaxAbs: number;
+}
+
+export interface GradError {
+  name: string;
+  /** L2 norm of the reference gradient. */
+  referenceNorm: number;
+  /** L2 norm of (ours − reference). */
+  errorNorm: number;
+  /** Non-finite values in our gradient. */
+  nonFinite: number;
+}
+
+export interface FixtureParity {
+  fixture: string;
+  rows: RowError[];
+  seqLength: number;
+  loss: number;
+  /** Parameters without a gradient from tfjs. */
+  missingGrads: string[];
+  grads: GradError[];
+  /** Names of the reference's grad.* tensors. */
+  referenceGradNames: string[];
+  leaks: {
+    /** numTensors after a forward pass with its two outputs disposed, minus before. */
+    forward: number;
+    /** numTensors while the two outputs are alive, minus before (expected 2). */
+    forwardLive: number;
+    /** numTensors after a training step (gradients applied and disposed), minus before. */
+    trainingStep: number;
+    /** Whether the training step changed the classifier weights (it ran). */
+    stepChangedWeights: boolean;
+  };
+  loadMessage: string;
+}
+
+export interface ParityReport {
+  backend: BackendInfo;
+  fixtures: FixtureParity[];
+  /** Kernels the backend ran during the gradient computation, by name. */
+  kernels: string[];
+  seconds: number;
+}
+
+export interface ModelDimsSpec {
+  dim: number;
+  nLayers: number;
+  nHeads: number;
+  hiddenDim: number;
+  vocabSize: number;
+  numLabels: number;
+}
+
+export interface ModelBenchRequest {
+  backend: HarnessBackend;
+  dims: ModelDimsSpec;
+  cases: { batch: number; seqLength: number }[];
+  modes: ('forward' | 'forward+backward')[];
+  iterations: number;
+  countDispatches: boolean;
+}
+
+export interface BrowserModelMeasurement {
+  mode: 'forward' | 'forward+backward';
+  batch: number;
+  seqLength: number;
+  iterations: number;
+  msPerStep: number;
+  /** The first (warm-up) step: kernel compilation, buffer pools. */
+  warmupMs: number;
+  peakTensorBytes: number;
+  /** performance.memory.usedJSHeapSize peak (Chromium); 0 where the browser hides it. */
+  peakJsHeapBytes: number;
+  dispatches?: { total: number; byOp: Record<string, number> };
+}
+
+export interface ModelBenchReport {
+  backend: BackendInfo;
+  measurements: BrowserModelMeasurement[];
+}
+
+export interface DataBenchRequest {
+  hubUrl: string;
+  /** A model repo on the hub whose tokenizer files are used. */
+  repo: string;
+  /** Same-origin URL of the CSV (Banking77 train). */
+  csvUrl: string;
+  csvName: string;
+  maxLength: number;
+  /** Rows of the large synthetic import (built in the page from the CSV's rows, each unique); 0 skips it. */
+  largeRows: number;
+}
+
+export interface ImportTiming {
+  rows: number;
+  bytes: number;
+  /** Reading and parsing the file in the worker, until the table is ready. */
+  parseMs: number;
+  /** Checks and the stratified split. */
+  checkMs: number;
+  /** Tokenizing every kept row and laying out the splits. */
+  tokenizeMs: number;
+  /** The worker's tokenization as the page sees it (round trip included). */
+  tokens: number;
+}
+
+export interface DataBenchReport {
+  banking77: ImportTiming;
+  /** The same texts through the same tokenizer, called directly on the page's main thread. */
+  directTokenizeMs: number;
+  directRows: number;
+  large?: ImportTiming & {
+    /** Longest 'longtask' entry on the main thread during the import (0: none reached 50 ms). */
+    longestLongTaskMs: number;
+    longTasks: number;
+    /** Longest gap between two main-thread timer ticks during the import. */
+    longestTickGapMs: number;
+  };
+}
+
+export interface HeadEpochRequest {
+  backend: HarnessBackend;
+  examples: number;
+  dim: number;
+  numLabels: number;
+  epochs: number;
+  batchSize: number;
+}
+
+export interface HeadEpochReport {
+  backend: BackendInfo;
+  examples: number;
+  dim: number;
+  numLabels: number;
+  batchSize: number;
+  stepsPerEpoch: number;
+  /** Seconds per epoch, in order (the first includes kernel compilation). */
+  epochSeconds: number[];
+  /** Computing and caching the features once. */
+  cacheSeconds: number;
+  finalLoss: number;
+  leakedTensors: number;
+}
+
+export interface HarnessApi {
+  parity(options: { hubUrl: string; backend: HarnessBackend; fixtures: string[] }): Promise<ParityReport>;
+  benchModel(request: ModelBenchRequest): Promise<ModelBenchReport>;
+  benchData(request: DataBenchRequest): Promise<DataBenchReport>;
+  benchHeadEpoch(request: HeadEpochRequest): Promise<HeadEpochReport>;
+}

@@ -1,0 +1,111 @@
+// Parity with Hugging Face transformers in real Chromium: the fixture checkpoints, loaded from a
+// local hub as the studio loads them, give the reference's last_hidden_state, logits, loss and
+// per-parameter gradients on WebGPU (SwiftShader here), WebGL, WASM and CPU, and leak no tensor.
+// The harness page (e2e/harness) measures; this spec judges against each fixture's tolerances.
+import { expect, test, type Page } from '@playwright/test';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fixtureModelDir } from '../src/node/paths.ts';
+import { buildHarness, callHarness, openHarness, startHarness, type RunningHarness } from './harness/host.ts';
+import type { FixtureParity, HarnessBackend } from './harness/types.ts';
+import { ARTIFACTS_DIR } from './support/env.ts';
+
+const FIXTURES = ['distilbert-tiny-seqcls', 'distilbert-tiny-mlm-f16'] as const;
+const BACKENDS: HarnessBackend[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+interface ReferenceJson {
+  loss: number;
+  tolerances: {
+    logits_max_abs: number;
+    last_hidden_state_max_abs: number;
+    grad_rel_l2: number;
+    'grad_abs_when_norm_below_1e-6': number;
+  };
+}
+
+function referenceJson(name: (typeof FIXTURES)[number]): ReferenceJson {
+  return JSON.parse(readFileSync(resolve(fixtureModelDir(name), 'reference.json'), 'utf8')) as ReferenceJson;
+}
+
+function judge(result: FixtureParity): void {
+  const ref = referenceJson(result.fixture as (typeof FIXTURES)[number]);
+  const tol = ref.tolerances;
+  const where = result.fixture;
+
+  // The fixture must exercise padding: rows of several lengths, one of them unpadded.
+  const lengths = new Set(result.rows.map((r) => r.tokens));
+  expect(lengths.size, `${where}: padding patterns`).toBeGreaterThan(1);
+  expect(lengths.has(result.seqLength), `${where}: an unpadded row`).toBe(true);
+  for (const row of result.rows) {
+    const label = `${where} row ${row.row} (${row.tokens} of ${result.seqLength} tokens)`;
+    expect
+      .soft(row.hiddenMaxAbs, `${label}: last_hidden_state max abs error`)
+      .toBeLessThan(tol.last_hidden_state_max_abs);
+    expect.soft(row.logitsMaxAbs, `${label}: logits max abs error`).toBeLessThan(tol.logits_max_abs);
+    expect
+      .soft(row.aloneLogitsMaxAbs, `${label}: logits of the row alone, unpadded`)
+      .toBeLessThan(tol.logits_max_abs);
+  }
+  expect.soft(Math.abs(result.loss - ref.loss), `${where}: loss error`).toBeLessThan(1e-5);
+
+  expect(result.missingGrads, `${where}: parameters without a gradient`).toEqual([]);
+  expect(result.grads.map((g) => g.name).sort(), `${where}: every reference gradient is checked`).toEqual(
+    [...result.referenceGradNames].sort(),
+  );
+  for (const grad of result.grads) {
+    expect.soft(grad.nonFinite, `${where} ${grad.name}: non-finite gradient values`).toBe(0);
+    if (grad.referenceNorm < 1e-6) {
+      // Zero in exact arithmetic (k_lin.bias): compared by absolute size.
+      expect
+        .soft(grad.errorNorm, `${where} ${grad.name}: |grad error| (reference norm ${grad.referenceNorm})`)
+        .toBeLessThan(tol['grad_abs_when_norm_below_1e-6']);
+    } else {
+      expect
+        .soft(grad.errorNorm / grad.referenceNorm, `${where} ${grad.name}: relative L2 error`)
+        .toBeLessThan(tol.grad_rel_l2);
+    }
+  }
+
+  expect.soft(result.leaks.forwardLive, `${where}: tensors held by a forward pass's two outputs`).toBe(2);
+  expect.soft(result.leaks.forward, `${where}: tensors left after a forward pass`).toBe(0);
+  expect.soft(result.leaks.stepChangedWeights, `${where}: the training step updated the weights`).toBe(true);
+  expect.soft(result.leaks.trainingStep, `${where}: tensors left after a training step`).toBe(0);
+}
+
+test.describe.configure({ mode: 'serial' });
+
+let harness: RunningHarness;
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  test.setTimeout(240_000);
+  await buildHarness();
+  harness = await startHarness();
+  page = await browser.newPage();
+  await openHarness(page, harness);
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+});
+
+test.afterAll(async () => {
+  await page?.close();
+  await harness?.close();
+});
+
+for (const backend of BACKENDS) {
+  test(`forward, loss, gradients and no leaks equal transformers on ${backend}`, async () => {
+    test.setTimeout(300_000);
+    const report = await callHarness(page, 'parity', {
+      hubUrl: harness.hubUrl,
+      backend,
+      fixtures: [...FIXTURES],
+    });
+    writeFileSync(resolve(ARTIFACTS_DIR, `parity-${backend}.json`), JSON.stringify(report, null, 2));
+    test.info().annotations.push({
+      type: 'backend',
+      description: `${report.backend.name}${report.backend.adapter ? ` (${report.backend.adapter})` : ''}, ${report.seconds.toFixed(1)} s`,
+    });
+    expect(report.backend.name).toBe(backend);
+    expect(report.fixtures.map((f) => f.fixture)).toEqual([...FIXTURES]);
+    for (const fixture of report.fixtures) judge(fixture);
+  });
+}
