@@ -9,7 +9,7 @@ import { buildExportZip } from '../../core/export/export-model.ts';
 import { readExportInput } from '../../core/export/run-folder.ts';
 import { fsReader, removeDir, tempDir } from '../../core/export/test-support/fixtures.ts';
 import { unzipFolder } from '../../core/export/zip.ts';
-import { fixtureModelDir } from '../../node/paths.ts';
+import { dataDir, fixtureModelDir } from '../../node/paths.ts';
 
 const bin = new URL('../bin.mjs', import.meta.url).pathname;
 const cli = (...args: string[]) =>
@@ -80,7 +80,8 @@ beforeAll(() => {
       finetune_studio: {
         base_model: 'distilbert/distilbert-base-uncased',
         max_length: 48,
-        training_mode: 'top_k',
+        mode: 'top-k',
+        layers: 1,
       },
     }),
   );
@@ -132,9 +133,9 @@ describe('finetune-studio export', () => {
     const files = unzipFolder(zip);
     const card = new TextDecoder().decode(files.get('README.md'));
     expect(card).toContain('| macro\\_f1 | 0.7400 | 0.7100 |');
-    expect(card).toContain('best validation checkpoint (step 20)');
+    expect(card).toContain('best validation checkpoint (step 20, epoch 2)');
     expect(card).toContain('| positive | 0.7000 | 0.8000 | 0.6500 | 7 |');
-    expect(card).toContain('- Training mode: top\\_k');
+    expect(card).toContain('- Training mode: the top 1 transformer block(s) and the head');
     const tokenizerConfig = JSON.parse(
       new TextDecoder().decode(files.get('tokenizer_config.json')),
     ) as Record<string, unknown>;
@@ -165,6 +166,65 @@ describe('finetune-studio export', () => {
       ],
       [`'-1 stars, "never" again`, 'negative', 'neutral', '0.200000', '0.500000', '0.300000'],
     ]);
+  });
+
+  it('exports a run folder written by finetune-studio train, with its predictions', () => {
+    const trained = join(root, 'trained');
+    const train = cli(
+      'train',
+      join(dataDir(), 'uci_sentiment', 'yelp.csv'),
+      '--model',
+      fixtureModelDir('distilbert-tiny-seqcls'),
+      '--mode',
+      'head',
+      '--epochs',
+      '1',
+      '--max-length',
+      '40',
+      '--out',
+      trained,
+    );
+    expect(train.status, train.stderr).toBe(0);
+    const out = join(root, 'trained.zip');
+    const predictions = join(root, 'trained.csv');
+    const result = cli('export', trained, '--out', out, '--predictions', predictions);
+    expect(result.status, result.stderr).toBe(0);
+
+    const files = unzipFolder(new Uint8Array(readFileSync(out)));
+    const card = new TextDecoder().decode(files.get('README.md'));
+    const metrics = JSON.parse(readFileSync(join(trained, 'metrics.json'), 'utf8')) as {
+      test: { accuracy: number };
+      validation: { accuracy: number };
+    };
+    const accuracyRow = card.split('\n').find((line) => line.startsWith('| accuracy |'));
+    expect(accuracyRow).toBe(
+      `| accuracy | ${metrics.validation.accuracy.toFixed(4)} | ${metrics.test.accuracy.toFixed(4)} |`,
+    );
+    expect(card).toContain('- Rows: 1,000');
+    expect(card).toContain('- Splits: train 800, validation 100, test 100');
+    expect(card).toContain('- Training mode: head only (the encoder stayed frozen)');
+    expect(card).toContain('### Confusion matrix (test split');
+    const trainingArgs = JSON.parse(new TextDecoder().decode(files.get('training_args.json'))) as Record<
+      string,
+      unknown
+    >;
+    expect(trainingArgs).toMatchObject({
+      num_train_epochs: 1,
+      finetune_studio: { mode: 'head', max_length: 40 },
+    });
+
+    const rows = Papa.parse<string[]>(readFileSync(predictions, 'utf8').trimEnd(), { newline: '\r\n' }).data;
+    expect(rows[0]).toEqual([
+      'text',
+      'true_label',
+      'predicted_label',
+      'probability_negative',
+      'probability_positive',
+    ]);
+    expect(rows).toHaveLength(101);
+    const jsonl = readFileSync(join(trained, 'test_predictions.jsonl'), 'utf8').trim().split('\n');
+    const first = JSON.parse(jsonl[0]!) as { text: string; label: string; predicted: string };
+    expect(rows[1]?.slice(0, 3)).toEqual([first.text, first.label, first.predicted]);
   });
 
   it('prints JSON with --json', () => {

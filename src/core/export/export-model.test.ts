@@ -123,7 +123,7 @@ describe('the single-label export', () => {
         problem_type: 'single_label_classification',
         text_column: 'text',
         label_column: 'label',
-        training_mode: 'full',
+        mode: 'full',
       },
     });
     expect(args).not.toHaveProperty('logging_dir');
@@ -160,6 +160,7 @@ describe('the single-label export', () => {
     expect(card).toContain('| true \\ predicted | negative | neutral | positive |');
     expect(card).toContain('| negative | 8 | 1 | 1 |');
     expect(card).toContain('best validation checkpoint (epoch 2)');
+    expect(card).toContain('- Training mode: full fine-tuning');
     expect(card).toContain('## Intended use and limits');
     expect(card).toContain('accelerate launch train.py --data data.csv');
     expect(card).toContain('opset 17');

@@ -54,6 +54,19 @@ function scalarsTable(metrics: { name: string; split: SplitMetrics | undefined }
   );
 }
 
+function describeMode(studio: Record<string, unknown>): string {
+  switch (studio.mode) {
+    case 'head':
+      return 'head only (the encoder stayed frozen)';
+    case 'top-k':
+      return `the top ${formatSetting(studio.layers ?? 1)} transformer block(s) and the head`;
+    case 'full':
+      return `full fine-tuning${studio.freeze_embeddings ? ', embeddings frozen' : ''}`;
+    default:
+      return formatSetting(studio.mode);
+  }
+}
+
 export interface ModelCardFacts {
   files: readonly string[];
   trainingArgs: Record<string, unknown>;
@@ -170,7 +183,7 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
     `- Maximum sequence length: ${input.maxLength} tokens (longer texts are truncated)`,
   );
   const studio = facts.trainingArgs.finetune_studio as Record<string, unknown> | undefined;
-  if (studio?.training_mode) lines.push(`- Training mode: ${formatSetting(studio.training_mode)}`);
+  if (studio?.mode) lines.push(`- Training mode: ${describeMode(studio)}`);
   lines.push('', 'Hyperparameters (Hugging Face `TrainingArguments` names, as in `training_args.json`):', '');
   const settings = Object.entries(facts.trainingArgs)
     .filter(([k]) => k !== 'finetune_studio' && k !== 'output_dir')
@@ -182,12 +195,13 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
     ),
     '',
   );
-  const best = input.metrics?.bestEpoch ?? input.metrics?.bestStep;
-  if (best !== undefined) {
-    lines.push(
-      `The weights are those of the best validation checkpoint (${input.metrics?.bestEpoch !== undefined ? 'epoch' : 'step'} ${formatNumber(best)}).`,
-      '',
-    );
+  const { bestStep, bestEpoch } = input.metrics ?? {};
+  if (bestStep !== undefined || bestEpoch !== undefined) {
+    const where = [
+      ...(bestStep !== undefined ? [`step ${formatNumber(bestStep)}`] : []),
+      ...(bestEpoch !== undefined ? [`epoch ${Number(bestEpoch.toFixed(2))}`] : []),
+    ].join(', ');
+    lines.push(`The weights are those of the best validation checkpoint (${where}).`, '');
   }
 
   lines.push('## Evaluation', '');

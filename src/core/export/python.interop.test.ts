@@ -188,6 +188,18 @@ describe.skipIf(!python.available).each([
     const launcher = existsSync(accelerate)
       ? ['-m', 'accelerate.commands.launch', '--cpu', '--num_processes', '1']
       : [];
+    // The single-label run also exercises the studio's extras: head-only training, class weights
+    // and layer-wise learning-rate decay.
+    const extras = multi
+      ? ['--set', 'finetune_studio.class_weights="balanced"']
+      : [
+          '--set',
+          'finetune_studio.mode="head"',
+          '--set',
+          'finetune_studio.class_weights="balanced"',
+          '--set',
+          'finetune_studio.layer_lr_decay=0.8',
+        ];
     const run = await runPython(
       [
         ...launcher,
@@ -198,6 +210,7 @@ describe.skipIf(!python.available).each([
         '.',
         '--set',
         'num_train_epochs=1',
+        ...extras,
         '--output-dir',
         out,
       ],
@@ -210,6 +223,15 @@ describe.skipIf(!python.available).each([
     };
     expect(Object.values(retrained.id2label)).toEqual(input.labels);
     expect(run.stdout).toContain('"epoch": 1.0');
+    if (multi) {
+      const tuned = JSON.parse(readFileSync(join(out, 'thresholds.json'), 'utf8')) as {
+        thresholds: Record<string, number>;
+      };
+      expect(Object.keys(tuned.thresholds).sort()).toEqual([...MULTI_LABELS].sort());
+    } else {
+      // Head only: pre_classifier (32·32 + 32) and classifier (3·32 + 3) train, nothing else.
+      expect(run.stdout).toMatch(/training 1155 of \d+ parameters \(mode head\)/);
+    }
   });
 
   it(`serve.py on 127.0.0.1 answers POST /predict with the studio's labels (${kind})`, async () => {

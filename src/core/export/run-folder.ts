@@ -70,6 +70,9 @@ function matrixFrom(value: unknown): number[][] | undefined {
   return value as number[][];
 }
 
+// Bookkeeping numbers stored beside the metrics of an evaluation.
+const NOT_METRICS = new Set(['n', 'step', 'epoch']);
+
 /**
  * One split's metrics from any of the shapes the studio writes: the metrics module's objects
  * (`accuracy`, `per_class`, `confusion_matrix`, ...) or the export's own (`scalars`, `perClass`, ...).
@@ -80,7 +83,7 @@ export function splitMetricsFrom(value: unknown): SplitMetrics | undefined {
   const source = isRecord(value.scalars) ? value.scalars : value;
   for (const [key, v] of Object.entries(source)) {
     const n = finiteNumber(v);
-    if (n !== undefined && key !== 'n') scalars[key] = n;
+    if (n !== undefined && !NOT_METRICS.has(key)) scalars[key] = n;
   }
   const out: SplitMetrics = {};
   if (Object.keys(scalars).length) out.scalars = scalars;
@@ -151,7 +154,7 @@ export function exportMetricsFrom(
   if (test) metrics.test = test;
   const best = isRecord(json.best) ? json.best : {};
   const bestStep = finiteNumber(pick('bestStep', 'best_step') ?? best.step) ?? kept?.step;
-  const bestEpoch = finiteNumber(pick('bestEpoch', 'best_epoch') ?? best.epoch);
+  const bestEpoch = finiteNumber(pick('bestEpoch', 'best_epoch') ?? best.epoch) ?? kept?.epoch;
   if (bestStep !== undefined) metrics.bestStep = bestStep;
   if (bestEpoch !== undefined) metrics.bestEpoch = bestEpoch;
   return Object.keys(metrics).length ? metrics : undefined;

@@ -8,8 +8,10 @@ export const TRAIN_PY = String.raw`#!/usr/bin/env python3
     python train.py --data data.csv --model .             # fine-tune this model further
 
 Settings come from training_args.json beside this script: Hugging Face TrainingArguments names at
-the top level, and the studio's own settings (columns, maximum length, training mode) under
-"finetune_studio". Override any of them with --set name=value (the value is read as JSON when it
+the top level, and the studio's own settings under "finetune_studio": mode (head, top-k or full),
+layers (top-k), freeze_embeddings, max_length, class_weights (none, balanced or weights by label),
+layer_lr_decay, dropout, early_stopping_patience and early_stopping_threshold, tune_thresholds
+(multi-label), text_column and label_column. Override any of them with --set name=value (the value is read as JSON when it
 parses as JSON), e.g. --set num_train_epochs=1 --set per_device_train_batch_size=64.
 
 The CSV needs a text column and a label column ("label" for single-label data; "labels" with the
@@ -21,6 +23,7 @@ import csv
 import inspect
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -138,18 +141,117 @@ def make_metrics(multi_label, thresholds):
     return compute
 
 
-def freeze(model, mode, trainable_layers):
+def freeze(model, studio):
+    encoder = model.distilbert
+    mode = studio.get("mode", "full")
     if mode == "head":
-        for parameter in model.distilbert.parameters():
+        for parameter in encoder.parameters():
             parameter.requires_grad = False
-    elif mode == "top_k":
-        layers = model.distilbert.transformer.layer
-        keep = max(0, min(int(trainable_layers), len(layers)))
-        for parameter in model.distilbert.embeddings.parameters():
+    elif mode == "top-k":
+        layers = encoder.transformer.layer
+        keep = max(0, min(int(studio.get("layers", 1)), len(layers)))
+        for parameter in encoder.embeddings.parameters():
             parameter.requires_grad = False
         for layer in layers[: len(layers) - keep]:
             for parameter in layer.parameters():
                 parameter.requires_grad = False
+    elif mode == "full":
+        if studio.get("freeze_embeddings"):
+            for parameter in encoder.embeddings.parameters():
+                parameter.requires_grad = False
+    else:
+        fail("finetune_studio.mode must be head, top-k or full, got %r" % mode)
+
+
+def layerwise_optimizer(model, args, decay):
+    """AdamW where the head learns at the base rate, the top block at rate*decay, the one below at
+    rate*decay^2, ..., the embeddings at rate*decay^(n_layers+1); no decay on biases and LayerNorm."""
+    n_layers = model.config.n_layers
+
+    def depth(name):
+        if ".embeddings." in name:
+            return 0
+        match = re.search(r"\.transformer\.layer\.(\d+)\.", name)
+        return int(match.group(1)) + 1 if match else n_layers + 1
+
+    groups = {}
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        no_decay = name.endswith(".bias") or "LayerNorm" in name or "layer_norm" in name
+        groups.setdefault((decay ** (n_layers + 1 - depth(name)), no_decay), []).append(parameter)
+    return torch.optim.AdamW(
+        [
+            {"params": params, "lr": args.learning_rate * scale, "weight_decay": 0.0 if no_decay else args.weight_decay}
+            for (scale, no_decay), params in sorted(groups.items(), key=lambda item: item[0])
+        ],
+        lr=args.learning_rate,
+        betas=(args.adam_beta1, args.adam_beta2),
+        eps=args.adam_epsilon,
+    )
+
+
+def loss_weights(spec, labels, label2id, multi_label):
+    """Class weights (single-label) or positive weights (multi-label), as the studio computes them."""
+    if spec in (None, "none"):
+        return None
+    k = len(label2id)
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - set(label2id))
+        if unknown:
+            fail("class_weights names labels this model does not know: " + ", ".join(unknown))
+        weights = [1.0] * k
+        for name, weight in spec.items():
+            weights[label2id[name]] = float(weight)
+        return torch.tensor(weights)
+    if spec != "balanced":
+        fail("class_weights must be none, balanced or weights by label, got %r" % spec)
+    if multi_label:
+        n = len(labels)
+        positives = [sum(row[j] for row in labels) for j in range(k)]
+        return torch.tensor([(n - p) / p if 0 < p < n else 1.0 for p in positives])
+    counts = [0] * k
+    for label in labels:
+        counts[label] += 1
+    present = sum(1 for c in counts if c > 0)
+    return torch.tensor([len(labels) / (present * c) if c > 0 else 1.0 for c in counts])
+
+
+class WeightedLossTrainer(Trainer):
+    def __init__(self, *args, weights=None, multi_label=False, smoothing=0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weights, self.multi_label, self.smoothing = weights, multi_label, smoothing
+
+    def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        weights = self.weights.to(outputs.logits.device)
+        if self.multi_label:
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(outputs.logits, labels.float(), pos_weight=weights)
+        else:
+            loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weights, label_smoothing=self.smoothing)
+        return (loss, outputs) if return_outputs else loss
+
+
+def tune_thresholds(probabilities, truth, grid=None):
+    """Per label, the threshold on a 0.05 grid with the best F1 on the evaluation split (ties: nearest
+    0.5; a label without positives keeps 0.5)."""
+    grid = grid or [round(0.05 * i, 2) for i in range(1, 20)]
+    thresholds = []
+    for j in range(truth.shape[1]):
+        positives = truth[:, j] == 1
+        if not positives.any():
+            thresholds.append(0.5)
+            continue
+        best, best_f1 = 0.5, -1.0
+        for t in grid:
+            predicted = probabilities[:, j] >= t
+            tp = float((predicted & positives).sum())
+            f1 = 2 * tp / max(float(predicted.sum()) + float(positives.sum()), 1.0)
+            if f1 > best_f1 + 1e-12 or (abs(f1 - best_f1) <= 1e-12 and abs(t - 0.5) < abs(best - 0.5)):
+                best, best_f1 = t, f1
+        thresholds.append(best)
+    return thresholds
 
 
 def main():
@@ -192,6 +294,7 @@ def main():
     if model_source == ".":
         model_source = str(HERE)
     tokenizer = AutoTokenizer.from_pretrained(str(HERE))
+    no_dropout = {} if studio.get("dropout", True) else {"dropout": 0.0, "attention_dropout": 0.0, "seq_classif_dropout": 0.0}
     model = AutoModelForSequenceClassification.from_pretrained(
         model_source,
         num_labels=len(id2label),
@@ -199,8 +302,12 @@ def main():
         label2id=label2id,
         problem_type=problem_type,
         ignore_mismatched_sizes=True,
+        **no_dropout,
     )
-    freeze(model, studio.get("training_mode", "full"), studio.get("trainable_layers", 0))
+    freeze(model, studio)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    print("train.py: training %d of %d parameters (mode %s)" % (trainable, total, studio.get("mode", "full")))
 
     def dataset(part, source):
         labels = encode_labels(part, label2id, multi_label, separator, source)
@@ -226,7 +333,12 @@ def main():
     callbacks = []
     patience = studio.get("early_stopping_patience")
     if patience and training_args.load_best_model_at_end:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=int(patience)))
+        callbacks.append(
+            EarlyStoppingCallback(
+                early_stopping_patience=int(patience),
+                early_stopping_threshold=float(studio.get("early_stopping_threshold", 0.0)),
+            )
+        )
     thresholds = [0.5] * len(id2label)
     if (HERE / "thresholds.json").exists():
         with open(HERE / "thresholds.json", encoding="utf-8") as f:
@@ -244,12 +356,29 @@ def main():
     )
     trainer_parameters = inspect.signature(Trainer.__init__).parameters
     trainer_options["processing_class" if "processing_class" in trainer_parameters else "tokenizer"] = tokenizer
-    trainer = Trainer(**trainer_options)
+    decay = float(studio.get("layer_lr_decay", 1.0))
+    if decay != 1.0:
+        trainer_options["optimizers"] = (layerwise_optimizer(model, training_args, decay), None)
+    weights = loss_weights(studio.get("class_weights"), train_set.labels, label2id, multi_label)
+    if weights is not None:
+        trainer = WeightedLossTrainer(
+            weights=weights, multi_label=multi_label, smoothing=training_args.label_smoothing_factor, **trainer_options
+        )
+    else:
+        trainer = Trainer(**trainer_options)
     trainer.train()
     if eval_set is not None:
         print(json.dumps(trainer.evaluate(), indent=2))
     trainer.save_model(training_args.output_dir)
     tokenizer.save_pretrained(training_args.output_dir)
+    if multi_label:
+        if eval_set is not None and studio.get("tune_thresholds", True):
+            prediction = trainer.predict(eval_set)
+            probabilities = 1.0 / (1.0 + np.exp(-prediction.predictions))
+            thresholds = tune_thresholds(probabilities, prediction.label_ids.astype(int))
+        by_label = {id2label[i]: thresholds[i] for i in range(len(id2label))}
+        with open(Path(training_args.output_dir) / "thresholds.json", "w", encoding="utf-8") as f:
+            json.dump({"thresholds": by_label}, f, indent=2, sort_keys=True)
     print("train.py: model saved to " + training_args.output_dir)
 
 

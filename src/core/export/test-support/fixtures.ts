@@ -53,7 +53,7 @@ export function runMetadata(labels: readonly string[], multi: boolean): Partial<
       output_dir: '/home/analyst/runs/secret-project',
       logging_dir: '/home/analyst/runs/secret-project/logs',
     },
-    studioSettings: { training_mode: 'full', early_stopping_patience: 2, validation_fraction: 0.1 },
+    studioSettings: { mode: 'full', early_stopping_patience: 2, validation_fraction: 0.1 },
     metrics: {
       validation: {
         scalars: multi
