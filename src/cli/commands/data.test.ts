@@ -90,6 +90,28 @@ describe('inspect', () => {
     expect(dropped.map((r) => r[0])).toEqual(['row', '2', '3', '6']);
   });
 
+  it('measures token lengths and the too-long check with --model', () => {
+    const result = cli(
+      '--json',
+      'inspect',
+      resolve(dataDir(), 'uci_sentiment', 'yelp.csv'),
+      '--model',
+      fixtureModelDir('distilbert-tiny-seqcls'),
+      '--max-length',
+      '24',
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      tokens: { maxLength: number; suggestedMaxLength: number; p95: number };
+      checks: { id: string; rows: number[]; details: string[] }[];
+    };
+    expect(report.tokens.maxLength).toBe(24);
+    expect(report.tokens.suggestedMaxLength).toBe(Math.ceil(report.tokens.p95 / 8) * 8);
+    const tooLong = report.checks.find((c) => c.id === 'too-long');
+    expect(tooLong?.rows.length).toBeGreaterThan(0);
+    expect(tooLong?.details[0]).toMatch(/^\d+ tokens, \d+ cut$/);
+  });
+
   it('prints a readable report for NLU++ (multi-label)', () => {
     const result = cli('inspect', resolve(dataDir(), 'nlu_plus_plus', 'banking.csv'));
     expect(result.status, result.stderr).toBe(0);

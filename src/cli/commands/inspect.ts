@@ -16,7 +16,11 @@ import {
   type SplitResult,
 } from '../../core/dataset/split.ts';
 import { SPLIT_NAMES, type Dataset } from '../../core/dataset/types.ts';
+import { encodeTexts } from '../../core/tokenize/encode.ts';
+import { tokenLengthStats, tooLongCheck, type TokenLengthStats } from '../../core/tokenize/lengths.ts';
+import { loadTokenizer, type TextTokenizer } from '../../core/tokenize/tokenizer.ts';
 import type { StageProgress } from '../../core/util/progress.ts';
+import { nodeModelSource } from '../../node/model-source.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
 
 /** The column and split flags `inspect` and `tokenize` share. */
@@ -169,6 +173,50 @@ export async function loadData(path: string, flags: DataFlags): Promise<LoadedDa
   return { main, test, dataset, split };
 }
 
+/** The tokenizer of a model folder or Hub repo; failures become one-line CLI errors. */
+export async function tokenizerFor(model: string, hubUrl: string): Promise<TextTokenizer> {
+  let source;
+  try {
+    source = nodeModelSource(model, hubUrl);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  try {
+    return await loadTokenizer(source);
+  } catch (error) {
+    throw new CliError(`cannot load the tokenizer of ${source.describe()}: ${(error as Error).message}`);
+  }
+}
+
+export function parseMaxLength(value: string, tokenizer: TextTokenizer): number {
+  const maxLength = Number(value);
+  if (!Number.isInteger(maxLength) || maxLength < tokenizer.specialTokensSingle + 1) {
+    throw new CliError(
+      `--max-length must be a whole number of at least ${tokenizer.specialTokensSingle + 1}, got "${value}"`,
+      2,
+    );
+  }
+  if (tokenizer.modelMaxLength !== null && maxLength > tokenizer.modelMaxLength) {
+    throw new CliError(
+      `--max-length ${maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
+      2,
+    );
+  }
+  return maxLength;
+}
+
+/** Token lengths under a model's tokenizer: adds the too-long check to the dataset's checks. */
+export async function measureTokens(
+  data: LoadedData,
+  tokenizer: TextTokenizer,
+  maxLength: number,
+): Promise<TokenLengthStats> {
+  const encoded = await encodeTexts(tokenizer, data.dataset.texts, { maxLength });
+  const tooLong = tooLongCheck(encoded.fullLengths, data.dataset.rows, maxLength);
+  if (tooLong) data.dataset.checks.push(tooLong);
+  return tokenLengthStats(encoded.fullLengths, tokenizer.modelMaxLength);
+}
+
 const plural = (n: number, word: string): string =>
   `${n.toLocaleString('en')} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
 
@@ -177,7 +225,11 @@ function rowList(rows: readonly number[], limit = 20): string {
   return rows.length > limit ? `${shown}, … and ${rows.length - limit} more` : shown;
 }
 
-export function describeData(path: string, data: LoadedData): { lines: string[]; json: unknown } {
+export function describeData(
+  path: string,
+  data: LoadedData,
+  tokens: { stats: TokenLengthStats; maxLength: number } | null = null,
+): { lines: string[]; json: unknown } {
   const { main, dataset, split } = data;
   const { summary } = main.table;
   const { sniff } = summary;
@@ -230,6 +282,13 @@ export function describeData(path: string, data: LoadedData): { lines: string[];
   if (mapping.multiLabel)
     lines.push(`  ${'(no label)'.padEnd(widest)} ${String(dataset.noLabelRows).padStart(7)}`);
 
+  if (tokens) {
+    const { stats, maxLength } = tokens;
+    lines.push(
+      '',
+      `tokens per text (max_length ${maxLength}): median ${stats.p50}, 95th percentile ${stats.p95}, longest ${stats.max}; suggested max_length ${stats.suggestedMaxLength}`,
+    );
+  }
   const droppedCount = dataset.dropped.length;
   lines.push(
     '',
@@ -286,6 +345,7 @@ export function describeData(path: string, data: LoadedData): { lines: string[];
       labelSeparator: mapping.labelSeparator ?? null,
       caseFold: mapping.caseFold ?? false,
     },
+    tokens: tokens ? { maxLength: tokens.maxLength, ...tokens.stats } : null,
     labels: dataset.labelCounts,
     noLabelRows: dataset.noLabelRows,
     checks: dataset.checks,
@@ -302,6 +362,13 @@ export function describeData(path: string, data: LoadedData): { lines: string[];
   return { lines, json };
 }
 
+interface InspectFlags extends DataFlags {
+  model?: string;
+  maxLength: string;
+  exportChecks?: string;
+  exportDropped?: string;
+}
+
 export function registerInspect(program: Command): void {
   addDataOptions(
     program
@@ -311,21 +378,24 @@ export function registerInspect(program: Command): void {
       )
       .argument('<file>', 'CSV, TSV or label<TAB>text file'),
   )
+    .option(
+      '--model <dirOrHubId>',
+      "also measure token lengths with this model's tokenizer (texts longer than max_length)",
+    )
+    .option('--max-length <n>', 'max_length for the too-long check (with --model)', '128')
     .option('--export-checks <path>', 'write every check with its affected rows as CSV')
     .option('--export-dropped <path>', 'write the dropped rows (with their fields) as CSV')
-    .action(
-      async (
-        file: string,
-        flags: DataFlags & { exportChecks?: string; exportDropped?: string },
-        command: Command,
-      ) => {
-        const options = globalOptions(command);
-        const data = await loadData(file, flags);
-        if (flags.exportChecks) writeFileSync(flags.exportChecks, checksToCsv(data.dataset.checks));
-        if (flags.exportDropped)
-          writeFileSync(flags.exportDropped, droppedRowsToCsv(data.dataset.dropped, data.dataset.columns));
-        const { lines, json } = describeData(file, data);
-        emit(options, lines, json);
-      },
-    );
+    .action(async (file: string, flags: InspectFlags, command: Command) => {
+      const options = globalOptions(command);
+      const tokenizer = flags.model !== undefined ? await tokenizerFor(flags.model, options.hubUrl) : null;
+      const maxLength = tokenizer ? parseMaxLength(flags.maxLength, tokenizer) : 0;
+      const data = await loadData(file, flags);
+      const tokens = tokenizer ? { stats: await measureTokens(data, tokenizer, maxLength), maxLength } : null;
+      if (flags.exportChecks) writeFileSync(flags.exportChecks, checksToCsv(data.dataset.checks));
+      if (flags.exportDropped) {
+        writeFileSync(flags.exportDropped, droppedRowsToCsv(data.dataset.dropped, data.dataset.columns));
+      }
+      const { lines, json } = describeData(file, data, tokens);
+      emit(options, lines, json);
+    });
 }

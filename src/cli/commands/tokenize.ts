@@ -4,11 +4,9 @@ import type { Command } from 'commander';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { encodeTexts } from '../../core/tokenize/encode.ts';
 import { tokenLengthStats, tooLongCheck } from '../../core/tokenize/lengths.ts';
-import { loadTokenizer, type TextTokenizer } from '../../core/tokenize/tokenizer.ts';
 import { SPLIT_NAMES } from '../../core/dataset/types.ts';
-import { nodeModelSource } from '../../node/model-source.ts';
-import { CliError, emit, globalOptions } from '../context.ts';
-import { addDataOptions, loadData, type DataFlags } from './inspect.ts';
+import { emit, globalOptions } from '../context.ts';
+import { addDataOptions, loadData, parseMaxLength, tokenizerFor, type DataFlags } from './inspect.ts';
 
 const DEFAULT_MAX_LENGTH = 128;
 
@@ -16,20 +14,6 @@ interface TokenizeFlags extends DataFlags {
   model: string;
   maxLength: string;
   out: string;
-}
-
-async function tokenizerFor(model: string, hubUrl: string): Promise<TextTokenizer> {
-  let source;
-  try {
-    source = nodeModelSource(model, hubUrl);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
-  try {
-    return await loadTokenizer(source);
-  } catch (error) {
-    throw new CliError(`cannot load the tokenizer of ${source.describe()}: ${(error as Error).message}`);
-  }
 }
 
 function write(out: WriteStream | NodeJS.WriteStream, text: string): Promise<void> {
@@ -60,17 +44,8 @@ export function registerTokenize(program: Command): void {
     .requiredOption('--out <path>', 'output .jsonl file ("-" for stdout)')
     .action(async (file: string, flags: TokenizeFlags, command: Command) => {
       const options = globalOptions(command);
-      const maxLength = Number(flags.maxLength);
-      if (!Number.isInteger(maxLength) || maxLength < 3) {
-        throw new CliError(`--max-length must be a whole number of at least 3, got "${flags.maxLength}"`, 2);
-      }
       const tokenizer = await tokenizerFor(flags.model, options.hubUrl);
-      if (tokenizer.modelMaxLength !== null && maxLength > tokenizer.modelMaxLength) {
-        throw new CliError(
-          `--max-length ${maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
-          2,
-        );
-      }
+      const maxLength = parseMaxLength(flags.maxLength, tokenizer);
       const data = await loadData(file, flags);
       const { dataset, split } = data;
       const encoded = await encodeTexts(tokenizer, dataset.texts, { maxLength });
