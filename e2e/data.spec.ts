@@ -221,3 +221,56 @@ test('100,000 rows import in the worker and the preview scrolls to the end', asy
   });
   await page.screenshot({ path: `${ARTIFACTS_DIR}/data-100k.png` });
 });
+
+test('a reload restores the dataset and its mapping; New project clears it after confirmation', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await dropFile(page, page.locator('main'), 'yelp.csv', yelp);
+  await expect(summary(page).getByTestId('rows-count')).toHaveText('1,000');
+  await page.getByRole('checkbox', { name: 'Ignore case in labels' }).check();
+  await page.getByRole('button', { name: 'Use these columns' }).click();
+  await expect(page.getByRole('button', { name: 'Columns confirmed' })).toBeVisible();
+  await page.waitForTimeout(1500); // saving follows changes after a short pause
+  await page.reload();
+  await expect(summary(page)).toContainText('yelp.csv');
+  await expect(summary(page).getByTestId('rows-count')).toHaveText('1,000');
+  await expect(page.getByRole('checkbox', { name: 'Ignore case in labels' })).toBeChecked();
+  await expect(page.getByRole('button', { name: 'Columns confirmed' })).toBeVisible();
+
+  await page.getByRole('button', { name: 'New project' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Start a new project?' });
+  await expect(dialog).toContainText('deletes the dataset');
+  await dialog.getByRole('button', { name: 'Keep working' }).click();
+  await expect(summary(page).getByTestId('rows-count')).toHaveText('1,000');
+  await page.getByRole('button', { name: 'New project' }).click();
+  await dialog.getByRole('button', { name: 'Delete and start new' }).click();
+  await expect(page.getByText('Drop a labelled CSV anywhere on this page')).toBeVisible();
+  await page.reload();
+  await expect(page.getByText('Drop a labelled CSV anywhere on this page')).toBeVisible();
+});
+
+test('a full storage quota is reported, and what was saved before survives', async ({ page }) => {
+  await page.goto('/');
+  const small = yelp.toString('utf8').split('\n').slice(0, 51).join('\n');
+  await dropFile(page, page.locator('main'), 'small.csv', small);
+  await expect(summary(page).getByTestId('rows-count')).toHaveText('50');
+  await page.waitForTimeout(1500);
+  // Leave the site a few kilobytes more than it uses, then import a bigger file.
+  const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', {
+    origin: new URL(page.url()).origin,
+    quotaSize: usage + 20_000,
+  });
+  const big = `text,label\n${'this sentence only fills the disk,positive\nand so does this one,negative\n'.repeat(4000)}`;
+  await dropFile(page, page.locator('main'), 'big.csv', big);
+  await expect(summary(page).getByTestId('rows-count')).toHaveText('8,000');
+  const warning = page.getByRole('status').filter({ hasText: 'out of storage space' });
+  await expect(warning).toBeVisible();
+  await expect(warning).toContainText('Everything saved before is intact');
+  await page.screenshot({ path: `${ARTIFACTS_DIR}/data-quota.png` });
+  await page.reload();
+  await expect(summary(page)).toContainText('small.csv');
+  await expect(summary(page).getByTestId('rows-count')).toHaveText('50');
+});

@@ -213,7 +213,10 @@ export function cancelImport(): void {
 async function runAnalysis(): Promise<void> {
   const { data, setData } = studio();
   // While a file is still being read, the analysis waits: it runs once the last row is in.
-  if (!data.mapping || !data.opened || data.status !== 'opened') return;
+  if (!data.mapping || !data.opened || data.status !== 'opened') {
+    if (data.status !== 'opening' && data.analyzing) setData({ analyzing: false });
+    return;
+  }
   abandon(analyzeRequest);
   const requestId = newRequestId('analyze');
   analyzeRequest = requestId;
@@ -250,13 +253,14 @@ function scheduleAnalysis(): void {
 export function updateMapping(patch: Partial<ColumnMapping>): void {
   const { data, setData } = studio();
   if (!data.mapping) return;
-  setData({ mapping: { ...data.mapping, ...patch }, confirmed: false, tokenStats: null });
+  // `analyzing` at once, so nothing can confirm the old analysis during the debounce.
+  setData({ mapping: { ...data.mapping, ...patch }, confirmed: false, tokenStats: null, analyzing: true });
   scheduleAnalysis();
 }
 
 export function updateSplit(patch: Partial<SplitSettings>): void {
   const { data, setData } = studio();
-  setData({ split: { ...data.split, ...patch }, confirmed: false });
+  setData({ split: { ...data.split, ...patch }, confirmed: false, analyzing: data.status === 'opened' });
   scheduleAnalysis();
 }
 

@@ -61,11 +61,18 @@ function reportSaveFailure(error: unknown): void {
 
 /** The dataset part of the last save, kept while a file is being (re)opened. */
 let savedData: SavedData | null = null;
+/** Which source the saved dataset blob holds; the record only points at a dataset once it is stored. */
+let storedSource: string | null = null;
+
+const sourceKey = (source: { name: string; kind: string; bytes: number } | null): string | null =>
+  source ? `${source.kind}:${source.name}:${source.bytes}` : null;
 
 function projectRecord(state: StudioState): ProjectRecord {
   const { data, model, ui } = state;
   const sample = data.source?.kind === 'sample' ? sampleUrl : null;
-  if (data.status !== 'opening') {
+  // A file whose bytes could not be stored (full quota) must not replace the saved dataset.
+  const stored = data.source === null || sourceKey(data.source) === storedSource;
+  if (data.status !== 'opening' && stored) {
     savedData =
       data.source && data.opened
         ? {
@@ -134,14 +141,18 @@ async function saveDataset(input: DataInput): Promise<void> {
     persistenceAsked = true;
     void requestPersistence().then((persisted) => studio().setStorage({ persisted }));
   }
+  const key = sourceKey(studio().data.source);
+  if (key === storedSource) return; // reopened from the save itself
   try {
     if (input.kind === 'url') {
       sampleUrl = input.url;
-      return;
+    } else {
+      const blob = input.kind === 'file' ? input.file : new Blob([input.text], { type: 'text/plain' });
+      await writeBlob(DATASET_BLOB, blob);
+      sampleUrl = null;
     }
-    sampleUrl = null;
-    const blob = input.kind === 'file' ? input.file : new Blob([input.text], { type: 'text/plain' });
-    await writeBlob(DATASET_BLOB, blob);
+    storedSource = key;
+    scheduleSave();
   } catch (error) {
     reportSaveFailure(error);
   }
@@ -165,6 +176,10 @@ async function restore(): Promise<void> {
   }
   const project = migrated.record;
   savedData = project.data;
+  if (project.data) {
+    storedSource = sourceKey(project.data);
+    if (project.data.kind === 'sample') sampleUrl = project.data.sampleUrl;
+  }
   if (STEPS.includes(project.step)) setUi({ step: project.step as StepId });
   setModel({ repoId: project.model.repoId });
 
@@ -273,6 +288,7 @@ export async function newProject(): Promise<void> {
   }
   savedRuns = new Map();
   savedData = null;
+  storedSource = null;
   sampleUrl = null;
   suspended = false;
   resetPreviewRows();

@@ -1,8 +1,9 @@
-import type { ComponentType } from 'react';
 import { selectStepStatus } from '../state/steps.ts';
 import { useStudio } from '../state/store.ts';
 import { goToStep } from '../state/ui.ts';
 import { DataStep } from './data/DataStep.tsx';
+import { EvaluateStep } from './evaluate/EvaluateStep.tsx';
+import { ExportStep } from './export/ExportStep.tsx';
 import { ModelStep } from './model/ModelStep.tsx';
 import { DropListener } from './shell/DropListener.tsx';
 import { EmptyState } from './shell/EmptyState.tsx';
@@ -10,15 +11,7 @@ import { Header } from './shell/Header.tsx';
 import { SettingsDialog } from './shell/SettingsDialog.tsx';
 import { StepNav } from './shell/StepNav.tsx';
 import { StorageNotice } from './shell/StorageNotice.tsx';
-
-// The Train, Evaluate and Export steps plug in by file name; until one exists, its empty state shows.
-const later = import.meta.glob<Record<string, ComponentType>>(
-  ['./train/TrainStep.tsx', './evaluate/EvaluateStep.tsx', './export/ExportStep.tsx'],
-  { eager: true },
-);
-const TrainStep = later['./train/TrainStep.tsx']?.TrainStep;
-const EvaluateStep = later['./evaluate/EvaluateStep.tsx']?.EvaluateStep;
-const ExportStep = later['./export/ExportStep.tsx']?.ExportStep;
+import { TrainStep } from './train/TrainStep.tsx';
 
 function GoButton({ step, children }: { step: 'data' | 'model' | 'train'; children: string }) {
   return (
@@ -55,13 +48,7 @@ function StepContent() {
           </EmptyState>
         );
       }
-      return TrainStep ? (
-        <TrainStep />
-      ) : (
-        <EmptyState title="Train">
-          <p>The training view is not part of this build.</p>
-        </EmptyState>
-      );
+      return <TrainStep />;
     case 'evaluate':
       if (statuses.evaluate.state === 'blocked') {
         return (
@@ -70,7 +57,7 @@ function StepContent() {
           </EmptyState>
         );
       }
-      return EvaluateStep ? <EvaluateStep /> : null;
+      return <EvaluateStep />;
     case 'export':
       if (statuses.export.state === 'blocked') {
         return (
@@ -79,7 +66,7 @@ function StepContent() {
           </EmptyState>
         );
       }
-      return ExportStep ? <ExportStep /> : null;
+      return <ExportStep />;
   }
 }
 
