@@ -1,14 +1,15 @@
 // `finetune-studio export` as a user runs it (a child process through the bin entry), on a run
 // folder shaped as `finetune-studio train --out` writes it.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExportZip } from '../../core/export/export-model.ts';
+import { exportZipFromRunFiles, predictionsCsvFromRunFiles } from '../../core/export/from-run.ts';
 import { readExportInput } from '../../core/export/run-folder.ts';
 import { fsReader, removeDir, tempDir } from '../../core/export/test-support/fixtures.ts';
-import { unzipFolder } from '../../core/export/zip.ts';
+import { concatBytes, unzipFolder } from '../../core/export/zip.ts';
 import { dataDir, fixtureModelDir } from '../../node/paths.ts';
 
 const bin = new URL('../bin.mjs', import.meta.url).pathname;
@@ -168,7 +169,7 @@ describe('finetune-studio export', () => {
     ]);
   });
 
-  it('exports a run folder written by finetune-studio train, with its predictions', () => {
+  it('exports a run folder written by finetune-studio train, as the studio does from the same files', async () => {
     const trained = join(root, 'trained');
     const train = cli(
       'train',
@@ -222,6 +223,17 @@ describe('finetune-studio export', () => {
       'probability_positive',
     ]);
     expect(rows).toHaveLength(101);
+    const runFiles = readdirSync(trained).map((path) => ({
+      path,
+      bytes: new Uint8Array(readFileSync(join(trained, path))),
+    }));
+    expect(
+      sameBytes(
+        concatBytes((await exportZipFromRunFiles(runFiles)).chunks),
+        new Uint8Array(readFileSync(out)),
+      ),
+    ).toBe(true);
+    expect(await predictionsCsvFromRunFiles(runFiles)).toBe(readFileSync(predictions, 'utf8'));
     const jsonl = readFileSync(join(trained, 'test_predictions.jsonl'), 'utf8').trim().split('\n');
     const first = JSON.parse(jsonl[0]!) as { text: string; label: string; predicted: string };
     expect(rows[1]?.slice(0, 3)).toEqual([first.text, first.label, first.predicted]);

@@ -12,6 +12,7 @@ export type {
   TokenizerFiles,
 } from './types.ts';
 export { buildExportFiles, buildExportZip, buildExportZipChunks, type ExportResult } from './export-model.ts';
+export { exportZipFromRunFiles, predictionsCsvFromRunFiles } from './from-run.ts';
 export { namedTensorsFromParams, type ReadableParam } from './params.ts';
 export {
   readExportInput,
