@@ -202,7 +202,9 @@ function stratifySingleLabel(
   const byClass = new Map<number, number[]>();
   for (const g of poolGroups) {
     const c = dataset.labelIndex[(members[g] as number[])[0] as number] as number;
-    byClass.set(c, [...(byClass.get(c) ?? []), g]);
+    const list = byClass.get(c);
+    if (list) list.push(g);
+    else byClass.set(c, [g]);
   }
   const globalExpected = [0, 0, 0];
   const globalAssigned = [0, 0, 0];
