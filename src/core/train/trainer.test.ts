@@ -118,6 +118,35 @@ describe('training loop', () => {
     }
   });
 
+  it('accumulates gradients: batch 4 × 2 passes trains like batch 8', async () => {
+    const data = syntheticData({ train: 40, validation: 8, test: 0 });
+    const settings = config({ epochs: 1, dropout: false, learningRate: 2e-3 });
+    const whole = await run({ model: model(), data, config: { ...settings, batchSize: 8 } });
+    const accumulated = await run({
+      model: model(),
+      data,
+      config: { ...settings, batchSize: 4, gradAccumSteps: 2 },
+    });
+    expect(stepLosses(whole.events)).toHaveLength(5);
+    expectClose(stepLosses(accumulated.events), stepLosses(whole.events), 1e-5);
+  });
+
+  it('keeps the embeddings fixed when asked, and trains everything else', async () => {
+    const m = model();
+    const before = Object.fromEntries(
+      Object.entries(m.params).map(([name, v]) => [name, v.dataSync().slice()]),
+    );
+    await run({
+      model: m,
+      data: syntheticData({ train: 16, validation: 0, test: 0 }),
+      config: config({ epochs: 1, freezeEmbeddings: true, learningRate: 1e-3, warmupRatio: 0 }),
+    });
+    for (const [name, values] of Object.entries(before)) {
+      const changed = m.params[name]!.dataSync().some((x, i) => x !== values[i]);
+      expect(changed, name).toBe(!name.includes('embeddings.'));
+    }
+  });
+
   it('lowers the loss with one step', async () => {
     const m = model();
     const data = syntheticData({ train: 16, validation: 16, test: 0 });
