@@ -60,6 +60,30 @@ describe('crc32', () => {
   it('matches the standard check value', () => {
     expect(crc32(text('123456789'))).toBe(0xcbf43926);
   });
+
+  it('agrees with the bit-by-bit definition on every length and alignment', () => {
+    const bitwise = (bytes: Uint8Array): number => {
+      let crc = 0xffffffff;
+      for (const byte of bytes) {
+        crc ^= byte;
+        for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+      }
+      return (crc ^ 0xffffffff) >>> 0;
+    };
+    const data = new Uint8Array(1000).map((_, i) => (i * 7919 + 13) & 0xff);
+    for (const [start, length] of [
+      [0, 0],
+      [0, 1],
+      [3, 7],
+      [1, 8],
+      [5, 17],
+      [0, 1000],
+      [9, 640],
+    ] as const) {
+      const slice = data.subarray(start, start + length);
+      expect(crc32(slice), `${start}+${length}`).toBe(bitwise(slice));
+    }
+  });
 });
 
 describe('unzipFolder', () => {

@@ -20,21 +20,45 @@ const VERSION_NEEDED = 20;
 const EXTERNAL_ATTRIBUTES = (0o100644 << 16) >>> 0;
 const MAX_ZIP32 = 0xffffffff;
 
-let crcTable: Uint32Array | undefined;
+// Slicing-by-8 tables: eight bytes per step, several times faster than the byte-wise loop on
+// the hundreds of megabytes of weights an export checksums.
+let crcTables: Uint32Array | undefined;
+
+function tables(): Uint32Array {
+  if (crcTables) return crcTables;
+  const t = new Uint32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++)
+      t[k * 256 + n] = (t[(k - 1) * 256 + n]! >>> 8) ^ t[t[(k - 1) * 256 + n]! & 0xff]!;
+  }
+  crcTables = t;
+  return t;
+}
 
 export function crc32(bytes: Uint8Array, seed = 0): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  const table = crcTable;
+  const t = tables();
   let crc = ~seed >>> 0;
-  for (let i = 0; i < bytes.length; i++)
-    crc = (table[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  let i = 0;
+  const end8 = bytes.length - (bytes.length % 8);
+  for (; i < end8; i += 8) {
+    const lo =
+      (crc ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
+    crc =
+      t[7 * 256 + (lo & 0xff)]! ^
+      t[6 * 256 + ((lo >>> 8) & 0xff)]! ^
+      t[5 * 256 + ((lo >>> 16) & 0xff)]! ^
+      t[4 * 256 + (lo >>> 24)]! ^
+      t[3 * 256 + bytes[i + 4]!]! ^
+      t[2 * 256 + bytes[i + 5]!]! ^
+      t[256 + bytes[i + 6]!]! ^
+      t[bytes[i + 7]!]!;
+  }
+  for (; i < bytes.length; i++) crc = t[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return ~crc >>> 0;
 }
 
