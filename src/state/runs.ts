@@ -365,6 +365,39 @@ function ensureListening(): void {
   });
 }
 
+interface SpeedSample {
+  at: number;
+  step: number;
+  stepsPerSec: number | null;
+}
+const speedSamples = new Map<string, SpeedSample>();
+
+/**
+ * Steps per second measured between step events on the page's clock. A GPU runs ahead of the
+ * loop, so the loop's own timing can count work queued rather than done; the pace at which step
+ * events arrive is what the user waits on. Smoothed, and reset by a pause.
+ */
+function wallClockSpeed(
+  runId: string,
+  step: number,
+  effectiveBatch: number,
+): { stepsPerSec: number; examplesPerSec: number } | null {
+  const now = performance.now();
+  const last = speedSamples.get(runId);
+  if (!last || step <= last.step || now - last.at > 30_000) {
+    speedSamples.set(runId, {
+      at: now,
+      step,
+      stepsPerSec: last && step > last.step ? last.stepsPerSec : null,
+    });
+    return null;
+  }
+  const instant = (step - last.step) / ((now - last.at) / 1000);
+  const stepsPerSec = last.stepsPerSec === null ? instant : 0.7 * last.stepsPerSec + 0.3 * instant;
+  speedSamples.set(runId, { at: now, step, stepsPerSec });
+  return { stepsPerSec, examplesPerSec: stepsPerSec * effectiveBatch };
+}
+
 const STATE_TO_STATUS: Partial<Record<string, RunStatus>> = {
   preparing: 'preparing',
   running: 'running',
@@ -377,6 +410,7 @@ function onLoopEvent(runId: string, event: RunLoopEvent): void {
   if (!run) return; // deleted while the worker still reports on it
   switch (event.type) {
     case 'state': {
+      if (event.state !== 'running') speedSamples.delete(runId);
       const status = STATE_TO_STATUS[event.state];
       if (status && run.status !== 'error') view().updateRun(runId, { status });
       return;
@@ -405,6 +439,14 @@ function onLoopEvent(runId: string, event: RunLoopEvent): void {
       return;
     case 'step': {
       const point: StepPoint = { step: event.step, epoch: event.epoch, loss: event.loss, lr: event.lr };
+      const speed = wallClockSpeed(runId, event.step, run.settings.batchSize * run.settings.gradAccumSteps);
+      const examplesPerSec = speed?.examplesPerSec ?? event.examplesPerSec;
+      const tokensPerSec = speed
+        ? event.tokensPerSec * (speed.examplesPerSec / Math.max(event.examplesPerSec, 1e-9))
+        : event.tokensPerSec;
+      const etaSec = speed
+        ? (event.totalSteps - event.step) / Math.max(speed.stepsPerSec, 1e-9)
+        : event.etaSec;
       getRunsStore().setState((state) => {
         const current = state.runs[runId];
         if (!current) return {};
@@ -420,9 +462,9 @@ function onLoopEvent(runId: string, event: RunLoopEvent): void {
                 step: event.step,
                 totalSteps: event.totalSteps,
                 epoch: event.epoch,
-                examplesPerSec: event.examplesPerSec,
-                tokensPerSec: event.tokensPerSec,
-                etaSec: event.etaSec,
+                examplesPerSec,
+                tokensPerSec,
+                etaSec,
               },
             },
           },

@@ -21,7 +21,7 @@ export function ConfusionMatrix({ labels, matrix, selected, onSelect }: Confusio
         <thead>
           <tr>
             <th scope="col">
-              <span className="fs-muted">true \ predicted</span>
+              <span className="fs-muted fs-small">true ↓ · predicted →</span>
             </th>
             {labels.map((label) => (
               <th key={label} scope="col" title={label}>

@@ -43,7 +43,7 @@ const USES = [
   {
     where: 'An HTTP endpoint (serve.py)',
     line: 'A small FastAPI app in the zip answers POST /predict on 127.0.0.1; a Dockerfile sits beside it.',
-    code: 'pip install transformers torch fastapi uvicorn\npython serve.py --model .\ncurl -d \'{"texts": ["The food was great"]}\' localhost:8000/predict',
+    code: 'pip install fastapi uvicorn transformers torch\npython serve.py\ncurl -H "content-type: application/json" -d \'{"texts": ["The food was great"]}\' http://127.0.0.1:8000/predict',
   },
   {
     where: 'A GPU or cluster (train.py)',

@@ -1,0 +1,190 @@
+// The analyst's whole journey on real data, in the built studio on WebGPU (SwiftShader): drop the
+// Yelp sentences, accept the guessed columns, load the tiny model from the local hub, train the
+// top layer, pause, change the learning rate, resume, read the metrics and the confusion matrix,
+// ask the playground, overlay a second run, and download the model and the predictions.
+import { expect, test, type Page } from '@playwright/test';
+import { unzipSync } from 'fflate';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ARTIFACTS_DIR } from './support/env.ts';
+import {
+  chart,
+  loadTinyModel,
+  longTasksSince,
+  openData,
+  points,
+  privacyViolations,
+  runStatus,
+  setSetting,
+  watchPage,
+} from './training.ts';
+
+mkdirSync(ARTIFACTS_DIR, { recursive: true });
+
+const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
+const PLAYGROUND_TEXT = 'The waiter forgot our order twice and the soup was cold';
+
+async function shoot(page: Page, name: string): Promise<void> {
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: `${ARTIFACTS_DIR}/${name}-${scheme}.png`, fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+async function download(page: Page, button: string): Promise<Buffer> {
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: button }).click();
+  const file = await pending;
+  const path = await file.path();
+  return readFileSync(path);
+}
+
+test('drop a CSV, train, steer the run, evaluate, compare and download', async ({ page }) => {
+  test.setTimeout(1_200_000);
+  const seen = await watchPage(page);
+  await page.goto('/');
+
+  await openData(page, YELP, 'yelp.csv');
+  await shoot(page, 'step-1-data');
+  await loadTinyModel(page);
+  await shoot(page, 'step-2-model');
+
+  await page.getByRole('tab', { name: /Train/ }).click();
+  await page.getByRole('radio', { name: /Balanced/ }).check();
+  await setSetting(page, 'Layers to train', '1');
+  await setSetting(page, 'Epochs', '2');
+  await setSetting(page, 'Batch size', '32');
+  await setSetting(page, 'Learning rate', '1e-3');
+  await setSetting(page, 'Evaluate every (updates)', '10');
+  await shoot(page, 'step-3-train-settings');
+
+  const trainingStarted = await page.evaluate(() => performance.now());
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect.poll(() => points(page, 'Training loss'), { timeout: 600_000 }).toBeGreaterThanOrEqual(3);
+
+  // Pause: the worker acknowledges within a step, and the charts already hold the run so far.
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(runStatus(page)).toHaveText('paused', { timeout: 120_000 });
+  const atPause = await points(page, 'Training loss');
+  expect(atPause).toBeGreaterThanOrEqual(3);
+  expect(await points(page, 'Learning rate')).toBe(atPause);
+  const lrBefore = Number(await chart(page, 'Learning rate').getAttribute('data-last-y'));
+  expect(lrBefore).toBeGreaterThan(0);
+  expect(lrBefore).toBeLessThanOrEqual(1e-3);
+  await page.waitForTimeout(2_000);
+  expect(await points(page, 'Training loss')).toBe(atPause);
+
+  // A new peak learning rate while paused, then resume: the series grows and shows the new rate.
+  await page.getByLabel('Learning rate now').fill('3e-3');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByRole('list', { name: 'Training notes' })).toContainText(
+    'Learning rate set to 3.00e-3',
+  );
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(runStatus(page)).toHaveText('running', { timeout: 60_000 });
+  await expect.poll(() => points(page, 'Training loss'), { timeout: 300_000 }).toBeGreaterThan(atPause + 1);
+  // Under the old peak of 1e-3 no step could exceed 1e-3; under 3e-3 the next steps do.
+  await expect
+    .poll(async () => Number(await chart(page, 'Learning rate').getAttribute('data-last-y')), {
+      timeout: 60_000,
+    })
+    .toBeGreaterThan(1.2e-3);
+  await shoot(page, 'step-3-train-running');
+
+  await expect(runStatus(page)).toHaveText('done', { timeout: 900_000 });
+  const trainingTasks = await longTasksSince(page, trainingStarted);
+  const longest = trainingTasks.reduce((max, task) => Math.max(max, task.duration), 0);
+  writeFileSync(
+    `${ARTIFACTS_DIR}/longtask.json`,
+    JSON.stringify(
+      {
+        what: 'Longest main-thread task (PerformanceObserver longtask) while the journey trained',
+        backend: 'webgpu (SwiftShader)',
+        longestMs: Math.round(longest),
+        longTasks: trainingTasks.length,
+        goalMs: 50,
+      },
+      null,
+      2,
+    ),
+  );
+  expect(await points(page, 'Validation loss')).toBeGreaterThanOrEqual(2);
+  expect(await points(page, 'Validation metric')).toBeGreaterThanOrEqual(2);
+  await shoot(page, 'step-3-train-done');
+
+  // Evaluate: metrics, confusion matrix (a cell lists its examples), the playground answers.
+  await page.getByRole('tab', { name: /Evaluate/ }).click();
+  const metrics = page.getByRole('table', { name: 'Metrics' });
+  await expect(metrics).toContainText('Accuracy');
+  await expect(metrics).toContainText(/Test \(\d+ examples\)/);
+  const matrix = page.getByRole('table', { name: 'Confusion matrix' });
+  await expect(matrix).toBeVisible();
+  const cells = matrix.getByRole('button');
+  await expect(cells).toHaveCount(4);
+  let total = 0;
+  for (const label of await cells.allTextContents()) total += Number(label);
+  expect(total).toBeGreaterThan(0);
+  const filled = matrix.getByRole('button', { name: /^[1-9]\d* examples labelled/ }).first();
+  const count = Number((await filled.textContent()) ?? 0);
+  await filled.click();
+  await expect(page.getByRole('region', { name: /^Labelled .*, predicted / })).toContainText(`(${count})`);
+  await page.getByRole('textbox', { name: 'Text to classify' }).fill(PLAYGROUND_TEXT);
+  const bars = page.getByRole('list', { name: 'Label probabilities' }).getByRole('meter');
+  await expect(bars).toHaveCount(2, { timeout: 60_000 });
+  const probabilities = await bars.evaluateAll((meters) =>
+    meters.map((m) => Number(m.getAttribute('aria-valuenow'))),
+  );
+  expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+  await shoot(page, 'step-4-evaluate');
+
+  // A second run with other settings, overlaid on the first.
+  await page.getByRole('tab', { name: /Train/ }).click();
+  await page.getByRole('button', { name: 'Clone Run 1 settings' }).click();
+  await setSetting(page, 'Learning rate', '2e-3');
+  await setSetting(page, 'Epochs', '1');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect(page.getByRole('region', { name: 'Run 2 progress' })).toBeVisible();
+  await expect(runStatus(page)).toHaveText('done', { timeout: 900_000 });
+  const ownPoints = await points(page, 'Training loss');
+  await page.getByRole('checkbox', { name: 'Compare Run 1 on the charts' }).check();
+  await expect
+    .poll(async () => Number(await chart(page, 'Training loss').getAttribute('data-total-points')))
+    .toBeGreaterThan(ownPoints * 2);
+  await expect(chart(page, 'Training loss')).toContainText('Run 1');
+  const runsTable = page.getByRole('table', { name: 'Runs' });
+  await expect(runsTable.getByRole('row')).toHaveCount(3);
+  await expect(runsTable).not.toContainText('— loss');
+  await shoot(page, 'step-3-train-compare');
+
+  // Export: the model zip is a model folder; predictions.csv has the test split.
+  await page.getByRole('tab', { name: /Export/ }).click();
+  const zip = unzipSync(new Uint8Array(await download(page, 'Download model (.zip)')));
+  for (const file of [
+    'config.json',
+    'model.safetensors',
+    'onnx/model.onnx',
+    'tokenizer.json',
+    'README.md',
+    'serve.py',
+  ]) {
+    expect(Object.keys(zip)).toContain(file);
+  }
+  const config = JSON.parse(new TextDecoder().decode(zip['config.json'])) as {
+    id2label: Record<string, string>;
+  };
+  expect(Object.values(config.id2label).sort()).toEqual(['negative', 'positive']);
+  const csv = (await download(page, 'Download predictions.csv')).toString('utf8').trim().split(/\r?\n/);
+  expect(csv[0]).toBe('text,true_label,predicted_label,probability_negative,probability_positive');
+  expect(csv.length - 1).toBeGreaterThanOrEqual(50);
+  await shoot(page, 'step-5-export');
+
+  // Privacy: only the app and the hub were asked for anything, and never with the user's text.
+  const sentences = readFileSync(YELP, 'utf8')
+    .split(/\r?\n/)
+    .slice(1, 40)
+    .map((line) => line.replace(/,(negative|positive)$/, '').replace(/^"|"$/g, ''))
+    .filter((text) => text.length > 12);
+  expect(privacyViolations(seen.requests, [PLAYGROUND_TEXT, ...sentences])).toEqual([]);
+  expect(seen.problems).toEqual([]);
+});
