@@ -130,6 +130,23 @@ function countLabels(rows: readonly string[][], mapping: ColumnMapping): LabelCo
   return [...counts].map(([label, count]) => ({ label, count }));
 }
 
+/** Distinct values per column over every row, counted up to a cap (only "how many" matters). */
+const DISTINCT_CAP = 10_000;
+function withFullDistinct(
+  stats: OpenedDataset['columnStats'],
+  rows: readonly string[][],
+): OpenedDataset['columnStats'] {
+  return stats.map((stat, column) => {
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const value = row[column]?.trim();
+      if (value) seen.add(value);
+      if (seen.size > DISTINCT_CAP) break;
+    }
+    return { ...stat, distinct: seen.size };
+  });
+}
+
 function describeOpened(
   source: Table,
   guess: ReturnType<typeof guessMapping>,
@@ -156,7 +173,7 @@ function describeOpened(
     },
     guess: guess.mapping,
     labelCounts: countLabels(complete ? source.rows : sample, guess.mapping),
-    columnStats: guess.stats,
+    columnStats: complete ? withFullDistinct(guess.stats, source.rows) : guess.stats,
     guessReasons: guess.reasons,
     head: (source.rows.length >= HEAD_ROWS ? source.rows : sniff.sampleRows).slice(0, HEAD_ROWS),
   };

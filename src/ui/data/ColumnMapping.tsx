@@ -9,7 +9,8 @@ const SEPARATORS = [
 ];
 
 function columnOptionLabel(name: string, distinct: number | undefined): string {
-  return distinct === undefined ? name : `${name} (${formatCount(distinct)} distinct)`;
+  if (distinct === undefined) return name;
+  return `${name} (${distinct > 10_000 ? 'over 10,000' : formatCount(distinct)} distinct)`;
 }
 
 /** Which column is what; the worker's guesses come pre-selected. */
@@ -75,7 +76,7 @@ export function ColumnMapping() {
           >
             {columns.map((name, index) => (
               <option key={index} value={index}>
-                {columnOptionLabel(name, stats[index]?.distinct)}
+                {mapping.multiLabel ? name : columnOptionLabel(name, stats[index]?.distinct)}
               </option>
             ))}
           </select>

@@ -22,7 +22,13 @@ export function LabelChart({ counts, title }: { counts: LabelCount[]; title: str
           <ResponsiveContainer width="100%" height={height}>
             <BarChart data={data} layout="vertical" margin={{ top: 4, right: 24, bottom: 4, left: 4 }}>
               <CartesianGrid horizontal={false} stroke="var(--fs-grid)" />
-              <XAxis type="number" allowDecimals={false} stroke="var(--fs-muted)" fontSize={12} />
+              <XAxis
+                type="number"
+                allowDecimals={false}
+                stroke="var(--fs-muted)"
+                fontSize={12}
+                tickFormatter={(value: number) => formatCount(value)}
+              />
               <YAxis
                 type="category"
                 dataKey="label"

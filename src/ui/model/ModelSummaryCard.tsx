@@ -1,3 +1,4 @@
+import { useStudio } from '../../state/store.ts';
 import type { ModelSummary } from '../../state/types.ts';
 import { formatBytes, formatCount } from '../format.ts';
 
@@ -21,6 +22,13 @@ function NameList({ title, names }: { title: string; names: string[] }) {
 
 /** What was loaded: size, shape, labels, and what the loader did with the checkpoint's weights. */
 export function ModelSummaryCard({ summary }: { summary: ModelSummary }) {
+  const dataLabels = useStudio((state) =>
+    state.data.confirmed ? (state.data.analysis?.labels ?? null) : null,
+  );
+  const differs =
+    dataLabels !== null &&
+    (dataLabels.length !== summary.labels.length ||
+      dataLabels.some((label, i) => label !== summary.labels[i]));
   return (
     <section className="fs-card" aria-labelledby="fs-loaded-title">
       <h3 id="fs-loaded-title">Loaded: {summary.source}</h3>
@@ -66,6 +74,13 @@ export function ModelSummaryCard({ summary }: { summary: ModelSummary }) {
         </span>
       </p>
       <p className="fs-load-report">{summary.report.message}</p>
+      {differs ? (
+        <p className="fs-notice-hint">
+          Your dataset has {dataLabels.length} labels ({dataLabels.slice(0, 6).join(', ')}
+          {dataLabels.length > 6 ? ', …' : ''}): training starts this model with a classifier for them, as
+          transformers does with ignore_mismatched_sizes.
+        </p>
+      ) : null}
       <NameList title="Ignored checkpoint weights" names={summary.report.ignored} />
       <NameList title="Missing, newly initialised" names={summary.report.missing} />
       <NameList title="Re-initialised for your labels" names={summary.report.reinitialised} />
