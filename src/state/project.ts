@@ -129,7 +129,9 @@ async function saveNow(): Promise<void> {
 
 function scheduleSave(): void {
   if (suspended) return;
-  if (saveTimer) clearTimeout(saveTimer);
+  // A throttle rather than a debounce: a training run updates its record ten times a second, and
+  // its progress must still reach storage while it trains, not only once it stops.
+  if (saveTimer) return;
   saveTimer = setTimeout(() => {
     saveTimer = null;
     void saveNow();
