@@ -347,6 +347,27 @@ describe('control', () => {
     expect(done.type === 'done' && done.message).toMatch(/device was lost.*best checkpoint kept \(step 6\)/);
   });
 
+  it('handles errors the backend reports outside an op (WebGPU uncapturederror, device.lost)', async () => {
+    const controller = new TrainController({
+      model: model(),
+      data: syntheticData({ train: 48, validation: 8, test: 8 }),
+      config: config({ epochs: 2, batchSize: 8 }),
+      emitIntervalMs: 0,
+    });
+    const notices: string[] = [];
+    controller.on((event) => {
+      if (event.type === 'notice') notices.push(event.message);
+      if (event.type === 'step' && event.step === 2)
+        controller.reportError(new Error('GPUOutOfMemoryError: out of memory'));
+      if (event.type === 'step' && event.step === 9) controller.reportError(new Error('GPU device was lost'));
+    });
+    const result = await controller.run();
+    expect(notices[0]).toMatch(/batch size halved to 4/);
+    expect(result.reason).toBe('device_lost');
+    expect(result.steps).toBe(9);
+    expect(result.best!.step).toBe(6);
+  });
+
   it('streams events through an async iterator', async () => {
     const controller = new TrainController({
       model: model(),

@@ -159,6 +159,7 @@ interface SplitCache {
 export class TrainController {
   private readonly listeners = new Set<(event: TrainEvent) => void>();
   private readonly commands: ControlCommand[] = [];
+  private readonly reportedErrors: unknown[] = [];
   private wake: (() => void) | null = null;
   private currentState: RunState = 'idle';
   private currentStep = 0;
@@ -208,6 +209,19 @@ export class TrainController {
     return iterator;
   }
 
+  /**
+   * Reports an error the backend raised outside an op: WebGPU signals out-of-memory through the
+   * device's uncapturederror event and a lost device through device.lost, not as exceptions.
+   * The next step then handles it like a thrown one: out-of-memory halves the batch and retries
+   * the step; a lost device ends the run with the best checkpoint kept.
+   */
+  reportError(error: unknown): void {
+    this.reportedErrors.push(error);
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
   /** Queues a command; it is applied, and acknowledged with a `command` event, at the next step. */
   send(command: ControlCommand): void {
     this.commands.push(command);
@@ -252,6 +266,8 @@ export class TrainController {
         setState: (state) => this.setState(state),
         setStep: (step) => (this.currentStep = step),
         takeCommands: () => this.commands.splice(0),
+        takeError: () => this.reportedErrors.shift(),
+        peekError: () => this.reportedErrors[0],
         waitForCommand: () =>
           this.commands.length > 0
             ? Promise.resolve()
@@ -272,6 +288,8 @@ interface RunHooks {
   setState(state: RunState): void;
   setStep(step: number): void;
   takeCommands(): ControlCommand[];
+  takeError(): unknown;
+  peekError(): unknown;
   waitForCommand(): Promise<void>;
 }
 
@@ -544,6 +562,8 @@ class Run {
   /** Applies queued commands; waits while paused. Returns true when the run should stop. */
   private async handleCommands(): Promise<boolean> {
     for (;;) {
+      // A device lost while paused ends the run now rather than at the next step.
+      if (isDeviceLost(this.hooks.peekError())) throw this.hooks.takeError();
       for (const command of this.hooks.takeCommands()) this.apply(command);
       if (this.stopRequested) return true;
       if (!this.paused) return false;
@@ -623,6 +643,8 @@ class Run {
         const micro = this.config.batchSize;
         for (let m = 0, start = 0; start < rows.length; m++, start += micro) {
           const microRows = rows.subarray(start, Math.min(rows.length, start + micro));
+          const reported = this.hooks.takeError();
+          if (reported !== undefined) throw reported;
           this.options.beforeMicroBatch?.({ step: this.step, microBatch: m, batchSize: micro });
           const batch = await this.makeBatch('train', microRows);
           tokens += batch.tokens;
