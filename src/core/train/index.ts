@@ -1,0 +1,35 @@
+// Training: settings, the loop and its controller, events, caches, scoring and the run folder.
+export * from './config.ts';
+export * from './events.ts';
+export {
+  TrainController,
+  trainModel,
+  trainableParams,
+  firstTrainableLayer,
+  isOutOfMemory,
+  isDeviceLost,
+  type TrainModel,
+  type TrainOptions,
+  type MicroBatchInfo,
+} from './trainer.ts';
+export {
+  MemoryFeatureCache,
+  memoryFeatureCache,
+  type FeatureCache,
+  type FeatureCacheFactory,
+} from './feature-cache.ts';
+export { predictLogits, scoreLogits, type ScoreOptions, type SplitScore } from './evaluate.ts';
+export { buildRunFolder, evalReportJson, type RunFile, type RunFolderInput } from './run-folder.ts';
+export { lrMultiplier, warmupSteps, SCHEDULE_NAMES, type Schedule, type ScheduleName } from './schedules.ts';
+export { AdamW, DEFAULT_ADAMW, globalNorm, type AdamWOptions, type AdamWState } from './optimizer.ts';
+export { isNoDecay, layerDepth, layerLrScales } from './param-groups.ts';
+export {
+  classWeightsFor,
+  posWeightsFor,
+  lossSum,
+  lossNormalizer,
+  meanLoss,
+  type LossSettings,
+} from './losses.ts';
+export { ensureGradients, namedGradients } from './gradients.ts';
+export type { EncodedDataset, EncodedSplit, SplitName } from './data.ts';
