@@ -25,6 +25,8 @@ const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
 const PLAYGROUND_TEXT = 'The waiter forgot our order twice and the soup was cold';
 
 async function shoot(page: Page, name: string): Promise<void> {
+  // The step tabs stick to the top; a full-page capture from a scrolled page would float them.
+  await page.evaluate(() => window.scrollTo(0, 0));
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.screenshot({ path: `${ARTIFACTS_DIR}/${name}-${scheme}.png`, fullPage: true });

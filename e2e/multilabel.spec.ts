@@ -23,6 +23,8 @@ const NLU = resolve(import.meta.dirname, 'fixtures/nlu_banking_600.csv');
 const TYPED = 'I want to open a new savings account today';
 
 async function shoot(page: Page, name: string): Promise<void> {
+  // The step tabs stick to the top; a full-page capture from a scrolled page would float them.
+  await page.evaluate(() => window.scrollTo(0, 0));
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.screenshot({ path: `${ARTIFACTS_DIR}/${name}-${scheme}.png`, fullPage: true });

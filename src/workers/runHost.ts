@@ -21,11 +21,11 @@ import { padBatch, splitSize, type EncodedDataset } from '../core/train/data.ts'
 import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
 import { TrainController, trainableParams } from '../core/train/trainer.ts';
 import { currentModel } from './modelHost.ts';
+import { resumedConfig } from './resume.ts';
 import {
   errorMessage,
   type RunExportRequest,
   type RunOutcome,
-  type RunResume,
   type TrainCommand,
   type TrainEvent,
 } from './protocol.ts';
@@ -141,33 +141,6 @@ function snapshot(model: DeviceModel, config: TrainConfig): Promise<Map<string, 
     }
     return out;
   })();
-}
-
-/**
- * Settings that continue a run from an epoch boundary: the remaining epochs, without warmup, at
- * the learning rate the schedule had reached. For the linear and constant schedules this
- * reproduces the original schedule exactly; the optimizer's moments start afresh.
- */
-export function resumedConfig(config: TrainConfig, resume: RunResume, trainExamples: number): TrainConfig {
-  const stepsPerEpoch = Math.ceil(trainExamples / (config.batchSize * config.gradAccumSteps));
-  const total = stepsPerEpoch * config.epochs;
-  const warmup = config.warmupSteps > 0 ? config.warmupSteps : Math.ceil(total * config.warmupRatio);
-  const s = resume.step;
-  let multiplier = 1;
-  if (s < warmup) multiplier = s / Math.max(1, warmup);
-  else if (config.schedule === 'linear') multiplier = Math.max(0, (total - s) / Math.max(1, total - warmup));
-  else if (config.schedule === 'cosine') {
-    const progress = (s - warmup) / Math.max(1, total - warmup);
-    multiplier = Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
-  }
-  return {
-    ...config,
-    epochs: Math.max(1, config.epochs - resume.epoch),
-    learningRate: Math.max(config.learningRate * multiplier, config.learningRate * 1e-3),
-    warmupSteps: 0,
-    warmupRatio: 0,
-    seed: config.seed + resume.epoch,
-  };
 }
 
 /** Loop events with step and epoch shifted by where a resumed run started. */

@@ -227,7 +227,12 @@ export function EvaluateStep() {
           <div style={{ display: 'flex', gap: 12, alignItems: 'center', flexWrap: 'wrap' }}>
             <label>
               <strong>Run </strong>
-              <select value={run.id} onChange={(e) => selectRun(e.target.value)} aria-label="Run to evaluate">
+              <select
+                className="fs-select"
+                value={run.id}
+                onChange={(e) => selectRun(e.target.value)}
+                aria-label="Run to evaluate"
+              >
                 {evaluated.map((id) => (
                   <option key={id} value={id}>
                     {runs[id]?.name}

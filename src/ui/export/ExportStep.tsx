@@ -170,7 +170,12 @@ export function ExportStep() {
         <>
           <label>
             <strong>Run </strong>
-            <select value={run.id} onChange={(e) => selectRun(e.target.value)} aria-label="Run to export">
+            <select
+              className="fs-select"
+              value={run.id}
+              onChange={(e) => selectRun(e.target.value)}
+              aria-label="Run to export"
+            >
               {exportable.map((id) => (
                 <option key={id} value={id}>
                   {runs[id]?.name}
