@@ -274,3 +274,25 @@ test('a full storage quota is reported, and what was saved before survives', asy
   await expect(summary(page)).toContainText('small.csv');
   await expect(summary(page).getByTestId('rows-count')).toHaveText('50');
 });
+
+test('a long import shows its progress and can be cancelled', async ({ page }, testInfo) => {
+  // About 29 MB: the largest file the browser tests feed in (given by path, not through memory).
+  const sentences = yelp.toString('utf8').trimEnd().split('\n').slice(1);
+  const lines = ['text,label'];
+  for (let i = 0; lines.length < 330_000; i++) {
+    const line = sentences[i % sentences.length]!;
+    const cut = line.lastIndexOf(',');
+    lines.push(`"${line.slice(0, cut).replace(/"/g, '""')} (#${i + 1})",${line.slice(cut + 1)}`);
+  }
+  const path = testInfo.outputPath('large.csv');
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  await page.goto('/');
+  await page.getByLabel('Choose a data file').setInputFiles(path);
+  await expect(page.getByRole('progressbar', { name: /large\.csv/ })).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel import' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Import of large.csv cancelled.' })).toBeVisible();
+  await expect(page.getByText('Drop a labelled CSV anywhere on this page')).toBeVisible();
+  // Nothing is stuck: the next file imports.
+  await dropFile(page, page.locator('main'), 'yelp.csv', yelp);
+  await expect(summary(page).getByTestId('rows-count')).toHaveText('1,000');
+});

@@ -161,16 +161,17 @@ export async function openDataset(
     if (openRequest !== requestId) return;
     openRequest = null;
     const cancelled = error instanceof RequestError && error.cancelled;
-    const problem = cancelled ? { message: `Import of ${name} cancelled.` } : toMessage(error);
+    const problem: UserMessage = cancelled
+      ? { message: `Import of ${name} cancelled.`, info: true }
+      : toMessage(error);
     if (previous?.opened) {
       resetPreviewRows(previous.opened.head);
       const kept = `${previous.source?.name ?? 'The previous file'} is still loaded.`;
       setData({
         ...previous,
-        error: {
-          message: `${name}: ${problem.message}`,
-          hint: problem.hint ? `${problem.hint} ${kept}` : kept,
-        },
+        error: cancelled
+          ? { ...problem, hint: kept }
+          : { message: `${name}: ${problem.message}`, hint: problem.hint ? `${problem.hint} ${kept}` : kept },
       });
       return;
     }

@@ -21,6 +21,8 @@ export const STEPS: readonly StepId[] = ['data', 'model', 'train', 'evaluate', '
 export interface UserMessage {
   message: string;
   hint?: string;
+  /** Information (e.g. a cancelled import), not a failure. */
+  info?: boolean;
 }
 
 export interface DataProgress {

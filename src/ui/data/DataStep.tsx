@@ -67,7 +67,12 @@ export function DataStep() {
         {status === 'opened' ? <SourcePicker compact /> : null}
       </div>
       {error ? (
-        <Notice tone="error" message={error.message} hint={error.hint} onDismiss={dismissDataError} />
+        <Notice
+          tone={error.info ? 'info' : 'error'}
+          message={error.message}
+          hint={error.hint}
+          onDismiss={dismissDataError}
+        />
       ) : null}
       {status === 'empty' || status === 'error' ? <SourcePicker /> : null}
       {status === 'opening' && source ? <ImportProgress name={source.name} progress={progress} /> : null}
