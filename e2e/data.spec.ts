@@ -145,6 +145,7 @@ test('malformed rows are dropped, counted and downloadable; nothing else is lost
   expect(download.suggestedFilename()).toBe('ragged-dropped-rows.csv');
   const csv = readFileSync(await download.path(), 'utf8');
   expect(csv.split(/\r\n/).filter(Boolean)).toHaveLength(4); // header + 3 rows
+  expect(csv.split(/\r\n/)[0]).toBe('\ufeffrow,reason,text,label,extra field 1');
   expect(csv).toContain('surplus');
   expect(csv).toContain('an unfinished thought');
 });

@@ -369,8 +369,8 @@ function exportRows(checkId: string): { fileName: string; blob: Blob } {
   }
   // Malformed rows may hold more fields than the header names: give them columns so none is lost.
   const widest = lines.reduce((max, line) => Math.max(max, line.length), header.length);
-  for (let extra = header.length; extra < widest; extra += 1)
-    header.push(`extra field ${extra - header.length + 1}`);
+  const named = header.length;
+  for (let extra = 1; named + extra <= widest; extra += 1) header.push(`extra field ${extra}`);
   const csv = Papa.unparse({ fields: header, data: lines }, { newline: '\r\n' });
   return {
     fileName: `${base}-${checkId}-rows.csv`,
