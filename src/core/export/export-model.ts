@@ -1,10 +1,10 @@
 // One export = one folder that Hugging Face transformers, transformers.js and ONNX Runtime load
 // unchanged, plus the recipe to retrain and serve it; zipped deterministically.
+import { writeSafetensors } from '../model/safetensors.ts';
 import { buildModelConfig, checkLabels } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildModelCard } from './model-card.ts';
 import { buildDistilBertOnnx, distilBertShape } from './onnx/distilbert-onnx.ts';
-import { encodeSafetensors } from './safetensors.ts';
 import { DOCKERFILE, SERVE_PY } from './templates/serve-py.ts';
 import { TRAIN_PY } from './templates/train-py.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
@@ -56,7 +56,7 @@ export function buildExportFiles(input: ExportInput): ExportResult {
   }
   const files: ExportFile[] = [
     { path: 'config.json', bytes: utf8(stableJson(config)) },
-    { path: 'model.safetensors', bytes: encodeSafetensors(weights) },
+    { path: 'model.safetensors', bytes: writeSafetensors(weights) },
     { path: 'onnx/model.onnx', bytes: buildDistilBertOnnx(config, weights, input.labels) },
     { path: 'tokenizer.json', bytes: utf8(tokenizer.tokenizerJson) },
     { path: 'tokenizer_config.json', bytes: utf8(stableJson(tokenizer.tokenizerConfig)) },

@@ -255,23 +255,36 @@ export function decodeTensorBytes(info: TensorInfo, bytes: Uint8Array): Float32A
   }
 }
 
-/** Decodes a whole safetensors file held in memory (small files and tests). */
-export function readSafetensors(
+/** The validated header of a safetensors file held in memory, checked against the file's length. */
+export function readSafetensorsHeader(
   bytes: Uint8Array,
   what = 'file',
   maxHeaderBytes = MAX_HEADER_BYTES,
-): DecodedTensor[] {
+): SafetensorsHeader {
   const headerLength = readHeaderLength(bytes, what, maxHeaderBytes);
   if (bytes.byteLength < 8 + headerLength) {
     fail(what, `it is truncated: ${bytes.byteLength} bytes, but the header alone needs ${8 + headerLength}`);
   }
-  const header = parseHeader(bytes.subarray(8, 8 + headerLength), what, bytes.byteLength);
+  return parseHeader(bytes.subarray(8, 8 + headerLength), what, bytes.byteLength);
+}
+
+/** Decodes the tensors of an in-memory file whose header `readSafetensorsHeader` returned. */
+export function decodeTensors(bytes: Uint8Array, header: SafetensorsHeader): DecodedTensor[] {
   return header.tensors.map((info) => ({
     name: info.name,
     dtype: info.dtype,
     shape: info.shape,
     data: decodeTensorBytes(info, bytes.subarray(header.dataStart + info.begin, header.dataStart + info.end)),
   }));
+}
+
+/** Decodes a whole safetensors file held in memory (small files and tests). */
+export function readSafetensors(
+  bytes: Uint8Array,
+  what = 'file',
+  maxHeaderBytes = MAX_HEADER_BYTES,
+): DecodedTensor[] {
+  return decodeTensors(bytes, readSafetensorsHeader(bytes, what, maxHeaderBytes));
 }
 
 /** Pulls exact byte counts out of a stream of arbitrarily sized chunks, copying each byte once. */
