@@ -44,6 +44,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist',
+      'dist-harness',
       'node_modules',
       'test-artifacts',
       'test-results',

@@ -4,6 +4,14 @@ import { existsSync } from 'node:fs';
 
 const SYSTEM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
+function bundledChromium(): string | null {
+  try {
+    return chromium.executablePath();
+  } catch {
+    return null;
+  }
+}
+
 export function findChromium(): string {
   const fromEnv = process.env.CHROMIUM_PATH;
   if (fromEnv) {
@@ -11,12 +19,7 @@ export function findChromium(): string {
     throw new Error(`CHROMIUM_PATH is set to ${fromEnv}, but no file exists there.`);
   }
   for (const candidate of SYSTEM_CANDIDATES) if (existsSync(candidate)) return candidate;
-  let bundled = '';
-  try {
-    bundled = chromium.executablePath();
-  } catch {
-    bundled = '';
-  }
+  const bundled = bundledChromium();
   if (bundled && existsSync(bundled)) return bundled;
   throw new Error(
     'No Chromium found for the browser tests. Install one with `sudo apt-get install -y chromium` ' +
