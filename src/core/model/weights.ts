@@ -12,7 +12,13 @@ export const HEAD_NAMES = [
   'classifier.bias',
 ] as const;
 
-const LAYER_PARTS: ReadonlyArray<readonly [string, (c: DistilBertConfig) => number[]]> = [
+/** What the parameter shapes depend on. */
+export type ParameterDims = Pick<
+  DistilBertConfig,
+  'dim' | 'nLayers' | 'hiddenDim' | 'vocabSize' | 'maxPositionEmbeddings' | 'numLabels'
+>;
+
+const LAYER_PARTS: ReadonlyArray<readonly [string, (c: ParameterDims) => number[]]> = [
   ['attention.q_lin.weight', (c) => [c.dim, c.dim]],
   ['attention.q_lin.bias', (c) => [c.dim]],
   ['attention.k_lin.weight', (c) => [c.dim, c.dim]],
@@ -34,7 +40,7 @@ const LAYER_PARTS: ReadonlyArray<readonly [string, (c: DistilBertConfig) => numb
 export const layerPrefix = (layer: number): string => `${ENCODER_PREFIX}transformer.layer.${layer}.`;
 
 /** Every parameter of the model with its shape, in state_dict order. */
-export function parameterShapes(config: DistilBertConfig): Map<string, number[]> {
+export function parameterShapes(config: ParameterDims): Map<string, number[]> {
   const shapes = new Map<string, number[]>([
     [`${ENCODER_PREFIX}embeddings.word_embeddings.weight`, [config.vocabSize, config.dim]],
     [`${ENCODER_PREFIX}embeddings.position_embeddings.weight`, [config.maxPositionEmbeddings, config.dim]],

@@ -6,6 +6,7 @@
 // `attention_mask` are int64 [batch_size, sequence_length]; the output `logits` is float32
 // [batch_size, num_labels]. Linear weights are stored transposed ([in, out]) so MatMul needs no
 // runtime Transpose.
+import type { DistilBertConfig } from '../../model/config.ts';
 import type { NamedTensor } from '../types.ts';
 import {
   DataType,
@@ -21,16 +22,18 @@ export const ONNX_IR_VERSION = 8;
 /** Bumped when the graph layout changes; the ONNX producer_version, so every writer of one format agrees. */
 export const EXPORT_FORMAT_VERSION = 1;
 
-export interface DistilBertShape {
-  dim: number;
-  nLayers: number;
-  nHeads: number;
-  hiddenDim: number;
-  vocabSize: number;
-  maxPositions: number;
-  activation: 'gelu' | 'relu';
-  numLabels: number;
-}
+/** The dimensions the graph is built from, under the model layer's names. */
+export type DistilBertShape = Pick<
+  DistilBertConfig,
+  | 'dim'
+  | 'nLayers'
+  | 'nHeads'
+  | 'hiddenDim'
+  | 'vocabSize'
+  | 'maxPositionEmbeddings'
+  | 'activation'
+  | 'numLabels'
+>;
 
 function positiveInt(config: Record<string, unknown>, key: string): number {
   const value = config[key];
@@ -56,7 +59,7 @@ export function distilBertShape(config: Record<string, unknown>, numLabels: numb
     nHeads: positiveInt(config, 'n_heads'),
     hiddenDim: positiveInt(config, 'hidden_dim'),
     vocabSize: positiveInt(config, 'vocab_size'),
-    maxPositions: positiveInt(config, 'max_position_embeddings'),
+    maxPositionEmbeddings: positiveInt(config, 'max_position_embeddings'),
     activation,
     numLabels,
   };
@@ -247,8 +250,8 @@ export function buildDistilBertOnnx(
   );
   const positionTable = g.floatInitializer(
     'embeddings.position_embeddings.weight',
-    [s.maxPositions, s.dim],
-    table.get('embeddings.position_embeddings.weight', [s.maxPositions, s.dim]),
+    [s.maxPositionEmbeddings, s.dim],
+    table.get('embeddings.position_embeddings.weight', [s.maxPositionEmbeddings, s.dim]),
   );
   const words = g.op('Gather', [wordTable, 'input_ids'], 'embeddings/word_embeddings', {
     axis: { kind: 'int', value: 0 },
