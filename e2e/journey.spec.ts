@@ -187,6 +187,6 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
     .slice(1, 40)
     .map((line) => line.replace(/,(negative|positive)$/, '').replace(/^"|"$/g, ''))
     .filter((text) => text.length > 12);
-  expect(privacyViolations(seen.requests, [PLAYGROUND_TEXT, ...sentences])).toEqual([]);
+  expect(privacyViolations(page.url(), seen.requests, [PLAYGROUND_TEXT, ...sentences])).toEqual([]);
   expect(seen.problems).toEqual([]);
 });

@@ -108,6 +108,6 @@ test('multi-label: train on NLU++, tune the threshold, classify, export the thre
   expect(Object.keys(thresholds.thresholds)).toHaveLength(labelCount);
   await shoot(page, 'multilabel-export');
 
-  expect(privacyViolations(seen.requests, [TYPED])).toEqual([]);
+  expect(privacyViolations(page.url(), seen.requests, [TYPED])).toEqual([]);
   expect(seen.problems).toEqual([]);
 });

@@ -21,7 +21,6 @@ import type {
   TrainCommand,
   TrainEvent,
 } from '../workers/protocol.ts';
-import { encodeTexts, prepareTrainingData } from './data.ts';
 import * as PersistModule from './persist.ts';
 import { dataWorker } from './workers.ts';
 import { WorkerClient, RequestError, newRequestId } from './workerClient.ts';
@@ -290,11 +289,13 @@ function view(): StudioView & RunsSlice {
   return getRunsStore().getState() as unknown as StudioView & RunsSlice;
 }
 
+// data.ts builds on the composed store, which composes this slice: imported when first used, so
+// either module can be loaded first.
 async function dataActions(): Promise<{
   prepareTrainingData(): Promise<EncodedDataset>;
   encodeTexts(texts: string[], maxLength?: number): Promise<{ ids: Int32Array; offsets: Int32Array }>;
 }> {
-  return { prepareTrainingData, encodeTexts };
+  return import('./data.ts');
 }
 
 async function persistence(): Promise<typeof PersistModule> {

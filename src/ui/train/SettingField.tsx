@@ -42,7 +42,13 @@ export function SettingField({
   const changed = textOf(value) !== textOf(defaults[spec.key]);
   // A draft is only shown while it belongs to the current value (a preset or clone replaces it).
   const text = draft && draft.for === value ? draft.text : textOf(value);
-  const className = `fs-hp${problem ? ' fs-hp-invalid' : ''}${changed ? ' fs-hp-changed' : ''}`;
+  const className = `fs-hp${problem ? ' fs-hp-invalid' : ''}`;
+  // Outside the label, so the control's accessible name stays the setting's name.
+  const changedMark = changed ? (
+    <span className="fs-hp-changed" aria-hidden="true" title="Changed from the default">
+      •
+    </span>
+  ) : null;
   const help = (
     <p className="fs-hp-help" id={helpId}>
       {TRAIN_CONFIG_HELP[spec.key]}
@@ -63,6 +69,7 @@ export function SettingField({
             onChange={(e) => onChange({ [spec.key]: e.target.checked } as Partial<TrainConfig>)}
           />
           <label htmlFor={id}>{spec.label}</label>
+          {changedMark}
         </div>
         {help}
       </div>
@@ -73,7 +80,10 @@ export function SettingField({
     const options = spec.options ?? metricOptions.map((m) => ({ value: m, label: m }));
     return (
       <div className={className}>
-        <label htmlFor={id}>{spec.label}</label>
+        <span>
+          <label htmlFor={id}>{spec.label}</label>
+          {changedMark}
+        </span>
         <select
           id={id}
           value={String(value)}
@@ -96,7 +106,10 @@ export function SettingField({
     const mode = typeof value === 'string' ? value : 'custom';
     return (
       <div className={className}>
-        <label htmlFor={id}>{spec.label}</label>
+        <span>
+          <label htmlFor={id}>{spec.label}</label>
+          {changedMark}
+        </span>
         <div className="fs-hp-input" style={{ flexWrap: 'wrap' }}>
           <select
             id={id}
@@ -145,7 +158,10 @@ export function SettingField({
 
   return (
     <div className={className}>
-      <label htmlFor={id}>{spec.label}</label>
+      <span>
+        <label htmlFor={id}>{spec.label}</label>
+        {changedMark}
+      </span>
       <div className="fs-hp-input">
         <input
           id={id}
