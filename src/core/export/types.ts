@@ -1,5 +1,6 @@
 // The plain data an export is built from. Nothing here depends on tfjs or on how the model was
 // trained, so the studio (from an in-memory model) and the CLI (from a run folder) share one path.
+import type { ProblemType } from '../model/config.ts';
 
 /** One float32 parameter under its Hugging Face name, in PyTorch layout (Linear weights are [out, in]). */
 export interface NamedTensor {
@@ -8,7 +9,7 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
-export type ProblemType = 'single_label_classification' | 'multi_label_classification';
+export type { ProblemType };
 
 /** The base model's tokenizer files, as served by the Hub or dropped by the user. */
 export interface TokenizerFiles {

@@ -107,6 +107,24 @@ describe('configToJson', () => {
     expect(reparsed.problemType).toBe('multi_label_classification');
   });
 
+  it('leaves out local paths and the base head’s label count, and keeps every label name', () => {
+    const base = parseConfig({
+      ...fixtureConfig('distilbert-tiny-seqcls'),
+      _name_or_path: '/home/someone/models/base',
+      finetuning_task: 'sst2',
+    });
+    const json = configToJson(withLabels(base, ['constructor', '__proto__', 'toString']));
+    expect(json).not.toHaveProperty('_name_or_path');
+    expect(json).not.toHaveProperty('finetuning_task');
+    expect(json).not.toHaveProperty('num_labels');
+    expect(Object.entries(json.label2id as object)).toEqual([
+      ['constructor', 0],
+      ['__proto__', 1],
+      ['toString', 2],
+    ]);
+    expect(parseConfig(json).id2label).toEqual(['constructor', '__proto__', 'toString']);
+  });
+
   it('refuses duplicate or empty label sets', () => {
     const base = parseConfig(fixtureConfig('distilbert-tiny-seqcls'));
     expect(() => withLabels(base, [])).toThrow('at least one label');

@@ -183,37 +183,54 @@ export function withLabels(
   };
 }
 
+// Fields that record where a model was loaded from on someone's machine.
+const LOCAL_FIELDS = ['_name_or_path', 'name_or_path', '_commit_hash'];
+// Fields that belong to other heads and would mislead a loader.
+const STALE_FIELDS = ['num_labels', 'finetuning_task'];
+
 /**
- * config.json for the fine-tuned model: the base model's fields, with the classification head's
- * architecture, labels and problem type, as transformers writes them.
+ * config.json of a sequence classifier on top of `base` (the fields of a config.json): the
+ * head's architecture, labels and problem type as transformers writes them, without the fields
+ * that name paths on the machine the base was saved on or describe another head.
  */
+export function classifierConfigJson(
+  base: Readonly<Record<string, unknown>>,
+  labels: readonly string[],
+  problemType: ProblemType,
+): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (!LOCAL_FIELDS.includes(key) && !STALE_FIELDS.includes(key)) json[key] = value;
+  }
+  json.model_type ??= 'distilbert';
+  json.architectures = ['DistilBertForSequenceClassification'];
+  json.id2label = Object.fromEntries(labels.map((label, id) => [String(id), label]));
+  json.label2id = Object.fromEntries(labels.map((label, id) => [label, id]));
+  json.problem_type = problemType;
+  return json;
+}
+
+/** config.json for the fine-tuned model: the base model's fields with the parsed values and the classification head. */
 export function configToJson(config: DistilBertConfig): Record<string, unknown> {
-  const id2label: Record<string, string> = {};
-  const label2id: Record<string, number> = {};
-  config.id2label.forEach((name, index) => {
-    id2label[String(index)] = name;
-    label2id[name] = index;
-  });
-  return {
-    ...config.raw,
-    architectures: ['DistilBertForSequenceClassification'],
-    model_type: 'distilbert',
-    activation: config.activation,
-    attention_dropout: config.attentionDropout,
-    dim: config.dim,
-    dropout: config.dropout,
-    hidden_dim: config.hiddenDim,
-    initializer_range: config.initializerRange,
-    max_position_embeddings: config.maxPositionEmbeddings,
-    n_heads: config.nHeads,
-    n_layers: config.nLayers,
-    pad_token_id: config.padTokenId,
-    seq_classif_dropout: config.seqClassifDropout,
-    sinusoidal_pos_embds: config.sinusoidalPosEmbds,
-    vocab_size: config.vocabSize,
-    id2label,
-    label2id,
-    num_labels: config.numLabels,
-    problem_type: config.problemType,
-  };
+  return classifierConfigJson(
+    {
+      ...config.raw,
+      model_type: 'distilbert',
+      activation: config.activation,
+      attention_dropout: config.attentionDropout,
+      dim: config.dim,
+      dropout: config.dropout,
+      hidden_dim: config.hiddenDim,
+      initializer_range: config.initializerRange,
+      max_position_embeddings: config.maxPositionEmbeddings,
+      n_heads: config.nHeads,
+      n_layers: config.nLayers,
+      pad_token_id: config.padTokenId,
+      seq_classif_dropout: config.seqClassifDropout,
+      sinusoidal_pos_embds: config.sinusoidalPosEmbds,
+      vocab_size: config.vocabSize,
+    },
+    config.id2label,
+    config.problemType,
+  );
 }
