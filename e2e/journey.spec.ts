@@ -24,7 +24,12 @@ mkdirSync(ARTIFACTS_DIR, { recursive: true });
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
 const PLAYGROUND_TEXT = 'The waiter forgot our order twice and the soup was cold';
 
+/** Time spans (performance.now) spent taking screenshots: restyling for dark mode and capturing
+ *  a full page are the test's own long tasks, not the studio's. */
+const screenshotSpans: { from: number; to: number }[] = [];
+
 async function shoot(page: Page, name: string): Promise<void> {
+  const from = await page.evaluate(() => performance.now());
   // The step tabs stick to the top; a full-page capture from a scrolled page would float them.
   await page.evaluate(() => window.scrollTo(0, 0));
   for (const scheme of ['light', 'dark'] as const) {
@@ -32,6 +37,9 @@ async function shoot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: `${ARTIFACTS_DIR}/${name}-${scheme}.png`, fullPage: true });
   }
   await page.emulateMedia({ colorScheme: 'light' });
+  // Let the restyle back to light finish inside the span.
+  await page.waitForTimeout(300);
+  screenshotSpans.push({ from, to: await page.evaluate(() => performance.now()) });
 }
 
 async function download(page: Page, button: string): Promise<Buffer> {
@@ -95,7 +103,9 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   await shoot(page, 'step-3-train-running');
 
   await expect(runStatus(page)).toHaveText('done', { timeout: 900_000 });
-  const trainingTasks = await longTasksSince(page, trainingStarted);
+  const trainingTasks = (await longTasksSince(page, trainingStarted)).filter(
+    (task) => !screenshotSpans.some((span) => task.start + task.duration > span.from && task.start < span.to),
+  );
   const longest = trainingTasks.reduce((max, task) => Math.max(max, task.duration), 0);
   writeFileSync(
     `${ARTIFACTS_DIR}/longtask.json`,
@@ -105,6 +115,10 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
         backend: 'webgpu (SwiftShader)',
         longestMs: Math.round(longest),
         longTasks: trainingTasks.length,
+        slowestMs: trainingTasks
+          .map((task) => Math.round(task.duration))
+          .sort((a, b) => b - a)
+          .slice(0, 10),
         goalMs: 50,
       },
       null,
@@ -117,7 +131,7 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
 
   // Evaluate: metrics, confusion matrix (a cell lists its examples), the playground answers.
   await page.getByRole('tab', { name: /Evaluate/ }).click();
-  const metrics = page.getByRole('table', { name: 'Metrics' });
+  const metrics = page.getByRole('table', { name: 'Metrics', exact: true });
   await expect(metrics).toContainText('Accuracy');
   await expect(metrics).toContainText(/Test \(\d+ examples\)/);
   const matrix = page.getByRole('table', { name: 'Confusion matrix' });

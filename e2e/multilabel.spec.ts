@@ -61,7 +61,7 @@ test('multi-label: train on NLU++, tune the threshold, classify, export the thre
   await shoot(page, 'multilabel-train');
 
   await page.getByRole('tab', { name: /Evaluate/ }).click();
-  const metrics = page.getByRole('table', { name: 'Metrics' });
+  const metrics = page.getByRole('table', { name: 'Metrics', exact: true });
   for (const name of ['Micro F1', 'Macro F1', 'Subset accuracy', 'Hamming loss'])
     await expect(metrics).toContainText(name);
   const perLabel = page.getByRole('table', { name: 'Per-class metrics' });

@@ -1,0 +1,131 @@
+import { useCallback, useMemo, useState, type Ref } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { MULTI_LABEL_METRIC_NAMES, SINGLE_LABEL_METRIC_NAMES } from '../../core/metrics/index.ts';
+import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../core/train/config.ts';
+import { startBlocker, startRun, useRuns, type RunRecord } from '../../state/runs.ts';
+import { useStudio } from '../../state/store.ts';
+import { Notice } from '../shell/Notice.tsx';
+import { ADVANCED_FIELDS, BASIC_FIELDS, type FieldContext } from './fields.ts';
+import { PresetPicker } from './PresetPicker.tsx';
+import { SettingField } from './SettingField.tsx';
+
+const LIVE = new Set<RunRecord['status']>(['preparing', 'running', 'paused', 'stopping']);
+
+/**
+ * The next run's settings: a preset, the common settings with their help, the advanced ones
+ * folded away, and Start. Subscribes only to what it shows, so a streaming run does not redraw it.
+ */
+export function TrainSettings({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
+  const draft = useRuns((s) => s.draftSettings);
+  const setDraft = useRuns((s) => s.setDraftSettings);
+  // Which run, if any, is training: the only thing about runs that changes this form.
+  useRuns((s) => s.runOrder.find((id) => LIVE.has(s.runs[id]?.status ?? 'done')) ?? null);
+  const { maxLength, multiLabel, labels, nLayers } = useStudio(
+    useShallow((s) => ({
+      maxLength: s.data.maxLength,
+      multiLabel: s.data.analysis?.mapping.multiLabel ?? false,
+      labels: s.data.analysis?.labels ?? [],
+      nLayers: s.model.summary?.layers ?? 6,
+      // Read so the form redraws when the data or the model becomes ready.
+      ready: `${s.data.confirmed}|${s.model.status}`,
+    })),
+  );
+  const [startError, setStartError] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+
+  const config: TrainConfig = useMemo(() => {
+    const base = draft ?? { ...defaultTrainConfig('top-k'), layers: 2 };
+    return maxLength ? { ...base, maxLength } : base;
+  }, [draft, maxLength]);
+  const defaults = useMemo(() => {
+    const d = defaultTrainConfig(config.mode);
+    return { ...d, layers: config.mode === 'top-k' ? 2 : d.layers, maxLength: config.maxLength };
+  }, [config.mode, config.maxLength]);
+  const context: FieldContext = {
+    multiLabel,
+    nLayers,
+    metricOptions: multiLabel ? MULTI_LABEL_METRIC_NAMES : SINGLE_LABEL_METRIC_NAMES,
+  };
+  const problems = checkTrainConfig(config, { nLayers });
+  const update = useCallback(
+    (patch: Partial<TrainConfig>) => setDraft({ ...config, ...patch }),
+    [config, setDraft],
+  );
+  const blocker = startBlocker();
+
+  const start = () => {
+    setStartError(null);
+    if (problems.length > 0) {
+      setStartError(problems.join('; '));
+      return;
+    }
+    setStarting(true);
+    startRun(config)
+      .catch((reason: unknown) => setStartError(reason instanceof Error ? reason.message : String(reason)))
+      .finally(() => setStarting(false));
+  };
+
+  const fieldProps = {
+    config,
+    defaults,
+    labels,
+    metricOptions: context.metricOptions,
+    disabled: false,
+    onChange: update,
+  };
+
+  return (
+    <form
+      ref={formRef}
+      className="fs-card"
+      aria-label="Training settings"
+      onSubmit={(event) => {
+        event.preventDefault();
+        start();
+      }}
+    >
+      <PresetPicker config={config} disabled={false} onPick={(settings) => setDraft(settings)} />
+      <div className="fs-hp-grid">
+        {BASIC_FIELDS.filter((spec) => !spec.when || spec.when(config, context)).map((spec) => (
+          <SettingField key={spec.key} spec={spec} {...fieldProps} />
+        ))}
+        <div className="fs-hp">
+          <span style={{ fontWeight: 600, fontSize: '0.9rem' }}>Max length</span>
+          <span>{config.maxLength} tokens</span>
+          <p className="fs-hp-help">
+            Set in the Data step, where the token-length histogram shows what it cuts.
+          </p>
+        </div>
+      </div>
+      <details className="fs-advanced">
+        <summary>
+          Advanced settings (schedule, warmup, weight decay, class weights, early stopping, …)
+        </summary>
+        <div className="fs-hp-grid">
+          {ADVANCED_FIELDS.filter((spec) => !spec.when || spec.when(config, context)).map((spec) => (
+            <SettingField key={spec.key} spec={spec} {...fieldProps} />
+          ))}
+        </div>
+      </details>
+      <div className="fs-form-actions">
+        <button
+          type="submit"
+          className="fs-button fs-button-primary"
+          disabled={starting || blocker !== null || problems.length > 0}
+        >
+          {starting ? 'Starting…' : 'Start training'}
+        </button>
+        <button type="button" className="fs-button fs-button-quiet" onClick={() => setDraft(null)}>
+          Reset to defaults
+        </button>
+        {blocker && <span className="fs-muted">{blocker}</span>}
+      </div>
+      {problems.length > 0 && (
+        <p className="fs-field-error" role="alert">
+          Fix before starting: {problems.join('; ')}.
+        </p>
+      )}
+      {startError && <Notice tone="error" message={`The run could not start: ${startError}`} />}
+    </form>
+  );
+}
