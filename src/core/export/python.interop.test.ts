@@ -4,14 +4,13 @@
 // `accelerate launch`; serve.py answers POST /predict with the studio's labels.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { AutoTokenizer, env } from '@huggingface/transformers';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { pythonForTests, pythonPath, runPython, startPython } from '../../node/python.ts';
-import { disposeParams, forward, loadModel, type LoadedModel } from '../model/index.ts';
+import { disposeParams, loadModel, type LoadedModel } from '../model/index.ts';
 import { buildExportZip } from './export-model.ts';
 import {
   MULTI_LABELS,
@@ -22,6 +21,7 @@ import {
   tempDir,
   writeFolder,
 } from './test-support/fixtures.ts';
+import { studioScores, type StudioScores } from './test-support/studio-scores.ts';
 import type { ExportInput } from './types.ts';
 import { unzipFolder } from './zip.ts';
 
@@ -55,38 +55,6 @@ function maxAbsDiff(a: number[][], b: number[][]): number {
     row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - (b[i]?.[j] as number)))));
   });
   return worst;
-}
-
-/** The studio's side: transformers.js tokenizer on the exported files, then the tfjs model. */
-async function studio(model: LoadedModel, folder: string, texts: string[], maxLength: number) {
-  env.allowRemoteModels = false;
-  env.localModelPath = dirname(folder) + '/';
-  const tokenizer = await AutoTokenizer.from_pretrained(basename(folder));
-  const encoded = tokenizer(texts, { padding: true, truncation: true, max_length: maxLength });
-  const idsTensor = encoded.input_ids as { dims: number[]; data: BigInt64Array };
-  const maskTensor = encoded.attention_mask as { data: BigInt64Array };
-  const shape = idsTensor.dims as [number, number];
-  const ids = Array.from(idsTensor.data, Number);
-  const mask = Array.from(maskTensor.data, Number);
-  const { logits, probabilities } = tf.tidy(() => {
-    const out = forward(
-      model.params,
-      model.config,
-      tf.tensor2d(ids, shape, 'int32'),
-      tf.tensor2d(mask, shape, 'int32'),
-      {
-        training: false,
-      },
-    );
-    const p =
-      model.config.problemType === 'multi_label_classification'
-        ? tf.sigmoid(out.logits)
-        : tf.softmax(out.logits);
-    return { logits: out.logits.arraySync(), probabilities: p.arraySync() };
-  });
-  const rows = (flat: number[]) =>
-    Array.from({ length: shape[0] }, (_, i) => flat.slice(i * shape[1], (i + 1) * shape[1]));
-  return { ids: rows(ids), mask: rows(mask), logits, probabilities };
 }
 
 function freePort(): Promise<number> {
@@ -124,7 +92,7 @@ describe.skipIf(!python.available).each([
   let folder: string;
   let zipPath: string;
   let model: LoadedModel;
-  let ours: Awaited<ReturnType<typeof studio>>;
+  let ours: StudioScores;
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -135,7 +103,7 @@ describe.skipIf(!python.available).each([
     writeFileSync(zipPath, zip);
     folder = writeFolder(unzipFolder(zip), join(root, 'model'));
     model = await loadModel(directoryModelSource(folder));
-    ours = await studio(model, folder, TEXTS, input.maxLength);
+    ours = await studioScores(model, folder, TEXTS, input.maxLength);
   });
 
   afterAll(() => {

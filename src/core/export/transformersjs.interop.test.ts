@@ -7,7 +7,7 @@ import { AutoTokenizer, env, pipeline, type TextClassificationPipeline } from '@
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directoryModelSource } from '../../node/model-source.ts';
-import { disposeParams, forward, loadModel, type LoadedModel } from '../model/index.ts';
+import { disposeParams, loadModel, type LoadedModel } from '../model/index.ts';
 import { buildExportZip } from './export-model.ts';
 import {
   multiLabelInput,
@@ -17,6 +17,7 @@ import {
   tempDir,
   writeFolder,
 } from './test-support/fixtures.ts';
+import { studioScores } from './test-support/studio-scores.ts';
 import type { ExportInput } from './types.ts';
 import { unzipFolder } from './zip.ts';
 
@@ -25,32 +26,6 @@ const TEXTS = sampleRows('uci_sentiment/yelp.csv', 50).map((r) => r.text);
 interface Scored {
   label: string;
   score: number;
-}
-
-/** Our side: the same tokenizer files, then the tfjs model, then softmax or sigmoid. */
-async function studioProbabilities(
-  model: LoadedModel,
-  folder: string,
-  texts: string[],
-  maxLength: number,
-): Promise<number[][]> {
-  const tokenizer = await AutoTokenizer.from_pretrained(basename(folder));
-  const encoded = tokenizer(texts, { padding: true, truncation: true, max_length: maxLength });
-  const ids = encoded.input_ids as { dims: number[]; data: BigInt64Array };
-  const mask = encoded.attention_mask as { dims: number[]; data: BigInt64Array };
-  const shape = ids.dims as [number, number];
-  return tf.tidy(() => {
-    const { logits } = forward(
-      model.params,
-      model.config,
-      tf.tensor2d(Array.from(ids.data, Number), shape, 'int32'),
-      tf.tensor2d(Array.from(mask.data, Number), shape, 'int32'),
-      { training: false },
-    );
-    const probabilities =
-      model.config.problemType === 'multi_label_classification' ? tf.sigmoid(logits) : tf.softmax(logits);
-    return probabilities.arraySync() as number[][];
-  });
 }
 
 describe.each([
@@ -85,7 +60,7 @@ describe.each([
 
   it('gives the studio’s top label and probabilities within 1e-4 for 50 texts', async () => {
     const outputs = (await classifier(TEXTS, { top_k: null })) as unknown as Scored[][];
-    const expected = await studioProbabilities(model, folder, TEXTS, input.maxLength);
+    const expected = (await studioScores(model, folder, TEXTS, input.maxLength)).probabilities;
     expect(outputs).toHaveLength(TEXTS.length);
     let worst = 0;
     outputs.forEach((scores, row) => {
