@@ -4,18 +4,27 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { hubModelSource, isHubRepoId, type ModelFileSource } from '../core/model/source.ts';
 
+/**
+ * The path of the file `name` inside the folder `root`, or null when there is no such file;
+ * a name that leads outside the folder is refused.
+ */
+export function fileInFolder(root: string, name: string): string | null {
+  const path = resolve(root, name);
+  const inside = relative(root, path);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+    throw new Error(`refusing to read ${name} outside ${root}`);
+  }
+  return existsSync(path) && statSync(path).isFile() ? path : null;
+}
+
 /** The files of a model folder, streamed from disk. */
 export function directoryModelSource(dir: string): ModelFileSource {
   const root = resolve(dir);
   return {
     describe: () => `the folder ${root}`,
     async fetchFile(name) {
-      const path = resolve(root, name);
-      const inside = relative(root, path);
-      if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
-        throw new Error(`refusing to read ${name} outside ${root}`);
-      }
-      if (!existsSync(path) || !statSync(path).isFile()) return null;
+      const path = fileInFolder(root, name);
+      if (path === null) return null;
       const size = statSync(path).size;
       const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
       return new Response(body, { headers: { 'content-length': String(size) } });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import {
   buildExportFiles,
   buildPredictionsCsv,
@@ -11,6 +11,7 @@ import {
   zipFiles,
   type FolderReader,
 } from '../../core/export/index.ts';
+import { fileInFolder } from '../../node/model-source.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
 
 interface ExportOptions {
@@ -22,10 +23,8 @@ interface ExportOptions {
 function folderReader(dir: string): FolderReader {
   const root = resolve(dir);
   return async (path) => {
-    const file = resolve(root, path);
-    if (!file.startsWith(root + sep)) throw new Error(`refusing to read ${path} outside ${root}`);
-    if (!existsSync(file) || !statSync(file).isFile()) return undefined;
-    return new Uint8Array(readFileSync(file));
+    const file = fileInFolder(root, path);
+    return file === null ? undefined : new Uint8Array(readFileSync(file));
   };
 }
 
