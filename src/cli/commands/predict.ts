@@ -13,8 +13,8 @@ import {
 } from '../../core/model/index.ts';
 import { loadTokenizer } from '../../core/tokenize/tokenizer.ts';
 import { initNodeBackend } from '../../node/backend.ts';
-import { nodeModelSource } from '../../node/model-source.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { modelSource } from './train.ts';
 
 interface PredictOptions {
   model: string;
@@ -161,12 +161,7 @@ export function registerPredict(program: Command): void {
 
       const backend = await initNodeBackend(options.backend);
       progress(`backend: ${backend.name}`);
-      let source;
-      try {
-        source = nodeModelSource(opts.model, options.hubUrl);
-      } catch (error) {
-        throw new CliError(error instanceof Error ? error.message : String(error));
-      }
+      const source = modelSource(opts.model, options.hubUrl);
       progress(`loading ${source.describe()}`);
       let model;
       try {
