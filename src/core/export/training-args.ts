@@ -1,5 +1,6 @@
 // training_args.json: the run's settings under Hugging Face TrainingArguments names, with the
 // studio's own settings under "finetune_studio", and nothing that names a place on this machine.
+import { isHubRepoId } from '../model/source.ts';
 import type { ExportInput } from './types.ts';
 
 // TrainingArguments fields that hold paths; output_dir is reset to a relative folder.
@@ -51,9 +52,7 @@ export interface TrainingArgsResult {
 
 /** The base model id as train.py should load it: Hub ids only, never a folder on this machine. */
 export function hubModelId(baseModel: string): string | undefined {
-  return /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(baseModel) && !looksLikeLocalPath(baseModel)
-    ? baseModel
-    : undefined;
+  return isHubRepoId(baseModel) && !looksLikeLocalPath(baseModel) ? baseModel : undefined;
 }
 
 export function buildTrainingArgs(input: ExportInput): TrainingArgsResult {
