@@ -109,6 +109,8 @@ export interface DataBenchRequest {
   maxLength: number;
   /** Rows of the large synthetic import (built in the page from the CSV's rows, each unique); 0 skips it. */
   largeRows: number;
+  /** Tokenization runs in the worker and directly (the best counts; the first includes JIT warm-up). */
+  repeats: number;
 }
 
 export interface ImportTiming {
@@ -118,23 +120,35 @@ export interface ImportTiming {
   parseMs: number;
   /** Checks and the stratified split. */
   checkMs: number;
-  /** Tokenizing every kept row and laying out the splits. */
+  /** Tokenizing every kept row and laying out the splits, as the page sees it (round trip included): the best run. */
   tokenizeMs: number;
-  /** The worker's tokenization as the page sees it (round trip included). */
+  /** Every tokenization run, in order. */
+  tokenizeRunsMs: number[];
+  /** Tokens in the encoded splits. */
   tokens: number;
+}
+
+/** Something seen on the main thread: when (ms into the import), how long, during which stage. */
+export interface MainThreadEvent {
+  atMs: number;
+  ms: number;
+  stage: string;
 }
 
 export interface DataBenchReport {
   banking77: ImportTiming;
-  /** The same texts through the same tokenizer, called directly on the page's main thread. */
+  /** The same texts through the same tokenizer, called directly on the page's main thread: the best run. */
   directTokenizeMs: number;
+  directTokenizeRunsMs: number[];
   directRows: number;
   large?: ImportTiming & {
-    /** Longest 'longtask' entry on the main thread during the import (0: none reached 50 ms). */
+    /** Longest 'longtask' entry (a main-thread task of 50 ms or more) during the import; 0: none. */
     longestLongTaskMs: number;
-    longTasks: number;
-    /** Longest gap between two main-thread timer ticks during the import. */
+    longTasks: MainThreadEvent[];
+    /** Longest gap between two main-thread timer ticks (blocking and CPU contention together). */
     longestTickGapMs: number;
+    /** Ticks 50 ms or more late. */
+    lateTicks: MainThreadEvent[];
   };
 }
 
@@ -156,8 +170,8 @@ export interface HeadEpochReport {
   stepsPerEpoch: number;
   /** Seconds per epoch, in order (the first includes kernel compilation). */
   epochSeconds: number[];
-  /** Computing and caching the features once. */
-  cacheSeconds: number;
+  /** From the call until the first step (the cache's upload to the device). */
+  prepareSeconds: number;
   finalLoss: number;
   leakedTensors: number;
 }
