@@ -121,7 +121,9 @@ async function saveNow(): Promise<void> {
     savedRuns = new Map(
       state.runOrder.flatMap((id) => (state.runs[id] ? [[id, state.runs[id]] as const] : [])),
     );
-    state.setStorage({ problem: null, lastSavedAt: Date.now() });
+    // The warning stays while the dataset itself is still unsaved, even if smaller records fit.
+    const datasetSaved = state.data.source === null || sourceKey(state.data.source) === storedSource;
+    state.setStorage(datasetSaved ? { problem: null, lastSavedAt: Date.now() } : { lastSavedAt: Date.now() });
   } catch (error) {
     reportSaveFailure(error);
   }

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { downloadCheckRows } from '../../state/data.ts';
 import type { CheckResult } from '../../state/types.ts';
 import { formatCount } from '../format.ts';
@@ -16,7 +17,13 @@ function rowList(check: CheckResult): string {
 }
 
 /** Every check of the import with its count; rows can be downloaded as CSV. */
-export function ChecksPanel({ checks, dropped }: { checks: CheckResult[]; dropped: number }) {
+export const ChecksPanel = memo(function ChecksPanel({
+  checks,
+  dropped,
+}: {
+  checks: CheckResult[];
+  dropped: number;
+}) {
   const found = checks.filter((check) => check.count > 0);
   const clean = checks.filter((check) => check.count === 0);
   return (
@@ -87,4 +94,4 @@ export function ChecksPanel({ checks, dropped }: { checks: CheckResult[]; droppe
       ) : null}
     </section>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { confirmMapping, updateMapping, updateSplit } from '../../state/data.ts';
 import { useStudio } from '../../state/store.ts';
 import { formatCount } from '../format.ts';
@@ -14,7 +15,7 @@ function columnOptionLabel(name: string, distinct: number | undefined): string {
 }
 
 /** Which column is what; the worker's guesses come pre-selected. */
-export function ColumnMapping() {
+export const ColumnMapping = memo(function ColumnMapping() {
   const opened = useStudio((state) => state.data.opened);
   const mapping = useStudio((state) => state.data.mapping);
   const split = useStudio((state) => state.data.split);
@@ -223,4 +224,4 @@ export function ColumnMapping() {
       </div>
     </section>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { useDeferredValue } from 'react';
 import { dismissDataError } from '../../state/data.ts';
 import { useStudio } from '../../state/store.ts';
 import { goToStep } from '../../state/ui.ts';
@@ -53,11 +54,12 @@ function TokenSection() {
 export function DataStep() {
   const status = useStudio((state) => state.data.status);
   const source = useStudio((state) => state.data.source);
-  const progress = useStudio((state) => state.data.progress);
   const error = useStudio((state) => state.data.error);
   const opened = useStudio((state) => state.data.opened);
   const mapping = useStudio((state) => state.data.mapping);
-  const analysis = useStudio((state) => state.data.analysis);
+  // The charts and tables follow in a deferred, interruptible render, so a new analysis never
+  // blocks the page in one long task.
+  const analysis = useDeferredValue(useStudio((state) => state.data.analysis));
   const analysisError = useStudio((state) => state.data.analysisError);
   const showCharts = opened && mapping;
   return (
@@ -75,7 +77,7 @@ export function DataStep() {
         />
       ) : null}
       {status === 'empty' || status === 'error' ? <SourcePicker /> : null}
-      {status === 'opening' && source ? <ImportProgress name={source.name} progress={progress} /> : null}
+      {status === 'opening' && source ? <ImportProgress name={source.name} /> : null}
       {showCharts ? (
         <>
           <DataSummary />

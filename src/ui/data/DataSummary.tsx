@@ -1,9 +1,10 @@
+import { memo } from 'react';
 import { downloadCheckRows } from '../../state/data.ts';
 import { useStudio } from '../../state/store.ts';
 import { formatBytes, formatCount } from '../format.ts';
 
 /** File, rows, kept and dropped: always in view while the Data step is open. */
-export function DataSummary() {
+export const DataSummary = memo(function DataSummary() {
   const source = useStudio((state) => state.data.source);
   const opened = useStudio((state) => state.data.opened);
   const analysis = useStudio((state) => state.data.analysis);
@@ -50,4 +51,4 @@ export function DataSummary() {
       ) : null}
     </div>
   );
-}
+});

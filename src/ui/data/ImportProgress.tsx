@@ -1,4 +1,5 @@
 import { cancelImport } from '../../state/data.ts';
+import { useStudio } from '../../state/store.ts';
 import type { DataProgress } from '../../state/slices.ts';
 import { formatBytes, formatCount, formatRate } from '../format.ts';
 import { ProgressBar } from '../shell/ProgressBar.tsx';
@@ -22,7 +23,9 @@ export function progressDetail(progress: DataProgress): string {
   return `${amount}${rows}${rate ? ` · ${rate}` : ''}`;
 }
 
-export function ImportProgress({ name, progress }: { name: string; progress: DataProgress | null }) {
+export function ImportProgress({ name }: { name: string }) {
+  // Progress arrives ten times a second: only this component re-renders for it.
+  const progress = useStudio((state) => state.data.progress);
   const value = progress?.total ? progress.done / progress.total : null;
   return (
     <section className="fs-card fs-import-progress" aria-label="Import progress">

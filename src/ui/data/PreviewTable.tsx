@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import { previewRow, requestPreviewRows } from '../../state/previewRows.ts';
 import { useStudio } from '../../state/store.ts';
 import { formatCount } from '../format.ts';
@@ -7,14 +7,12 @@ import { formatCount } from '../format.ts';
 const ROW_HEIGHT = 30;
 
 /** Every row of the file, virtualized: only the visible rows exist in the page. */
-export function PreviewTable() {
+export const PreviewTable = memo(function PreviewTable() {
   const opened = useStudio((state) => state.data.opened);
   const mapping = useStudio((state) => state.data.mapping);
   useStudio((state) => state.data.rowsVersion);
   const scroller = useRef<HTMLDivElement>(null);
   const rowCount = opened?.parse.rowCount ?? 0;
-  // The studio does not use the React Compiler, so the virtualizer's unmemoizable API is fine here.
-  // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count: rowCount,
     getScrollElement: () => scroller.current,
@@ -105,4 +103,4 @@ export function PreviewTable() {
       </div>
     </section>
   );
-}
+});

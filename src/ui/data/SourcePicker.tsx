@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { memo, useRef } from 'react';
 import { openFile, openPastedText, openSample, SAMPLES } from '../../state/data.ts';
 import { studio } from '../../state/store.ts';
 
@@ -17,7 +17,7 @@ async function pasteFromClipboard(): Promise<void> {
 }
 
 /** The ways in: drop, pick a file, paste, or a bundled sample. */
-export function SourcePicker({ compact = false }: { compact?: boolean }) {
+export const SourcePicker = memo(function SourcePicker({ compact = false }: { compact?: boolean }) {
   const input = useRef<HTMLInputElement>(null);
   return (
     <section className={compact ? 'fs-source fs-source-compact' : 'fs-source'} aria-label="Import data">
@@ -77,4 +77,4 @@ export function SourcePicker({ compact = false }: { compact?: boolean }) {
       )}
     </section>
   );
-}
+});

@@ -1,8 +1,9 @@
+import { memo } from 'react';
 import type { SplitSummary } from '../../state/types.ts';
 import { formatCount } from '../format.ts';
 
 /** Examples per split, overall and per class. */
-export function SplitTable({ splits }: { splits: SplitSummary }) {
+export const SplitTable = memo(function SplitTable({ splits }: { splits: SplitSummary }) {
   const { sizes, perClass, notes } = splits;
   return (
     <section className="fs-card" aria-labelledby="fs-splits-title">
@@ -59,4 +60,4 @@ export function SplitTable({ splits }: { splits: SplitSummary }) {
       </div>
     </section>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import {
   Bar,
   BarChart,
@@ -38,7 +38,13 @@ function histogram(lengths: Int32Array, limit: number): { bins: Bin[]; width: nu
 }
 
 /** Token lengths of the kept texts, the max-length control, and how many texts it would cut. */
-export function TokenLengths({ stats, maxLength }: { stats: TokenStats; maxLength: number }) {
+export const TokenLengths = memo(function TokenLengths({
+  stats,
+  maxLength,
+}: {
+  stats: TokenStats;
+  maxLength: number;
+}) {
   const { bins } = useMemo(() => histogram(stats.lengths, stats.modelMaxLength), [stats]);
   const { cut, tokensCut } = useMemo(() => {
     let texts = 0;
@@ -134,4 +140,4 @@ export function TokenLengths({ stats, maxLength }: { stats: TokenStats; maxLengt
       </p>
     </section>
   );
-}
+});
