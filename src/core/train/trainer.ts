@@ -42,6 +42,7 @@ import type {
 import { memoryFeatureCache, type FeatureCache, type FeatureCacheFactory } from './feature-cache.ts';
 import { scoreLogits } from './evaluate.ts';
 import { ensureGradients, namedGradients } from './gradients.ts';
+import { headLogits } from './head.ts';
 import { classWeightsFor, lossNormalizer, lossSum, posWeightsFor, type LossSettings } from './losses.ts';
 import { AdamW } from './optimizer.ts';
 import { layerLrScales } from './param-groups.ts';
@@ -727,7 +728,7 @@ class Run {
       const hidden = encode(params, modelConfig, batch.ids!, batch.mask!, opts);
       return classifierHead(params, modelConfig, firstToken(hidden), opts);
     }
-    if (config.mode === 'head') return classifierHead(params, modelConfig, batch.hidden as tf.Tensor2D, opts);
+    if (config.mode === 'head') return headLogits(params, modelConfig, batch.hidden as tf.Tensor2D, opts);
     let hidden = batch.hidden as tf.Tensor3D;
     for (let layer = this.firstTrainable; layer < nLayers; layer++) {
       hidden = transformerLayer(params, modelConfig, layer, hidden, batch.mask!, opts);
