@@ -10,7 +10,8 @@ export default defineConfig({
   logLevel: 'warn',
   worker: { format: 'es' },
   build: {
-    outDir: resolve(import.meta.dirname, 'dist-harness'),
+    // The Node drivers pass --outDir dist-harness/<purpose> (e2e/harness/host.ts).
+    outDir: resolve(import.meta.dirname, 'dist-harness/e2e'),
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 8192,

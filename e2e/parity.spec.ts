@@ -79,8 +79,8 @@ let page: Page;
 
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(240_000);
-  await buildHarness();
-  harness = await startHarness();
+  await buildHarness('e2e');
+  harness = await startHarness('e2e');
   page = await browser.newPage();
   await openHarness(page, harness);
   mkdirSync(ARTIFACTS_DIR, { recursive: true });

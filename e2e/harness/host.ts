@@ -12,13 +12,21 @@ import { dataDir, fixturesDir } from '../../src/node/paths.ts';
 import type { HarnessApi } from './types.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
-export const HARNESS_DIST = resolve(REPO_ROOT, 'dist-harness');
+/**
+ * Where a harness build goes: the spec and the benchmark each build their own copy, so one of
+ * them rebuilding never pulls files from under a page the other has open.
+ */
+export function harnessDist(purpose: 'e2e' | 'bench'): string {
+  return resolve(REPO_ROOT, 'dist-harness', purpose);
+}
 
-/** Builds the harness page with its own Vite config into dist-harness/. */
-export async function buildHarness(): Promise<void> {
+/** Builds the harness page with its own Vite config into dist-harness/<purpose>/. */
+export async function buildHarness(purpose: 'e2e' | 'bench'): Promise<void> {
   const vite = resolve(REPO_ROOT, 'node_modules/vite/bin/vite.js');
+  const outDir = harnessDist(purpose);
   await new Promise<void>((done, fail) => {
-    const child = spawn(process.execPath, [vite, 'build', '-c', 'vite.harness.config.ts'], {
+    const args = [vite, 'build', '-c', 'vite.harness.config.ts', '--outDir', outDir, '--emptyOutDir'];
+    const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -32,8 +40,7 @@ export async function buildHarness(): Promise<void> {
         : fail(new Error(`building the harness failed (exit ${code}):\n${output.slice(-4000)}`)),
     );
   });
-  if (!existsSync(resolve(HARNESS_DIST, 'index.html')))
-    throw new Error('the harness build wrote no index.html');
+  if (!existsSync(resolve(outDir, 'index.html'))) throw new Error('the harness build wrote no index.html');
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -97,12 +104,14 @@ export interface RunningHarness {
   close(): Promise<void>;
 }
 
-/** Serves dist-harness/ and a hub over the fixture models on free localhost ports. */
-export async function startHarness(): Promise<RunningHarness> {
-  if (!existsSync(resolve(HARNESS_DIST, 'index.html')))
-    throw new Error('build the harness first (buildHarness)');
+/** Serves a harness build and a hub over the fixture models on free localhost ports. */
+export async function startHarness(purpose: 'e2e' | 'bench'): Promise<RunningHarness> {
+  const dist = harnessDist(purpose);
+  if (!existsSync(resolve(dist, 'index.html'))) {
+    throw new Error(`build the harness first (buildHarness('${purpose}'))`);
+  }
   const hub: RunningHub = await startHub({ dir: resolve(fixturesDir(), 'models'), port: 0 });
-  const server = await serveStatic(HARNESS_DIST, datasetRoutes());
+  const server = await serveStatic(dist, datasetRoutes());
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   return {

@@ -211,9 +211,9 @@ export async function benchBrowser(options: BrowserBenchOptions = {}): Promise<B
   const maxLength = 128;
   if (options.build ?? true) {
     log('browser bench: building the harness page');
-    await buildHarness();
+    await buildHarness('bench');
   }
-  const harness = await startHarness();
+  const harness = await startHarness('bench');
   const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
   const rows: BenchRow[] = [];
   try {
