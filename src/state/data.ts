@@ -324,9 +324,23 @@ async function tokenizeIfReady(): Promise<void> {
   } catch (error) {
     if (tokenizeRequest !== requestId) return;
     tokenizeRequest = null;
-    if (error instanceof RequestError && error.cancelled) return;
-    setData({ tokenizing: false, tokenizeProgress: null, analysisError: toMessage(error) });
+    const cancelled = error instanceof RequestError && error.cancelled;
+    setData({
+      tokenizing: false,
+      tokenizeProgress: null,
+      analysisError: cancelled ? { message: 'Token counting cancelled.', info: true } : toMessage(error),
+    });
   }
+}
+
+/** Stops counting tokens; `countTokens` starts again. */
+export function cancelTokenize(): void {
+  if (tokenizeWorkerRequest) dataWorker().post({ type: 'cancel', requestId: tokenizeWorkerRequest });
+}
+
+/** Counts the tokens of every kept text with the loaded model's tokenizer (again). */
+export function countTokens(): Promise<void> {
+  return tokenizeIfReady();
 }
 
 function saveBlob(blob: Blob, fileName: string): void {

@@ -1,5 +1,5 @@
 import { useDeferredValue } from 'react';
-import { dismissDataError } from '../../state/data.ts';
+import { cancelTokenize, countTokens, dismissDataError } from '../../state/data.ts';
 import { useStudio } from '../../state/store.ts';
 import { goToStep } from '../../state/ui.ts';
 import { Notice } from '../shell/Notice.tsx';
@@ -20,17 +20,32 @@ function TokenSection() {
   const maxLength = useStudio((state) => state.data.maxLength);
   const tokenizing = useStudio((state) => state.data.tokenizing);
   const progress = useStudio((state) => state.data.tokenizeProgress);
+  const tokenizer = useStudio((state) => state.data.tokenizerSource);
   const modelStatus = useStudio((state) => state.model.status);
   if (!confirmed) return null;
   if (stats && maxLength) return <TokenLengths stats={stats} maxLength={maxLength} />;
   if (tokenizing) {
     return (
-      <section className="fs-card" aria-label="Tokenizing">
+      <section className="fs-card fs-import-progress" aria-label="Tokenizing">
         <ProgressBar
-          label="Tokenizing the texts"
+          label="Counting the tokens of every text"
           value={progress?.total ? progress.done / progress.total : null}
           {...(progress ? { detail: progressDetail(progress) } : {})}
         />
+        <button type="button" className="fs-button" onClick={cancelTokenize}>
+          Cancel
+        </button>
+      </section>
+    );
+  }
+  if (tokenizer && modelStatus === 'loaded') {
+    return (
+      <section className="fs-card fs-next" aria-label="Token lengths">
+        <h3>Token lengths</h3>
+        <p>The token-length histogram and the max-length control need the tokens of every text counted.</p>
+        <button type="button" className="fs-button fs-button-primary" onClick={() => void countTokens()}>
+          Count tokens
+        </button>
       </section>
     );
   }
@@ -90,7 +105,11 @@ export function DataStep() {
             />
           </div>
           {analysisError ? (
-            <Notice tone="error" message={analysisError.message} hint={analysisError.hint} />
+            <Notice
+              tone={analysisError.info ? 'info' : 'error'}
+              message={analysisError.message}
+              hint={analysisError.hint}
+            />
           ) : null}
           {analysis?.fatal ? (
             <Notice
