@@ -86,6 +86,9 @@ function MetricChartInner({
                 domain={['dataMin', 'dataMax']}
                 allowDuplicatedCategory={false}
                 tick={AXIS_TICK}
+                tickCount={6}
+                // A fixed interval: the default one measures every tick label in the DOM on each redraw.
+                interval={0}
                 tickFormatter={(v: number) => defaultFormat(v)}
                 label={{
                   value: xLabel,
@@ -100,6 +103,8 @@ function MetricChartInner({
                 type="number"
                 domain={yDomain}
                 tick={AXIS_TICK}
+                tickCount={5}
+                interval={0}
                 tickFormatter={(v: number) => yFormat(v)}
                 width={52}
               />

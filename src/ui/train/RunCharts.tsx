@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
-import type { RunRecord } from '../../state/runs.ts';
+import { useShallow } from 'zustand/react/shallow';
+import { useRuns, type EvalPoint, type RunRecord, type StepPoint } from '../../state/runs.ts';
 import { MetricChart, type ChartSeries } from './MetricChart.tsx';
 import { runColor } from './palette.ts';
 import { smoothEma, type XY } from './series.ts';
@@ -23,77 +24,130 @@ const METRIC_NAMES: Record<string, string> = {
   subset_accuracy: 'subset accuracy',
 };
 
+interface Line<T> {
+  id: string;
+  name: string;
+  color: string;
+  points: readonly T[];
+}
+
+const NO_POINTS: never[] = [];
+const UNIT_DOMAIN: [number, number] = [0, 1];
+
+/**
+ * One line per run over the series `pick` reads. The series come from the store through a
+ * shallow selector, so their array keeps its identity until one of them grows: a step event then
+ * redraws the loss and learning-rate charts, not the validation ones.
+ */
+function useLines<T>(
+  runs: readonly RunRecord[],
+  colorIndex: (id: string) => number,
+  pick: (run: RunRecord) => readonly T[],
+): Line<T>[] {
+  const ids = runs.map((run) => run.id);
+  const series = useRuns(useShallow((s) => ids.map((id) => (s.runs[id] ? pick(s.runs[id]) : NO_POINTS))));
+  const labels = runs
+    .map((run) => `${run.id}\u0000${run.name}\u0000${runColor(colorIndex(run.id))}`)
+    .join('\u0001');
+  return useMemo(
+    () =>
+      labels
+        .split('\u0001')
+        .filter(Boolean)
+        .map((entry, i) => {
+          const [id, name, color] = entry.split('\u0000') as [string, string, string];
+          return { id, name, color, points: series[i] ?? NO_POINTS };
+        }),
+    [labels, series],
+  );
+}
+
+const pickSteps = (run: RunRecord) => run.steps;
+const pickEvals = (run: RunRecord) => run.evals;
+
 /** Training loss (raw and smoothed), validation loss, a validation metric and the learning rate. */
 export function RunCharts({ runs, colorIndex }: RunChartsProps) {
   const [smoothing, setSmoothing] = useState(0.8);
   const [showRaw, setShowRaw] = useState(true);
-  const primary = runs[0];
-  const metricKey = primary?.multiLabel ? 'micro_f1' : 'accuracy';
+  const metricKey = runs[0]?.multiLabel ? 'micro_f1' : 'accuracy';
   const secondKey = 'macro_f1';
+  const stepLines = useLines<StepPoint>(runs, colorIndex, pickSteps);
+  const evalLines = useLines<EvalPoint>(runs, colorIndex, pickEvals);
+  const many = stepLines.length > 1;
 
-  const { loss, valLoss, valMetric, lr } = useMemo(() => {
+  const { loss, lr } = useMemo(() => {
     const loss: ChartSeries[] = [];
-    const valLoss: ChartSeries[] = [];
-    const valMetric: ChartSeries[] = [];
     const lr: ChartSeries[] = [];
-    const many = runs.length > 1;
-    for (const run of runs) {
-      const color = runColor(colorIndex(run.id));
-      const raw: XY[] = run.steps.map((p) => ({ x: p.step, y: p.loss }));
+    for (const line of stepLines) {
+      const steps = line.points;
       const smoothed = smoothEma(
-        run.steps.map((p) => p.loss),
+        steps.map((p) => p.loss),
         smoothing,
-      ).map((y, i) => ({ x: run.steps[i]!.step, y }));
+      ).map((y, i) => ({ x: steps[i]!.step, y }));
       // The smoothed line comes first so the chart's "latest value" reads the trend, not the noise.
-      loss.push({ id: `${run.id}-smooth`, name: many ? `${run.name}` : 'smoothed', color, points: smoothed });
+      loss.push({
+        id: `${line.id}-smooth`,
+        name: many ? line.name : 'smoothed',
+        color: line.color,
+        points: smoothed,
+      });
       if (showRaw) {
+        const raw: XY[] = steps.map((p) => ({ x: p.step, y: p.loss }));
         loss.push({
-          id: `${run.id}-raw`,
-          name: many ? `${run.name} (raw)` : 'raw',
-          color,
+          id: `${line.id}-raw`,
+          name: many ? `${line.name} (raw)` : 'raw',
+          color: line.color,
           points: raw,
           faint: true,
         });
       }
+      lr.push({
+        id: line.id,
+        name: many ? line.name : 'learning rate',
+        color: line.color,
+        points: steps.map((p) => ({ x: p.step, y: p.lr })),
+      });
+    }
+    return { loss, lr };
+  }, [stepLines, smoothing, showRaw, many]);
+
+  const { valLoss, valMetric } = useMemo(() => {
+    const valLoss: ChartSeries[] = [];
+    const valMetric: ChartSeries[] = [];
+    for (const line of evalLines) {
       const evalPoints = (key: string) =>
-        run.evals
+        line.points
           .filter((e) => Number.isFinite(e.metrics[key]))
           .map((e) => ({ x: e.step, y: e.metrics[key]! }));
       valLoss.push({
-        id: run.id,
-        name: many ? run.name : 'validation loss',
-        color,
+        id: line.id,
+        name: many ? line.name : 'validation loss',
+        color: line.color,
         points: evalPoints('loss'),
         dots: true,
       });
       valMetric.push({
-        id: `${run.id}-m`,
-        name: many ? `${run.name} ${METRIC_NAMES[metricKey]}` : METRIC_NAMES[metricKey]!,
-        color,
+        id: `${line.id}-m`,
+        name: many ? `${line.name} ${METRIC_NAMES[metricKey]}` : METRIC_NAMES[metricKey]!,
+        color: line.color,
         points: evalPoints(metricKey),
         dots: true,
       });
       valMetric.push({
-        id: `${run.id}-f1`,
-        name: many ? `${run.name} ${METRIC_NAMES[secondKey]}` : METRIC_NAMES[secondKey]!,
-        color,
+        id: `${line.id}-f1`,
+        name: many ? `${line.name} ${METRIC_NAMES[secondKey]}` : METRIC_NAMES[secondKey]!,
+        color: line.color,
         points: evalPoints(secondKey),
         dots: true,
         dashed: true,
       });
-      lr.push({
-        id: run.id,
-        name: many ? run.name : 'learning rate',
-        color,
-        points: run.steps.map((p) => ({ x: p.step, y: p.lr })),
-      });
     }
-    return { loss, valLoss, valMetric, lr };
-  }, [runs, colorIndex, smoothing, showRaw, metricKey]);
+    return { valLoss, valMetric };
+  }, [evalLines, many, metricKey]);
 
   return (
     <section aria-label="Training curves">
-      <div className="fs-chart-options" style={{ marginBottom: 8 }}>
+      <div className="fs-chart-options">
         <label>
           Smoothing{' '}
           <input
@@ -112,7 +166,7 @@ export function RunCharts({ runs, colorIndex }: RunChartsProps) {
           <input type="checkbox" checked={showRaw} onChange={(e) => setShowRaw(e.target.checked)} /> Show raw
           loss
         </label>
-        {runs.length > 1 && <span className="fs-muted">Comparing {runs.length} runs</span>}
+        {many && <span className="fs-muted">Comparing {stepLines.length} runs</span>}
       </div>
       <div className="fs-charts">
         <MetricChart
@@ -134,7 +188,7 @@ export function RunCharts({ runs, colorIndex }: RunChartsProps) {
           label="Validation metric chart"
           series={valMetric}
           yFormat={metricFormat}
-          yDomain={[0, 1]}
+          yDomain={UNIT_DOMAIN}
           emptyText="Accuracy and F1 on the validation split, per evaluation."
         />
         <MetricChart
