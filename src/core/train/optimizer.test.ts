@@ -112,3 +112,108 @@ describe('AdamW', () => {
     });
   });
 });
+
+describe('AdamW on the host and on the device', () => {
+  const shapes: Record<string, number[]> = {
+    // Sizes that are not multiples of 4 exercise the padded host layout.
+    'distilbert.transformer.layer.0.ffn.lin1.weight': [5, 3],
+    'distilbert.transformer.layer.0.ffn.lin1.bias': [5],
+    'distilbert.embeddings.LayerNorm.weight': [3],
+    'classifier.weight': [2, 5],
+  };
+  const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+  function setup(seed: number) {
+    const rng = createRng(seed);
+    const init: Record<string, number[]> = {};
+    const grads: Record<string, number[]>[] = Array.from({ length: 4 }, () => ({}));
+    for (const [name, shape] of Object.entries(shapes)) {
+      init[name] = Array.from({ length: sizeOf(shape) }, () => rng.normal());
+      for (const step of grads) step[name] = Array.from({ length: sizeOf(shape) }, () => rng.normal() * 2);
+    }
+    return { init, grads };
+  }
+
+  function run(onHost: boolean, init: Record<string, number[]>, grads: Record<string, number[]>[]) {
+    const vars: Record<string, tf.Variable> = {};
+    for (const [name, shape] of Object.entries(shapes))
+      vars[name] = tf.tidy(() => tf.variable(tf.tensor(init[name]!, shape)));
+    const scales = layerLrScales(Object.keys(shapes), 1, 0.8);
+    const optimizer = new AdamW(vars, { weightDecay: 0.1, maxGradNorm: 1, lrScales: scales, onHost });
+    const norms: number[] = [];
+    for (const stepGrads of grads) {
+      const g: Record<string, tf.Tensor> = {};
+      for (const [name, shape] of Object.entries(shapes)) g[name] = tf.tensor(stepGrads[name]!, shape);
+      const norm = optimizer.step(g, 0.05);
+      norms.push(norm.dataSync()[0]!);
+      norm.dispose();
+      tf.dispose(g);
+    }
+    return { vars, optimizer, norms, scales };
+  }
+
+  it('both compute the float64 torch-semantics reference', () => {
+    const { init, grads } = setup(5);
+    const before = tf.memory().numTensors;
+    for (const onHost of [true, false]) {
+      const { vars, optimizer, norms, scales } = run(onHost, init, grads);
+      expect(optimizer.onHost).toBe(onHost);
+      const expected = referenceAdamW(init, grads, { lr: 0.05, wd: 0.1, maxNorm: 1, scales });
+      for (const name of Object.keys(shapes)) {
+        const got = Array.from(vars[name]!.dataSync());
+        got.forEach((x, i) => expect(Math.abs(x - expected[name]![i]!), `${name}[${i}]`).toBeLessThan(1e-6));
+      }
+      let sq = 0;
+      for (const g of Object.values(grads[0]!)) for (const x of g) sq += x * x;
+      expect(Math.abs(norms[0]! - Math.sqrt(sq))).toBeLessThan(1e-5 * Math.sqrt(sq));
+      optimizer.dispose();
+      tf.dispose(Object.values(vars));
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('picks up parameters changed between steps and restores its moments from a state', async () => {
+    const { init, grads } = setup(9);
+    const results: Record<string, Float32Array>[] = [];
+    for (const onHost of [true, false]) {
+      const { vars, optimizer } = run(onHost, init, grads.slice(0, 2));
+      const state = await optimizer.getState();
+      const copy = new AdamW(vars, { onHost });
+      copy.setState(state);
+      expect(copy.stepCount).toBe(2);
+      const copied = await copy.getState();
+      for (const name of Object.keys(shapes)) {
+        expect(Array.from(copied.m[name]!)).toEqual(Array.from(state.m[name]!));
+        expect(Array.from(copied.v[name]!)).toEqual(Array.from(state.v[name]!));
+      }
+      copy.dispose();
+      // A restored checkpoint: the parameters change outside the optimizer, which goes on.
+      for (const [name, shape] of Object.entries(shapes))
+        tf.tidy(() => vars[name]!.assign(tf.tensor(init[name]!, shape)));
+      for (const stepGrads of grads.slice(2)) {
+        const g: Record<string, tf.Tensor> = {};
+        for (const [name, shape] of Object.entries(shapes)) g[name] = tf.tensor(stepGrads[name]!, shape);
+        optimizer.step(g, 0.05).dispose();
+        tf.dispose(g);
+      }
+      const moments = await optimizer.getState();
+      results.push({
+        ...Object.fromEntries(Object.entries(vars).map(([name, v]) => [name, v.dataSync() as Float32Array])),
+        ...Object.fromEntries(Object.entries(moments.v).map(([name, v]) => [`v:${name}`, v])),
+      });
+      optimizer.dispose();
+      tf.dispose(Object.values(vars));
+    }
+    const [host, device] = results as [Record<string, Float32Array>, Record<string, Float32Array>];
+    expect(Object.keys(host).sort()).toEqual(Object.keys(device).sort());
+    for (const key of Object.keys(device)) {
+      const a = host[key]!;
+      const b = device[key]!;
+      expect(a.length).toBe(b.length);
+      a.forEach((x, i) => expect(Math.abs(x - b[i]!), `${key}[${i}]`).toBeLessThan(1e-6));
+    }
+    // The restart from the initial weights moved them (the comparison is not between two no-ops).
+    const name = 'classifier.weight';
+    expect(Math.max(...host[name]!.map((x, i) => Math.abs(x - init[name]![i]!)))).toBeGreaterThan(1e-3);
+  });
+});
