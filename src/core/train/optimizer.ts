@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered separately from the ops; training needs them.
 
 import { adamWKernelAvailable, createAdamWKernel, type AdamWKernel } from './adamw-wasm.ts';
+import { isHostBackend } from './host-backend.ts';
 import { isNoDecay } from './param-groups.ts';
 
 export interface AdamWOptions {
@@ -42,9 +43,6 @@ interface AdamWEngine {
   dispose(): void;
 }
 
-/** Backends whose tensors live in host memory: reading a gradient there does not wait for a device. */
-const HOST_BACKENDS = new Set(['cpu', 'wasm']);
-
 export class AdamW {
   private readonly engine: AdamWEngine;
   private t = 0;
@@ -66,9 +64,7 @@ export class AdamW {
     this.options = { ...DEFAULT_ADAMW, ...rest };
     const names = Object.keys(params);
     const host =
-      (onHost ?? HOST_BACKENDS.has(tf.getBackend())) && adamWKernelAvailable()
-        ? HostAdamW.create(params, names)
-        : null;
+      (onHost ?? isHostBackend()) && adamWKernelAvailable() ? HostAdamW.create(params, names) : null;
     if (onHost && !host) throw new Error('WebAssembly SIMD is not available for the host AdamW update');
     this.onHost = host !== null;
     this.engine = host ?? new DeviceAdamW(params, names);
