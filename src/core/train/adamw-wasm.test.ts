@@ -1,11 +1,12 @@
 // The fused AdamW pass, instruction by instruction against float32 arithmetic, and the optimizer
-// on the WASM backend (where it reads gradients straight from the backend's heap).
+// on the WASM backend, where the pass runs on the backend's own heap.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend.ts';
 import { createRng } from '../util/random.ts';
-import { createAdamWKernel } from './adamw-wasm.ts';
+import { adamWElement, createAdamWKernel } from './adamw-wasm.ts';
 import { AdamW } from './optimizer.ts';
+import { isNoDecay } from './param-groups.ts';
 
 beforeAll(async () => {
   await initNodeBackend('wasm');
@@ -14,14 +15,16 @@ beforeAll(async () => {
 const f32 = Math.fround;
 
 describe('the AdamW kernel', () => {
+  // 63 floats: 15 SIMD lanes of 4 and a tail of 3.
   it('computes torch’s float32 update exactly and the sum of squares in float64', () => {
-    const n = 64;
-    const kernel = createAdamWKernel(4 * 4 * n)!;
+    const n = 63;
+    const kernel = createAdamWKernel({ bytes: 4 * 5 * 64 })!;
     expect(kernel).not.toBeNull();
-    const memory = new Float32Array(kernel.memory.buffer, 0, 4 * n);
+    // Regions of 64 floats: p in, g, m, v, p out.
+    const memory = new Float32Array(kernel.memory.buffer, 0, 5 * 64);
     const rng = createRng('kernel');
-    for (let i = 0; i < 4 * n; i++) memory[i] = rng.normal();
-    for (let i = 3 * n; i < 4 * n; i++) memory[i] = Math.abs(memory[i]!); // v ≥ 0
+    for (let i = 0; i < 4 * 64; i++) memory[i] = rng.normal();
+    for (let i = 3 * 64; i < 4 * 64; i++) memory[i] = Math.abs(memory[i]!); // v ≥ 0
     const before = memory.slice();
     const s = {
       clip: 0.37,
@@ -34,81 +37,143 @@ describe('the AdamW kernel', () => {
     };
 
     let squares = 0;
-    for (let i = n; i < 2 * n; i++) squares += before[i]! * before[i]!;
-    expect(kernel.sumOfSquares(4 * n, n)).toBeCloseTo(squares, 10);
+    for (let i = 0; i < n; i++) squares += before[64 + i]! * before[64 + i]!;
+    expect(kernel.sumOfSquares(4 * 64, n)).toBeCloseTo(squares, 10);
 
-    kernel.update(0, 4 * n, 8 * n, 12 * n, n, s);
+    kernel.update(0, 4 * 4 * 64, 4 * 64, 4 * 2 * 64, 4 * 3 * 64, n, s);
     for (let i = 0; i < n; i++) {
-      const g = f32(before[n + i]! * f32(s.clip));
-      const m = f32(f32(before[2 * n + i]! * f32(s.beta1)) + f32(g * f32(1 - s.beta1)));
-      const v = f32(f32(before[3 * n + i]! * f32(s.beta2)) + f32(f32(g * g) * f32(1 - s.beta2)));
+      const g = f32(before[64 + i]! * f32(s.clip));
+      const m = f32(f32(before[128 + i]! * f32(s.beta1)) + f32(g * f32(1 - s.beta1)));
+      const v = f32(f32(before[192 + i]! * f32(s.beta2)) + f32(f32(g * g) * f32(1 - s.beta2)));
       const denom = f32(f32(f32(Math.sqrt(v)) / f32(s.biasCorrection2Sqrt)) + f32(s.eps));
       const p = f32(f32(before[i]! * f32(s.decay)) - f32(f32(m / denom) * f32(s.stepSize)));
-      expect(memory[i], `p[${i}]`).toBe(p);
-      expect(memory[2 * n + i], `m[${i}]`).toBe(m);
-      expect(memory[3 * n + i], `v[${i}]`).toBe(v);
-      expect(memory[n + i], `g[${i}] is read only`).toBe(before[n + i]);
+      expect(memory[256 + i], `p[${i}]`).toBe(p);
+      expect(memory[128 + i], `m[${i}]`).toBe(m);
+      expect(memory[192 + i], `v[${i}]`).toBe(v);
+      expect(memory[i], `p in [${i}] is read only`).toBe(before[i]);
+      expect(memory[64 + i], `g[${i}] is read only`).toBe(before[64 + i]);
+      expect(adamWElement(before[i]!, before[64 + i]!, before[128 + i]!, before[192 + i]!, s)).toEqual([
+        p,
+        m,
+        v,
+      ]);
     }
+    // Nothing past the count is touched.
+    for (const region of [0, 1, 2, 3]) expect(memory[region * 64 + n]).toBe(before[region * 64 + n]);
+    expect(memory[256 + n]).toBe(0);
   });
 });
 
+/** torch.optim.AdamW + clip_grad_norm_ in float64. */
+function reference(
+  init: Record<string, number[]>,
+  grads: Record<string, number[]>[],
+  lr: number,
+  wd: number,
+): Record<string, number[]> {
+  const p = structuredClone(init);
+  const m = Object.fromEntries(Object.entries(p).map(([k, x]) => [k, x.map(() => 0)]));
+  const v = Object.fromEntries(Object.entries(p).map(([k, x]) => [k, x.map(() => 0)]));
+  grads.forEach((step, index) => {
+    const t = index + 1;
+    let sq = 0;
+    for (const g of Object.values(step)) for (const x of g) sq += x * x;
+    const coef = Math.min(1, 1 / (Math.sqrt(sq) + 1e-6));
+    for (const k of Object.keys(p)) {
+      p[k] = p[k]!.map((x, i) => {
+        const g = step[k]![i]! * coef;
+        m[k]![i] = 0.9 * m[k]![i]! + 0.1 * g;
+        v[k]![i] = 0.999 * v[k]![i]! + 0.001 * g * g;
+        const denom = Math.sqrt(v[k]![i]!) / Math.sqrt(1 - 0.999 ** t) + 1e-8;
+        return x * (1 - lr * (isNoDecay(k) ? 0 : wd)) - (lr / (1 - 0.9 ** t)) * (m[k]![i]! / denom);
+      });
+    }
+  });
+  return p;
+}
+
 describe('AdamW on the WASM backend', () => {
-  it('updates on the host by default, as the tfjs-ops update does', () => {
-    expect(tf.getBackend()).toBe('wasm');
-    const rng = createRng('wasm-adamw');
-    const shapes: Record<string, number[]> = {
-      'pre_classifier.weight': [33, 17],
-      'pre_classifier.bias': [33],
-    };
-    const init = Object.fromEntries(
+  const shapes: Record<string, number[]> = {
+    'pre_classifier.weight': [33, 17],
+    'pre_classifier.bias': [33],
+    'classifier.bias': [2],
+  };
+  const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  const rng = createRng('wasm-adamw');
+  const init = Object.fromEntries(
+    Object.entries(shapes).map(([name, shape]) => [
+      name,
+      Array.from({ length: sizeOf(shape) }, () => rng.normal()),
+    ]),
+  );
+  const grads = Array.from({ length: 3 }, () =>
+    Object.fromEntries(
       Object.entries(shapes).map(([name, shape]) => [
         name,
-        Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()),
+        Array.from({ length: sizeOf(shape) }, () => rng.normal()),
+      ]),
+    ),
+  );
+  const variables = () =>
+    Object.fromEntries(
+      Object.entries(shapes).map(([name, shape]) => [
+        name,
+        tf.tidy(() => tf.variable(tf.tensor(init[name]!, shape))),
       ]),
     );
-    const grads = Array.from({ length: 3 }, () =>
-      Object.fromEntries(
-        Object.entries(shapes).map(([name, shape]) => [
-          name,
-          Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.normal()),
-        ]),
-      ),
+  const step = (optimizer: AdamW, values: Record<string, number[]>) => {
+    const g = Object.fromEntries(
+      Object.entries(shapes).map(([name, shape]) => [name, tf.tensor(values[name]!, shape)]),
     );
+    optimizer.step(g, 0.01).dispose();
+    tf.dispose(Object.values(g));
+  };
+
+  it('updates on the heap by default, as the float64 reference and the tfjs-ops update do', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const expected = reference(init, grads, 0.01, 0.01);
     const before = tf.memory().numTensors;
-    const results: Float32Array[] = [];
     for (const onHost of [undefined, false]) {
-      const vars = Object.fromEntries(
-        Object.entries(shapes).map(([name, shape]) => [
-          name,
-          tf.tidy(() => tf.variable(tf.tensor(init[name]!, shape))),
-        ]),
-      );
+      const vars = variables();
+      // A clone shares the parameter's data: the update must not write through it.
+      const clone = tf.clone(vars['pre_classifier.weight']!);
       const optimizer = new AdamW(vars, { onHost });
       expect(optimizer.onHost).toBe(onHost ?? true);
-      for (const step of grads) {
-        const g = Object.fromEntries(
-          Object.entries(shapes).map(([name, shape]) => [name, tf.tensor(step[name]!, shape)]),
-        );
-        optimizer.step(g, 0.01).dispose();
-        tf.dispose(Object.values(g));
+      for (const values of grads) step(optimizer, values);
+      for (const name of Object.keys(shapes)) {
+        const got = vars[name]!.dataSync();
+        got.forEach((x, i) => expect(Math.abs(x - expected[name]![i]!), `${name}[${i}]`).toBeLessThan(1e-6));
       }
-      results.push(
-        Float32Array.from([
-          ...vars['pre_classifier.weight']!.dataSync(),
-          ...vars['pre_classifier.bias']!.dataSync(),
-        ]),
+      expect(Array.from(clone.dataSync())).toEqual(
+        Array.from(Float32Array.from(init['pre_classifier.weight']!)),
       );
+      clone.dispose();
       optimizer.dispose();
       tf.dispose(Object.values(vars));
     }
-    const [host, device] = results as [Float32Array, Float32Array];
-    const moved = Math.max(
-      ...host.map((x, i) =>
-        Math.abs(x - [...init['pre_classifier.weight']!, ...init['pre_classifier.bias']!][i]!),
-      ),
-    );
-    expect(moved).toBeGreaterThan(1e-3);
-    host.forEach((x, i) => expect(Math.abs(x - device[i]!), `[${i}]`).toBeLessThan(1e-6));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('carries its moments through getState and setState', async () => {
+    const before = tf.memory().numTensors;
+    const vars = variables();
+    const optimizer = new AdamW(vars);
+    step(optimizer, grads[0]!);
+    const state = await optimizer.getState();
+    const other = variables();
+    const copy = new AdamW(other);
+    copy.setState(state);
+    for (const name of Object.keys(shapes)) other[name]!.assign(vars[name]!);
+    for (const values of grads.slice(1)) {
+      step(optimizer, values);
+      step(copy, values);
+    }
+    for (const name of Object.keys(shapes)) {
+      expect(Array.from(other[name]!.dataSync()), name).toEqual(Array.from(vars[name]!.dataSync()));
+    }
+    optimizer.dispose();
+    copy.dispose();
+    tf.dispose([...Object.values(vars), ...Object.values(other)]);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -4,8 +4,8 @@
 // against ~0.5 ms for this single pass. The module is small enough to be assembled here from its
 // instructions (below, with the text form beside each function), so no binary is checked in.
 //
-// Layout: the caller lays each parameter's p, g, m and v out in 16-byte aligned regions whose
-// lengths are multiples of 4 floats (zero-filled padding stays zero through the update).
+// The kernel works on float32 arrays at byte offsets in one WebAssembly memory: its own, or the
+// tfjs WASM backend's heap, where it then reads and writes tensors in place.
 
 /** Element-wise float32 arithmetic, in the order torch's AdamW applies it. */
 export interface AdamWScalars {
@@ -27,11 +27,40 @@ export interface AdamWKernel {
   /** Σ x² over `count` floats at byte offset `offset`, accumulated in float64. */
   sumOfSquares(offset: number, count: number): number;
   /**
-   * In place over `count` floats (a multiple of 4) at byte offsets p, g, m, v:
-   *   g ← g·clip;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
-   *   p ← p·decay − stepSize · m / (√v / √(1−β₂ᵗ) + eps)
+   * Over `count` floats at byte offsets (pIn may equal pOut; nothing else may overlap):
+   *   g' = g·clip;  m ← β₁m + (1−β₁)g';  v ← β₂v + (1−β₂)g'²;
+   *   pOut = pIn·decay − stepSize · m / (√v / √(1−β₂ᵗ) + eps)
    */
-  update(p: number, g: number, m: number, v: number, count: number, scalars: AdamWScalars): void;
+  update(
+    pIn: number,
+    pOut: number,
+    g: number,
+    m: number,
+    v: number,
+    count: number,
+    scalars: AdamWScalars,
+  ): void;
+}
+
+const f32 = Math.fround;
+
+/**
+ * One element of the update in float32 (each operation rounded as float32 hardware would; exact,
+ * since float64 carries more than twice float32's precision). Returns [p, m, v].
+ */
+export function adamWElement(
+  p: number,
+  g: number,
+  m: number,
+  v: number,
+  s: AdamWScalars,
+): [number, number, number] {
+  const grad = f32(g * f32(s.clip));
+  const mNew = f32(f32(m * f32(s.beta1)) + f32(grad * f32(1 - s.beta1)));
+  const vNew = f32(f32(v * f32(s.beta2)) + f32(f32(grad * grad) * f32(1 - s.beta2)));
+  const denom = f32(f32(f32(Math.sqrt(vNew)) / f32(s.biasCorrection2Sqrt)) + f32(s.eps));
+  const pNew = f32(f32(p * f32(s.decay)) - f32(f32(mNew / denom) * f32(s.stepSize)));
+  return [pNew, mNew, vNew];
 }
 
 // --- a minimal WebAssembly encoder -------------------------------------------------------------
@@ -106,14 +135,15 @@ const body = (locals: [number, number][], code: number[][]): number[] => {
 };
 
 // (func $sumsq (param $at i32) (param $count i32) (result f64)
-//   (local $end i32) (local $x v128) (local $acc v128)
+//   (local $end i32) (local $x v128) (local $low v128) (local $high v128)
 //   end = at + count·4
-//   loop until at ≥ end: x = load(at); acc += promote(x.lo)² + promote(x.hi)²; at += 16
-//   acc[0] + acc[1])
+//   loop until at ≥ end: x = load(at); low += promote(x[0,1])²; high += promote(x[2,3])²; at += 16
+//   low[0] + low[1] + high[0] + high[1])
+// Two accumulators halve the chain of dependent float64 additions.
 const SUM_OF_SQUARES = body(
   [
     [1, I32],
-    [2, V128],
+    [3, V128],
   ],
   [
     get(0),
@@ -138,6 +168,8 @@ const SUM_OF_SQUARES = body(
     F64X2_PROMOTE_LOW_F32X4,
     F64X2_MUL,
     F64X2_ADD,
+    set(4),
+    get(5),
     get(3),
     get(3),
     HIGH_HALF,
@@ -148,7 +180,7 @@ const SUM_OF_SQUARES = body(
     F64X2_PROMOTE_LOW_F32X4,
     F64X2_MUL,
     F64X2_ADD,
-    set(4),
+    set(5),
     get(0),
     i32Const(16),
     I32_ADD,
@@ -161,31 +193,38 @@ const SUM_OF_SQUARES = body(
     get(4),
     F64X2_EXTRACT_LANE(1),
     F64_ADD,
+    get(5),
+    F64X2_EXTRACT_LANE(0),
+    F64_ADD,
+    get(5),
+    F64X2_EXTRACT_LANE(1),
+    F64_ADD,
   ],
 );
 
-// (func $update (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $count i32)
-//   (param $clip f32) (param $decay f32) (param $b1 f32) (param $omb1 f32) (param $b2 f32)
-//   (param $omb2 f32) (param $bc2 f32) (param $eps f32) (param $step f32)
+// (func $update (param $pIn i32) (param $pOut i32) (param $g i32) (param $m i32) (param $v i32)
+//   (param $count i32) (param $clip f32) (param $decay f32) (param $b1 f32) (param $omb1 f32)
+//   (param $b2 f32) (param $omb2 f32) (param $bc2 f32) (param $eps f32) (param $step f32)
 //   (local $i i32) (local $end i32) (local $grad v128) (local $mNew v128) (local $vNew v128)
 //   (local 9 × v128: the scalars splatted)
-//   for i in 0, 16, … < count·4:
+//   for i in 0, 16, … < count·4 (count a multiple of 4):
 //     grad = g[i]·clip
 //     mNew = m[i]·b1 + grad·omb1;         m[i] = mNew
 //     vNew = v[i]·b2 + (grad·grad)·omb2;  v[i] = vNew
-//     p[i] = p[i]·decay − (mNew / (√vNew / bc2 + eps))·step)
-const P = 0;
-const G = 1;
-const M = 2;
-const V = 3;
-const COUNT = 4;
-const SCALAR = 5; // params 5…13: clip, decay, b1, omb1, b2, omb2, bc2, eps, step
-const I = 14;
-const END_AT = 15;
-const GRAD = 16;
-const M_NEW = 17;
-const V_NEW = 18;
-const SPLAT = 19; // locals 19…27: the scalars as f32x4
+//     pOut[i] = pIn[i]·decay − (mNew / (√vNew / bc2 + eps))·step)
+const P_IN = 0;
+const P_OUT = 1;
+const G = 2;
+const M = 3;
+const V = 4;
+const COUNT = 5;
+const SCALAR = 6; // params 6…14: clip, decay, b1, omb1, b2, omb2, bc2, eps, step
+const I = 15;
+const END_AT = 16;
+const GRAD = 17;
+const M_NEW = 18;
+const V_NEW = 19;
+const SPLAT = 20; // locals 20…28: the scalars as f32x4
 const [CLIP, DECAY, B1, OMB1, B2, OMB2, BC2, EPS, STEP] = Array.from({ length: 9 }, (_, k) => SPLAT + k) as [
   number,
   number,
@@ -251,8 +290,8 @@ const UPDATE = body(
     get(V_NEW),
     V128_STORE,
     // p
-    at(P),
-    at(P),
+    at(P_OUT),
+    at(P_IN),
     V128_LOAD,
     get(DECAY),
     F32X4_MUL,
@@ -285,7 +324,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
       [0x60, ...vector([[I32], [I32]]), ...vector([[F64]])],
       [
         0x60,
-        ...vector([...Array<number[]>(5).fill([I32]), ...Array<number[]>(9).fill([F32])]),
+        ...vector([...Array<number[]>(6).fill([I32]), ...Array<number[]>(9).fill([F32])]),
         ...vector([]),
       ],
     ]),
@@ -327,30 +366,48 @@ export function adamWKernelAvailable(): boolean {
   return compile() !== null;
 }
 
-/** A kernel over a fresh memory of at least `bytes` bytes; null without WebAssembly SIMD or that memory. */
-export function createAdamWKernel(bytes: number): AdamWKernel | null {
+/**
+ * A kernel over `memory`, or over a fresh memory of at least `bytes` bytes. Null without
+ * WebAssembly SIMD, when that memory cannot be had, or when `memory` cannot be imported (a
+ * shared memory).
+ */
+export function createAdamWKernel(
+  target: { bytes: number } | { memory: WebAssembly.Memory },
+): AdamWKernel | null {
   const module = compile();
   if (!module) return null;
   let memory: WebAssembly.Memory;
+  let instance: WebAssembly.Instance;
   try {
-    memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+    memory =
+      'memory' in target
+        ? target.memory
+        : new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(target.bytes / 65536)) });
+    instance = new WebAssembly.Instance(module, { env: { memory } });
   } catch {
-    // More than the page may allocate (or than 4 GB): the caller updates on the device instead.
+    // More than the page may allocate (or than 4 GB), or a memory of another kind.
     return null;
   }
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
   const sumsq = instance.exports.sumsq as (at: number, count: number) => number;
   const update = instance.exports.update as (...args: number[]) => void;
+  const floats = (offset: number, count: number) => new Float32Array(memory.buffer, offset, count);
   return {
     memory,
-    sumOfSquares: (offset, count) => sumsq(offset, count),
-    update: (p, g, m, v, count, s) =>
+    sumOfSquares: (offset, count) => {
+      const simd = count - (count % 4);
+      let sum = sumsq(offset, simd);
+      for (const x of floats(offset + 4 * simd, count - simd)) sum += x * x;
+      return sum;
+    },
+    update: (pIn, pOut, g, m, v, count, s) => {
+      const simd = count - (count % 4);
       update(
-        p,
+        pIn,
+        pOut,
         g,
         m,
         v,
-        count,
+        simd,
         s.clip,
         s.decay,
         s.beta1,
@@ -360,6 +417,19 @@ export function createAdamWKernel(bytes: number): AdamWKernel | null {
         s.biasCorrection2Sqrt,
         s.eps,
         s.stepSize,
-      ),
+      );
+      for (let i = simd; i < count; i++) {
+        const [pNew, mNew, vNew] = adamWElement(
+          floats(pIn + 4 * i, 1)[0]!,
+          floats(g + 4 * i, 1)[0]!,
+          floats(m + 4 * i, 1)[0]!,
+          floats(v + 4 * i, 1)[0]!,
+          s,
+        );
+        floats(pOut + 4 * i, 1)[0] = pNew;
+        floats(m + 4 * i, 1)[0] = mNew;
+        floats(v + 4 * i, 1)[0] = vNew;
+      }
+    },
   };
 }

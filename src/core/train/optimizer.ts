@@ -1,12 +1,13 @@
 // AdamW exactly as torch.optim.AdamW (which the Hugging Face Trainer uses): decoupled weight
 // decay p ← p·(1 − lr·wd), bias-corrected moments, eps added to √v̂; gradients first clipped to a
 // global L2 norm as torch.nn.utils.clip_grad_norm_ does. Works on any set of named variables.
+//
+// Two implementations of the update: one WebAssembly SIMD pass over host memory on the cpu and
+// wasm backends (adamw-host.ts), and tfjs ops on GPU backends, where the data stays on the device.
 import * as tf from '@tensorflow/tfjs-core';
-// Gradients are registered separately from the ops; training needs them.
-
-import { adamWKernelAvailable, createAdamWKernel, type AdamWKernel } from './adamw-wasm.ts';
+import { createHostAdamW } from './adamw-host.ts';
+import { gradientsInOrder, stepScalars, type AdamWEngine } from './adamw-step.ts';
 import { isHostBackend } from './host-backend.ts';
-import { isNoDecay } from './param-groups.ts';
 
 export interface AdamWOptions {
   beta1: number;
@@ -35,14 +36,6 @@ export interface AdamWState {
   v: Record<string, Float32Array>;
 }
 
-/** Where the moments live and how one update runs. */
-interface AdamWEngine {
-  step(grads: Record<string, tf.Tensor>, lr: number, t: number, options: AdamWOptions): tf.Scalar;
-  getState(): Promise<{ m: Record<string, Float32Array>; v: Record<string, Float32Array> }>;
-  setState(m: Record<string, Float32Array>, v: Record<string, Float32Array>): void;
-  dispose(): void;
-}
-
 export class AdamW {
   private readonly engine: AdamWEngine;
   private t = 0;
@@ -63,8 +56,7 @@ export class AdamW {
     const { onHost, ...rest } = options;
     this.options = { ...DEFAULT_ADAMW, ...rest };
     const names = Object.keys(params);
-    const host =
-      (onHost ?? isHostBackend()) && adamWKernelAvailable() ? HostAdamW.create(params, names) : null;
+    const host = (onHost ?? isHostBackend()) ? createHostAdamW(params, names) : null;
     if (onHost && !host) throw new Error('WebAssembly SIMD is not available for the host AdamW update');
     this.onHost = host !== null;
     this.engine = host ?? new DeviceAdamW(params, names);
@@ -98,33 +90,6 @@ export class AdamW {
   dispose(): void {
     this.engine.dispose();
   }
-}
-
-interface StepScalars {
-  lrOf(name: string): number;
-  decays(name: string): boolean;
-  biasCorrection1: number;
-  biasCorrection2Sqrt: number;
-  clips: boolean;
-}
-
-function stepScalars(lr: number, t: number, options: AdamWOptions): StepScalars {
-  const noDecay = options.noDecay ?? isNoDecay;
-  return {
-    lrOf: (name) => lr * (options.lrScales?.[name] ?? 1),
-    decays: (name) => !noDecay(name) && options.weightDecay !== 0,
-    biasCorrection1: 1 - Math.pow(options.beta1, t),
-    biasCorrection2Sqrt: Math.sqrt(1 - Math.pow(options.beta2, t)),
-    clips: options.maxGradNorm > 0 && Number.isFinite(options.maxGradNorm),
-  };
-}
-
-function gradientsInOrder(names: readonly string[], grads: Record<string, tf.Tensor>): tf.Tensor[] {
-  return names.map((name) => {
-    const g = grads[name];
-    if (!g) throw new Error(`no gradient for ${name}`);
-    return g;
-  });
 }
 
 /** Moments as tfjs variables, the update as tfjs ops: for GPU backends, where data stays on the device. */
@@ -218,142 +183,6 @@ class DeviceAdamW implements AdamWEngine {
     for (const variable of [...this.m.values(), ...this.v.values()]) variable.dispose();
     this.m.clear();
     this.v.clear();
-  }
-}
-
-interface HostMemory {
-  /** The tensor's values, to be read at once (a view where the backend allows, else its own array). */
-  read(tensor: tf.Tensor): Float32Array;
-  /** Whether the backend copies an array it is given into its own memory (else it keeps the array). */
-  copiesOnWrite: boolean;
-}
-
-/**
- * How to move values in and out of the current host backend without needless copies: the WASM
- * backend lends views of its heap (dataSync would copy) and copies what it is given into its
- * heap; the CPU backend hands out and keeps plain arrays.
- */
-function hostMemory(): HostMemory {
-  const backend = tf.backend() as Partial<{
-    typedArrayFromHeap(info: { shape: number[]; dtype: tf.DataType; dataId: tf.DataId }): Float32Array;
-  }>;
-  if (tf.getBackend() === 'wasm' && typeof backend.typedArrayFromHeap === 'function') {
-    const fromHeap = backend.typedArrayFromHeap.bind(backend);
-    return { read: (tensor) => fromHeap(tensor), copiesOnWrite: true };
-  }
-  return { read: (tensor) => tensor.dataSync() as Float32Array, copiesOnWrite: false };
-}
-
-interface HostSlot {
-  name: string;
-  size: number;
-  /** Float offset of this parameter in each of the p, g, m and v regions. */
-  at: number;
-  /** The tensor data the parameter held right after the last update (its values are then in p). */
-  written: tf.DataId | null;
-}
-
-/**
- * Moments in a WebAssembly memory next to copies of the parameters and gradients; each step is a
- * read of the gradients (a copy on host backends), one fused pass, and the new parameters
- * written back as tensors. Laid out as four regions [p | g | m | v], each parameter 16-byte aligned.
- */
-class HostAdamW implements AdamWEngine {
-  private constructor(
-    private readonly params: Record<string, tf.Variable>,
-    private readonly slots: HostSlot[],
-    private readonly region: number,
-    private kernel: AdamWKernel | null,
-  ) {}
-
-  static create(params: Record<string, tf.Variable>, names: readonly string[]): HostAdamW | null {
-    let floats = 0;
-    const slots = names.map((name) => {
-      const size = (params[name] as tf.Variable).size;
-      const slot: HostSlot = { name, size, at: floats, written: null };
-      floats += Math.ceil(size / 4) * 4;
-      return slot;
-    });
-    const kernel = createAdamWKernel(4 * 4 * Math.max(floats, 4));
-    return kernel ? new HostAdamW(params, slots, floats, kernel) : null;
-  }
-
-  private view(region: 0 | 1 | 2 | 3, slot: HostSlot): Float32Array {
-    if (!this.kernel) throw new Error('the optimizer was disposed');
-    return new Float32Array(this.kernel.memory.buffer, 4 * (region * this.region + slot.at), slot.size);
-  }
-
-  step(grads: Record<string, tf.Tensor>, lr: number, t: number, options: AdamWOptions): tf.Scalar {
-    const kernel = this.kernel;
-    if (!kernel) throw new Error('the optimizer was disposed');
-    const s = stepScalars(lr, t, options);
-    const gradList = gradientsInOrder(
-      this.slots.map((slot) => slot.name),
-      grads,
-    );
-    const host = hostMemory();
-    this.slots.forEach((slot, i) => {
-      const p = this.params[slot.name] as tf.Variable;
-      // The parameter changed outside this optimizer (a restored checkpoint, a loaded model).
-      if (p.dataId !== slot.written) this.view(0, slot).set(host.read(p));
-      this.view(1, slot).set(host.read(gradList[i] as tf.Tensor));
-    });
-    const norm = Math.sqrt(kernel.sumOfSquares(4 * this.region, this.region));
-    const clip = s.clips ? Math.min(1, options.maxGradNorm / (norm + 1e-6)) : 1;
-    const bytes = (region: number, slot: HostSlot) => 4 * (region * this.region + slot.at);
-    for (const slot of this.slots) {
-      const paramLr = s.lrOf(slot.name);
-      kernel.update(
-        bytes(0, slot),
-        bytes(1, slot),
-        bytes(2, slot),
-        bytes(3, slot),
-        Math.ceil(slot.size / 4) * 4,
-        {
-          clip,
-          decay: s.decays(slot.name) ? 1 - paramLr * options.weightDecay : 1,
-          beta1: options.beta1,
-          beta2: options.beta2,
-          biasCorrection2Sqrt: s.biasCorrection2Sqrt,
-          eps: options.eps,
-          stepSize: paramLr / s.biasCorrection1,
-        },
-      );
-      const p = this.params[slot.name] as tf.Variable;
-      const values = this.view(0, slot);
-      const next = tf.tensor(host.copiesOnWrite ? values : values.slice(), p.shape, 'float32');
-      p.assign(next);
-      next.dispose();
-      slot.written = p.dataId;
-    }
-    return tf.scalar(norm);
-  }
-
-  async getState(): Promise<{ m: Record<string, Float32Array>; v: Record<string, Float32Array> }> {
-    const m: Record<string, Float32Array> = {};
-    const v: Record<string, Float32Array> = {};
-    for (const slot of this.slots) {
-      m[slot.name] = this.view(2, slot).slice();
-      v[slot.name] = this.view(3, slot).slice();
-    }
-    return { m, v };
-  }
-
-  setState(mState: Record<string, Float32Array>, vState: Record<string, Float32Array>): void {
-    for (const slot of this.slots) {
-      const mValues = mState[slot.name];
-      const vValues = vState[slot.name];
-      if (!mValues || !vValues) throw new Error(`optimizer state has no moments for ${slot.name}`);
-      if (mValues.length !== slot.size || vValues.length !== slot.size) {
-        throw new Error(`optimizer state for ${slot.name} has the wrong size`);
-      }
-      this.view(2, slot).set(mValues);
-      this.view(3, slot).set(vValues);
-    }
-  }
-
-  dispose(): void {
-    this.kernel = null;
   }
 }
 
