@@ -1,7 +1,16 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { classWeightsFor, lossNormalizer, lossSum, meanLoss, posWeightsFor } from './losses.ts';
+import {
+  classWeightsFor,
+  hostMeanLoss,
+  lossNormalizer,
+  lossSum,
+  meanLoss,
+  posWeightsFor,
+  type LossSettings,
+} from './losses.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -143,4 +152,54 @@ describe('class weights', () => {
     // 4 rows: x has 2 positives (2/2), y has 1 (3/1), z none (1).
     expect(Array.from(w)).toEqual([1, 3, 1]);
   });
+});
+
+describe('hostMeanLoss', () => {
+  const y = Int32Array.from([0, 2, 1, 1]);
+  const targets = Uint8Array.from([1, 0, 1, 0, 0, 0, 0, 1, 0, 1, 1, 0]);
+  const cases: [string, LossSettings, Int32Array | Uint8Array][] = [
+    ['cross-entropy', { multiLabel: false, numLabels: 3 }, y],
+    [
+      'cross-entropy, class weights',
+      { multiLabel: false, numLabels: 3, classWeights: Float32Array.from([0.5, 2, 1]) },
+      y,
+    ],
+    ['cross-entropy, smoothing', { multiLabel: false, numLabels: 3, labelSmoothing: 0.1 }, y],
+    [
+      'cross-entropy, weights and smoothing',
+      { multiLabel: false, numLabels: 3, classWeights: Float32Array.from([0.5, 2, 1]), labelSmoothing: 0.2 },
+      y,
+    ],
+    ['BCE', { multiLabel: true, numLabels: 3 }, targets],
+    [
+      'BCE, pos_weight',
+      { multiLabel: true, numLabels: 3, posWeights: Float32Array.from([3, 0.5, 1]) },
+      targets,
+    ],
+    ['BCE, smoothing', { multiLabel: true, numLabels: 3, labelSmoothing: 0.1 }, targets],
+  ];
+  for (const [name, settings, labels] of cases) {
+    it(`has the value and gradient of lossSum / normalizer (${name})`, () => {
+      const before = tf.memory().numTensors;
+      const x = tf.tensor2d(logits.map((row) => row.map((v) => v * 3)));
+      const labelTensor = settings.multiLabel
+        ? tf.tensor2d(Float32Array.from(labels), [4, 3])
+        : tf.tensor1d(labels as Int32Array, 'int32');
+      const normalizer = lossNormalizer(labels, settings);
+      const reference = tf.valueAndGrad((z: tf.Tensor) =>
+        tf.div(lossSum(z as tf.Tensor2D, labelTensor, settings), normalizer),
+      )(x);
+      const host = tf.valueAndGrad((z: tf.Tensor) =>
+        hostMeanLoss(z as tf.Tensor2D, labels, settings, normalizer),
+      )(x);
+      expect(host.value.dataSync()[0]).toBeCloseTo(reference.value.dataSync()[0]!, 6);
+      const want = reference.grad.dataSync();
+      const got = host.grad.dataSync();
+      expect(got.length).toBe(want.length);
+      want.forEach((g, i) => expect(Math.abs(got[i]! - g), `∂/∂x[${i}]`).toBeLessThan(1e-6));
+      expect(Math.max(...want.map(Math.abs))).toBeGreaterThan(1e-3);
+      tf.dispose([x, labelTensor, reference.value, reference.grad, host.value, host.grad]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
 });

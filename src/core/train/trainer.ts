@@ -8,8 +8,10 @@
 //
 // The run is driven by a TrainController: events go out through listeners (at most one step
 // event per emit interval), commands (pause, resume, stop, setLr, update) are queued and applied
-// at the next step boundary. The loop never reads a value from the device except when it emits,
-// so a GPU can run ahead of the host between emits.
+// at the next step boundary. The loop never reads a value from a GPU except when it emits, so
+// the GPU can run ahead of the host between emits. On the cpu and wasm backends, whose tensors
+// live in host memory, reading is only a copy: there the loss and the optimizer update run on the
+// host (hostMeanLoss, the fused AdamW pass), which spares many small kernels per step.
 import * as tf from '@tensorflow/tfjs-core';
 import { greaterIsBetter } from '../metrics/index.ts';
 import type { DistilBertConfig } from '../model/config.ts';
@@ -44,7 +46,14 @@ import { scoreLogits } from './evaluate.ts';
 import { ensureGradients, namedGradients } from './gradients.ts';
 import { headLogits } from './head.ts';
 import { isHostBackend } from './host-backend.ts';
-import { classWeightsFor, lossNormalizer, lossSum, posWeightsFor, type LossSettings } from './losses.ts';
+import {
+  classWeightsFor,
+  hostMeanLoss,
+  lossNormalizer,
+  lossSum,
+  posWeightsFor,
+  type LossSettings,
+} from './losses.ts';
 import { AdamW } from './optimizer.ts';
 import { layerLrScales } from './param-groups.ts';
 import { lrMultiplier, warmupSteps, type Schedule } from './schedules.ts';
@@ -310,6 +319,8 @@ class Run {
   private readonly firstTrainable: number;
   private readonly trainable: Params;
   private readonly caching: boolean;
+  /** The loss of each step is computed on the host (backends whose tensors live there). */
+  private readonly lossOnHost = isHostBackend();
   private readonly now: () => number;
   private readonly emitInterval: number;
   private readonly caches = new Map<SplitName, SplitCache>();
@@ -657,13 +668,12 @@ class Run {
             const settings = this.lossSettings();
             const { value, grads: microGrads } = namedGradients(
               () =>
-                tf.tidy(
-                  () =>
-                    tf.div(
-                      lossSum(this.logits(batch, this.config.dropout, seed), batch.labels, settings),
-                      groupNormalizer,
-                    ) as tf.Scalar,
-                ),
+                tf.tidy(() => {
+                  const logits = this.logits(batch, this.config.dropout, seed);
+                  return this.lossOnHost
+                    ? hostMeanLoss(logits, batch.cpuLabels, settings, groupNormalizer)
+                    : (tf.div(lossSum(logits, batch.labels, settings), groupNormalizer) as tf.Scalar);
+                }),
               this.trainable,
             );
             if (grads === null) {
