@@ -108,9 +108,13 @@ function disposeModel(model: DeviceModel | null): void {
   if (model) tf.dispose(Object.values(model.params));
 }
 
-function encodeWeights(weights: Map<string, Float32Array> | Record<string, Float32Array>): Uint8Array {
+/** Safetensors bytes of a run's weights, shaped by the run's own model (its head has its labels). */
+function encodeWeights(
+  weights: Map<string, Float32Array> | Record<string, Float32Array>,
+  config: DistilBertConfig,
+): Uint8Array {
   const entries = weights instanceof Map ? [...weights] : Object.entries(weights);
-  const shapes = parameterShapes(baseModel().config);
+  const shapes = parameterShapes(config);
   return writeSafetensors(
     entries.map(([name, data]) => ({ name, shape: shapes.get(name) ?? [data.length], data })),
     { format: 'pt' },
@@ -231,6 +235,17 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     const running = model;
     let bestSoFar = resume?.best ? { ...resume.best } : null;
     const greater = greaterIsBetter(metricKey(config.metricForBestModel));
+    const checkpointFailed = (error: unknown, step: number) =>
+      post({
+        type: 'run',
+        runId,
+        event: {
+          type: 'notice',
+          level: 'warning',
+          step,
+          message: `A checkpoint could not be taken: ${errorMessage(error)}`,
+        },
+      });
     controller.on((raw) => {
       const event = shifted(raw, stepOffset, epochOffset);
       if (event.type === 'eval' && event.isBest) {
@@ -242,24 +257,28 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
         if (beats) {
           bestSoFar = null;
           const { step, epoch } = event;
-          void snapshot(running, config).then((weights) =>
-            post({
-              type: 'checkpoint',
-              runId,
-              checkpoint: { kind: 'best', step, epoch, weights: encodeWeights(weights) },
-            }),
-          );
+          void snapshot(running, config)
+            .then((weights) =>
+              post({
+                type: 'checkpoint',
+                runId,
+                checkpoint: { kind: 'best', step, epoch, weights: encodeWeights(weights, running.config) },
+              }),
+            )
+            .catch((error: unknown) => checkpointFailed(error, step));
         }
       }
       if (event.type === 'epoch') {
         const { step, epoch } = event;
-        void snapshot(running, config).then((weights) =>
-          post({
-            type: 'checkpoint',
-            runId,
-            checkpoint: { kind: 'epoch', step, epoch, weights: encodeWeights(weights) },
-          }),
-        );
+        void snapshot(running, config)
+          .then((weights) =>
+            post({
+              type: 'checkpoint',
+              runId,
+              checkpoint: { kind: 'epoch', step, epoch, weights: encodeWeights(weights, running.config) },
+            }),
+          )
+          .catch((error: unknown) => checkpointFailed(error, step));
       }
       if (event.type === 'done' || event.type === 'error') return; // reported below, with the outcome
       post({ type: 'run', runId, event });
@@ -302,7 +321,7 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
           }
         : null,
       thresholds: result.thresholds,
-      weights: weights ? encodeWeights(weights) : null,
+      weights: weights ? encodeWeights(weights, model.config) : null,
       config: { ...result.config, epochs: command.config.epochs },
       notices: result.notices,
     };
