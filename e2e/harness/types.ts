@@ -77,6 +77,7 @@ export interface ModelBenchRequest {
   cases: { batch: number; seqLength: number }[];
   modes: ('forward' | 'forward+backward')[];
   iterations: number;
+  /** Profile the warm-up step: kernel dispatches and peak tensor memory. */
   countDispatches: boolean;
 }
 
@@ -86,9 +87,10 @@ export interface BrowserModelMeasurement {
   seqLength: number;
   iterations: number;
   msPerStep: number;
-  /** The first (warm-up) step: kernel compilation, buffer pools. */
+  /** The first (warm-up) step: kernel compilation, buffer pools; profiled when dispatches are counted. */
   warmupMs: number;
-  peakTensorBytes: number;
+  /** Peak tf.memory().numBytes during the profiled step (weights included); absent without a profile. */
+  peakTensorBytes?: number;
   /** performance.memory.usedJSHeapSize peak (Chromium); 0 where the browser hides it. */
   peakJsHeapBytes: number;
   dispatches?: { total: number; byOp: Record<string, number> };

@@ -37,8 +37,6 @@ export interface BrowserBenchOptions {
   headExamples?: number;
   /** Which parts run (default all). */
   parts?: ('model' | 'data' | 'head')[];
-  /** Toy sizes: dispatches are counted on every backend. */
-  quick?: boolean;
   /** Rebuild the harness page first (default true). */
   build?: boolean;
   /**
@@ -85,7 +83,7 @@ function modelRows(report: ModelBenchReport, dims: ModelDimsSpec, baseline: read
       where,
       value: seqPerSec,
       unit: 'seq/s',
-      note: `${m.msPerStep.toFixed(0)} ms/step, median of ${m.iterations}; first step ${m.warmupMs.toFixed(0)} ms; ${dimsNote}`,
+      note: `${m.msPerStep.toFixed(0)} ms/step, median of ${m.iterations}; first step (profiled) ${m.warmupMs.toFixed(0)} ms; ${dimsNote}`,
     };
     const torch = baseline.find((b) => b.where === 'pytorch cpu' && b.unit === 'seq/s' && b.name === name);
     if (torch && Number.isFinite(torch.value) && torch.value > 0) {
@@ -93,13 +91,15 @@ function modelRows(report: ModelBenchReport, dims: ModelDimsSpec, baseline: read
     }
     rows.push(seqRow);
     rows.push({ suite: 'browser', name, where, value: seqPerSec * m.seqLength, unit: 'tokens/s' });
-    rows.push({
-      suite: 'browser',
-      name,
-      where,
-      value: mb(m.peakTensorBytes),
-      unit: 'MB peak tf.memory (weights included)',
-    });
+    if (m.peakTensorBytes !== undefined) {
+      rows.push({
+        suite: 'browser',
+        name,
+        where,
+        value: mb(m.peakTensorBytes),
+        unit: 'MB peak tf.memory (weights included)',
+      });
+    }
     if (m.peakJsHeapBytes > 0) {
       rows.push({ suite: 'browser', name, where, value: mb(m.peakJsHeapBytes), unit: 'MB peak JS heap' });
     }
@@ -214,12 +214,14 @@ export async function benchBrowser(options: BrowserBenchOptions = {}): Promise<B
     await buildHarness('bench');
   }
   const harness = await startHarness('bench');
-  const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
+  // Precise memory info: performance.memory otherwise reports coarse, delayed buckets.
+  const args = [...CHROMIUM_ARGS, '--enable-precise-memory-info'];
+  const browser = await chromium.launch({ executablePath: findChromium(), args });
   const rows: BenchRow[] = [];
   try {
     const page = await browser.newPage();
     await openHarness(page, harness);
-    options.onReport?.('browser', { chromium: browser.version(), args: CHROMIUM_ARGS });
+    options.onReport?.('browser', { chromium: browser.version(), args });
 
     if (parts.includes('data')) {
       log('browser bench: data worker on Banking77 train and a large import');
@@ -275,9 +277,7 @@ export async function benchBrowser(options: BrowserBenchOptions = {}): Promise<B
             cases: sizes,
             modes: ['forward', 'forward+backward'],
             iterations: options.iterations ?? 3,
-            // Counted where dispatch overhead is the story (the software backends); the count is the
-            // same graph on every backend, and profiling a large WASM step costs another step.
-            countDispatches: backend !== 'wasm' || options.quick === true,
+            countDispatches: true,
           });
           options.onReport?.(`model-${backend}`, report);
           rows.push(...modelRows(report, dims, options.baselineRows ?? []));

@@ -3,7 +3,7 @@
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../node/paths.ts';
 import { pythonForTests } from '../node/python.ts';
@@ -22,7 +22,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [-
   --only         the suites to run, comma-separated (default: all)
   --iterations   timed model and training steps per measurement (default 3; 2 in the browser)
   --batches      WASM batch sizes at sequence length 128 (default 8,32 in Node; the browser runs the first)
-  --no-pytorch   skip the transformers-on-PyTorch CPU baseline`;
+  --no-pytorch   skip the transformers-on-PyTorch CPU baseline
+  --out FILE     where the JSON results go (default bench-results/bench.json)`;
 
 /** Toy dimensions for --quick: every code path, none of the cost. */
 const QUICK_DIMS: ModelDims = {
@@ -45,6 +46,7 @@ function parseCommandLine(argv: string[]) {
       iterations: { type: 'string' },
       batches: { type: 'string' },
       'no-pytorch': { type: 'boolean', default: false },
+      out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -69,6 +71,7 @@ function parseCommandLine(argv: string[]) {
     iterations,
     batches,
     pytorch: !values['no-pytorch'],
+    out: resolve(values.out ?? resolve(repoRoot, 'bench-results', 'bench.json')),
     help: values.help,
   };
 }
@@ -140,7 +143,6 @@ function browserOptions(
     modelCases: browserModelCases(o),
     ...(o.quick
       ? {
-          quick: true,
           dims: QUICK_DIMS,
           iterations: 1,
           largeRows: 2000,
@@ -221,9 +223,8 @@ async function main(): Promise<void> {
   const failures: Record<string, string> = {};
   // Written after every suite, so a long run that is interrupted keeps what it measured.
   const write = (): string => {
-    const outDir = resolve(repoRoot, 'bench-results');
-    mkdirSync(outDir, { recursive: true });
-    const out = resolve(outDir, 'bench.json');
+    const out = options.out;
+    mkdirSync(dirname(out), { recursive: true });
     const document = {
       started: started.toISOString(),
       argv: process.argv.slice(2),
