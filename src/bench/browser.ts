@@ -2,7 +2,8 @@
 // through the test harness page (e2e/harness): model throughput per backend with kernel dispatch
 // counts, the data worker's parse + tokenize throughput against the tokenizer called directly,
 // the longest main-thread task during a large import, and the head-only epoch on cached features.
-import { chromium } from 'playwright-core';
+// @playwright/test re-exports playwright-core's launcher (the declared dependency).
+import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from '../../e2e/support/browser.ts';
 import { buildHarness, callHarness, openHarness, startHarness } from '../../e2e/harness/host.ts';
 import type {
