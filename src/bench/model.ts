@@ -77,7 +77,8 @@ export const DEFAULT_MODEL_CASES: ModelBenchCase[] = [
   { backend: 'cpu', batch: 1, seqLength: 32 },
 ];
 
-function benchConfig(dims: ModelDims): DistilBertConfig {
+/** A config of the given dimensions with placeholder labels, for random-weight benchmarks. */
+export function benchConfig(dims: ModelDims): DistilBertConfig {
   return parseConfig({
     model_type: 'distilbert',
     dim: dims.dim,
@@ -90,7 +91,7 @@ function benchConfig(dims: ModelDims): DistilBertConfig {
   });
 }
 
-const median = (values: number[]): number => {
+export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;

@@ -3,7 +3,7 @@
 // sequence length 128 on WASM in Node; the head-only epoch over 10,000 cached examples; and the
 // same full fine-tuning step in Hugging Face transformers on PyTorch CPU as the baseline.
 import { describeAdapter } from '../core/backend/select.ts';
-import { parseConfig, type DistilBertConfig } from '../core/model/config.ts';
+import type { DistilBertConfig } from '../core/model/config.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
 import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
 import { defaultTrainConfig, type TrainMode } from '../core/train/config.ts';
@@ -14,7 +14,7 @@ import { createRng } from '../core/util/random.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { pythonForTests, runPython } from '../node/python.ts';
-import { DISTILBERT_BASE_DIMS, type ModelDims } from './model.ts';
+import { benchConfig, DISTILBERT_BASE_DIMS, median, type ModelDims } from './model.ts';
 import type { BenchRow } from './table.ts';
 
 export type TrainBenchCase = 'head' | 'top-2' | 'full';
@@ -42,25 +42,6 @@ export interface TrainBenchOptions {
   pytorch?: boolean;
   onProgress?(message: string): void;
 }
-
-function benchConfig(dims: ModelDims): DistilBertConfig {
-  return parseConfig({
-    model_type: 'distilbert',
-    dim: dims.dim,
-    n_layers: dims.nLayers,
-    n_heads: dims.nHeads,
-    hidden_dim: dims.hiddenDim,
-    vocab_size: dims.vocabSize,
-    max_position_embeddings: 512,
-    id2label: Object.fromEntries(Array.from({ length: dims.numLabels }, (_, i) => [String(i), `LABEL_${i}`])),
-  });
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const emptySplit = (): EncodedSplit => ({
   ids: new Int32Array(0),
