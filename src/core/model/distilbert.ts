@@ -7,12 +7,14 @@
 //
 // Everything is a pure function of (params, config, inputs); parameters are tf.Variables named by
 // their Hugging Face state_dict keys, and Linear weights keep torch's [out, in] layout, so
-// y = x W^T + b is matMul(x, W, transposeA=false, transposeB=true).
+// y = x W^T + b is matMul(x, W, transposeA=false, transposeB=true) (through ./matmul.ts, which
+// keeps tfjs-backend-wasm off its slow transposed path).
 //
 // Shapes: B batch, T sequence length, D = config.dim, H = config.nHeads, Dh = D / H,
 // F = config.hiddenDim, L = config.numLabels, N = B * T (tokens flattened for the Linear layers).
 import * as tf from '@tensorflow/tfjs-core';
 import type { DistilBertConfig } from './config.ts';
+import { matMul } from './matmul.ts';
 import { layerPrefix } from './weights.ts';
 
 export type Params = Record<string, tf.Variable>;
@@ -49,7 +51,10 @@ function param(params: Params, name: string): tf.Variable {
  * transposeB is set, and the unfused pair is correct on every backend.
  */
 function linear(params: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.add(tf.matMul(x, param(params, `${name}.weight`), false, true), param(params, `${name}.bias`));
+  return tf.add(
+    matMul<tf.Tensor2D>(x, param(params, `${name}.weight`), false, true),
+    param(params, `${name}.bias`),
+  );
 }
 
 /** nn.LayerNorm over the last axis, eps 1e-12. */
@@ -144,9 +149,9 @@ function selfAttention(
   const q = splitHeads(tf.mul(linear(params, `${prefix}q_lin`, x), 1 / Math.sqrt(headDim)));
   const k = splitHeads(linear(params, `${prefix}k_lin`, x));
   const v = splitHeads(linear(params, `${prefix}v_lin`, x));
-  const scores = tf.add(tf.matMul(q, k, false, true), maskBias); // [B, H, T, T]
+  const scores = tf.add(matMul(q, k, false, true), maskBias); // [B, H, T, T]
   const weights = dropout(tf.softmax(scores, -1), config.attentionDropout, opts, `${site}/attention`);
-  const context = tf.matMul(weights, v); // [B, H, T, Dh]
+  const context = matMul(weights, v); // [B, H, T, Dh]
   const merged = tf.reshape<tf.Rank.R2>(tf.transpose(context, [0, 2, 1, 3]), [batch * seqLength, config.dim]); // [B, H, T, Dh] -> [B, T, H, Dh] -> [N, D]
   return linear(params, `${prefix}out_lin`, merged);
 }
