@@ -20,6 +20,7 @@ import { metricKey, toTrainingArguments, type TrainConfig } from '../core/train/
 import { padBatch, splitSize, type EncodedDataset } from '../core/train/data.ts';
 import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
 import { TrainController, trainableParams } from '../core/train/trainer.ts';
+import { browserFeatureCache } from './featureCacheSpill.ts';
 import { currentModel } from './modelHost.ts';
 import { resumedConfig } from './resume.ts';
 import {
@@ -228,6 +229,9 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       model: { config: model.config, params: model.params },
       data: toCoreDataset(data),
       config,
+      featureCache: browserFeatureCache(runId, (message, level) =>
+        post({ type: 'run', runId, event: { type: 'notice', level, step: resume?.step ?? 0, message } }),
+      ),
     });
     training = { runId, controller, model, config };
     const stepOffset = resume?.step ?? 0;
