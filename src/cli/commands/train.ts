@@ -24,6 +24,7 @@ import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts
 import { TrainController } from '../../core/train/trainer.ts';
 import { initNodeBackend } from '../../node/backend.ts';
 import { registerNodeGradients } from '../../node/gradients.ts';
+import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
 import { addDataOptions, loadData, type DataFlags, type LoadedData } from './inspect.ts';
@@ -52,6 +53,7 @@ interface TrainFlags extends DataFlags {
   labelSmoothing?: string;
   evalSteps?: string;
   maxGradNorm?: string;
+  cacheMemory?: string;
 }
 
 export function number(
@@ -337,9 +339,14 @@ export function registerTrain(program: Command): void {
     .option('--label-smoothing <x>', 'label smoothing in [0, 1) (default 0)')
     .option('--eval-steps <n>', 'also evaluate every N steps (default 0: each epoch end)')
     .option('--max-grad-norm <x>', 'gradient clipping norm (default 1; 0 turns it off)')
+    .option(
+      '--cache-memory <MB>',
+      "head/top-k: memory for the frozen layers' cached output; a larger cache goes to a temporary file (default: a quarter of RAM)",
+    )
     .action(async (file: string, flags: TrainFlags, command: Command) => {
       const options = globalOptions(command);
       const config = trainConfigFromFlags(flags);
+      const cacheMegabytes = number(flags.cacheMemory, '--cache-memory', (n) => n >= 0, 'megabytes ≥ 0');
       const outDir = prepareOut(flags.out, Boolean(flags.force));
 
       const source = modelSource(flags.model, options.hubUrl);
@@ -371,8 +378,16 @@ export function registerTrain(program: Command): void {
         throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
       }
       progress(model.report.message);
+      const cacheNotices: string[] = [];
+      const cache = nodeFeatureCache({
+        ...(cacheMegabytes === undefined ? {} : { memoryBudgetBytes: cacheMegabytes * 1e6 }),
+        notify: (message) => {
+          cacheNotices.push(message);
+          progress(`note: ${message}`);
+        },
+      });
       try {
-        const controller = new TrainController({ model, data: encoded, config });
+        const controller = new TrainController({ model, data: encoded, config, featureCache: cache.factory });
         controller.on((event) => {
           const line = describeEvent(event, encoded.multiLabel);
           if (line) progress(line);
@@ -439,9 +454,10 @@ export function registerTrain(program: Command): void {
           best: result.best,
           validation: result.validation?.metrics ?? null,
           test: result.test?.metrics ?? null,
-          notices: result.notices,
+          notices: [...cacheNotices, ...result.notices],
         });
       } finally {
+        cache.storage.dispose();
         disposeParams(model.params);
       }
     });
