@@ -77,7 +77,7 @@ export class AdamW {
     return this.engine.step(grads, lr, this.t, this.options);
   }
 
-  /** A copy of the moments, for checkpoints. */
+  /** A copy of the update count and the moments (arrays the caller owns), for checkpoints and resuming. */
   async getState(): Promise<AdamWState> {
     return { step: this.t, ...(await this.engine.getState()) };
   }
@@ -158,9 +158,11 @@ class DeviceAdamW implements AdamWEngine {
   async getState(): Promise<{ m: Record<string, Float32Array>; v: Record<string, Float32Array> }> {
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
+    // The cpu backend hands out its own arrays: copy them, so the caller may keep or transfer them.
+    const own = (values: Float32Array) => (isHostBackend() ? values.slice() : values);
     for (const name of this.names) {
-      m[name] = (await (this.m.get(name) as tf.Variable).data()) as Float32Array;
-      v[name] = (await (this.v.get(name) as tf.Variable).data()) as Float32Array;
+      m[name] = own((await (this.m.get(name) as tf.Variable).data()) as Float32Array);
+      v[name] = own((await (this.v.get(name) as tf.Variable).data()) as Float32Array);
     }
     return { m, v };
   }

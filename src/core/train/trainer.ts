@@ -54,7 +54,7 @@ import {
   posWeightsFor,
   type LossSettings,
 } from './losses.ts';
-import { AdamW } from './optimizer.ts';
+import { AdamW, type AdamWState } from './optimizer.ts';
 import { layerLrScales } from './param-groups.ts';
 import { lrMultiplier, warmupSteps, type Schedule } from './schedules.ts';
 
@@ -67,6 +67,53 @@ export interface MicroBatchInfo {
   step: number;
   microBatch: number;
   batchSize: number;
+}
+
+/**
+ * Settings a run may change on its own while training (the live settings, and the batch split an
+ * out-of-memory error halves): a resumed run continues with them rather than with its start's.
+ */
+export const RESUMED_SETTINGS = [...LIVE_SETTINGS, 'batchSize', 'gradAccumSteps', 'evalBatchSize'] as const;
+export type ResumedSettings = Pick<TrainConfig, (typeof RESUMED_SETTINGS)[number]>;
+
+/**
+ * Everything a run needs to continue from a step boundary as if it had never stopped: same
+ * updates, same data order, same evaluations. Plain numbers, strings and typed arrays, so it can
+ * be posted between threads (its buffers transferred) and persisted.
+ *
+ * The data order is not stored: epoch e's shuffle is drawn from (seed, e) alone, and dropout's
+ * randomness from (seed, step); the seed, the split's size and the updates per epoch are kept to
+ * check that the resumed run draws the same ones.
+ */
+export interface ResumeState {
+  /** Updates done; the resumed run's next update is step + 1. */
+  step: number;
+  /** Updates per epoch of the run the state comes from (the position in the epoch follows from step). */
+  stepsPerEpoch: number;
+  /** Training examples of the run the state comes from. */
+  trainExamples: number;
+  seed: number;
+  /** Values of the trainable parameters at `step`. */
+  weights: Record<string, Float32Array>;
+  /**
+   * AdamW's update count and moments per trainable parameter. null continues with zeroed moments
+   * and bias correction from the start (a checkpoint saved without them): not the same updates.
+   */
+  optimizer: AdamWState | null;
+  settings: ResumedSettings;
+  /** The kept checkpoint so far; `report` may be null for a checkpoint saved without it. */
+  best: {
+    checkpoint: BestCheckpoint;
+    report: EvalReport | null;
+    weights: Record<string, Float32Array>;
+  } | null;
+  earlyStopping: { best: number | null; badEvals: number };
+  /** Step of the last validation evaluation (-1: none). */
+  lastEvalStep: number;
+  history: HistoryEntry[];
+  /** Training-loss sums not reported yet: since the last history entry, and in the current epoch. */
+  trainLoss: { sinceEvalSum: number; sinceEvalCount: number; epochSum: number; epochCount: number };
+  trainSeconds: number;
 }
 
 export interface TrainOptions {
@@ -93,6 +140,12 @@ export interface TrainOptions {
   /** Minimum milliseconds between step events (default 100: at most 10 a second). */
   emitIntervalMs?: number;
   now?: () => number;
+  /**
+   * Continue a run from a state `TrainController.resumeState()` captured: the trainable weights,
+   * the optimizer, the schedule's position and the early-stopping bookkeeping are restored, and
+   * steps, epochs and history carry on from it. The settings must be the original run's.
+   */
+  resume?: ResumeState;
 }
 
 /** Out-of-memory errors of WebGPU, WebGL, WASM and the CPU backend. */
@@ -173,6 +226,7 @@ export class TrainController {
   private readonly listeners = new Set<(event: TrainEvent) => void>();
   private readonly commands: ControlCommand[] = [];
   private readonly reportedErrors: unknown[] = [];
+  private readonly captures: StateRequest[] = [];
   private wake: (() => void) | null = null;
   private currentState: RunState = 'idle';
   private currentStep = 0;
@@ -255,6 +309,23 @@ export class TrainController {
   setLr(lr: number): void {
     this.send({ type: 'setLr', lr });
   }
+
+  /**
+   * The state to resume this run from, captured at the next step boundary (after that step's
+   * evaluation, if one is due), or where the loop ends if no step follows. The caller owns the
+   * arrays (they may be transferred). Pass it as `resume` to a new controller to continue.
+   */
+  resumeState(): Promise<ResumeState> {
+    if (!this.started || this.currentState === 'finished') {
+      return Promise.reject(new Error('the run is not training, so there is no state to capture'));
+    }
+    return new Promise<ResumeState>((resolve, reject) => {
+      this.captures.push({ resolve, reject });
+      const wake = this.wake;
+      this.wake = null;
+      wake?.();
+    });
+  }
   update(settings: Partial<LiveSettings>): void {
     this.send({ type: 'update', settings });
   }
@@ -279,10 +350,11 @@ export class TrainController {
         setState: (state) => this.setState(state),
         setStep: (step) => (this.currentStep = step),
         takeCommands: () => this.commands.splice(0),
+        takeStateRequests: () => this.captures.splice(0),
         takeError: () => this.reportedErrors.shift(),
         peekError: () => this.reportedErrors[0],
         waitForCommand: () =>
-          this.commands.length > 0
+          this.commands.length > 0 || this.captures.length > 0
             ? Promise.resolve()
             : new Promise<void>((resolve) => (this.wake = resolve)),
       }).execute();
@@ -292,8 +364,17 @@ export class TrainController {
       this.setState('finished');
       this.emit({ type: 'error', message: errorText(error) });
       throw error;
+    } finally {
+      for (const request of this.captures.splice(0)) {
+        request.reject(new Error('the run ended before its state could be captured'));
+      }
     }
   }
+}
+
+interface StateRequest {
+  resolve(state: ResumeState): void;
+  reject(error: unknown): void;
 }
 
 interface RunHooks {
@@ -301,6 +382,7 @@ interface RunHooks {
   setState(state: RunState): void;
   setStep(step: number): void;
   takeCommands(): ControlCommand[];
+  takeStateRequests(): StateRequest[];
   takeError(): unknown;
   peekError(): unknown;
   waitForCommand(): Promise<void>;
@@ -352,11 +434,7 @@ class Run {
   private trainMs = 0;
   private lastEmit = -Infinity;
   private lastYield = 0;
-  private best: {
-    checkpoint: BestCheckpoint;
-    report: EvalReport;
-    weights: Record<string, Float32Array>;
-  } | null = null;
+  private best: ResumeState['best'] = null;
   private patienceBest: number | null = null;
   private badEvals = 0;
   private lastEvalStep = -1;
@@ -368,7 +446,7 @@ class Run {
     private readonly hooks: RunHooks,
   ) {
     this.options = options;
-    this.config = { ...options.config };
+    this.config = { ...options.config, ...(options.resume ? pickResumed(options.resume.settings) : {}) };
     this.modelConfig = options.model.config;
     this.params = options.model.params;
     this.data = options.data;
@@ -483,6 +561,7 @@ class Run {
         ? { lrScales: layerLrScales(names, this.modelConfig.nLayers, config.layerLrDecay) }
         : {}),
     });
+    if (this.options.resume) this.applyResume(this.options.resume, nTrain, totalSteps);
     const trainableCount = Object.values(this.trainable).reduce((s, v) => s + v.size, 0);
     const totalCount = Object.values(this.params).reduce((s, v) => s + v.size, 0);
     let cacheBytes = 0;
@@ -515,10 +594,13 @@ class Run {
     let message = '';
     this.lastYield = this.now();
     try {
-      outer: for (let epoch = 0; epoch < config.epochs; epoch++) {
+      const firstEpoch = Math.floor(this.step / this.stepsPerEpoch);
+      outer: for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
         const epochStart = this.now();
+        // Each epoch's order depends on the seed and the epoch alone, so a resumed run draws the same.
         const order = permutation(nTrain, createRng(`${config.seed}:shuffle:${epoch}`));
-        for (let group = 0; group < this.stepsPerEpoch; group++) {
+        const firstGroup = epoch === firstEpoch ? this.step % this.stepsPerEpoch : 0;
+        for (let group = firstGroup; group < this.stepsPerEpoch; group++) {
           if (await this.handleCommands()) {
             reason = 'stopped';
             break outer;
@@ -564,8 +646,12 @@ class Run {
     }
 
     this.hooks.setState('stopping');
-    if (reason !== 'device_lost') await this.maybeEmitStep(true);
-    else this.disposePending();
+    if (reason !== 'device_lost') {
+      await this.maybeEmitStep(true);
+      await this.serveStateRequests();
+    } else {
+      this.disposePending();
+    }
     return this.finish(reason, message);
   }
 
@@ -580,6 +666,7 @@ class Run {
       // A device lost while paused ends the run now rather than at the next step.
       if (isDeviceLost(this.hooks.peekError())) throw this.hooks.takeError();
       for (const command of this.hooks.takeCommands()) this.apply(command);
+      await this.serveStateRequests();
       if (this.stopRequested) return true;
       if (!this.paused) return false;
       await this.hooks.waitForCommand();
@@ -922,29 +1009,33 @@ class Run {
     }
   }
 
+  /** Adds the losses still on the device to the running sums. */
+  private async readPendingLosses(): Promise<void> {
+    if (this.pendingLosses.length === 0) return;
+    const stacked = tf.stack(this.pendingLosses);
+    const values = (await stacked.data()) as Float32Array;
+    stacked.dispose();
+    this.disposePending();
+    for (const value of values) {
+      this.windowLossSum += value;
+      this.historyLossSum += value;
+      this.epochLossSum += value;
+    }
+    this.windowLossCount += values.length;
+    this.historyLossCount += values.length;
+    this.epochLossCount += values.length;
+    if (!values.every(Number.isFinite)) {
+      throw new Error(
+        `the training loss became ${values.find((v) => !Number.isFinite(v))} at step ${this.step}; lower the learning rate`,
+      );
+    }
+  }
+
   /** Reads pending losses and emits a step event when the emit interval has passed (or `force`). */
   private async maybeEmitStep(force: boolean): Promise<void> {
     const now = this.now();
     if (!force && now - this.lastEmit < this.emitInterval) return;
-    if (this.pendingLosses.length > 0) {
-      const stacked = tf.stack(this.pendingLosses);
-      const values = (await stacked.data()) as Float32Array;
-      stacked.dispose();
-      this.disposePending();
-      for (const value of values) {
-        this.windowLossSum += value;
-        this.historyLossSum += value;
-        this.epochLossSum += value;
-      }
-      this.windowLossCount += values.length;
-      this.historyLossCount += values.length;
-      this.epochLossCount += values.length;
-      if (!values.every(Number.isFinite)) {
-        throw new Error(
-          `the training loss became ${values.find((v) => !Number.isFinite(v))} at step ${this.step}; lower the learning rate`,
-        );
-      }
-    }
+    await this.readPendingLosses();
     if (this.lastNorm) this.lastNormValue = (await this.lastNorm.data())[0] as number;
     if (this.windowLossCount === 0) return;
     const seconds = this.windowTrainMs / 1000;
@@ -1015,6 +1106,112 @@ class Run {
       this.badEvals += 1;
     }
     return this.config.earlyStoppingPatience > 0 && this.badEvals >= this.config.earlyStoppingPatience;
+  }
+
+  /** Answers the pending resumeState() requests with the state at this step boundary. */
+  private async serveStateRequests(): Promise<void> {
+    const requests = this.hooks.takeStateRequests();
+    if (requests.length === 0) return;
+    try {
+      // Every caller gets arrays of its own: they may be transferred to another thread.
+      for (const request of requests) request.resolve(await this.captureState());
+    } catch (error) {
+      for (const request of requests) request.reject(error);
+      throw error;
+    }
+  }
+
+  private async captureState(): Promise<ResumeState> {
+    await this.readPendingLosses();
+    const weights = await this.snapshot();
+    const best = this.best;
+    const copy = (values: Record<string, Float32Array>) =>
+      Object.fromEntries(Object.entries(values).map(([name, array]) => [name, array.slice()]));
+    return {
+      step: this.step,
+      stepsPerEpoch: this.stepsPerEpoch,
+      trainExamples: splitSize(this.data.train),
+      seed: this.config.seed,
+      weights,
+      optimizer: await this.optimizer!.getState(),
+      settings: pickResumed(this.config) as ResumedSettings,
+      best: best
+        ? {
+            checkpoint: { ...best.checkpoint },
+            report: best.report,
+            // The best of this very step is the current weights; no second copy.
+            weights: best.checkpoint.step === this.step ? weights : copy(best.weights),
+          }
+        : null,
+      earlyStopping: { best: this.patienceBest, badEvals: this.badEvals },
+      lastEvalStep: this.lastEvalStep,
+      history: this.history.map((entry) => ({
+        ...entry,
+        ...(entry.eval ? { eval: { ...entry.eval } } : {}),
+      })),
+      trainLoss: {
+        sinceEvalSum: this.historyLossSum,
+        sinceEvalCount: this.historyLossCount,
+        epochSum: this.epochLossSum,
+        epochCount: this.epochLossCount,
+      },
+      trainSeconds: this.trainMs / 1000,
+    };
+  }
+
+  /** Puts the run where `state` was captured; refuses a state that another run's data or settings gave. */
+  private applyResume(state: ResumeState, trainExamples: number, totalSteps: number): void {
+    const refuse = (why: string) => {
+      throw new Error(`cannot resume from this checkpoint: ${why}`);
+    };
+    if (state.seed !== this.config.seed) {
+      refuse(`it was taken with seed ${state.seed}, this run has seed ${this.config.seed}`);
+    }
+    if (state.trainExamples !== trainExamples) {
+      refuse(`it was taken on ${state.trainExamples} training examples, this run has ${trainExamples}`);
+    }
+    if (state.stepsPerEpoch !== this.stepsPerEpoch) {
+      refuse(
+        `it was taken with ${state.stepsPerEpoch} updates per epoch, this run has ${this.stepsPerEpoch}`,
+      );
+    }
+    if (!Number.isInteger(state.step) || state.step < 0 || state.step > totalSteps) {
+      refuse(`its step ${state.step} is outside this run's ${totalSteps} steps`);
+    }
+    const names = Object.keys(this.trainable);
+    const check = (what: string, values: Record<string, Float32Array>) => {
+      const extra = Object.keys(values).filter((name) => !(name in this.trainable));
+      if (extra.length > 0) refuse(`its ${what} include ${extra[0]}, which this run does not train`);
+      for (const name of names) {
+        const array = values[name];
+        const size = (this.trainable[name] as tf.Variable).size;
+        if (!array) refuse(`its ${what} lack ${name}`);
+        else if (array.length !== size)
+          refuse(`its ${what} for ${name} hold ${array.length} values, not ${size}`);
+      }
+    };
+    check('weights', state.weights);
+    if (state.best) check('best weights', state.best.weights);
+    if (state.optimizer) {
+      check('first moments', state.optimizer.m);
+      check('second moments', state.optimizer.v);
+      this.optimizer!.setState(state.optimizer);
+    }
+    this.restore(state.weights);
+    this.step = state.step;
+    this.hooks.setStep(this.step);
+    this.best = state.best
+      ? { checkpoint: { ...state.best.checkpoint }, report: state.best.report, weights: state.best.weights }
+      : null;
+    this.patienceBest = state.earlyStopping.best;
+    this.badEvals = state.earlyStopping.badEvals;
+    this.lastEvalStep = state.lastEvalStep;
+    this.history.push(...state.history);
+    this.historyLossSum = state.trainLoss.sinceEvalSum;
+    this.historyLossCount = state.trainLoss.sinceEvalCount;
+    this.epochLossSum = state.trainLoss.epochSum;
+    this.epochLossCount = state.trainLoss.epochCount;
+    this.trainMs = state.trainSeconds * 1000;
   }
 
   private keptCaches(): Partial<Record<SplitName, FeatureCache>> {
@@ -1111,7 +1308,7 @@ class Run {
       );
     }
     const thresholds =
-      this.multiLabel && this.best?.report.tunedThresholds ? this.best.report.tunedThresholds : null;
+      this.multiLabel && this.best?.report?.tunedThresholds ? this.best.report.tunedThresholds : null;
     let test: EvalReport | null = null;
     let testPredictions: TestPredictions | null = null;
     const testSplit = this.data.test;
@@ -1155,6 +1352,12 @@ class Run {
       caches: this.options.keepCaches ? this.keptCaches() : {},
     };
   }
+}
+
+function pickResumed(config: Partial<ResumedSettings>): Partial<ResumedSettings> {
+  return Object.fromEntries(
+    RESUMED_SETTINGS.flatMap((key) => (config[key] === undefined ? [] : [[key, config[key]]])),
+  ) as Partial<ResumedSettings>;
 }
 
 /** Runs training with a listener; the simple form of new TrainController(options).run(). */
