@@ -864,8 +864,11 @@ function argmax(probabilities: Float32Array, k: number): Int32Array {
   return out;
 }
 
-/** The run as a model zip (Hugging Face + transformers.js + ONNX folder), built in the worker. */
-export async function exportRunZip(id: string): Promise<Blob> {
+/**
+ * The run as a model zip (Hugging Face + transformers.js + ONNX folder), built in the worker; with
+ * `layout: 'run'`, its run folder zip instead (to continue in the CLI).
+ */
+export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'): Promise<Blob> {
   const run = view().runs[id];
   if (!run) throw new Error('This run no longer exists.');
   await ensureAttached(id);
@@ -881,6 +884,7 @@ export async function exportRunZip(id: string): Promise<Blob> {
           metrics: splitMetrics(run),
           dataSummary: run.dataSummary ?? { rows: 0 },
           ...(run.testResult?.thresholds ? { thresholds: run.testResult.thresholds } : {}),
+          layout,
         },
       },
       ['exported'],

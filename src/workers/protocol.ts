@@ -297,6 +297,8 @@ export interface RunExportRequest {
   metrics: ExportMetrics;
   dataSummary: DataSummary;
   thresholds?: number[];
+  /** `run`: the run folder (checkpoint and metadata) for the CLI instead of the model zip. */
+  layout?: 'model' | 'run';
 }
 
 export type TrainCommand =

@@ -3,7 +3,12 @@
 // its id, sends checkpoints out for persistence, and keeps every finished run's trained weights
 // so the playground and the export can use any run.
 import * as tf from '@tensorflow/tfjs-core';
-import { buildExportZipChunks, namedTensorsFromParams, type ExportInput } from '../core/export/index.ts';
+import {
+  buildExportZipChunks,
+  buildRunFolderZipChunks,
+  namedTensorsFromParams,
+  type ExportInput,
+} from '../core/export/index.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
 import {
   classifierHead,
@@ -476,7 +481,10 @@ export async function exportRun(
       dataSummary: request.dataSummary,
       ...(multiLabel && request.thresholds ? { thresholds: request.thresholds } : {}),
     };
-    const { chunks, notes } = buildExportZipChunks(input);
+    const { chunks, notes } =
+      request.layout === 'run'
+        ? { chunks: buildRunFolderZipChunks(input), notes: [] }
+        : buildExportZipChunks(input);
     return { zip: new Blob(chunks as BlobPart[], { type: 'application/zip' }), notes };
   });
 }

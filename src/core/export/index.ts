@@ -13,6 +13,7 @@ export type {
 } from './types.ts';
 export { buildExportFiles, buildExportZip, buildExportZipChunks, type ExportResult } from './export-model.ts';
 export { exportZipFromRunFiles, predictionsCsvFromRunFiles } from './from-run.ts';
+export { buildRunFolderFiles, buildRunFolderZipChunks } from './run-files.ts';
 export { namedTensorsFromParams, type ReadableParam } from './params.ts';
 export {
   readExportInput,
@@ -30,5 +31,6 @@ export {
   type PredictionRow,
   type PredictionsOptions,
 } from './predictions-csv.ts';
+export { zipDifference } from './zip-compare.ts';
 export { unzipFolder, zipFiles, DEFAULT_UNZIP_LIMITS, type UnzipLimits } from './zip.ts';
 export { buildDistilBertOnnx, ONNX_OPSET, ONNX_IR_VERSION } from './onnx/distilbert-onnx.ts';

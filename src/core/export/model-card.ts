@@ -24,6 +24,18 @@ function formatNumber(value: number): string {
   return value.toFixed(4);
 }
 
+// Statistics in reading order; any others follow by name. A fixed order keeps the card's bytes
+// independent of how the summary was built or stored (JSON files keep their keys sorted).
+const TOKEN_LENGTH_ORDER = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max', 'max_length', 'truncated'];
+
+function tokenLengthEntries(lengths: Record<string, number>): [string, number][] {
+  const rank = (key: string): number => {
+    const at = TOKEN_LENGTH_ORDER.indexOf(key);
+    return at < 0 ? TOKEN_LENGTH_ORDER.length : at;
+  };
+  return Object.entries(lengths).sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 function formatSetting(value: unknown): string {
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'string') return escapeMarkdown(value);
@@ -161,7 +173,7 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
       if (parts.length) lines.push(`- Splits: ${parts.join(', ')}`);
     }
     if (summary.tokenLengths && Object.keys(summary.tokenLengths).length > 0) {
-      const parts = Object.entries(summary.tokenLengths).map(
+      const parts = tokenLengthEntries(summary.tokenLengths).map(
         ([k, v]) => `${escapeMarkdown(k)} ${formatNumber(v)}`,
       );
       lines.push(`- Token lengths: ${parts.join(', ')}`);

@@ -186,7 +186,7 @@ export const DEFAULT_UNZIP_LIMITS: UnzipLimits = {
   ratioFloorBytes: 1024 * 1024,
 };
 
-interface CentralEntry {
+export interface CentralEntry {
   path: string;
   method: number;
   flags: number;
@@ -316,6 +316,11 @@ export function unzipFolder(bytes: Uint8Array, limits: Partial<UnzipLimits> = {}
     files.set(entry.path, data);
   }
   return stripSingleTopFolder(files);
+}
+
+/** The entries a zip's central directory lists, in its order, without reading their data. */
+export function zipEntries(bytes: Uint8Array): CentralEntry[] {
+  return readCentralDirectory(bytes, DEFAULT_UNZIP_LIMITS);
 }
 
 function stripSingleTopFolder(files: Map<string, Uint8Array>): Map<string, Uint8Array> {

@@ -53,13 +53,13 @@ const USES = [
 
 /** The chosen run's downloads, with where each one runs. */
 export function ExportRun({ run }: { run: RunRecord }) {
-  const [busy, setBusy] = useState<'zip' | 'csv' | null>(null);
+  const [busy, setBusy] = useState<'zip' | 'run' | 'csv' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const finished = run.status === 'done' || run.status === 'stopped' || run.status === 'interrupted';
   const base = slug(run.name);
 
-  const download = async (kind: 'zip' | 'csv') => {
+  const download = async (kind: 'zip' | 'run' | 'csv') => {
     setBusy(kind);
     setError(null);
     setDone(null);
@@ -68,6 +68,10 @@ export function ExportRun({ run }: { run: RunRecord }) {
         const blob = await exportRunZip(run.id);
         saveBlob(blob, `${base}-model.zip`);
         setDone(`${base}-model.zip (${(blob.size / 1e6).toFixed(1)} MB) is in your downloads.`);
+      } else if (kind === 'run') {
+        const blob = await exportRunZip(run.id, 'run');
+        saveBlob(blob, `${base}-run.zip`);
+        setDone(`${base}-run.zip (${(blob.size / 1e6).toFixed(1)} MB) is in your downloads.`);
       } else {
         const blob = await buildPredictionsCsv(run.id);
         saveBlob(blob, `${base}-predictions.csv`);
@@ -105,6 +109,25 @@ export function ExportRun({ run }: { run: RunRecord }) {
             disabled={busy !== null || !run.best}
           >
             {busy === 'zip' ? 'Building the zip…' : 'Download model (.zip)'}
+          </button>
+        </li>
+        <li className="fs-card fs-download">
+          <div>
+            <h3>Run folder (.zip)</h3>
+            <p>
+              The checkpoint with the run&apos;s settings, metrics and data counts, to continue in the CLI:{' '}
+              <code>npx finetune-studio export run.zip --out model.zip</code> writes the same model zip as the
+              button above, byte for byte; <code>evaluate --model</code> and <code>predict --model</code> take
+              the unzipped folder. It holds no text from your data.
+            </p>
+          </div>
+          <button
+            type="button"
+            className="fs-button"
+            onClick={() => void download('run')}
+            disabled={busy !== null || !run.best}
+          >
+            {busy === 'run' ? 'Building the zip…' : 'Download run folder (to continue in the CLI)'}
           </button>
         </li>
         <li className="fs-card fs-download">
