@@ -19,6 +19,7 @@ import { resetPreviewRows } from './previewRows.ts';
 import type { RunRecord } from './runs.ts';
 import {
   migrateRecord,
+  migrateRun,
   SCHEMA_VERSION,
   type ProjectRecord,
   type SavedData,
@@ -187,7 +188,11 @@ async function restore(): Promise<void> {
   if (STEPS.includes(project.step)) setUi({ step: project.step as StepId });
   setModel({ repoId: project.model.repoId });
 
-  const runs = await readAllRuns<RunRecord>().catch(() => []);
+  const savedFormat = migrated.migratedFrom ?? SCHEMA_VERSION;
+  const runs = (await readAllRuns<RunRecord>().catch(() => [])).map((run) => {
+    const upgraded = migrateRun(run, savedFormat);
+    return upgraded.ok ? upgraded.record : run;
+  });
   if (runs.length > 0) {
     // A run that was training when the page closed continues from its last checkpoint on request.
     const restored = runs
@@ -195,9 +200,12 @@ async function restore(): Promise<void> {
       .sort((a, b) => a.createdAt - b.createdAt);
     const active = (await readKey<string | null>(ACTIVE_RUN_KEY).catch(() => null)) ?? null;
     studio().replaceRuns(restored, active && restored.some((run) => run.id === active) ? active : null);
-    savedRuns = new Map(
-      studio().runOrder.flatMap((id) => (studio().runs[id] ? [[id, studio().runs[id]!] as const] : [])),
-    );
+    // Migrated records are written back in the current shape with the next save.
+    if (migrated.migratedFrom === null) {
+      savedRuns = new Map(
+        studio().runOrder.flatMap((id) => (studio().runs[id] ? [[id, studio().runs[id]!] as const] : [])),
+      );
+    }
   }
 
   const saved = project.data;

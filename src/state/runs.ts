@@ -123,7 +123,8 @@ export interface RunRecord {
   testResult?: RunTestResult;
   /** Checkpoints saved in the browser's storage (steps), for resume and after a reload. */
   saved?: {
-    epoch?: { step: number; epoch: number };
+    /** `optimizer`: the checkpoint holds the optimizer's state too (resumes exactly); false for older ones. */
+    epoch?: { step: number; epoch: number; optimizer?: boolean };
     best?: { step: number; epoch: number };
     final?: boolean;
   };
@@ -511,10 +512,10 @@ function onLoopEvent(runId: string, event: RunLoopEvent): void {
   }
 }
 
-async function saveCheckpoint(runId: string, name: string, bytes: Uint8Array): Promise<boolean> {
+async function saveCheckpoint(runId: string, name: string, file: Blob | Uint8Array): Promise<boolean> {
   try {
     const { saveRunBlob } = await persistence();
-    await saveRunBlob(runId, name, new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    await saveRunBlob(runId, name, file instanceof Blob ? file : new Blob([file as Uint8Array<ArrayBuffer>]));
     return true;
   } catch (error) {
     const { isQuotaError } = await persistence();
@@ -532,9 +533,14 @@ async function saveCheckpoint(runId: string, name: string, bytes: Uint8Array): P
 
 async function onCheckpoint(runId: string, checkpoint: RunCheckpoint): Promise<void> {
   const name = checkpoint.kind === 'best' ? 'best.safetensors' : 'epoch.safetensors';
-  if (!(await saveCheckpoint(runId, name, checkpoint.weights))) return;
+  // The worker built the file; the page only hands it to storage.
+  if (!(await saveCheckpoint(runId, name, checkpoint.file))) return;
+  const { step, epoch } = checkpoint;
   patchRun(runId, (run) => ({
-    saved: { ...run.saved, [checkpoint.kind]: { step: checkpoint.step, epoch: checkpoint.epoch } },
+    saved: {
+      ...run.saved,
+      [checkpoint.kind]: checkpoint.kind === 'epoch' ? { step, epoch, optimizer: true } : { step, epoch },
+    },
   }));
 }
 
@@ -697,7 +703,10 @@ export function setRunLearningRate(id: string, lr: number): void {
   trainWorkerClient().post({ type: 'setLr', runId: id, lr });
 }
 
-/** Continues an interrupted run from its last epoch-end checkpoint (or from the start without one). */
+/**
+ * Continues an interrupted run from its last epoch checkpoint (or from the start without one).
+ * The stored files go to the worker as Blobs: the page reads none of their bytes.
+ */
 export async function continueRun(id: string): Promise<void> {
   const run = view().runs[id];
   if (!run) return;
@@ -708,13 +717,13 @@ export async function continueRun(id: string): Promise<void> {
   const at = run.saved?.epoch;
   let resume: RunResume | undefined;
   if (at) {
-    const blob = await loadRunBlob(id, 'epoch.safetensors');
-    if (blob) {
-      resume = { step: at.step, epoch: at.epoch, weights: new Uint8Array(await blob.arrayBuffer()) };
-      const bestBlob = run.saved?.best && run.best ? await loadRunBlob(id, 'best.safetensors') : undefined;
-      if (bestBlob && run.best) {
-        resume.best = { ...run.best, weights: new Uint8Array(await bestBlob.arrayBuffer()) };
-      }
+    const checkpoint = await loadRunBlob(id, 'epoch.safetensors');
+    if (checkpoint) {
+      resume = { step: at.step, epoch: at.epoch, checkpoint };
+      // A checkpoint with the optimizer's state carries its own best; an older one needs the stored best.
+      const best =
+        !at.optimizer && run.saved?.best && run.best ? await loadRunBlob(id, 'best.safetensors') : undefined;
+      if (best && run.best) resume.best = { ...run.best, file: best };
     }
   }
   const keepTo = resume?.step ?? 0;

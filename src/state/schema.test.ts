@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { migrateRecord, SCHEMA_VERSION, type Migrations } from './schema.ts';
+import { migrateRecord, migrateRun, SCHEMA_VERSION, type Migrations } from './schema.ts';
 
 describe('migrateRecord', () => {
   it('passes a current record through unchanged', () => {
@@ -30,5 +30,25 @@ describe('migrateRecord', () => {
     expect(migrateRecord('nonsense').ok).toBe(false);
     expect(migrateRecord({ step: 'data' }).ok).toBe(false);
     expect(migrateRecord({ schemaVersion: 0 }, 2, { 1: (r) => r }).ok).toBe(false);
+  });
+});
+
+describe('migrateRun', () => {
+  it('marks the epoch checkpoint of a format-1 run as one without the optimizer’s state', () => {
+    const run = { id: 'r', saved: { epoch: { step: 13, epoch: 1 }, best: { step: 13, epoch: 1 } } };
+    expect(migrateRun(run, 1)).toEqual({
+      ok: true,
+      migratedFrom: 1,
+      record: {
+        id: 'r',
+        saved: { epoch: { step: 13, epoch: 1, optimizer: false }, best: { step: 13, epoch: 1 } },
+      },
+    });
+    expect(migrateRun({ id: 'r' }, 1)).toEqual({ ok: true, migratedFrom: 1, record: { id: 'r' } });
+  });
+
+  it('leaves a current run as it is', () => {
+    const run = { id: 'r', saved: { epoch: { step: 13, epoch: 1, optimizer: true } } };
+    expect(migrateRun(run, SCHEMA_VERSION)).toEqual({ ok: true, migratedFrom: null, record: run });
   });
 });

@@ -4,7 +4,12 @@
 import type { BackendName, ColumnMapping, SplitSettings } from '../workers/protocol.ts';
 import type { DataSourceKind, StepId } from './slices.ts';
 
-export const SCHEMA_VERSION = 1;
+/**
+ * 1: the first format. 2: a run's epoch checkpoint also holds the optimizer's state and the
+ * loop's bookkeeping, so an interrupted run resumes exactly; run records say whether theirs does
+ * (`saved.epoch.optimizer`). The project record itself is the same in both.
+ */
+export const SCHEMA_VERSION = 2;
 
 export interface SavedData {
   name: string;
@@ -41,7 +46,33 @@ export interface SettingsRecord {
 /** migrations[v] turns a version-v record into a version-(v+1) record. */
 export type Migrations = Record<number, (record: Record<string, unknown>) => Record<string, unknown>>;
 
-export const PROJECT_MIGRATIONS: Migrations = {};
+export const PROJECT_MIGRATIONS: Migrations = {
+  1: (record) => record,
+};
+
+/**
+ * Run records carry no version of their own: they are as old as the project record saved with
+ * them, and are migrated from its version.
+ */
+export const RUN_MIGRATIONS: Migrations = {
+  // Epoch checkpoints of format 1 hold the weights only: such a run resumes with a fresh optimizer.
+  1: (run) => {
+    const saved = run.saved as { epoch?: Record<string, unknown> } | undefined;
+    return saved?.epoch ? { ...run, saved: { ...saved, epoch: { ...saved.epoch, optimizer: false } } } : run;
+  },
+};
+
+/** A run record saved under project format `version`, in the current shape. */
+export function migrateRun<T extends object>(run: T, version: number): MigrationResult<T> {
+  const migrated = migrateRecord<T & { schemaVersion?: number }>(
+    { ...run, schemaVersion: version },
+    SCHEMA_VERSION,
+    RUN_MIGRATIONS,
+  );
+  if (!migrated.ok) return migrated;
+  const { schemaVersion: _version, ...record } = migrated.record;
+  return { ok: true, record: record as T, migratedFrom: migrated.migratedFrom };
+}
 
 export type MigrationResult<T> =
   { ok: true; record: T; migratedFrom: number | null } | { ok: false; reason: string };

@@ -252,23 +252,34 @@ export type { TrainConfig } from '../core/train/config.ts';
 /** A training run's events as the core loop emits them (step, eval, state, notices, done, …). */
 export type RunLoopEvent = LoopEvent;
 
-/** Weights of a run's trainable parameters (safetensors bytes), for persistence and restore. */
+/**
+ * A checkpoint to persist, as a safetensors file built in the worker (a Blob: posting it copies
+ * nothing, and the page writes it to storage as it is).
+ */
 export interface RunCheckpoint {
   step: number;
   epoch: number;
-  /** `best`: the kept checkpoint so far; `epoch`: the weights at an epoch's end, to resume from. */
+  /**
+   * `best`: the trainable weights of the kept checkpoint so far. `epoch`: what the run resumes
+   * from after a reload, taken at an epoch's end: the trainable weights, the optimizer's moments
+   * and the loop's bookkeeping (format 2 of src/workers/resume.ts).
+   */
   kind: 'best' | 'epoch';
-  weights: Uint8Array;
+  file: Blob;
 }
 
-/** Continue an interrupted run from its last epoch-end checkpoint. */
+/** Continue an interrupted run from its last epoch checkpoint. */
 export interface RunResume {
   step: number;
   /** Whole epochs already done. */
   epoch: number;
-  weights: Uint8Array;
-  /** Best validation checkpoint so far, kept unless the resumed part beats it. */
-  best?: { step: number; epoch: number; value: number; weights: Uint8Array };
+  /** The stored `epoch` checkpoint file. */
+  checkpoint: Blob;
+  /**
+   * The stored best checkpoint, for a checkpoint from an older studio (format 1, weights only);
+   * a format-2 checkpoint carries its own.
+   */
+  best?: { step: number; epoch: number; value: number; file: Blob };
 }
 
 /** What the run finished with, for the Evaluate and Export steps. */

@@ -23,11 +23,11 @@ import { readSafetensors, writeSafetensors } from '../core/model/safetensors.ts'
 import { initialValue, isHeadName, parameterShapes, seededRandom } from '../core/model/weights.ts';
 import { metricKey, toTrainingArguments, type TrainConfig } from '../core/train/config.ts';
 import { padBatch, splitSize, type EncodedDataset } from '../core/train/data.ts';
-import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
-import { TrainController, trainableParams } from '../core/train/trainer.ts';
+import type { BestCheckpoint } from '../core/train/events.ts';
+import { TrainController, trainableParams, type ResumeState } from '../core/train/trainer.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
 import { currentModel } from './modelHost.ts';
-import { resumedConfig } from './resume.ts';
+import { freshOptimizerState, readResumeCheckpoint, resumeCheckpointBlob } from './resume.ts';
 import {
   errorMessage,
   type RunExportRequest,
@@ -153,45 +153,6 @@ function snapshot(model: DeviceModel, config: TrainConfig): Promise<Map<string, 
   })();
 }
 
-/** Loop events with step and epoch shifted by where a resumed run started. */
-function shifted(event: LoopEvent, steps: number, epochs: number): LoopEvent {
-  if (steps === 0 && epochs === 0) return event;
-  switch (event.type) {
-    case 'step':
-      return {
-        ...event,
-        step: event.step + steps,
-        totalSteps: event.totalSteps + steps,
-        epoch: event.epoch + epochs,
-      };
-    case 'eval':
-      return {
-        ...event,
-        step: event.step + steps,
-        epoch: event.epoch + epochs,
-        report: { ...event.report, step: event.report.step + steps, epoch: event.report.epoch + epochs },
-      };
-    case 'epoch':
-      return { ...event, step: event.step + steps, epoch: event.epoch + epochs };
-    case 'state':
-    case 'command':
-    case 'notice':
-      return { ...event, step: event.step + steps };
-    case 'start':
-      return { ...event, totalSteps: event.totalSteps + steps, epochs: event.epochs + epochs };
-    case 'done':
-      return {
-        ...event,
-        best: event.best
-          ? { ...event.best, step: event.best.step + steps, epoch: event.best.epoch + epochs }
-          : null,
-        history: event.history.map((h) => ({ ...h, step: h.step + steps, epoch: h.epoch + epochs })),
-      };
-    default:
-      return event;
-  }
-}
-
 /** The data worker's splits in the shape the training loop reads. */
 function toCoreDataset(data: TrainRequest['data']): EncodedDataset {
   return {
@@ -221,29 +182,20 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     // Free the device for training: a resident model for predictions is rebuilt when needed.
     disposeModel(resident);
     resident = null;
-    const trainExamples = splitSize(data.splits.train);
-    const config = resume ? resumedConfig(command.config, resume, trainExamples) : command.config;
-    model = buildModel(
-      runId,
-      data.labels,
-      data.multiLabel,
-      command.config.seed,
-      resume ? decodeWeights(resume.weights) : undefined,
-    );
+    const config = command.config;
+    const resumed = resume ? await resumeStateOf(resume, config, splitSize(data.splits.train)) : null;
+    model = buildModel(runId, data.labels, data.multiLabel, config.seed);
     const controller = new TrainController({
       model: { config: model.config, params: model.params },
       data: toCoreDataset(data),
       config,
+      ...(resumed ? { resume: resumed.state } : {}),
       featureCache: browserFeatureCache(runId, (message, level) =>
         post({ type: 'run', runId, event: { type: 'notice', level, step: resume?.step ?? 0, message } }),
       ),
     });
     training = { runId, controller, model, config };
-    const stepOffset = resume?.step ?? 0;
-    const epochOffset = resume?.epoch ?? 0;
     const running = model;
-    let bestSoFar = resume?.best ? { ...resume.best } : null;
-    const greater = greaterIsBetter(metricKey(config.metricForBestModel));
     const checkpointFailed = (error: unknown, step: number) =>
       post({
         type: 'run',
@@ -255,36 +207,39 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
           message: `A checkpoint could not be taken: ${errorMessage(error)}`,
         },
       });
-    controller.on((raw) => {
-      const event = shifted(raw, stepOffset, epochOffset);
+    controller.on((event) => {
       if (event.type === 'eval' && event.isBest) {
-        const value = event.report.metrics[metricKey(config.metricForBestModel)];
-        // A resumed run's first evaluations must beat the best from before the interruption.
-        const beats =
-          !bestSoFar ||
-          (value !== undefined && (greater ? value > bestSoFar.value : value < bestSoFar.value));
-        if (beats) {
-          bestSoFar = null;
-          const { step, epoch } = event;
-          void snapshot(running, config)
-            .then((weights) =>
-              post({
-                type: 'checkpoint',
-                runId,
-                checkpoint: { kind: 'best', step, epoch, weights: encodeWeights(weights, running.config) },
-              }),
-            )
-            .catch((error: unknown) => checkpointFailed(error, step));
-        }
-      }
-      if (event.type === 'epoch') {
         const { step, epoch } = event;
         void snapshot(running, config)
           .then((weights) =>
             post({
               type: 'checkpoint',
               runId,
-              checkpoint: { kind: 'epoch', step, epoch, weights: encodeWeights(weights, running.config) },
+              checkpoint: {
+                kind: 'best',
+                step,
+                epoch,
+                file: new Blob([encodeWeights(weights, running.config) as Uint8Array<ArrayBuffer>]),
+              },
+            }),
+          )
+          .catch((error: unknown) => checkpointFailed(error, step));
+      }
+      // The state to resume from, taken once the epoch's evaluation is done (none after the last).
+      if (event.type === 'epoch' && event.epoch < config.epochs) {
+        const { step } = event;
+        controller
+          .resumeState()
+          .then((state) =>
+            post({
+              type: 'checkpoint',
+              runId,
+              checkpoint: {
+                kind: 'epoch',
+                step: state.step,
+                epoch: state.step / state.stepsPerEpoch,
+                file: resumeCheckpointBlob(state, running.config),
+              },
             }),
           )
           .catch((error: unknown) => checkpointFailed(error, step));
@@ -292,15 +247,17 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       if (event.type === 'done' || event.type === 'error') return; // reported below, with the outcome
       post({ type: 'run', runId, event });
     });
-    if (resume) {
+    if (resume && resumed) {
       post({
         type: 'run',
         runId,
         event: {
           type: 'notice',
-          level: 'info',
-          step: resume.step,
-          message: `Resumed from the checkpoint at step ${resume.step} (epoch ${resume.epoch}): weights restored; the optimizer starts afresh for the remaining ${config.epochs} epoch(s).`,
+          level: resumed.freshOptimizer ? 'warning' : 'info',
+          step: resumed.state.step,
+          message: resumed.freshOptimizer
+            ? `Resumed from the checkpoint at step ${resumed.state.step} (epoch ${resume.epoch}) with a fresh optimizer, because ${resumed.freshOptimizer}: the weights, schedule and data order continue, but the optimizer's moments start from zero, so the remaining steps differ from an uninterrupted run.`
+            : `Resumed from the checkpoint at step ${resumed.state.step} (epoch ${resume.epoch}) with the optimizer's state: the run continues as if it had not stopped.`,
         },
       });
     }
@@ -317,9 +274,7 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     const outcome: RunOutcome = {
       reason: result.reason,
       message: result.message,
-      best: result.best
-        ? { ...result.best, step: result.best.step + stepOffset, epoch: result.best.epoch + epochOffset }
-        : null,
+      best: result.best,
       validation: result.validation?.metrics ?? null,
       test: result.test?.metrics ?? null,
       testPredictions: result.testPredictions
@@ -331,7 +286,7 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
         : null,
       thresholds: result.thresholds,
       weights: weights ? encodeWeights(weights, model.config) : null,
-      config: { ...result.config, epochs: command.config.epochs },
+      config: result.config,
       notices: result.notices,
     };
     training = null;
@@ -348,6 +303,38 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     disposeModel(model);
     post({ type: 'error', runId, message: `Training stopped: ${errorMessage(error)}`, hint: hintFor(error) });
   }
+}
+
+/**
+ * The state an interrupted run continues from: its checkpoint's own (format 2), or for a
+ * checkpoint saved without the optimizer's state the weights with a fresh optimizer, and why.
+ */
+async function resumeStateOf(
+  resume: NonNullable<TrainRequest['resume']>,
+  config: TrainConfig,
+  trainExamples: number,
+): Promise<{ state: ResumeState; freshOptimizer: string | null }> {
+  const checkpoint = readResumeCheckpoint(new Uint8Array(await resume.checkpoint.arrayBuffer()));
+  if (checkpoint.state) {
+    if (checkpoint.state.optimizer) return { state: checkpoint.state, freshOptimizer: null };
+    return { state: checkpoint.state, freshOptimizer: 'the checkpoint holds no optimizer state' };
+  }
+  let best: { checkpoint: BestCheckpoint; weights: Record<string, Float32Array> } | null = null;
+  if (resume.best) {
+    const weights = Object.fromEntries(decodeWeights(new Uint8Array(await resume.best.file.arrayBuffer())));
+    const { step, epoch, value } = resume.best;
+    best = { checkpoint: { step, epoch, value, metric: metricKey(config.metricForBestModel) }, weights };
+  }
+  return {
+    state: freshOptimizerState(
+      config,
+      { step: resume.step, weights: checkpoint.weights },
+      trainExamples,
+      best,
+    ),
+    freshOptimizer:
+      'the checkpoint was saved by an older version of the studio, without the optimizer’s state',
+  };
 }
 
 function hintFor(error: unknown): string {
