@@ -333,7 +333,7 @@ async function resumeStateOf(
       best,
     ),
     freshOptimizer:
-      'the checkpoint was saved by an older version of the studio, without the optimizer’s state',
+      "the checkpoint was saved by an older version of the studio, without the optimizer's state",
   };
 }
 
