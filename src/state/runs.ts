@@ -21,6 +21,7 @@ import type {
   TrainCommand,
   TrainEvent,
 } from '../workers/protocol.ts';
+import { coalesce } from './coalesce.ts';
 import * as PersistModule from './persist.ts';
 import { dataWorker } from './workers.ts';
 import { WorkerClient, RequestError, newRequestId } from './workerClient.ts';
@@ -325,6 +326,7 @@ function ensureListening(): void {
   if (listening) return;
   listening = true;
   trainWorkerClient().subscribe((event) => {
+    if (event.type !== 'run') stepUpdates.flush();
     switch (event.type) {
       case 'run':
         onLoopEvent(event.runId, event.event);
@@ -407,7 +409,38 @@ const STATE_TO_STATUS: Partial<Record<string, RunStatus>> = {
   stopping: 'stopping',
 };
 
+interface StepUpdate {
+  point: StepPoint;
+  progress: Partial<RunProgress>;
+}
+
+/** Applies the queued steps of every run in one store write. */
+function applyStepUpdates(batches: Map<string, StepUpdate[]>): void {
+  getRunsStore().setState((state) => {
+    let runs = state.runs;
+    for (const [runId, updates] of batches) {
+      const current = runs[runId];
+      if (!current || updates.length === 0) continue;
+      if (runs === state.runs) runs = { ...state.runs };
+      runs[runId] = {
+        ...current,
+        steps: current.steps.concat(updates.map((update) => update.point)),
+        progress: { ...current.progress, ...updates[updates.length - 1]!.progress },
+      };
+    }
+    return runs === state.runs ? {} : { runs };
+  });
+}
+
+/**
+ * Step events reach the store at most ten times a second: the charts and the progress bar redraw
+ * once for a burst of steps. Every other event flushes them first, so a pause or an evaluation
+ * never overtakes the steps before it.
+ */
+const stepUpdates = coalesce<string, StepUpdate>(applyStepUpdates, 100);
+
 function onLoopEvent(runId: string, event: RunLoopEvent): void {
+  if (event.type !== 'step') stepUpdates.flush();
   const run = view().runs[runId];
   if (!run) return; // deleted while the worker still reports on it
   switch (event.type) {
@@ -449,28 +482,17 @@ function onLoopEvent(runId: string, event: RunLoopEvent): void {
       const etaSec = speed
         ? (event.totalSteps - event.step) / Math.max(speed.stepsPerSec, 1e-9)
         : event.etaSec;
-      getRunsStore().setState((state) => {
-        const current = state.runs[runId];
-        if (!current) return {};
-        return {
-          runs: {
-            ...state.runs,
-            [runId]: {
-              ...current,
-              steps: current.steps.concat(point),
-              progress: {
-                ...current.progress,
-                stage: 'Training',
-                step: event.step,
-                totalSteps: event.totalSteps,
-                epoch: event.epoch,
-                examplesPerSec,
-                tokensPerSec,
-                etaSec,
-              },
-            },
-          },
-        };
+      stepUpdates.push(runId, {
+        point,
+        progress: {
+          stage: 'Training',
+          step: event.step,
+          totalSteps: event.totalSteps,
+          epoch: event.epoch,
+          examplesPerSec,
+          tokensPerSec,
+          etaSec,
+        },
       });
       return;
     }
@@ -782,6 +804,7 @@ export async function deleteRun(id: string): Promise<void> {
   ) {
     throw new Error('Stop the run before deleting it.');
   }
+  stepUpdates.drop(id);
   view().removeRun(id);
   attached.delete(id);
   trainWorkerClient().post({ type: 'dropRun', runId: id });
