@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { cloneRun, deleteRun, selectRun, toggleRunOverlay, useRuns } from '../../state/runs.ts';
 import { runColor } from '../train/palette.ts';
@@ -26,11 +27,116 @@ function modeText(run: RunRecord): string {
   return run.settings.mode === 'top-k' && typeof layers === 'number' ? `${mode} (${layers})` : mode;
 }
 
+interface RowView {
+  name: string;
+  status: RunRecord['status'];
+  mode: string;
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  bestMetric: string;
+  best: number | undefined;
+  test: number | undefined;
+}
+
+/** What a row shows, as primitives: a training step changes none of them, so it redraws no row. */
+function rowView(run: RunRecord): RowView {
+  const testValue = run.test?.[run.bestMetric];
+  return {
+    name: run.name,
+    status: run.status,
+    mode: modeText(run),
+    learningRate: run.settings.learningRate,
+    epochs: run.settings.epochs,
+    batchSize: run.settings.batchSize,
+    bestMetric: run.bestMetric,
+    best: run.best?.value,
+    test: typeof testValue === 'number' ? testValue : undefined,
+  };
+}
+
+const MISSING: RowView | null = null;
+
+const RunRow = memo(function RunRow({
+  id,
+  index,
+  active,
+  compared,
+  onClone,
+}: {
+  id: string;
+  index: number;
+  active: boolean;
+  compared: boolean;
+  onClone?: (() => void) | undefined;
+}) {
+  const run = useRuns(useShallow((s) => (s.runs[id] ? rowView(s.runs[id]) : MISSING)));
+  if (!run) return null;
+  return (
+    <tr className={active ? 'fs-run-row-active' : undefined} aria-current={active ? 'true' : undefined}>
+      <td>
+        <input
+          type="checkbox"
+          aria-label={`Compare ${run.name} on the charts`}
+          checked={active || compared}
+          disabled={active}
+          onChange={() => toggleRunOverlay(id)}
+        />
+      </td>
+      <td>
+        <span className="fs-swatch" style={{ background: runColor(index) }} aria-hidden="true" />
+        <button
+          type="button"
+          className="fs-link"
+          onClick={() => selectRun(id)}
+          aria-label={`Show ${run.name}`}
+        >
+          {run.name}
+        </button>
+      </td>
+      <td>
+        <span className={`fs-status fs-status-${run.status}`}>{STATUS_TEXT[run.status]}</span>
+      </td>
+      <td>{run.mode}</td>
+      <td className="fs-num">{run.learningRate.toExponential(1)}</td>
+      <td className="fs-num">{run.epochs}</td>
+      <td className="fs-num">{run.batchSize}</td>
+      <td className="fs-num" title={run.bestMetric}>
+        {formatMetric(run.best)} <span className="fs-muted">{run.bestMetric}</span>
+      </td>
+      <td className="fs-num">{formatMetric(run.test)}</td>
+      <td className="fs-run-actions">
+        <button
+          type="button"
+          className="fs-button fs-button-small"
+          onClick={() => {
+            cloneRun(id);
+            onClone?.();
+          }}
+          aria-label={`Clone ${run.name} settings`}
+        >
+          Clone
+        </button>
+        <button
+          type="button"
+          className="fs-button fs-button-small"
+          onClick={() => {
+            if (window.confirm(`Delete ${run.name} and its curves and checkpoint?`)) void deleteRun(id);
+          }}
+          disabled={run.status === 'running' || run.status === 'preparing' || run.status === 'stopping'}
+          aria-label={`Delete ${run.name}`}
+        >
+          Delete
+        </button>
+      </td>
+    </tr>
+  );
+});
+
 /** Every run of the project: compare (overlay), open, clone into the form, delete. */
-export function RunsPanel({ onClone }: { onClone?: () => void }) {
-  const { runs, runOrder, activeRunId, overlayRunIds } = useRuns(
+export const RunsPanel = memo(function RunsPanel({ onClone }: { onClone?: () => void }) {
+  const { runOrder, activeRunId, overlayRunIds } = useRuns(
     useShallow((s) => ({
-      runs: s.runs,
       runOrder: s.runOrder,
       activeRunId: s.activeRunId,
       overlayRunIds: s.overlayRunIds,
@@ -76,83 +182,19 @@ export function RunsPanel({ onClone }: { onClone?: () => void }) {
             </tr>
           </thead>
           <tbody>
-            {runOrder.map((id, index) => {
-              const run = runs[id];
-              if (!run) return null;
-              const active = id === activeRunId;
-              const testValue = run.test?.[run.bestMetric];
-              return (
-                <tr
-                  key={id}
-                  className={active ? 'fs-run-row-active' : undefined}
-                  aria-current={active ? 'true' : undefined}
-                >
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`Compare ${run.name} on the charts`}
-                      checked={active || overlayRunIds.includes(id)}
-                      disabled={active}
-                      onChange={() => toggleRunOverlay(id)}
-                    />
-                  </td>
-                  <td>
-                    <span className="fs-swatch" style={{ background: runColor(index) }} aria-hidden="true" />
-                    <button
-                      type="button"
-                      className="fs-link"
-                      onClick={() => selectRun(id)}
-                      aria-label={`Show ${run.name}`}
-                    >
-                      {run.name}
-                    </button>
-                  </td>
-                  <td>
-                    <span className={`fs-status fs-status-${run.status}`}>{STATUS_TEXT[run.status]}</span>
-                  </td>
-                  <td>{modeText(run)}</td>
-                  <td className="fs-num">{run.settings.learningRate.toExponential(1)}</td>
-                  <td className="fs-num">{run.settings.epochs}</td>
-                  <td className="fs-num">{run.settings.batchSize}</td>
-                  <td className="fs-num" title={run.bestMetric}>
-                    {formatMetric(run.best?.value)} <span className="fs-muted">{run.bestMetric}</span>
-                  </td>
-                  <td className="fs-num">
-                    {formatMetric(typeof testValue === 'number' ? testValue : undefined)}
-                  </td>
-                  <td className="fs-run-actions">
-                    <button
-                      type="button"
-                      className="fs-button fs-button-small"
-                      onClick={() => {
-                        cloneRun(id);
-                        onClone?.();
-                      }}
-                      aria-label={`Clone ${run.name} settings`}
-                    >
-                      Clone
-                    </button>
-                    <button
-                      type="button"
-                      className="fs-button fs-button-small"
-                      onClick={() => {
-                        if (window.confirm(`Delete ${run.name} and its curves and checkpoint?`))
-                          void deleteRun(id);
-                      }}
-                      disabled={
-                        run.status === 'running' || run.status === 'preparing' || run.status === 'stopping'
-                      }
-                      aria-label={`Delete ${run.name}`}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
+            {runOrder.map((id, index) => (
+              <RunRow
+                key={id}
+                id={id}
+                index={index}
+                active={id === activeRunId}
+                compared={overlayRunIds.includes(id)}
+                onClone={onClone}
+              />
+            ))}
           </tbody>
         </table>
       </div>
     </section>
   );
-}
+});

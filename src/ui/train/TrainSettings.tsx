@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState, type Ref } from 'react';
+import { memo, useCallback, useMemo, useState, type Ref } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MULTI_LABEL_METRIC_NAMES, SINGLE_LABEL_METRIC_NAMES } from '../../core/metrics/index.ts';
 import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../core/train/config.ts';
@@ -15,7 +15,7 @@ const LIVE = new Set<RunRecord['status']>(['preparing', 'running', 'paused', 'st
  * The next run's settings: a preset, the common settings with their help, the advanced ones
  * folded away, and Start. Subscribes only to what it shows, so a streaming run does not redraw it.
  */
-export function TrainSettings({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
+function TrainSettingsForm({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
   const draft = useRuns((s) => s.draftSettings);
   const setDraft = useRuns((s) => s.setDraftSettings);
   // Which run, if any, is training: the only thing about runs that changes this form.
@@ -129,3 +129,6 @@ export function TrainSettings({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
     </form>
   );
 }
+
+/** Memoized: the Train step redraws with every batch of steps, the form only when its inputs change. */
+export const TrainSettings = memo(TrainSettingsForm);

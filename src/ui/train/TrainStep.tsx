@@ -29,6 +29,10 @@ export function TrainStep() {
   );
   const colorIndex = useCallback((id: string) => runOrder.indexOf(id), [runOrder]);
   const shownRun = chartRuns[0];
+  const scrollToForm = useCallback(
+    () => formRef.current?.scrollIntoView({ behavior: 'smooth', block: 'start' }),
+    [],
+  );
 
   return (
     <section className="fs-step" aria-labelledby="fs-train-title">
@@ -42,7 +46,7 @@ export function TrainStep() {
       <TrainSettings formRef={formRef} />
       {shownRun && <RunStatusPanel run={shownRun} />}
       <RunCharts runs={chartRuns} colorIndex={colorIndex} />
-      <RunsPanel onClone={() => formRef.current?.scrollIntoView({ behavior: 'smooth', block: 'start' })} />
+      <RunsPanel onClone={scrollToForm} />
     </section>
   );
 }
