@@ -179,6 +179,7 @@ export function RunCharts({ runs, colorIndex }: RunChartsProps) {
         <MetricChart
           title="Validation loss"
           label="Validation loss chart"
+          drawSlot={2}
           series={valLoss}
           yFormat={lossFormat}
           emptyText="Validation runs every few steps and at each epoch's end."
@@ -186,6 +187,7 @@ export function RunCharts({ runs, colorIndex }: RunChartsProps) {
         <MetricChart
           title={`Validation ${METRIC_NAMES[metricKey]} (solid) and ${METRIC_NAMES[secondKey]} (dashed)`}
           label="Validation metric chart"
+          drawSlot={3}
           series={valMetric}
           yFormat={metricFormat}
           yDomain={UNIT_DOMAIN}
@@ -194,6 +196,7 @@ export function RunCharts({ runs, colorIndex }: RunChartsProps) {
         <MetricChart
           title="Learning rate"
           label="Learning rate chart"
+          drawSlot={1}
           series={lr}
           yFormat={lrFormat}
           emptyText="The schedule: warmup, then decay. Changes you make while training show here."
