@@ -83,6 +83,7 @@ test('the studio and the CLI export one checkpoint to the same zip, byte for byt
     expect.arrayContaining(['README.md', 'model.safetensors', 'onnx/model.onnx', 'training_args.json']),
   );
   const card = new TextDecoder().decode(files.get('README.md'));
+  writeFileSync(join(ARTIFACTS_DIR, 'export-single-label-README.md'), card);
   expect(card).toContain(TINY_MODEL);
   expect(card).toMatch(/\| accuracy \| \d\.\d{4} \|/);
   expect(card).toContain('| true \\ predicted | negative | positive |');
@@ -91,6 +92,13 @@ test('the studio and the CLI export one checkpoint to the same zip, byte for byt
     learning_rate: number;
   };
   expect(args).toMatchObject({ num_train_epochs: 1, learning_rate: 5e-3 });
+
+  // The int8 model was checked on the run's validation split in the browser; the CLI, which has
+  // no data, reproduced the same decision from the run folder (the zips are equal above).
+  expect(card).toContain('### Quantized ONNX model (int8)');
+  expect(card).toMatch(/On the validation split \(\d+ rows\)/);
+  const shipped = /That is within the margin/.test(card);
+  expect(files.has('onnx/model_quantized.onnx')).toBe(shipped);
 });
 
 test('a multi-label run with tuned thresholds exports to the same zip from the studio and the CLI', async ({

@@ -15,6 +15,7 @@ import { metricKey, type TrainConfig } from '../core/train/config.ts';
 import type {
   EncodedDataset,
   RunCheckpoint,
+  RunExportRequest,
   RunLoopEvent,
   RunOutcome,
   RunResume,
@@ -904,6 +905,7 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
   const run = view().runs[id];
   if (!run) throw new Error('This run no longer exists.');
   await ensureAttached(id);
+  const validation = await validationSplitOf(run);
   try {
     const { zip } = await trainWorkerClient().request(
       {
@@ -917,6 +919,7 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
           dataSummary: run.dataSummary ?? { rows: 0 },
           ...(run.testResult?.thresholds ? { thresholds: run.testResult.thresholds } : {}),
           layout,
+          ...(validation ? { validation } : {}),
         },
       },
       ['exported'],
@@ -925,6 +928,32 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
   } catch (error) {
     throw new Error(describe(error), { cause: error });
   }
+}
+
+/**
+ * The run's validation split, encoded again by the data worker, when the data set is still the
+ * one the run trained on (same labels, max length, split sizes and test rows); else undefined.
+ */
+async function validationSplitOf(run: RunRecord): Promise<RunExportRequest['validation']> {
+  let encoded: EncodedDataset;
+  try {
+    encoded = await (await dataActions()).prepareTrainingData();
+  } catch {
+    return undefined;
+  }
+  const split = encoded.splits.validation;
+  const testRows = run.testResult?.rows;
+  const same =
+    encoded.multiLabel === run.multiLabel &&
+    encoded.labels.length === run.labels.length &&
+    encoded.labels.every((label, i) => label === run.labels[i]) &&
+    encoded.maxLength === run.settings.maxLength &&
+    split.rows.length > 0 &&
+    split.rows.length === run.dataSummary?.splits?.validation &&
+    (!testRows ||
+      (testRows.length === encoded.splits.test.rows.length &&
+        testRows.every((row, i) => row === encoded.splits.test.rows[i])));
+  return same ? { split, padTokenId: encoded.padTokenId, maxLength: encoded.maxLength } : undefined;
 }
 
 /** predictions.csv of the run's test split: text, true and predicted labels, one probability per label. */

@@ -310,6 +310,8 @@ export interface RunExportRequest {
   thresholds?: number[];
   /** `run`: the run folder (checkpoint and metadata) for the CLI instead of the model zip. */
   layout?: 'model' | 'run';
+  /** The run's validation split, to check the int8 ONNX model on (it ships only if it keeps its margin). */
+  validation?: { split: EncodedSplit; padTokenId: number; maxLength: number };
 }
 
 export type TrainCommand =

@@ -8,7 +8,9 @@ import {
   buildRunFolderZipChunks,
   namedTensorsFromParams,
   type ExportInput,
+  type QuantizationCheck,
 } from '../core/export/index.ts';
+import { evaluateQuantization } from '../core/export/quantization-eval.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
 import {
   classifierHead,
@@ -426,6 +428,9 @@ export async function predict(
   });
 }
 
+/** Each run's int8 check, so its model zip and its run folder always carry the same one. */
+const quantizationChecks = new Map<string, QuantizationCheck | undefined>();
+
 export async function exportRun(
   runId: string,
   request: RunExportRequest,
@@ -468,6 +473,20 @@ export async function exportRun(
       dataSummary: request.dataSummary,
       ...(multiLabel && request.thresholds ? { thresholds: request.thresholds } : {}),
     };
+    const validation = request.validation;
+    if (validation && !quantizationChecks.has(runId)) {
+      quantizationChecks.set(
+        runId,
+        await evaluateQuantization(model, validation.split, {
+          multiLabel,
+          padTokenId: validation.padTokenId,
+          maxLength: validation.maxLength,
+          ...(request.thresholds ? { thresholds: request.thresholds } : {}),
+        }),
+      );
+    }
+    const quantization = quantizationChecks.get(runId);
+    if (quantization) input.quantization = quantization;
     const { chunks, notes } =
       request.layout === 'run'
         ? { chunks: buildRunFolderZipChunks(input), notes: [] }

@@ -5,6 +5,8 @@ import { buildModelConfig, checkLabels } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildModelCard } from './model-card.ts';
 import { buildDistilBertOnnx, distilBertShape } from './onnx/distilbert-onnx.ts';
+import { buildDistilBertOnnxQuantized } from './onnx/quantize.ts';
+import { quantizationNote } from './quantization.ts';
 import { DOCKERFILE, SERVE_PY } from './templates/serve-py.ts';
 import { TRAIN_PY } from './templates/train-py.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
@@ -67,6 +69,12 @@ export function buildExportFiles(input: ExportInput): ExportResult {
     { path: 'serve.py', bytes: utf8(SERVE_PY) },
     { path: 'Dockerfile', bytes: utf8(DOCKERFILE) },
   ];
+  if (input.quantization?.accepted) {
+    files.push({
+      path: 'onnx/model_quantized.onnx',
+      bytes: buildDistilBertOnnxQuantized(config, weights, input.labels),
+    });
+  }
   if (multi) {
     const thresholds = Object.fromEntries(
       input.labels.map((label, i) => [label, input.thresholds?.[i] ?? 0.5]),
@@ -76,7 +84,13 @@ export function buildExportFiles(input: ExportInput): ExportResult {
   const paths = [...files.map((f) => f.path), 'README.md'].sort();
   files.push({
     path: 'README.md',
-    bytes: utf8(buildModelCard(input, { files: paths, trainingArgs: trainingArgs.json })),
+    bytes: utf8(
+      buildModelCard(input, {
+        files: paths,
+        trainingArgs: trainingArgs.json,
+        quantizedNote: quantizationNote(input.quantization),
+      }),
+    ),
   });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files, notes };

@@ -14,6 +14,14 @@ export type {
 export { buildExportFiles, buildExportZip, buildExportZipChunks, type ExportResult } from './export-model.ts';
 export { exportZipFromRunFiles, predictionsCsvFromRunFiles } from './from-run.ts';
 export { buildRunFolderFiles, buildRunFolderZipChunks } from './run-files.ts';
+export {
+  checkQuantization,
+  MAX_METRIC_DROP,
+  MIN_AGREEMENT,
+  quantizationNote,
+  type QuantizationCheck,
+} from './quantization.ts';
+export { buildDistilBertOnnxQuantized, dequantizedWeights } from './onnx/quantize.ts';
 export { namedTensorsFromParams, type ReadableParam } from './params.ts';
 export {
   readExportInput,

@@ -1,8 +1,8 @@
 // The studio's run as a run folder (the layout "finetune-studio train --out" writes and
 // readExportInput reads): a Hugging Face model folder plus training_args.json, metrics.json,
-// data_summary.json and thresholds.json. It lets a run trained in the browser continue in the CLI
-// (export, evaluate, predict, train further), and is how the CLI's export of a studio run is
-// checked against the studio's own export byte for byte.
+// data_summary.json, thresholds.json and quantization.json (the int8 model's check). It lets a
+// run trained in the browser continue in the CLI (export, evaluate, predict, train further), and
+// is how the CLI's export of a studio run is checked against the studio's own export byte for byte.
 import { writeSafetensors } from '../model/safetensors.ts';
 import { buildModelConfig } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
@@ -41,6 +41,9 @@ export function buildRunFolderFiles(input: ExportInput): ExportFile[] {
   if (input.metrics) files.push({ path: 'metrics.json', bytes: utf8(stableJson(input.metrics)) });
   if (input.dataSummary) {
     files.push({ path: 'data_summary.json', bytes: utf8(stableJson(input.dataSummary)) });
+  }
+  if (input.quantization) {
+    files.push({ path: 'quantization.json', bytes: utf8(stableJson(input.quantization)) });
   }
   if (input.problemType === 'multi_label_classification' && input.thresholds) {
     const thresholds = Object.fromEntries(input.labels.map((label, i) => [label, input.thresholds?.[i]]));

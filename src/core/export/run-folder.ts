@@ -1,6 +1,7 @@
 // A run folder (what training writes: a Hugging Face model folder plus metrics.json and
 // training_args.json), or an exported zip opened again, read into the plain ExportInput.
 import type { ClassificationMetrics } from '../metrics/index.ts';
+import { quantizationCheckFrom } from './quantization.ts';
 import { decodeSafetensors } from './safetensors.ts';
 import type {
   ClassMetrics,
@@ -255,6 +256,7 @@ export async function readExportInput(
   const metricsJson = await readJson(read, 'metrics.json');
   const thresholdsJson = await readJson(read, 'thresholds.json');
   const dataSummaryJson = await readJson(read, 'data_summary.json');
+  const quantizationJson = await readJson(read, 'quantization.json');
 
   const labels = labelsFrom(config);
   const problemType: ProblemType =
@@ -291,6 +293,8 @@ export async function readExportInput(
   if (metrics) input.metrics = metrics;
   const summary = dataSummaryFrom(dataSummaryJson ?? metricsJson?.data_summary);
   if (summary) input.dataSummary = summary;
+  const quantization = quantizationCheckFrom(quantizationJson);
+  if (quantization) input.quantization = quantization;
   const byLabel = isRecord(thresholdsJson?.thresholds) ? thresholdsJson.thresholds : undefined;
   const testMetrics = isRecord(metricsJson?.test) ? metricsJson.test : undefined;
   const thresholdList = [metricsJson?.thresholds, testMetrics?.thresholds].find(Array.isArray) as

@@ -1,6 +1,7 @@
 // The plain data an export is built from. Nothing here depends on tfjs or on how the model was
 // trained, so the studio (from an in-memory model) and the CLI (from a run folder) share one path.
 import type { ProblemType } from '../model/config.ts';
+import type { QuantizationCheck } from './quantization.ts';
 
 /** One float32 parameter under its Hugging Face name, in PyTorch layout (Linear weights are [out, in]). */
 export interface NamedTensor {
@@ -84,6 +85,8 @@ export interface ExportInput {
   dataSummary?: DataSummary;
   /** Multi-label decision thresholds per label, in id order (default 0.5). */
   thresholds?: readonly number[];
+  /** The int8 model's check on the validation split; onnx/model_quantized.onnx ships only when accepted. */
+  quantization?: QuantizationCheck;
 }
 
 /** One file of the exported folder. */

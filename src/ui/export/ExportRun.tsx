@@ -98,8 +98,9 @@ export function ExportRun({ run }: { run: RunRecord }) {
             <h3>Model (.zip)</h3>
             <p>
               A Hugging Face model folder that is also a transformers.js folder: config, weights
-              (safetensors), tokenizer, ONNX graph, model card with metrics, training_args.json + train.py,
-              serve.py + Dockerfile. It holds no text from your data.
+              (safetensors), tokenizer, ONNX graph (and an int8 copy when it decides like the float model on
+              the validation split), model card with metrics, training_args.json + train.py, serve.py +
+              Dockerfile. It holds no text from your data.
             </p>
           </div>
           <button

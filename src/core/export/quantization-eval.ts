@@ -1,0 +1,60 @@
+// Runs the quantization check: the validation split through the float model and through the
+// same model with its Linear weights taken through int8 and back, which is exactly what
+// onnx/model_quantized.onnx computes (its DequantizeLinear yields these weights).
+import * as tf from '@tensorflow/tfjs-core';
+import type { DistilBertConfig, Params } from '../model/index.ts';
+import { splitSize, type EncodedSplit } from '../train/data.ts';
+import { predictLogits } from '../train/evaluate.ts';
+import { dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
+import { checkQuantization, type QuantizationCheck } from './quantization.ts';
+
+export interface QuantizationEvalOptions {
+  multiLabel: boolean;
+  padTokenId: number;
+  maxLength: number;
+  /** Multi-label decision thresholds per label (default 0.5). */
+  thresholds?: readonly number[];
+}
+
+/** The int8 model's check on `split`; undefined when the split is empty. */
+export async function evaluateQuantization(
+  model: { config: DistilBertConfig; params: Params },
+  split: EncodedSplit,
+  options: QuantizationEvalOptions,
+): Promise<QuantizationCheck | undefined> {
+  if (splitSize(split) === 0) return undefined;
+  const predict = { padTokenId: options.padTokenId, maxLength: options.maxLength };
+  const floatLogits = await predictLogits(model, split, predict);
+  const quantizedParams: Params = {};
+  const created: tf.Variable[] = [];
+  try {
+    for (const [name, param] of Object.entries(model.params)) {
+      if (!isQuantizedWeight(name) || param.shape.length !== 2) {
+        quantizedParams[name] = param;
+        continue;
+      }
+      const data = (await param.data()) as Float32Array;
+      const [restored] = dequantizedWeights([{ name, shape: param.shape, data }]);
+      const variable = tf.variable(tf.tensor(restored!.data, param.shape, 'float32'), false);
+      created.push(variable);
+      quantizedParams[name] = variable;
+    }
+    const quantizedLogits = await predictLogits(
+      { config: model.config, params: quantizedParams },
+      split,
+      predict,
+    );
+    const scores = (logits: Float32Array): Float32Array =>
+      options.multiLabel ? logits.map((x) => 1 / (1 + Math.exp(-x))) : logits;
+    return checkQuantization({
+      numLabels: model.config.numLabels,
+      multiLabel: options.multiLabel,
+      truth: split.labels,
+      floatScores: scores(floatLogits),
+      quantizedScores: scores(quantizedLogits),
+      ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+    });
+  } finally {
+    tf.dispose(created);
+  }
+}
