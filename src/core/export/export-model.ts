@@ -74,6 +74,12 @@ export function buildExportFiles(input: ExportInput): ExportResult {
       path: 'onnx/model_quantized.onnx',
       bytes: buildDistilBertOnnxQuantized(config, weights, input.labels),
     });
+  } else {
+    notes.push(
+      input.quantization
+        ? 'Left out onnx/model_quantized.onnx: the int8 model did not decide like the float model closely enough on the validation split (figures in README.md).'
+        : 'Left out onnx/model_quantized.onnx: this run records no check of the int8 model on its validation split.',
+    );
   }
   if (multi) {
     const thresholds = Object.fromEntries(

@@ -131,7 +131,8 @@ describe('the export with a quantization check', () => {
     const input = await seqclsInput();
     const card = (files: { path: string; bytes: Uint8Array }[]) =>
       new TextDecoder().decode(files.find((f) => f.path === 'README.md')!.bytes);
-    const none = buildExportFiles(input).files;
+    const { files: none, notes } = buildExportFiles(input);
+    expect(notes.join(' ')).toContain('records no check of the int8 model');
     expect(none.map((f) => f.path)).not.toContain('onnx/model_quantized.onnx');
     expect(card(none)).toContain('had no validation split to check it on');
     const refused = buildExportFiles({
