@@ -1,9 +1,10 @@
 // `npm run bench [-- --quick] [--only data,model,train,browser] [--iterations N] [--batches 8,32]`:
-// runs every benchmark suite in one process, prints one Markdown table and writes
+// runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../node/paths.ts';
 import { pythonForTests } from '../node/python.ts';
@@ -48,6 +49,9 @@ function parseCommandLine(argv: string[]) {
       'no-pytorch': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
+      // Internal: run one suite and hand its rows back through this file (see runInChild).
+      'suite-result': { type: 'string' },
+      'suite-baseline': { type: 'string' },
     },
     strict: true,
   });
@@ -73,6 +77,8 @@ function parseCommandLine(argv: string[]) {
     pytorch: !values['no-pytorch'],
     out: resolve(values.out ?? resolve(repoRoot, 'bench-results', 'bench.json')),
     help: values.help,
+    suiteResult: values['suite-result'],
+    suiteBaseline: values['suite-baseline'],
   };
 }
 
@@ -202,6 +208,131 @@ function machine(): Record<string, unknown> {
   };
 }
 
+// NaN marks a skipped or failed figure: it must survive the trip from the child, which JSON's null would not.
+const NON_FINITE = '\u0000number:';
+const toTransport = (_key: string, value: unknown): unknown =>
+  typeof value === 'number' && !Number.isFinite(value) ? `${NON_FINITE}${value}` : value;
+const fromTransport = (_key: string, value: unknown): unknown =>
+  typeof value === 'string' && value.startsWith(NON_FINITE) ? Number(value.slice(NON_FINITE.length)) : value;
+
+/** What one suite measured, as its child process hands it back. */
+interface SuiteOutcome {
+  rows: BenchRow[];
+  reports: Record<string, unknown>;
+  failure?: string;
+}
+
+/** Runs one suite in this process. `earlier` holds the rows of the suites before it. */
+async function runSuite(
+  suite: Suite,
+  options: Options,
+  earlier: BenchRow[],
+  onReports: (reports: Record<string, unknown>) => void,
+): Promise<SuiteOutcome> {
+  const rows: BenchRow[] = [];
+  const reports: Record<string, unknown> = {};
+  try {
+    switch (suite) {
+      case 'data':
+        rows.push(...(await benchData(dataOptions(options))));
+        break;
+      case 'model':
+        rows.push(...(await benchModel(modelOptions(options))));
+        break;
+      case 'train':
+        rows.push(...(await benchTrain(trainOptions(options))));
+        break;
+      case 'browser': {
+        const modelBaseline = earlier.filter((r) => r.suite === 'model' && r.where === 'pytorch cpu');
+        const baseline = modelBaseline.length > 0 ? modelBaseline : await browserBaseline(options);
+        if (modelBaseline.length === 0) rows.push(...baseline);
+        rows.push(
+          ...(await benchBrowser(browserOptions(options, baseline, reports, () => onReports(reports)))),
+        );
+        break;
+      }
+    }
+    return { rows, reports };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { rows, reports, failure: message };
+  }
+}
+
+/**
+ * Runs one suite in a child process of its own. The WASM backend's 32-bit heap never shrinks and
+ * an abort inside it (out of memory) leaves the backend unusable: in one process, a suite that
+ * grows the heap or aborts takes the suites after it down. The child hands back its rows (and
+ * the browser suite each report as it arrives) through a file.
+ */
+async function runInChild(
+  suite: Suite,
+  earlier: BenchRow[],
+  onReports: (reports: Record<string, unknown>) => void,
+): Promise<SuiteOutcome> {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${suite}-`));
+  const resultFile = join(dir, 'result.json');
+  const baselineFile = join(dir, 'baseline.json');
+  writeFileSync(baselineFile, JSON.stringify(earlier));
+  const readResult = (): SuiteOutcome | null => {
+    try {
+      return JSON.parse(readFileSync(resultFile, 'utf8'), fromTransport) as SuiteOutcome;
+    } catch {
+      return null;
+    }
+  };
+  try {
+    const args = [
+      ...process.execArgv,
+      process.argv[1]!,
+      ...process.argv.slice(2),
+      '--only',
+      suite,
+      '--suite-result',
+      resultFile,
+      '--suite-baseline',
+      baselineFile,
+    ];
+    let tail = '';
+    const code = await new Promise<number | string>((resolveExit, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+      child.stderr.on('data', (chunk: Buffer) => {
+        process.stderr.write(chunk);
+        tail = (tail + chunk.toString()).slice(-2000);
+        const partial = readResult();
+        if (partial) onReports(partial.reports);
+      });
+      child.on('error', reject);
+      child.on('close', (status, signal) => resolveExit(status ?? signal ?? 'unknown'));
+    });
+    const outcome = readResult();
+    if (outcome && code === 0) return outcome;
+    // A child that died without a word (killed, out of memory) fails its suite with its last words.
+    const lastLines = tail.trim().split('\n').slice(-3).join(' ');
+    return {
+      rows: outcome?.rows ?? [],
+      reports: outcome?.reports ?? {},
+      failure: outcome?.failure ?? `the ${suite} suite's process exited with ${code}: ${lastLines}`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The child side of runInChild: one suite, its outcome written to `resultFile`. */
+async function childMain(options: Options, resultFile: string): Promise<void> {
+  const suite = options.suites[0]!;
+  const earlier = options.suiteBaseline
+    ? (JSON.parse(readFileSync(options.suiteBaseline, 'utf8')) as BenchRow[])
+    : [];
+  const save = (outcome: SuiteOutcome) => {
+    writeFileSync(`${resultFile}.part`, JSON.stringify(outcome, toTransport));
+    renameSync(`${resultFile}.part`, resultFile);
+  };
+  const outcome = await runSuite(suite, options, earlier, (reports) => save({ rows: [], reports }));
+  save(outcome);
+}
+
 async function main(): Promise<void> {
   let options: Options;
   try {
@@ -213,6 +344,10 @@ async function main(): Promise<void> {
   }
   if (options.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (options.suiteResult) {
+    await childMain(options, options.suiteResult);
     return;
   }
   const started = new Date();
@@ -245,36 +380,22 @@ async function main(): Promise<void> {
     if (!options.suites.includes(suite)) continue;
     progress(`== ${suite} ==`);
     const t0 = performance.now();
-    try {
-      switch (suite) {
-        case 'data':
-          rows.push(...(await benchData(dataOptions(options))));
-          break;
-        case 'model':
-          rows.push(...(await benchModel(modelOptions(options))));
-          break;
-        case 'train':
-          rows.push(...(await benchTrain(trainOptions(options))));
-          break;
-        case 'browser': {
-          const modelBaseline = rows.filter((r) => r.suite === 'model' && r.where === 'pytorch cpu');
-          const baseline = modelBaseline.length > 0 ? modelBaseline : await browserBaseline(options);
-          if (modelBaseline.length === 0) rows.push(...baseline);
-          rows.push(...(await benchBrowser(browserOptions(options, baseline, reports, write))));
-          break;
-        }
-      }
-    } catch (error) {
+    const outcome = await runInChild(suite, rows, (partial) => {
+      Object.assign(reports, partial);
+      write();
+    });
+    rows.push(...outcome.rows);
+    Object.assign(reports, outcome.reports);
+    if (outcome.failure !== undefined) {
       // One broken suite must not hide the others' figures: it gets a row and a non-zero exit.
-      const message = error instanceof Error ? error.message : String(error);
-      failures[suite] = message;
+      failures[suite] = outcome.failure;
       rows.push({
         suite,
         name: 'suite failed',
         where: '',
         value: NaN,
         unit: '',
-        note: message.split('\n')[0] ?? '',
+        note: outcome.failure.split('\n')[0] ?? '',
       });
       process.exitCode = 1;
     }

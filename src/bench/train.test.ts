@@ -32,6 +32,8 @@ describe('benchTrain', () => {
     const full = rows.find(
       (r) => r.name.startsWith('full fine-tuning') && r.where === 'node wasm' && r.unit === 'examples/s',
     )!;
+    // The full step runs its batch in micro-batches of 2 by default, one optimizer update per batch.
+    expect(full.name).toBe('full fine-tuning b=4 (2 × 2 accumulated) t=16');
     if (pythonForTests().available) {
       expect(rows.find((r) => r.where === 'pytorch cpu')!.value).toBeGreaterThan(0);
       expect(full.ratio?.against).toBe('PyTorch CPU');
