@@ -116,10 +116,16 @@ describe.each(BACKENDS)('DistilBERT on the %s backend', (backend) => {
       loss.dispose();
     });
 
-    it('matches the gradient of the loss for every parameter (dropout off)', () => {
+    it.each([
+      ['', false],
+      [' with gradient checkpointing', true],
+    ])('matches the gradient of the loss for every parameter (dropout off)%s', (_, gradientCheckpointing) => {
       const names = Object.keys(model.params);
       const { value, grads } = tf.variableGrads(() => {
-        const { logits } = forward(model.params, model.config, inputIds, attentionMask, { training: false });
+        const { logits } = forward(model.params, model.config, inputIds, attentionMask, {
+          training: false,
+          gradientCheckpointing,
+        });
         return lossFn(model.config, logits, labels);
       });
       const checked: string[] = [];
@@ -229,6 +235,33 @@ describe('DistilBERT memory and dropout (cpu)', () => {
       for (const [name, values] of snapshot)
         model.params[name]!.assign(tf.tensor(values, model.params[name]!.shape));
     });
+  });
+
+  it('gives the same gradients with gradient checkpointing, dropout on, and leaks nothing', () => {
+    const gradients = (gradientCheckpointing: boolean) => {
+      const { value, grads } = tf.variableGrads(() => {
+        const { logits } = forward(model.params, model.config, inputIds, attentionMask, {
+          training: true,
+          seed: 7,
+          gradientCheckpointing,
+        });
+        return lossFn(model.config, logits, labels);
+      });
+      const values = new Map(Object.entries(grads).map(([name, g]) => [name, g.dataSync().slice()]));
+      const loss = value.dataSync()[0]!;
+      tf.dispose([value, ...Object.values(grads)]);
+      return { loss, values };
+    };
+    const taped = gradients(false);
+    const before = tf.memory().numTensors;
+    const recomputed = gradients(true);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(recomputed.loss).toBe(taped.loss);
+    expect([...recomputed.values.keys()].sort()).toEqual([...taped.values.keys()].sort());
+    for (const [name, expected] of taped.values) {
+      const actual = recomputed.values.get(name)!;
+      expect(maxAbsDiff(actual, expected), name).toBeLessThanOrEqual(1e-6 * Math.max(1, l2(expected)));
+    }
   });
 
   it('applies dropout only when training, reproducibly for a seed', () => {

@@ -33,6 +33,12 @@ export interface EncodeOptions extends ForwardOptions {
   toLayer?: number;
   /** Output of block fromLayer - 1 (a cached activation) when fromLayer > 0. */
   hidden?: tf.Tensor3D;
+  /**
+   * Gradient checkpointing, as transformers' gradient_checkpointing_enable(): the backward pass
+   * keeps only each block's input and recomputes the block's activations when it reaches it.
+   * Memory for activations drops from all blocks to one, for one extra forward pass.
+   */
+  gradientCheckpointing?: boolean;
 }
 
 const LAYER_NORM_EPS = 1e-12;
@@ -57,11 +63,34 @@ function linear(params: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
   );
 }
 
-/** nn.LayerNorm over the last axis, eps 1e-12. */
+/**
+ * nn.LayerNorm over the last axis, eps 1e-12: [..., D] -> [..., D]. The gradient is written out
+ * (the usual closed form over x̂ and 1/σ), so the backward pass keeps two tensors per call instead
+ * of the eight intermediates the taped ops would keep, and runs a third as many kernels.
+ */
 function layerNorm<R extends tf.Rank>(params: Params, name: string, x: tf.Tensor<R>): tf.Tensor<R> {
-  const { mean, variance } = tf.moments(x, -1, true);
-  const normalized = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LAYER_NORM_EPS)));
-  return tf.add(tf.mul(normalized, param(params, `${name}.weight`)), param(params, `${name}.bias`));
+  const dim = x.shape[x.shape.length - 1]!;
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [rows, gamma, beta, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const { mean, variance } = tf.moments(rows, -1, true); // [N, 1] each
+    const inverseStd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPS)); // [N, 1]
+    const normalized = tf.mul(tf.sub(rows, mean), inverseStd); // x̂ [N, D]
+    save([normalized, inverseStd, gamma]);
+    return {
+      value: tf.add(tf.mul(normalized, gamma), beta),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xHat, invStd, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const dxHat = tf.mul(dy, g); // [N, D]
+        // dx = (1/σ) (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂)), means over the normalized axis.
+        const centered = tf.sub(dxHat, tf.mean(dxHat, -1, true));
+        const dx = tf.mul(tf.sub(centered, tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), -1, true))), invStd);
+        return [dx, tf.sum(tf.mul(dy, xHat), 0), tf.sum(dy, 0)];
+      },
+    };
+  });
+  const rows = tf.reshape(x, [-1, dim]); // [..., D] -> [N, D]
+  const out = normalize(rows, param(params, `${name}.weight`), param(params, `${name}.bias`));
+  return tf.reshape(out, x.shape); // [N, D] -> [..., D]
 }
 
 /**
@@ -86,13 +115,26 @@ function embeddingLookup(table: tf.Variable, ids: tf.Tensor2D): tf.Tensor3D {
   return lookup(table, ids) as tf.Tensor3D;
 }
 
-/** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.functional.gelu. */
-function gelu<T extends tf.Tensor>(x: T): T {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
-}
+/**
+ * Exact GELU, 0.5 x (1 + erf(x / √2)), as torch.nn.functional.gelu, with its derivative
+ * Φ(x) + x φ(x) written out: backward keeps x alone instead of five [N, F] intermediates.
+ */
+const gelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [input] = saved as [tf.Tensor];
+      const cdf = tf.mul(tf.add(tf.erf(tf.mul(input, Math.SQRT1_2)), 1), 0.5); // Φ(x)
+      const pdf = tf.mul(tf.exp(tf.mul(tf.square(input), -0.5)), 1 / Math.sqrt(2 * Math.PI)); // φ(x)
+      return tf.mul(dy, tf.add(cdf, tf.mul(input, pdf)));
+    },
+  };
+});
 
 function activation(config: DistilBertConfig, x: tf.Tensor2D): tf.Tensor2D {
-  return config.activation === 'gelu' ? gelu(x) : tf.relu(x);
+  return config.activation === 'gelu' ? (gelu(x) as tf.Tensor2D) : tf.relu(x);
 }
 
 /** Inverted dropout, active only when training; each call site gets its own seeded stream. */
@@ -197,6 +239,59 @@ export function transformerLayer(
 }
 
 /**
+ * Runs tf.grads from inside another gradient's backward pass. tfjs-core 4.22 ends every
+ * top-level gradient computation by dropping the engine's active tape, and a nested one is
+ * top-level too (the outer forward pass is over), so it would take the outer computation's tape
+ * with it; keeping the outer tape and putting it back lets the outer backward pass finish.
+ */
+function gradientsInsideBackward<T>(run: () => T): T {
+  const engine = tf.engine() as unknown as { state: { activeTape: unknown } };
+  const outerTape = engine.state.activeTape;
+  try {
+    return run();
+  } finally {
+    engine.state.activeTape = outerTape;
+  }
+}
+
+/**
+ * transformerLayer whose backward pass recomputes the block from its saved input: the forward
+ * runs untaped inside a custom gradient (tfjs records no tape within one), so none of the block's
+ * intermediates outlive it; the gradient re-runs the block under tf.grads with the incoming dy.
+ * Dropout masks are seeded per block and step, so the recomputation sees the same masks.
+ */
+function checkpointedTransformerLayer(
+  params: Params,
+  config: DistilBertConfig,
+  layer: number,
+  hidden: tf.Tensor3D,
+  attentionMask: tf.Tensor2D,
+  opts: ForwardOptions,
+): tf.Tensor3D {
+  const prefix = layerPrefix(layer);
+  const weights = Object.keys(params)
+    .filter((name) => name.startsWith(prefix))
+    .map((name) => param(params, name));
+  const block = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor3D;
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    save([input, attentionMask]);
+    return {
+      value: transformerLayer(params, config, layer, input, attentionMask, opts),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedInput, savedMask] = saved as [tf.Tensor3D, tf.Tensor2D];
+        // The block reads its weights from `params`; they are the same tensors as `weights`,
+        // so tf.grads finds their gradients on the tape.
+        const rerun = (x: tf.Tensor) =>
+          transformerLayer(params, config, layer, x as tf.Tensor3D, savedMask, opts);
+        return gradientsInsideBackward(() => tf.grads(rerun)([savedInput, ...weights], dy));
+      },
+    };
+  });
+  return block(hidden, ...weights) as tf.Tensor3D;
+}
+
+/**
  * The encoder (DistilBertModel): embeddings, then blocks [fromLayer, toLayer). Starting past 0
  * resumes from `hidden`, the cached output of block fromLayer - 1. Returns [B, T, D].
  */
@@ -217,7 +312,9 @@ export function encode(
   return tf.tidy(() => {
     let hidden = fromLayer === 0 ? embed(params, config, inputIds, opts) : opts.hidden!;
     for (let layer = fromLayer; layer < toLayer; layer++) {
-      hidden = transformerLayer(params, config, layer, hidden, attentionMask, opts);
+      hidden = opts.gradientCheckpointing
+        ? checkpointedTransformerLayer(params, config, layer, hidden, attentionMask, opts)
+        : transformerLayer(params, config, layer, hidden, attentionMask, opts);
     }
     // tidy would hand back the caller's own tensor when no block runs; return a copy it may dispose.
     return hidden === opts.hidden ? tf.clone(hidden) : hidden;
@@ -251,7 +348,7 @@ export function forward(
   config: DistilBertConfig,
   inputIds: tf.Tensor2D,
   attentionMask: tf.Tensor2D,
-  opts: ForwardOptions,
+  opts: ForwardOptions & Pick<EncodeOptions, 'gradientCheckpointing'>,
 ): { lastHiddenState: tf.Tensor3D; logits: tf.Tensor2D } {
   return tf.tidy(() => {
     const lastHiddenState = encode(params, config, inputIds, attentionMask, opts);
