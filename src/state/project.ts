@@ -17,6 +17,7 @@ import {
 } from './persist.ts';
 import { resetPreviewRows } from './previewRows.ts';
 import type { RunRecord } from './runs.ts';
+import { packSteps, unpackSteps, type PackedSteps } from './savedSeries.ts';
 import {
   migrateRecord,
   migrateRun,
@@ -112,10 +113,10 @@ async function saveNow(): Promise<void> {
     const settings: SettingsRecord = { schemaVersion: SCHEMA_VERSION, forcedBackend: state.ui.forcedBackend };
     await writeKey(SETTINGS_KEY, settings);
     await writeKey(ACTIVE_RUN_KEY, state.activeRunId);
-    const changed: RunRecord[] = [];
+    const changed: SavedRun[] = [];
     for (const id of state.runOrder) {
       const run = state.runs[id];
-      if (run && savedRuns.get(id) !== run) changed.push(run);
+      if (run && savedRuns.get(id) !== run) changed.push({ ...run, steps: packSteps(run.steps) });
     }
     const removed = [...savedRuns.keys()].filter((id) => !state.runs[id]);
     await writeRuns(changed, removed);
@@ -163,6 +164,9 @@ async function saveDataset(input: DataInput): Promise<void> {
   }
 }
 
+/** A run record as stored: the steps packed into columns. */
+type SavedRun = Omit<RunRecord, 'steps'> & { steps: PackedSteps | RunRecord['steps'] };
+
 const ACTIVE_STATUSES = new Set(['preparing', 'running', 'paused', 'stopping']);
 
 async function restore(): Promise<void> {
@@ -189,9 +193,10 @@ async function restore(): Promise<void> {
   setModel({ repoId: project.model.repoId });
 
   const savedFormat = migrated.migratedFrom ?? SCHEMA_VERSION;
-  const runs = (await readAllRuns<RunRecord>().catch(() => [])).map((run) => {
+  const runs = (await readAllRuns<SavedRun>().catch(() => [])).map((run): RunRecord => {
     const upgraded = migrateRun(run, savedFormat);
-    return upgraded.ok ? upgraded.record : run;
+    const record = upgraded.ok ? upgraded.record : run;
+    return { ...record, steps: unpackSteps(record.steps) };
   });
   if (runs.length > 0) {
     // A run that was training when the page closed continues from its last checkpoint on request.

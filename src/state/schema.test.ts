@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isPackedSteps, unpackSteps } from './savedSeries.ts';
 import { migrateRecord, migrateRun, SCHEMA_VERSION, type Migrations } from './schema.ts';
 
 describe('migrateRecord', () => {
@@ -45,6 +46,18 @@ describe('migrateRun', () => {
       },
     });
     expect(migrateRun({ id: 'r' }, 1)).toEqual({ ok: true, migratedFrom: 1, record: { id: 'r' } });
+  });
+
+  it('packs the steps of a format-2 run into columns', () => {
+    const steps = [
+      { step: 1, epoch: 0.5, loss: 0.7, lr: 1e-3 },
+      { step: 2, epoch: 1, loss: 0.6, lr: 5e-4 },
+    ];
+    const result = migrateRun({ id: 'r', steps }, 2);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(isPackedSteps(result.record.steps)).toBe(true);
+    expect(unpackSteps(result.record.steps)).toEqual(steps);
   });
 
   it('leaves a current run as it is', () => {

@@ -2,14 +2,16 @@
 // step to the current version; one from a newer studio is left untouched (not overwritten) and
 // the user is told, so opening an old tab never destroys a newer save.
 import type { BackendName, ColumnMapping, SplitSettings } from '../workers/protocol.ts';
+import { packSteps, type SavedStepPoint } from './savedSeries.ts';
 import type { DataSourceKind, StepId } from './slices.ts';
 
 /**
  * 1: the first format. 2: a run's epoch checkpoint also holds the optimizer's state and the
  * loop's bookkeeping, so an interrupted run resumes exactly; run records say whether theirs does
- * (`saved.epoch.optimizer`). The project record itself is the same in both.
+ * (`saved.epoch.optimizer`). 3: a run's training steps are saved as one Float64Array of columns
+ * (savedSeries.ts) rather than an object per step. The project record itself is the same in all.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export interface SavedData {
   name: string;
@@ -48,6 +50,7 @@ export type Migrations = Record<number, (record: Record<string, unknown>) => Rec
 
 export const PROJECT_MIGRATIONS: Migrations = {
   1: (record) => record,
+  2: (record) => record,
 };
 
 /**
@@ -60,6 +63,7 @@ export const RUN_MIGRATIONS: Migrations = {
     const saved = run.saved as { epoch?: Record<string, unknown> } | undefined;
     return saved?.epoch ? { ...run, saved: { ...saved, epoch: { ...saved.epoch, optimizer: false } } } : run;
   },
+  2: (run) => (Array.isArray(run.steps) ? { ...run, steps: packSteps(run.steps as SavedStepPoint[]) } : run),
 };
 
 /** A run record saved under project format `version`, in the current shape. */
