@@ -1,35 +1,30 @@
 // Model throughput: forward and forward+backward of a DistilBERT with random weights, per
 // backend, with peak memory and kernel dispatch counts, and the same steps in Hugging Face
 // transformers on PyTorch CPU as the baseline measured in the same run.
-//
-// forward+backward runs with gradient checkpointing on both sides, as the studio trains: taped
-// activations of a distilbert-base batch of 8 × 128 tokens alone approach the 4 GB a WASM
-// module can address, so without it batch 32 could not be measured at all.
+// forward+backward runs with gradient checkpointing on both sides (see model-step.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import { parseConfig, type DistilBertConfig } from '../core/model/config.ts';
-import { forward, lossFn } from '../core/model/distilbert.ts';
+import type { DistilBertConfig } from '../core/model/config.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
 import { describeAdapter } from '../core/backend/select.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { pythonForTests, runPython } from '../node/python.ts';
+import {
+  benchConfig,
+  DISTILBERT_BASE_DIMS,
+  median,
+  modelStep,
+  type ModelBenchMode,
+  type ModelDims,
+} from './model-step.ts';
 import type { BenchRow } from './table.ts';
 
-export type ModelBenchMode = 'forward' | 'forward+backward';
+export { benchConfig, DISTILBERT_BASE_DIMS, median, type ModelBenchMode, type ModelDims };
 
 export interface ModelBenchCase {
   backend: 'wasm' | 'cpu' | 'webgpu';
   batch: number;
   seqLength: number;
-}
-
-export interface ModelDims {
-  dim: number;
-  nLayers: number;
-  nHeads: number;
-  hiddenDim: number;
-  vocabSize: number;
-  numLabels: number;
 }
 
 export interface ModelBenchOptions {
@@ -65,41 +60,12 @@ export interface ModelMeasurement {
   dispatches?: { total: number; byOp: Record<string, number> };
 }
 
-export const DISTILBERT_BASE_DIMS: ModelDims = {
-  dim: 768,
-  nLayers: 6,
-  nHeads: 12,
-  hiddenDim: 3072,
-  vocabSize: 30522,
-  numLabels: 2,
-};
-
 export const DEFAULT_MODEL_CASES: ModelBenchCase[] = [
   { backend: 'wasm', batch: 8, seqLength: 128 },
   { backend: 'wasm', batch: 32, seqLength: 128 },
   // The software backends are far slower: measured at a size they finish in reasonable time.
   { backend: 'cpu', batch: 1, seqLength: 32 },
 ];
-
-/** A config of the given dimensions with placeholder labels, for random-weight benchmarks. */
-export function benchConfig(dims: ModelDims): DistilBertConfig {
-  return parseConfig({
-    model_type: 'distilbert',
-    dim: dims.dim,
-    n_layers: dims.nLayers,
-    n_heads: dims.nHeads,
-    hidden_dim: dims.hiddenDim,
-    vocab_size: dims.vocabSize,
-    max_position_embeddings: 512,
-    id2label: Object.fromEntries(Array.from({ length: dims.numLabels }, (_, i) => [String(i), `LABEL_${i}`])),
-  });
-}
-
-export const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** Times `iterations` steps of one mode on the current backend. */
 async function measure(
@@ -111,31 +77,7 @@ async function measure(
   iterations: number,
   countDispatches: boolean,
 ): Promise<Omit<ModelMeasurement, 'backend' | 'adapter'>> {
-  let seed = 0;
-  const ids = tf.tidy(() =>
-    tf.randomUniform([batch, seqLength], 1000, config.vocabSize, 'int32', 1),
-  ) as tf.Tensor2D;
-  const mask = tf.ones([batch, seqLength], 'int32') as tf.Tensor2D;
-  const labels = tf.tidy(() => tf.randomUniform([batch], 0, config.numLabels, 'int32', 2));
-  // Each step ends by reading a value back, so asynchronous backends have finished their work.
-  const step = async (): Promise<void> => {
-    if (mode === 'forward') {
-      const logits = tf.tidy(() => forward(params, config, ids, mask, { training: false }).logits);
-      await logits.data();
-      logits.dispose();
-      return;
-    }
-    const { value, grads } = tf.variableGrads(() => {
-      const { logits } = forward(params, config, ids, mask, {
-        training: true,
-        seed: seed++,
-        gradientCheckpointing: true,
-      });
-      return lossFn(config, logits, labels);
-    });
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
-  };
+  const { step, dispose } = modelStep(config, params, mode, batch, seqLength);
   let peakJsHeapBytes = process.memoryUsage().heapUsed;
   let peakTensorBytes = tf.memory().numBytes;
   try {
@@ -170,7 +112,7 @@ async function measure(
     if (dispatches) result.dispatches = dispatches;
     return result;
   } finally {
-    tf.dispose([ids, mask, labels]);
+    dispose();
   }
 }
 
