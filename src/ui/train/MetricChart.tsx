@@ -41,6 +41,10 @@ function defaultFormat(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
+/** Beyond this many points a line has no markers: hundreds of dots read as one blur, and each
+ *  is an element to redraw. */
+const MAX_DOTS = 60;
+
 /** Redraws of one chart are at least this far apart (ten a second at most). */
 const DRAW_INTERVAL_MS = 100;
 const DRAW_SLOT_MS = 25;
@@ -170,7 +174,7 @@ const Plot = memo(function Plot({ series, xLabel, yFormat, yDomain, maxPoints }:
               strokeWidth={s.faint ? 1 : 2}
               strokeOpacity={s.faint ? 0.35 : 1}
               strokeDasharray={s.dashed ? '5 4' : undefined}
-              dot={s.dots ? { r: 2.5, fill: s.color } : false}
+              dot={s.dots && s.drawnPoints.length <= MAX_DOTS ? { r: 2.5, fill: s.color } : false}
               activeDot={{ r: 3 }}
               isAnimationActive={false}
               connectNulls
