@@ -178,9 +178,29 @@ export interface HeadEpochReport {
   leakedTensors: number;
 }
 
+export interface OpfsCacheRequest {
+  lengths: number[];
+  dim: number;
+  /** Memory budget for the cache: below its size, it must go to OPFS. */
+  budgetBytes: number;
+}
+
+export interface OpfsCacheReport {
+  spilled: boolean;
+  byteLength: number;
+  notices: string[];
+  /** Values compared with the memory cache's, and the largest difference. */
+  compared: number;
+  maxDiff: number;
+  /** Files in the cache folder while the cache is open, and after it is disposed. */
+  whileOpen: string[];
+  afterDispose: string[];
+}
+
 export interface HarnessApi {
   parity(options: { hubUrl: string; backend: HarnessBackend; fixtures: string[] }): Promise<ParityReport>;
   benchModel(request: ModelBenchRequest): Promise<ModelBenchReport>;
   benchData(request: DataBenchRequest): Promise<DataBenchReport>;
   benchHeadEpoch(request: HeadEpochRequest): Promise<HeadEpochReport>;
+  opfsCache(request: OpfsCacheRequest): Promise<OpfsCacheReport>;
 }

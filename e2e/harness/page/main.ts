@@ -3,6 +3,7 @@ import type { HarnessApi } from '../types.ts';
 import { runDataBench } from './bench-data.ts';
 import { runModelBench } from './bench-model.ts';
 import { runHeadEpochBench } from './bench-train.ts';
+import { runOpfsCacheCheck } from './opfs-cache.ts';
 import { runParity } from './parity.ts';
 
 declare global {
@@ -16,5 +17,6 @@ window.harness = {
   benchModel: runModelBench,
   benchData: runDataBench,
   benchHeadEpoch: runHeadEpochBench,
+  opfsCache: runOpfsCacheCheck,
 };
 document.getElementById('status')!.textContent = 'ready';
