@@ -50,6 +50,7 @@ interface TrainFlags extends DataFlags {
   gradAccum?: string;
   layerLrDecay?: string;
   freezeEmbeddings?: boolean;
+  gradientCheckpointing?: boolean;
   labelSmoothing?: string;
   evalSteps?: string;
   maxGradNorm?: string;
@@ -157,6 +158,7 @@ export function trainConfigFromFlags(flags: TrainFlags): TrainConfig {
     number(flags.layerLrDecay, '--layer-lr-decay', (n) => n > 0 && n <= 1, 'a number in (0, 1]'),
   );
   if (flags.freezeEmbeddings) config.freezeEmbeddings = true;
+  if (flags.gradientCheckpointing === false) config.gradientCheckpointing = false;
   set(
     'labelSmoothing',
     number(flags.labelSmoothing, '--label-smoothing', (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
@@ -336,6 +338,10 @@ export function registerTrain(program: Command): void {
     .option('--grad-accum <n>', 'batches per optimizer update (default 1)')
     .option('--layer-lr-decay <x>', 'layer-wise learning-rate decay factor in (0, 1] (default 1: off)')
     .option('--freeze-embeddings', 'full mode: keep the embeddings frozen')
+    .option(
+      '--no-gradient-checkpointing',
+      "full and top-k: keep every block's activations for the backward pass (faster, far more memory)",
+    )
     .option('--label-smoothing <x>', 'label smoothing in [0, 1) (default 0)')
     .option('--eval-steps <n>', 'also evaluate every N steps (default 0: each epoch end)')
     .option('--max-grad-norm <x>', 'gradient clipping norm (default 1; 0 turns it off)')

@@ -260,7 +260,7 @@ function gradientsInsideBackward<T>(run: () => T): T {
  * intermediates outlive it; the gradient re-runs the block under tf.grads with the incoming dy.
  * Dropout masks are seeded per block and step, so the recomputation sees the same masks.
  */
-function checkpointedTransformerLayer(
+export function checkpointedTransformerLayer(
   params: Params,
   config: DistilBertConfig,
   layer: number,

@@ -15,7 +15,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { greaterIsBetter } from '../metrics/index.ts';
 import type { DistilBertConfig } from '../model/config.ts';
-import { classifierHead, encode, firstToken, transformerLayer, type Params } from '../model/distilbert.ts';
+import {
+  checkpointedTransformerLayer,
+  classifierHead,
+  encode,
+  firstToken,
+  transformerLayer,
+  type Params,
+} from '../model/distilbert.ts';
 import { HEAD_NAMES, layerPrefix } from '../model/weights.ts';
 import { createRng, hashSeed, permutation } from '../util/random.ts';
 import { checkTrainConfig, LIVE_SETTINGS, metricKey, type LiveSettings, type TrainConfig } from './config.ts';
@@ -823,15 +830,17 @@ class Run {
   private logits(batch: Batch, training: boolean, seed?: number): tf.Tensor2D {
     const opts = seed === undefined ? { training } : { training, seed };
     const { config, modelConfig, params } = this;
-    const nLayers = modelConfig.nLayers;
+    if (config.mode === 'head') return headLogits(params, modelConfig, batch.hidden as tf.Tensor2D, opts);
+    // Settings saved before the option existed lack it; they get the default, on.
+    const gradientCheckpointing = config.gradientCheckpointing !== false;
     if (config.mode === 'full') {
-      const hidden = encode(params, modelConfig, batch.ids!, batch.mask!, opts);
+      const hidden = encode(params, modelConfig, batch.ids!, batch.mask!, { ...opts, gradientCheckpointing });
       return classifierHead(params, modelConfig, firstToken(hidden), opts);
     }
-    if (config.mode === 'head') return headLogits(params, modelConfig, batch.hidden as tf.Tensor2D, opts);
+    const block = gradientCheckpointing ? checkpointedTransformerLayer : transformerLayer;
     let hidden = batch.hidden as tf.Tensor3D;
-    for (let layer = this.firstTrainable; layer < nLayers; layer++) {
-      hidden = transformerLayer(params, modelConfig, layer, hidden, batch.mask!, opts);
+    for (let layer = this.firstTrainable; layer < modelConfig.nLayers; layer++) {
+      hidden = block(params, modelConfig, layer, hidden, batch.mask!, opts);
     }
     return classifierHead(params, modelConfig, firstToken(hidden), opts);
   }

@@ -71,6 +71,12 @@ export const ADVANCED_FIELDS: readonly FieldSpec[] = [
     when: (_c, ctx) => ctx.multiLabel,
   },
   { key: 'freezeEmbeddings', label: 'Freeze embeddings', kind: 'boolean', when: (c) => c.mode === 'full' },
+  {
+    key: 'gradientCheckpointing',
+    label: 'Gradient checkpointing',
+    kind: 'boolean',
+    when: (c) => c.mode !== 'head',
+  },
   { key: 'dropout', label: 'Dropout', kind: 'boolean' },
   { key: 'seed', label: 'Seed', kind: 'integer' },
   { key: 'adamBeta1', label: 'Adam β1', kind: 'number', min: 0 },
