@@ -5,6 +5,7 @@
 // studio can zip them or store them in OPFS.
 import { buildModelConfig } from '../export/hf-config.ts';
 import { buildTokenizerFiles } from '../export/tokenizer-files.ts';
+import { hubModelId } from '../export/training-args.ts';
 import { configToJson, type DistilBertConfig } from '../model/config.ts';
 import type { Params } from '../model/distilbert.ts';
 import { paramsToSafetensors } from '../model/index.ts';
@@ -65,10 +66,6 @@ export function evalReportJson(report: EvalReport): Record<string, unknown> {
   return out;
 }
 
-function isHubId(value: string): boolean {
-  return /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(value) && !/^\.{1,2}\//.test(value);
-}
-
 export async function buildRunFolder(input: RunFolderInput): Promise<RunFile[]> {
   const { result, labels } = input;
   const problemType = input.multiLabel ? 'multi_label_classification' : 'single_label_classification';
@@ -106,7 +103,8 @@ export async function buildRunFolder(input: RunFolderInput): Promise<RunFile[]> 
   const metric = metricKey(input.trainConfig.metricForBestModel);
   const trainingArgs = toTrainingArguments(input.trainConfig, greaterIsBetter(metric));
   const studio = trainingArgs.finetune_studio as Record<string, unknown>;
-  if (isHubId(input.baseModel)) studio.base_model = input.baseModel;
+  const baseModel = hubModelId(input.baseModel);
+  if (baseModel !== undefined) studio.base_model = baseModel;
   const ended = result.config;
   if (
     ended.batchSize !== input.trainConfig.batchSize ||
