@@ -941,7 +941,7 @@ async function validationSplitOf(run: RunRecord): Promise<RunExportRequest['vali
   } catch {
     return undefined;
   }
-  const split = encoded.splits.validation;
+  const split = encoded.validation;
   const testRows = run.testResult?.rows;
   const same =
     encoded.multiLabel === run.multiLabel &&
@@ -951,8 +951,8 @@ async function validationSplitOf(run: RunRecord): Promise<RunExportRequest['vali
     split.rows.length > 0 &&
     split.rows.length === run.dataSummary?.splits?.validation &&
     (!testRows ||
-      (testRows.length === encoded.splits.test.rows.length &&
-        testRows.every((row, i) => row === encoded.splits.test.rows[i])));
+      (testRows.length === encoded.test.rows.length &&
+        testRows.every((row, i) => row === encoded.test.rows[i])));
   return same ? { split, padTokenId: encoded.padTokenId, maxLength: encoded.maxLength } : undefined;
 }
 

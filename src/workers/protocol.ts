@@ -6,8 +6,11 @@ import type { AdapterInfo, BackendFallback, BackendName } from '../core/backend/
 import type { DataSummary, ExportMetrics } from '../core/export/types.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
+import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
 
 export type { AdapterInfo, BackendName } from '../core/backend/select.ts';
+/** What the data worker hands the training worker: the core's encoded dataset, buffers transferred. */
+export type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -141,27 +144,6 @@ export interface TokenStats {
   lengths: Int32Array;
   suggestedMaxLength: number;
   percentiles: { p50: number; p95: number; max: number };
-}
-
-/** One split ready for training: ids of every example packed end to end, truncated to maxLength. */
-export interface EncodedSplit {
-  /** Concatenated token ids. */
-  ids: Int32Array;
-  /** offsets[i]..offsets[i+1] are example i's ids; length n + 1. */
-  offsets: Int32Array;
-  /** Single-label: class index per example. Multi-label: n × numLabels multi-hot, row-major. */
-  labels: Int32Array | Uint8Array;
-  /** 1-based data row of each example in the source file. */
-  rows: Int32Array;
-}
-
-export interface EncodedDataset {
-  labels: string[];
-  multiLabel: boolean;
-  maxLength: number;
-  /** Id to pad batches with (the tokenizer's pad token). */
-  padTokenId: number;
-  splits: Record<SplitName, EncodedSplit>;
 }
 
 export type DataCommand =

@@ -24,7 +24,7 @@ import {
 import { readSafetensors, writeSafetensors } from '../core/model/safetensors.ts';
 import { initialValue, isHeadName, parameterShapes, seededRandom } from '../core/model/weights.ts';
 import { metricKey, toTrainingArguments, type TrainConfig } from '../core/train/config.ts';
-import { padBatch, splitSize, type EncodedDataset } from '../core/train/data.ts';
+import { padBatch, splitSize } from '../core/train/data.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
 import { TrainController, trainableParams, type ResumeState } from '../core/train/trainer.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
@@ -155,19 +155,6 @@ function snapshot(model: DeviceModel, config: TrainConfig): Promise<Map<string, 
   })();
 }
 
-/** The data worker's splits in the shape the training loop reads. */
-function toCoreDataset(data: TrainRequest['data']): EncodedDataset {
-  return {
-    labels: data.labels,
-    multiLabel: data.multiLabel,
-    maxLength: data.maxLength,
-    padTokenId: data.padTokenId,
-    train: data.splits.train,
-    validation: data.splits.validation,
-    test: data.splits.test,
-  };
-}
-
 export async function startRun(command: TrainRequest, post: Post): Promise<void> {
   const { runId, data, resume } = command;
   if (training) {
@@ -185,11 +172,11 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     disposeModel(resident);
     resident = null;
     const config = command.config;
-    const resumed = resume ? await resumeStateOf(resume, config, splitSize(data.splits.train)) : null;
+    const resumed = resume ? await resumeStateOf(resume, config, splitSize(data.train)) : null;
     model = buildModel(runId, data.labels, data.multiLabel, config.seed);
     const controller = new TrainController({
       model: { config: model.config, params: model.params },
-      data: toCoreDataset(data),
+      data,
       config,
       ...(resumed ? { resume: resumed.state } : {}),
       featureCache: browserFeatureCache(runId, (message, level) =>

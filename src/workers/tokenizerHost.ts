@@ -62,13 +62,7 @@ export const tokenizerHost = {
       ...(signal ? { signal } : {}),
       ...(onProgress ? { onProgress } : {}),
     });
-    return {
-      labels: encoded.labels,
-      multiLabel: encoded.multiLabel,
-      maxLength: encoded.maxLength,
-      padTokenId: encoded.padTokenId,
-      splits: { train: encoded.train, validation: encoded.validation, test: encoded.test },
-    };
+    return encoded;
   },
 
   async encodeTexts(texts: string[], maxLength: number): Promise<{ ids: Int32Array; offsets: Int32Array }> {

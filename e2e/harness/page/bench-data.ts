@@ -91,7 +91,7 @@ async function tokenizerFiles(hubUrl: string, repo: string): Promise<Record<stri
 const SPLIT = { train: 0.8, validation: 0.1, test: 0.1, seed: 42, dropDuplicates: false };
 
 function tokenCount(data: EncodedDataset): number {
-  return Object.values(data.splits).reduce((sum, split) => sum + split.ids.length, 0);
+  return [data.train, data.validation, data.test].reduce((sum, split) => sum + split.ids.length, 0);
 }
 
 /** Open → checks and split → tokenize, each stage timed as the page sees it. */
