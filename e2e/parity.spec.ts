@@ -48,21 +48,30 @@ function judge(result: FixtureParity): void {
   }
   expect.soft(Math.abs(result.loss - ref.loss), `${where}: loss error`).toBeLessThan(1e-5);
 
-  expect(result.missingGrads, `${where}: parameters without a gradient`).toEqual([]);
-  expect(result.grads.map((g) => g.name).sort(), `${where}: every reference gradient is checked`).toEqual(
-    [...result.referenceGradNames].sort(),
-  );
-  for (const grad of result.grads) {
-    expect.soft(grad.nonFinite, `${where} ${grad.name}: non-finite gradient values`).toBe(0);
-    if (grad.referenceNorm < 1e-6) {
-      // Zero in exact arithmetic (k_lin.bias): compared by absolute size.
-      expect
-        .soft(grad.errorNorm, `${where} ${grad.name}: |grad error| (reference norm ${grad.referenceNorm})`)
-        .toBeLessThan(tol['grad_abs_when_norm_below_1e-6']);
-    } else {
-      expect
-        .soft(grad.errorNorm / grad.referenceNorm, `${where} ${grad.name}: relative L2 error`)
-        .toBeLessThan(tol.grad_rel_l2);
+  expect
+    .soft(Math.abs(result.checkpointed.loss - ref.loss), `${where}: loss error with gradient checkpointing`)
+    .toBeLessThan(1e-5);
+  for (const [how, gradients] of [
+    ['', { grads: result.grads, missingGrads: result.missingGrads }],
+    [' with gradient checkpointing', result.checkpointed],
+  ] as const) {
+    const at = `${where}${how}`;
+    expect(gradients.missingGrads, `${at}: parameters without a gradient`).toEqual([]);
+    expect(gradients.grads.map((g) => g.name).sort(), `${at}: every reference gradient is checked`).toEqual(
+      [...result.referenceGradNames].sort(),
+    );
+    for (const grad of gradients.grads) {
+      expect.soft(grad.nonFinite, `${at} ${grad.name}: non-finite gradient values`).toBe(0);
+      if (grad.referenceNorm < 1e-6) {
+        // Zero in exact arithmetic (k_lin.bias): compared by absolute size.
+        expect
+          .soft(grad.errorNorm, `${at} ${grad.name}: |grad error| (reference norm ${grad.referenceNorm})`)
+          .toBeLessThan(tol['grad_abs_when_norm_below_1e-6']);
+      } else {
+        expect
+          .soft(grad.errorNorm / grad.referenceNorm, `${at} ${grad.name}: relative L2 error`)
+          .toBeLessThan(tol.grad_rel_l2);
+      }
     }
   }
 

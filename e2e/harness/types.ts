@@ -39,6 +39,8 @@ export interface FixtureParity {
   /** Parameters without a gradient from tfjs. */
   missingGrads: string[];
   grads: GradError[];
+  /** The same gradients with gradient checkpointing (each block recomputed in the backward pass). */
+  checkpointed: { loss: number; grads: GradError[]; missingGrads: string[] };
   /** Names of the reference's grad.* tensors. */
   referenceGradNames: string[];
   leaks: {
@@ -46,7 +48,7 @@ export interface FixtureParity {
     forward: number;
     /** numTensors while the two outputs are alive, minus before (expected 2). */
     forwardLive: number;
-    /** numTensors after a training step (gradients applied and disposed), minus before. */
+    /** numTensors after a training step (gradient checkpointing, gradients applied and disposed), minus before. */
     trainingStep: number;
     /** Whether the training step changed the classifier weights (it ran). */
     stepChangedWeights: boolean;

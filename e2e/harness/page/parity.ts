@@ -133,38 +133,50 @@ async function checkFixture(hubUrl: string, name: string, kernels: Set<string>):
       });
     }
 
-    // Loss and the gradient of every parameter, dropout off.
+    // Loss and the gradient of every parameter, dropout off: taped, and with gradient
+    // checkpointing (each block recomputed in the backward pass), as the studio trains.
     const names = Object.keys(model.params);
-    const lossOf = () => {
-      const { logits: z } = forward(model.params, model.config, inputIds, attentionMask, { training: false });
+    const lossOf = (gradientCheckpointing = false) => {
+      const { logits: z } = forward(model.params, model.config, inputIds, attentionMask, {
+        training: false,
+        gradientCheckpointing,
+      });
       return lossFn(model.config, z, labels);
     };
-    const { value, grads } = tf.variableGrads(lossOf);
-    const loss = (await value.data())[0]!;
-    const gradErrors: GradError[] = [];
-    const missingGrads: string[] = [];
-    for (const param of names) {
-      const grad = grads[model.params[param]!.name];
-      if (!grad) {
-        missingGrads.push(param);
-        continue;
+    const gradientErrors = async (gradientCheckpointing: boolean) => {
+      const { value, grads } = tf.variableGrads(() => lossOf(gradientCheckpointing));
+      const loss = (await value.data())[0]!;
+      const errors: GradError[] = [];
+      const missing: string[] = [];
+      for (const param of names) {
+        const grad = grads[model.params[param]!.name];
+        if (!grad) {
+          missing.push(param);
+          continue;
+        }
+        const actual = (await grad.data()) as Float32Array;
+        const expected = ref(`grad.${param}`).data;
+        let nonFinite = 0;
+        for (const v of actual) if (!Number.isFinite(v)) nonFinite++;
+        errors.push({
+          name: param,
+          referenceNorm: l2(expected),
+          errorNorm: l2Diff(actual, expected),
+          nonFinite,
+        });
       }
-      const actual = (await grad.data()) as Float32Array;
-      const expected = ref(`grad.${param}`).data;
-      let nonFinite = 0;
-      for (const v of actual) if (!Number.isFinite(v)) nonFinite++;
-      gradErrors.push({
-        name: param,
-        referenceNorm: l2(expected),
-        errorNorm: l2Diff(actual, expected),
-        nonFinite,
-      });
-    }
-    tf.dispose([value, ...Object.values(grads)]);
+      tf.dispose([value, ...Object.values(grads)]);
+      return { loss, errors, missing };
+    };
+    const taped = await gradientErrors(false);
+    const loss = taped.loss;
+    const gradErrors = taped.errors;
+    const missingGrads = taped.missing;
+    const checkpointed = await gradientErrors(true);
 
     // Which kernels the backend ran for forward + backward (for the report).
     const profile = await tf.profile(() => {
-      const g = tf.variableGrads(lossOf);
+      const g = tf.variableGrads(() => lossOf());
       tf.dispose([g.value, ...Object.values(g.grads)]);
     });
     for (const kernel of profile.kernels) kernels.add(kernel.name);
@@ -183,6 +195,7 @@ async function checkFixture(hubUrl: string, name: string, kernels: Set<string>):
       const { logits: z } = forward(model.params, model.config, inputIds, attentionMask, {
         training: true,
         seed: 3,
+        gradientCheckpointing: true,
       });
       return lossFn(model.config, z, labels);
     });
@@ -202,6 +215,11 @@ async function checkFixture(hubUrl: string, name: string, kernels: Set<string>):
       seqLength,
       loss,
       missingGrads,
+      checkpointed: {
+        loss: checkpointed.loss,
+        grads: checkpointed.errors,
+        missingGrads: checkpointed.missing,
+      },
       grads: gradErrors,
       referenceGradNames: [...reference.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5)),
       leaks: {
