@@ -126,3 +126,102 @@ export function privacyViolations(
   }
   return out;
 }
+
+/** A main-thread task over 50 ms from a Chrome trace: how long it took, how much of that it ran
+ *  on a CPU (the rest it waited for one), and the work inside it that took longest. */
+export interface TracedTask {
+  /** performance.now() time of the page. */
+  start: number;
+  wallMs: number;
+  cpuMs: number;
+  what: string[];
+}
+
+/**
+ * Records a Chrome trace of the page's main thread (the same events DevTools' Performance panel
+ * shows, without the JS sampler) until the returned function is called. Long tasks measured by
+ * the clock alone cannot tell a page that works for 200 ms from one that waits 190 ms for a CPU
+ * the other processes hold; the trace's thread time can.
+ */
+export async function traceMainThread(page: Page): Promise<() => Promise<TracedTask[]>> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReturnAsStream',
+    traceConfig: { includedCategories: ['toplevel', 'devtools.timeline', 'blink.user_timing'] },
+  });
+  const mark = `trace-origin-${Date.now()}`;
+  const markTime = await page.evaluate((name) => performance.mark(name).startTime, mark);
+  return async () => {
+    const complete = new Promise<string>((resolve) =>
+      cdp.once('Tracing.tracingComplete', (event) => resolve(event.stream ?? '')),
+    );
+    await cdp.send('Tracing.end');
+    const handle = await complete;
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const chunk = await cdp.send('IO.read', { handle, size: 4 << 20 });
+      chunks.push(Buffer.from(chunk.data, chunk.base64Encoded ? 'base64' : 'utf8'));
+      if (chunk.eof) break;
+    }
+    await cdp.send('IO.close', { handle });
+    await cdp.detach();
+    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as
+      { traceEvents: TraceEvent[] } | TraceEvent[];
+    return longTracedTasks(Array.isArray(parsed) ? parsed : parsed.traceEvents, mark, markTime);
+  };
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  tdur?: number;
+  args?: { name?: string; data?: { url?: string; functionName?: string } };
+}
+
+function longTracedTasks(events: TraceEvent[], mark: string, markTime: number): TracedTask[] {
+  const markEvent = events.find((e) => e.name === mark);
+  const mains = new Set(
+    events
+      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`),
+  );
+  // The page's main thread is the one that recorded the mark.
+  const main = markEvent ? `${markEvent.pid}:${markEvent.tid}` : [...mains][0];
+  if (!markEvent || !main) return [];
+  const toPageTime = (ts: number) => markTime + (ts - markEvent.ts) / 1000;
+  const own = events
+    .filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main && e.dur !== undefined)
+    .sort((a, b) => a.ts - b.ts);
+  // The scheduler's task event; 'RunTask' is only recorded with DevTools' disabled-by-default categories.
+  const taskName = own.some((e) => e.name === 'ThreadControllerImpl::RunTask')
+    ? 'ThreadControllerImpl::RunTask'
+    : 'RunTask';
+  const tasks: TracedTask[] = [];
+  for (let i = 0; i < own.length; i++) {
+    const task = own[i]!;
+    if (task.name !== taskName || task.dur! < 50_000) continue;
+    const inside = new Map<string, number>();
+    for (let j = i + 1; j < own.length && own[j]!.ts < task.ts + task.dur!; j++) {
+      const e = own[j]!;
+      if (e.name === 'RunTask' || e.name.startsWith('ThreadControllerImpl')) continue;
+      const data = e.args?.data;
+      const script = data?.url ? ` ${data.functionName || '(anonymous)'} ${data.url.split('/').pop()}` : '';
+      const key = `${e.name}${script}`;
+      inside.set(key, Math.max(inside.get(key) ?? 0, e.dur! / 1000));
+    }
+    tasks.push({
+      start: toPageTime(task.ts),
+      wallMs: task.dur! / 1000,
+      cpuMs: (task.tdur ?? 0) / 1000,
+      what: [...inside]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([name, ms]) => `${name} ${Math.round(ms)} ms`),
+    });
+  }
+  return tasks;
+}
