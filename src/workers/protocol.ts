@@ -276,8 +276,11 @@ export interface RunOutcome {
   /** Test probabilities [n, labels], true labels and 1-based source rows. */
   testPredictions: { rows: Int32Array; labels: Int32Array | Uint8Array; probabilities: Float32Array } | null;
   thresholds: number[] | null;
-  /** The kept weights of the trainable parameters, as safetensors bytes. */
-  weights: Uint8Array | null;
+  /**
+   * The kept weights of the trainable parameters, as a safetensors file built in the worker: the
+   * page stores the Blob without reading or copying its bytes (268 MB for distilbert-base).
+   */
+  weights: Blob | null;
   /** Settings as they ended (live changes, out-of-memory halving). */
   config: TrainConfig;
   notices: string[];

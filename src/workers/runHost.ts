@@ -274,7 +274,7 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
           }
         : null,
       thresholds: result.thresholds,
-      weights: weights ? encodeWeights(weights, model.config) : null,
+      weights: weights ? new Blob([encodeWeights(weights, model.config) as Uint8Array<ArrayBuffer>]) : null,
       config: result.config,
       notices: result.notices,
     };
