@@ -7,43 +7,20 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureModelDir } from '../../node/paths.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
-import { createRng } from '../util/random.ts';
 import { disposeParams, forward, loadModel, type LoadedModel } from '../model/index.ts';
 import { buildExportFiles } from './export-model.ts';
+import { int64Tensor, randomIdBatch } from './test-support/onnx-inputs.ts';
 import { multiLabelInput, removeDir, seqclsInput, tempDir, writeFolder } from './test-support/fixtures.ts';
 import { referenceTensor } from './test-support/reference.ts';
 import type { ExportInput } from './types.ts';
 
 const TOLERANCE = 1e-4;
 
-function int64Tensor(values: readonly number[], shape: [number, number]): ort.Tensor {
-  return new ort.Tensor(
-    'int64',
-    BigInt64Array.from(values, (v) => BigInt(v)),
-    shape,
-  );
-}
-
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
   return worst;
-}
-
-/** A batch of random token ids with [CLS] … [SEP] and right padding to `lengths`. */
-function batch(lengths: number[], seqLength: number, seed: number): { ids: number[]; mask: number[] } {
-  const rng = createRng(seed);
-  const ids: number[] = [];
-  const mask: number[] = [];
-  for (const length of lengths) {
-    for (let t = 0; t < seqLength; t++) {
-      const real = t < length;
-      ids.push(!real ? 0 : t === 0 ? 101 : t === length - 1 ? 102 : 1000 + rng.int(29000));
-      mask.push(real ? 1 : 0);
-    }
-  }
-  return { ids, mask };
 }
 
 const CASES: { name: string; lengths: number[]; seqLength: number }[] = [
@@ -98,7 +75,7 @@ describe.each([
   });
 
   it.each(CASES)('matches the tfjs model on $name', async ({ lengths, seqLength }) => {
-    const { ids, mask } = batch(lengths, seqLength, lengths.length * 131 + seqLength);
+    const { ids, mask } = randomIdBatch(lengths, seqLength, lengths.length * 131 + seqLength);
     const shape: [number, number] = [lengths.length, seqLength];
     const out = await session.run({
       input_ids: int64Tensor(ids, shape),

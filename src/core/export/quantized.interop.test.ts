@@ -12,9 +12,9 @@ import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { pythonForTests, runPython } from '../../node/python.ts';
-import { createRng } from '../util/random.ts';
 import { disposeParams, forward, loadModel, type LoadedModel } from '../model/index.ts';
 import { buildExportFiles } from './export-model.ts';
+import { int64Tensor, randomIdBatch } from './test-support/onnx-inputs.ts';
 import { dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
 import type { QuantizationCheck } from './quantization.ts';
 import {
@@ -62,33 +62,11 @@ const ACCEPTED: QuantizationCheck = {
   accepted: true,
 };
 
-function int64Tensor(values: readonly number[], shape: [number, number]): ort.Tensor {
-  return new ort.Tensor(
-    'int64',
-    BigInt64Array.from(values, (v) => BigInt(v)),
-    shape,
-  );
-}
-
 function maxAbs(a: ArrayLike<number>, b?: ArrayLike<number>): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++)
     worst = Math.max(worst, Math.abs((a[i] as number) - (b ? (b[i] as number) : 0)));
   return worst;
-}
-
-function batch(lengths: number[], seqLength: number, seed: number): { ids: number[]; mask: number[] } {
-  const rng = createRng(seed);
-  const ids: number[] = [];
-  const mask: number[] = [];
-  for (const length of lengths) {
-    for (let t = 0; t < seqLength; t++) {
-      const real = t < length;
-      ids.push(!real ? 0 : t === 0 ? 101 : t === length - 1 ? 102 : 1000 + rng.int(29000));
-      mask.push(real ? 1 : 0);
-    }
-  }
-  return { ids, mask };
 }
 
 describe.each([
@@ -146,7 +124,7 @@ describe.each([
   ])(
     'computes the checked model and stays close to the float graph ($lengths)',
     async ({ lengths, seqLength }) => {
-      const { ids, mask } = batch(lengths, seqLength, lengths.length * 7 + seqLength);
+      const { ids, mask } = randomIdBatch(lengths, seqLength, lengths.length * 7 + seqLength);
       const shape: [number, number] = [lengths.length, seqLength];
       const feeds = () => ({ input_ids: int64Tensor(ids, shape), attention_mask: int64Tensor(mask, shape) });
       const logitsOf = async (session: ort.InferenceSession) => {
@@ -179,7 +157,7 @@ describe.each([
 
   it.skipIf(!python.available)('runs in Python’s ONNX Runtime with the same logits as in Node', async () => {
     const lengths = [12, 30, 5, 30];
-    const { ids, mask } = batch(lengths, 30, 99);
+    const { ids, mask } = randomIdBatch(lengths, 30, 99);
     const shape: [number, number] = [lengths.length, 30];
     const node = (
       (
