@@ -1,5 +1,6 @@
 // What the harness page returns to its Node drivers (the parity spec and the browser benchmark).
 // Plain JSON: everything crosses page.evaluate.
+import type { ModelBenchMode, ModelDims } from '../../src/bench/model-step.ts';
 
 export type HarnessBackend = 'webgpu' | 'wasm' | 'cpu' | 'webgl';
 
@@ -64,27 +65,21 @@ export interface ParityReport {
   seconds: number;
 }
 
-export interface ModelDimsSpec {
-  dim: number;
-  nLayers: number;
-  nHeads: number;
-  hiddenDim: number;
-  vocabSize: number;
-  numLabels: number;
-}
+/** The model benchmark's dimensions, as the Node benchmark names them. */
+export type ModelDimsSpec = ModelDims;
 
 export interface ModelBenchRequest {
   backend: HarnessBackend;
   dims: ModelDimsSpec;
   cases: { batch: number; seqLength: number }[];
-  modes: ('forward' | 'forward+backward')[];
+  modes: ModelBenchMode[];
   iterations: number;
   /** Profile the warm-up step: kernel dispatches and peak tensor memory. */
   countDispatches: boolean;
 }
 
 export interface BrowserModelMeasurement {
-  mode: 'forward' | 'forward+backward';
+  mode: ModelBenchMode;
   batch: number;
   seqLength: number;
   iterations: number;

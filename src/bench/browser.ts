@@ -13,7 +13,7 @@ import type {
   ModelBenchReport,
   ModelDimsSpec,
 } from '../../e2e/harness/types.ts';
-import { DISTILBERT_BASE_DIMS } from './model.ts';
+import { DISTILBERT_BASE_DIMS, mb, topOps } from './model.ts';
 import type { BenchRow } from './table.ts';
 
 export interface BrowserModelCase {
@@ -56,16 +56,6 @@ export const DEFAULT_BROWSER_MODEL_CASES: BrowserModelCase[] = [
   { backend: 'webgpu', batch: 1, seqLength: 32 },
   { backend: 'cpu', batch: 1, seqLength: 32 },
 ];
-
-const mb = (bytes: number): number => bytes / 1e6;
-
-function topOps(byOp: Record<string, number>, count = 6): string {
-  return Object.entries(byOp)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, count)
-    .map(([name, n]) => `${name} ${n}`)
-    .join(', ');
-}
 
 function whereOf(report: { backend: { name: string; adapter: string } }): string {
   return `chromium ${report.backend.name}${report.backend.adapter ? ` (${report.backend.adapter})` : ''}`;

@@ -10,7 +10,7 @@ import { repoRoot } from '../node/paths.ts';
 import { pythonForTests } from '../node/python.ts';
 import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from './browser.ts';
 import { benchData, type DataBenchOptions } from './data.ts';
-import { benchModel, measurePytorch, type ModelBenchOptions, type ModelDims } from './model.ts';
+import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
 import { formatTable, type BenchRow } from './table.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
 
@@ -186,14 +186,7 @@ async function browserBaseline(o: Options): Promise<BenchRow[]> {
     cases,
     ...(o.quick ? { dims: QUICK_DIMS, iterations: 1 } : { iterations: o.iterations ?? 2 }),
   });
-  return measured.map((b) => ({
-    suite: 'browser',
-    name: `${b.mode} b=${b.batch} t=${b.seqLength}`,
-    where: 'pytorch cpu',
-    value: (1000 * b.batch) / b.msPerStep,
-    unit: 'seq/s',
-    note: `${b.msPerStep.toFixed(0)} ms/step; transformers DistilBertForSequenceClassification, ${b.threads} thread(s)`,
-  }));
+  return pytorchRows('browser', measured);
 }
 
 function machine(): Record<string, unknown> {

@@ -225,14 +225,27 @@ export async function measurePytorch(
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as PytorchMeasurement[];
 }
 
-const mb = (bytes: number): number => bytes / 1e6;
+export const mb = (bytes: number): number => bytes / 1e6;
 
-function topOps(byOp: Record<string, number>, count = 6): string {
+/** The most dispatched kernels, "Add 89, Reshape 82, …". */
+export function topOps(byOp: Record<string, number>, count = 6): string {
   return Object.entries(byOp)
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
     .map(([name, n]) => `${name} ${n}`)
     .join(', ');
+}
+
+/** The PyTorch baseline's throughput as table rows of a suite. */
+export function pytorchRows(suite: string, measured: readonly PytorchMeasurement[]): BenchRow[] {
+  return measured.map((b) => ({
+    suite,
+    name: `${b.mode} b=${b.batch} t=${b.seqLength}`,
+    where: 'pytorch cpu',
+    value: (1000 * b.batch) / b.msPerStep,
+    unit: 'seq/s',
+    note: `${b.msPerStep.toFixed(0)} ms/step; transformers DistilBertForSequenceClassification, ${b.threads} thread(s)`,
+  }));
 }
 
 /**
@@ -294,16 +307,7 @@ export async function benchModel(options: ModelBenchOptions = {}): Promise<Bench
       });
     }
   }
-  for (const b of baseline) {
-    rows.push({
-      suite: 'model',
-      name: `${b.mode} b=${b.batch} t=${b.seqLength}`,
-      where: 'pytorch cpu',
-      value: (1000 * b.batch) / b.msPerStep,
-      unit: 'seq/s',
-      note: `${b.msPerStep.toFixed(0)} ms/step; transformers DistilBertForSequenceClassification, ${b.threads} thread(s)`,
-    });
-  }
+  rows.push(...pytorchRows('model', baseline));
   if (baselineNote)
     rows.push({
       suite: 'model',
