@@ -9,7 +9,7 @@ import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
 import { defaultTrainConfig, type TrainMode } from '../core/train/config.ts';
 import type { TrainEvent } from '../core/train/events.ts';
 import { MemoryFeatureCache } from '../core/train/feature-cache.ts';
-import { trainModel, type TrainModel } from '../core/train/trainer.ts';
+import { trainModel, type TrainModel } from '../core/train/trainer/index.ts';
 import { createRng } from '../core/util/random.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';

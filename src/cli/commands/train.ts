@@ -21,7 +21,7 @@ import {
 import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
 import { buildRunFolder } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
-import { TrainController } from '../../core/train/trainer.ts';
+import { TrainController } from '../../core/train/trainer/index.ts';
 import { initNodeBackend } from '../../node/backend.ts';
 import { registerNodeGradients } from '../../node/gradients.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
