@@ -1,11 +1,12 @@
 // Batching: rows of a split become the inputs of the trainable part (token ids and mask, or the
 // frozen part's cached output) with their labels; evaluation batches halve on out-of-memory.
 import * as tf from '@tensorflow/tfjs-core';
-import { encoderOutput, type TfjsModel } from '../../model/engine.ts';
+import { encode, firstToken } from '../../model/distilbert.ts';
 import type { TrainConfig } from '../config.ts';
 import { gatherLabels, padBatch, paddedLength, type EncodedDataset, type SplitName } from '../data.ts';
 import { isOutOfMemory } from './errors.ts';
 import { hostRows, type FrozenFeatures } from './frozen-features.ts';
+import type { TrainModel } from './options.ts';
 
 export interface Batch {
   rows: Int32Array;
@@ -21,7 +22,7 @@ export interface Batch {
 }
 
 export interface BatcherOptions {
-  model: TfjsModel;
+  model: TrainModel;
   data: EncodedDataset;
   mode: TrainConfig['mode'];
   /** The first block that trains. */
@@ -85,9 +86,12 @@ export class Batcher {
     const batch: Batch = { rows, size: rows.length, tokens: padded.tokens, ids, mask, labels, hostLabels };
     if (mode !== 'full') {
       // Frozen part recomputed every step (no cache): same math as the cache, dropout off.
-      batch.hidden = encoderOutput(model, ids, mask, {
-        toLayer: this.options.toLayer,
-        firstTokenOnly: mode === 'head',
+      batch.hidden = tf.tidy(() => {
+        const hidden = encode(model.params, model.config, ids, mask, {
+          training: false,
+          toLayer: this.options.toLayer,
+        });
+        return mode === 'head' ? firstToken(hidden) : hidden;
       });
     }
     return batch;

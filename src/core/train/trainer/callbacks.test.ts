@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { tfjsEncoderEngine } from '../../model/engine.ts';
+import { tfjsEngine } from '../../infer/index.ts';
 import { disposeParams } from '../../model/index.ts';
 import { defaultTrainConfig, type TrainConfig } from '../config.ts';
 import type { TrainEvent } from '../events.ts';
@@ -98,27 +98,26 @@ describe('trainer callbacks', () => {
     const asked: string[] = [];
     let forwards = 0;
     const reference = await trainModel({ model: model(), data, config: settings, emitIntervalMs: 0 });
-    const engineModel = model();
     const result = await trainModel({
-      model: engineModel,
+      model: model(),
       data,
       config: settings,
       emitIntervalMs: 0,
       callbacks: {
-        featureEngine: (m, options) => {
-          asked.push(`${options.toLayer}:${options.firstTokenOnly}`);
-          const engine = tfjsEncoderEngine(m, options);
+        featureEngine: (m, output) => {
+          asked.push(JSON.stringify(output));
+          const engine = tfjsEngine(m.params, m.config, output);
           return {
-            forward: (batch) => {
+            ...engine,
+            run: (batch) => {
               forwards += 1;
-              return engine.forward(batch);
+              return engine.run(batch);
             },
-            dispose: () => engine.dispose(),
           };
         },
       },
     });
-    expect(asked).toEqual([`${engineModel.config.nLayers}:true`]);
+    expect(asked).toEqual([JSON.stringify({ kind: 'features' })]);
     expect(forwards).toBeGreaterThanOrEqual(3);
     expect(result.history.map((h) => h.train_loss)).toEqual(reference.history.map((h) => h.train_loss));
   });

@@ -4,10 +4,10 @@
 //   loss           the training objective (default: the weighted, smoothed cross-entropy or BCE);
 //   featureEngine  the frozen part's forward pass when features are cached (default: tfjs).
 import * as tf from '@tensorflow/tfjs-core';
-import type { ForwardEngine, TfjsModel } from '../../model/engine.ts';
+import type { ForwardEngine, ForwardOutput } from '../../infer/index.ts';
 import type { EvalReport } from '../events.ts';
-import type { SplitName } from '../data.ts';
 import { hostMeanLoss, lossNormalizer, lossSum, type LossSettings } from '../losses.ts';
+import type { TrainModel } from './options.ts';
 
 export interface Evaluation {
   step: number;
@@ -40,13 +40,13 @@ export interface TrainLoss {
 }
 
 /**
- * Builds the engine that computes frozen features: the embeddings and blocks [0, toLayer), the
- * first token only (head mode) or every position (top-k). Called once per run that caches.
+ * Builds the engine that computes frozen features (core/infer's ForwardEngine): `features` for
+ * head-only, `hidden` after the frozen blocks for top-k. Called once per run that caches.
  */
 export type FeatureEngineFactory = (
-  model: TfjsModel,
-  options: { toLayer: number; firstTokenOnly: boolean; split: SplitName },
-) => ForwardEngine;
+  model: TrainModel,
+  output: ForwardOutput,
+) => ForwardEngine | Promise<ForwardEngine>;
 
 export interface TrainerCallbacks {
   /** Return `{ stop: message }` to end the run after this evaluation (reason `stopped`). */

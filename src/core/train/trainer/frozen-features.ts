@@ -2,7 +2,7 @@
 // split (dropout off) and its output is kept in a feature cache, or a caller's cache from an
 // earlier run on the same weights and tokenization is taken as it is.
 import * as tf from '@tensorflow/tfjs-core';
-import { tfjsEncoderEngine, type ForwardEngine, type TfjsModel } from '../../model/engine.ts';
+import { tfjsEngine, type ForwardEngine, type ForwardOutput } from '../../infer/index.ts';
 import {
   lengthsOf,
   padBatch,
@@ -14,6 +14,7 @@ import {
 import { memoryFeatureCache, type FeatureCache, type FeatureCacheFactory } from '../feature-cache.ts';
 import { isHostBackend } from '../host-backend.ts';
 import type { FeatureEngineFactory } from './callbacks.ts';
+import type { TrainModel } from './options.ts';
 
 export interface SplitFeatures {
   cache: FeatureCache;
@@ -26,7 +27,7 @@ export interface SplitFeatures {
 }
 
 export interface FrozenFeatureOptions {
-  model: TfjsModel;
+  model: TrainModel;
   data: EncodedDataset;
   /** The first block that trains: the frozen part is the embeddings and the blocks below it. */
   toLayer: number;
@@ -73,7 +74,7 @@ export class FrozenFeatures {
       if (builtHere && !handOver) void cache.dispose();
     }
     this.splits.clear();
-    this.engine?.dispose();
+    if (this.engine) void this.engine.dispose();
     this.engine = null;
   }
 
@@ -102,16 +103,16 @@ export class FrozenFeatures {
     const cache = await factory(lengths, dim);
     const entry: SplitFeatures = { cache, builtHere: true };
     this.splits.set(splitName, entry);
-    const engine = this.engineFor(splitName);
+    const engine = await this.openEngine();
     let done = 0;
     let lastProgress = -Infinity;
     await this.options.inBatches(rowsByLength(split), async (rows) => {
       const padded = padBatch(split, rows, data.padTokenId, data.maxLength);
-      const values = await engine.forward({
+      const values = await engine.run({
         ids: padded.ids,
         mask: padded.mask,
         batchSize: rows.length,
-        length: padded.length,
+        seqLength: padded.length,
       });
       await cache.write(rows, values, firstTokenOnly ? 1 : padded.length);
       done += rows.length;
@@ -123,12 +124,15 @@ export class FrozenFeatures {
     if (firstTokenOnly) await this.upload(entry, n);
   }
 
-  private engineFor(split: SplitName): ForwardEngine {
+  private async openEngine(): Promise<ForwardEngine> {
     if (!this.engine) {
       const { model, toLayer, firstTokenOnly, featureEngine } = this.options;
+      const output: ForwardOutput = firstTokenOnly
+        ? { kind: 'features' }
+        : { kind: 'hidden', layers: toLayer };
       this.engine = featureEngine
-        ? featureEngine(model, { toLayer, firstTokenOnly, split })
-        : tfjsEncoderEngine(model, { toLayer, firstTokenOnly });
+        ? await featureEngine(model, output)
+        : tfjsEngine(model.params, model.config, output);
     }
     return this.engine;
   }

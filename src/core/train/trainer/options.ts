@@ -1,12 +1,16 @@
 // What a caller gives a training run.
-import type { TfjsModel } from '../../model/engine.ts';
+import type { DistilBertConfig } from '../../model/config.ts';
+import type { Params } from '../../model/distilbert.ts';
 import type { TrainConfig } from '../config.ts';
 import type { EncodedDataset, SplitName } from '../data.ts';
 import type { FeatureCache, FeatureCacheFactory } from '../feature-cache.ts';
 import type { TrainerCallbacks } from './callbacks.ts';
 import type { ResumeState } from './state.ts';
 
-export type TrainModel = TfjsModel;
+export interface TrainModel {
+  config: DistilBertConfig;
+  params: Params;
+}
 
 export interface MicroBatchInfo {
   step: number;

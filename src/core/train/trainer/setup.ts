@@ -2,14 +2,14 @@
 // parameter groups, and the weights of the trainable parameters read and written as host arrays.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../../model/distilbert.ts';
-import type { TfjsModel } from '../../model/engine.ts';
 import { checkTrainConfig, type TrainConfig } from '../config.ts';
 import { splitSize, type EncodedDataset } from '../data.ts';
 import { AdamW } from '../optimizer.ts';
 import { layerLrScales } from '../param-groups.ts';
+import type { TrainModel } from './options.ts';
 
 /** Refuses settings, data and model that do not go together, with what to do about it. */
-export function checkRunInputs(config: TrainConfig, model: TfjsModel, data: EncodedDataset): void {
+export function checkRunInputs(config: TrainConfig, model: TrainModel, data: EncodedDataset): void {
   const problems = checkTrainConfig(config, model.config);
   if (problems.length > 0) throw new Error(`invalid training settings: ${problems.join('; ')}`);
   if (data.labels.length !== model.config.numLabels) {

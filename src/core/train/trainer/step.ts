@@ -8,7 +8,6 @@ import {
   firstToken,
   transformerLayer,
 } from '../../model/distilbert.ts';
-import type { TfjsModel } from '../../model/engine.ts';
 import { hashSeed } from '../../util/random.ts';
 import type { TrainConfig } from '../config.ts';
 import { namedGradients } from '../gradients.ts';
@@ -17,11 +16,11 @@ import type { LossSettings } from '../losses.ts';
 import { disposeBatch, type Batch, type Batcher } from './batches.ts';
 import type { TrainLoss } from './callbacks.ts';
 import { errorText } from './errors.ts';
-import type { MicroBatchInfo } from './options.ts';
+import type { MicroBatchInfo, TrainModel } from './options.ts';
 
 /** Logits of the trainable part for a batch (blocks from `firstTrainable` up, and the head). */
 export function trainableLogits(
-  model: TfjsModel,
+  model: TrainModel,
   config: Pick<TrainConfig, 'mode' | 'gradientCheckpointing'>,
   firstTrainable: number,
   batch: Batch,
@@ -47,7 +46,7 @@ export interface UpdatePasses {
   step: number;
   config: TrainConfig;
   batcher: Batcher;
-  trainable: TfjsModel['params'];
+  trainable: TrainModel['params'];
   loss: TrainLoss;
   lossSettings: LossSettings;
   /** The update's normaliser: every micro-batch divides by it. */
