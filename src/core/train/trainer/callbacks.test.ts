@@ -7,7 +7,8 @@ import { disposeParams } from '../../model/index.ts';
 import { defaultTrainConfig, type TrainConfig } from '../config.ts';
 import type { TrainEvent } from '../events.ts';
 import { syntheticData, syntheticModel } from '../test-support/synthetic.ts';
-import { crossEntropyLoss, trainModel, type TrainModel } from './index.ts';
+import { lossNormalizer, lossSum } from '../losses.ts';
+import { trainModel, type TrainModel } from './index.ts';
 import { trackBest, trackPatience } from './trackers.ts';
 import { initialTrainerState } from './state.ts';
 
@@ -67,7 +68,6 @@ describe('trainer callbacks', () => {
       if (event.type === 'step') into.push(event.loss);
     };
     await trainModel({ model: model(), data, config: settings, emitIntervalMs: 0 }, losses(plain));
-    const base = crossEntropyLoss(false);
     let calls = 0;
     await trainModel(
       {
@@ -76,13 +76,11 @@ describe('trainer callbacks', () => {
         config: settings,
         emitIntervalMs: 0,
         callbacks: {
-          loss: {
-            normalizer: base.normalizer,
-            loss: (logits, batch, lossSettings, normalizer) => {
-              calls += 1;
-              expect(batch.rows.length).toBe(batch.hostLabels.length);
-              return tf.mul(base.loss(logits, batch, lossSettings, normalizer), 2) as tf.Scalar;
-            },
+          loss: ({ logits, labels, rows, cpuLabels, updateLabels, settings: lossSettings }) => {
+            calls += 1;
+            expect(rows.length).toBe(cpuLabels.length);
+            const normalizer = lossNormalizer(updateLabels, lossSettings);
+            return tf.mul(tf.div(lossSum(logits, labels, lossSettings), normalizer), 2) as tf.Scalar;
           },
         },
       },

@@ -1,12 +1,12 @@
 // The loop's extension points: small callbacks a caller passes in TrainOptions.callbacks, each with
 // the loop's own behaviour as the default.
 //   onEvaluate     after every validation evaluation; may end the run (a pruned search trial);
-//   loss           the training objective (default: the weighted, smoothed cross-entropy or BCE);
+//   loss           the training objective (default: the weighted, smoothed cross-entropy or BCE;
+//                  distillation gives its own);
 //   featureEngine  the frozen part's forward pass when features are cached (default: tfjs).
-import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardEngine, ForwardOutput } from '../../infer/index.ts';
 import type { EvalReport } from '../events.ts';
-import { hostMeanLoss, lossNormalizer, lossSum, type LossSettings } from '../losses.ts';
+import type { TrainingLoss } from '../losses.ts';
 import type { TrainModel } from './options.ts';
 
 export interface Evaluation {
@@ -17,26 +17,6 @@ export interface Evaluation {
   metric: string;
   value: number;
   isBest: boolean;
-}
-
-/** What a loss sees of a micro-batch. */
-export interface LossBatch {
-  /** Rows of the training split in the batch. */
-  rows: Int32Array;
-  /** int32 [B] class ids, or float32 [B, L] 0/1 targets. */
-  labels: tf.Tensor;
-  /** The same labels on the host: class ids [B], or 0/1 targets [B, L] row-major. */
-  hostLabels: Int32Array | Uint8Array;
-}
-
-export interface TrainLoss {
-  /**
-   * The divisor of an update's summed loss, from the update's labels alone: every micro-batch of
-   * the update divides by it, so accumulated gradients equal the gradient of the update's mean.
-   */
-  normalizer(labels: Int32Array | Uint8Array, settings: LossSettings): number;
-  /** The micro-batch's summed loss over `normalizer`, as a scalar gradients are taken of. */
-  loss(logits: tf.Tensor2D, batch: LossBatch, settings: LossSettings, normalizer: number): tf.Scalar;
 }
 
 /**
@@ -51,20 +31,7 @@ export type FeatureEngineFactory = (
 export interface TrainerCallbacks {
   /** Return `{ stop: message }` to end the run after this evaluation (reason `stopped`). */
   onEvaluate?(evaluation: Evaluation): void | { stop: string } | Promise<void | { stop: string }>;
-  loss?: TrainLoss;
+  /** The training loss of each micro-batch (default: the label loss of the settings). Evaluation always scores the labels. */
+  loss?: TrainingLoss;
   featureEngine?: FeatureEngineFactory;
-}
-
-/**
- * The torch losses of `losses.ts`. On backends whose tensors live in host memory the loss and its
- * gradient are computed on the host from the logits (one small copy instead of ~35 kernels).
- */
-export function crossEntropyLoss(onHost: boolean): TrainLoss {
-  return {
-    normalizer: lossNormalizer,
-    loss: (logits, batch, settings, normalizer) =>
-      onHost
-        ? hostMeanLoss(logits, batch.hostLabels, settings, normalizer)
-        : (tf.div(lossSum(logits, batch.labels, settings), normalizer) as tf.Scalar),
-  };
 }

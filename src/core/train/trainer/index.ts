@@ -11,12 +11,5 @@ export {
 } from './state.ts';
 export { trainableParams, firstTrainableLayer } from './trainable.ts';
 export { isOutOfMemory, isDeviceLost } from './errors.ts';
-export {
-  crossEntropyLoss,
-  type TrainerCallbacks,
-  type TrainLoss,
-  type LossBatch,
-  type Evaluation,
-  type FeatureEngineFactory,
-} from './callbacks.ts';
+export type { TrainerCallbacks, Evaluation, FeatureEngineFactory } from './callbacks.ts';
 export { watchCheckpoints, snapshotTrainable, type CheckpointHandlers } from './checkpoints.ts';

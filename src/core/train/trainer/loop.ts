@@ -10,12 +10,11 @@ import { gatherLabels, splitSize } from '../data.ts';
 import type { ControlCommand, FinishReason, RunState, TrainEvent, TrainResult } from '../events.ts';
 import { ensureGradients } from '../gradients.ts';
 import { isHostBackend } from '../host-backend.ts';
-import { classWeightsFor, posWeightsFor, type LossSettings } from '../losses.ts';
+import { classWeightsFor, lossNormalizer, posWeightsFor, type LossSettings } from '../losses.ts';
 import type { AdamW } from '../optimizer.ts';
 import { lrMultiplier, warmupSteps, type Schedule } from '../schedules.ts';
 import { Batcher, inEvalBatches, type Batch } from './batches.ts';
 import { applyCommand } from './commands.ts';
-import { crossEntropyLoss, type TrainLoss } from './callbacks.ts';
 import { errorText, isDeviceLost, isOutOfMemory } from './errors.ts';
 import { evaluateAndTrack, finishRun, yieldToEventLoop } from './evaluation.ts';
 import { FrozenFeatures } from './frozen-features.ts';
@@ -67,7 +66,7 @@ export class Run {
   readonly meters: LossMeters;
   readonly features: FrozenFeatures;
   readonly batcher: Batcher;
-  private readonly loss: TrainLoss;
+  private readonly lossOnHost = isHostBackend();
   private readonly classWeights: Float32Array | null;
   private readonly posWeights: Float32Array | null;
   private readonly throughput = new Throughput();
@@ -103,7 +102,6 @@ export class Run {
       : null;
     this.metricName = metricKey(this.config.metricForBestModel);
     this.greater = greaterIsBetter(this.metricName);
-    this.loss = options.callbacks?.loss ?? crossEntropyLoss(isHostBackend());
     this.state = initialTrainerState(this.config.seed, splitSize(train));
     this.meters = new LossMeters(this.state.trainLoss);
     this.features = new FrozenFeatures({
@@ -340,7 +338,7 @@ export class Run {
     const labelsForLoss = this.multiLabel ? Uint8Array.from(groupLabels) : (groupLabels as Int32Array);
     // Every micro-batch divides by the whole update's normaliser, so the accumulated gradient is
     // exactly the gradient of the update's mean loss.
-    const normalizer = Math.max(this.loss.normalizer(labelsForLoss, this.lossSettings()), 1e-12);
+    const normalizer = Math.max(lossNormalizer(labelsForLoss, this.lossSettings()), 1e-12);
     for (;;) {
       try {
         const { grads, loss, tokens } = await accumulatedGradients({
@@ -349,9 +347,11 @@ export class Run {
           config: this.config,
           batcher: this.batcher,
           trainable: this.trainable,
-          loss: this.loss,
+          loss: this.options.callbacks?.loss,
           lossSettings: this.lossSettings(),
+          updateLabels: labelsForLoss,
           normalizer,
+          onHost: this.lossOnHost,
           logits: (batch, opts) => this.logits(batch, opts.training, opts.seed),
           takeError: () => this.hooks.takeError(),
           ...(this.options.beforeMicroBatch ? { beforeMicroBatch: this.options.beforeMicroBatch } : {}),

@@ -12,9 +12,8 @@ import { hashSeed } from '../../util/random.ts';
 import type { TrainConfig } from '../config.ts';
 import { namedGradients } from '../gradients.ts';
 import { headLogits } from '../head.ts';
-import type { LossSettings } from '../losses.ts';
+import { hostMeanLoss, lossSum, type LossSettings, type TrainingLoss } from '../losses.ts';
 import { disposeBatch, type Batch, type Batcher } from './batches.ts';
-import type { TrainLoss } from './callbacks.ts';
 import { errorText } from './errors.ts';
 import type { MicroBatchInfo, TrainModel } from './options.ts';
 
@@ -47,10 +46,14 @@ export interface UpdatePasses {
   config: TrainConfig;
   batcher: Batcher;
   trainable: TrainModel['params'];
-  loss: TrainLoss;
+  /** The caller's loss; without one, the label loss over `normalizer`. */
+  loss: TrainingLoss | undefined;
   lossSettings: LossSettings;
-  /** The update's normaliser: every micro-batch divides by it. */
+  /** The whole update's labels, host form, and their normaliser: every micro-batch divides by it. */
+  updateLabels: Int32Array | Uint8Array;
   normalizer: number;
+  /** The backend keeps tensors in host memory: the label loss is computed there. */
+  onHost: boolean;
   logits(batch: Batch, opts: { training: boolean; seed: number }): tf.Tensor2D;
   /** An error the backend reported outside an op (thrown before the next micro-batch). */
   takeError(): unknown;
@@ -82,12 +85,7 @@ export async function accumulatedGradients(
         const { value, grads: microGrads } = namedGradients(
           () =>
             tf.tidy(() =>
-              passes.loss.loss(
-                passes.logits(batch, { training: config.dropout, seed }),
-                batch,
-                passes.lossSettings,
-                passes.normalizer,
-              ),
+              microBatchLoss(passes, batch, passes.logits(batch, { training: config.dropout, seed })),
             ),
           passes.trainable,
         );
@@ -103,6 +101,26 @@ export async function accumulatedGradients(
     if (loss) loss.dispose();
     throw error;
   }
+}
+
+/** The micro-batch's share of the update's mean loss. */
+function microBatchLoss(passes: UpdatePasses, batch: Batch, logits: tf.Tensor2D): tf.Scalar {
+  const { lossSettings: settings, normalizer, onHost } = passes;
+  if (passes.loss) {
+    const { rows, labels, hostLabels } = batch;
+    return passes.loss({
+      logits,
+      rows,
+      labels,
+      cpuLabels: hostLabels,
+      updateLabels: passes.updateLabels,
+      settings,
+      onHost,
+    });
+  }
+  return onHost
+    ? hostMeanLoss(logits, batch.hostLabels, settings, normalizer)
+    : (tf.div(lossSum(logits, batch.labels, settings), normalizer) as tf.Scalar);
 }
 
 /** The sum of two sets of named tensors; both inputs are disposed. */
