@@ -16,7 +16,6 @@ import {
   classifierHead,
   encode,
   firstToken,
-  withLabels,
   type DistilBertConfig,
   type LoadedModel,
   type Params,

@@ -141,13 +141,16 @@ describe('trials through the training loop', () => {
 
   it('stops: the running trial fails as interrupted and no further trial starts', async () => {
     const run = settings();
-    let runner: SearchRunner;
     let steps = 0;
-    runner = new SearchRunner({ space: SPACE, sampler: 'random', seed: 4, pruning: false }, run, {
-      onTrainEvent: (trial, event) => {
-        if (trial.number === 1 && event.type === 'step' && ++steps === 1) runner.stop();
+    const runner: SearchRunner = new SearchRunner(
+      { space: SPACE, sampler: 'random', seed: 4, pruning: false },
+      run,
+      {
+        onTrainEvent: (trial, event) => {
+          if (trial.number === 1 && event.type === 'step' && ++steps === 1) runner.stop();
+        },
       },
-    });
+    );
     await runner.runSearch({ trials: 5 });
     expect(runner.study.trials.map((t) => t.state)).toEqual(['complete', 'failed']);
     expect(run.live.size).toBe(1);
