@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
+import { registerSearch } from './commands/search.ts';
 import { registerTrain } from './commands/train.ts';
 import { registerExport } from './commands/export.ts';
 import { registerPredict } from './commands/predict.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBackend(program);
   registerTrain(program);
+  registerSearch(program);
   registerEvaluate(program);
   registerExport(program);
   registerPredict(program);

@@ -189,7 +189,7 @@ export async function tokenizerOf(source: ModelFileSource): Promise<TextTokenize
   }
 }
 
-function prepareOut(out: string, force: boolean): string {
+export function prepareOut(out: string, force: boolean): string {
   const dir = resolve(out);
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new CliError(`--out ${out} is a file, not a folder`);
@@ -248,7 +248,12 @@ export function reportLines(report: Pick<EvalReport, 'details'>): string[] {
   return lines;
 }
 
-function dataSummary(data: LoadedData, encoded: EncodedDataset, fullLengths: Int32Array, maxLength: number) {
+export function dataSummary(
+  data: LoadedData,
+  encoded: EncodedDataset,
+  fullLengths: Int32Array,
+  maxLength: number,
+) {
   const { dataset, split } = data;
   let truncated = 0;
   for (const length of fullLengths) if (length > maxLength) truncated++;
@@ -276,7 +281,7 @@ function dataSummary(data: LoadedData, encoded: EncodedDataset, fullLengths: Int
   };
 }
 
-function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
+export function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
   switch (event.type) {
     case 'progress':
       return event.stage === 'cache'

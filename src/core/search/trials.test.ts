@@ -96,7 +96,7 @@ describe('trials through the training loop', () => {
     const other = runner.study.trials.find((t) => t !== best!.trial)!;
     for (const trial of [best!.trial, other]) {
       const config = configForParams(run.baseConfig, trial.params);
-      const model = run.newModel(config.seed);
+      const model = await run.newModel(config.seed);
       const result = await trainModel({ model, data, config, emitIntervalMs: 0 });
       expect(result.best!.value).toBe(trial.value);
       if (trial === best!.trial) {

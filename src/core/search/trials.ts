@@ -20,7 +20,7 @@ export interface TrialRunSettings {
   /** The run's settings; each trial's parameters go over them. */
   baseConfig: TrainConfig;
   /** A fresh trainable copy of the model whose new head is drawn from `seed`. */
-  newModel(seed: number): TrainModel;
+  newModel(seed: number): TrainModel | Promise<TrainModel>;
   disposeModel(model: TrainModel): void;
   featureCache?: FeatureCacheFactory;
   emitIntervalMs?: number;
@@ -139,7 +139,7 @@ export class SearchRunner {
     if (problems.length > 0) throw new Error(problems[0]);
     this.hooks.onTrialStart?.(trial, config);
     const metric = metricKey(config.metricForBestModel);
-    const model = this.run.newModel(config.seed);
+    const model = await this.run.newModel(config.seed);
     let keepModel = false;
     try {
       const controller = new TrainController({
