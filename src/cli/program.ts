@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
+import { registerDistill } from './commands/distill.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerSearch } from './commands/search.ts';
 import { registerTrain } from './commands/train.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerBackend(program);
   registerTrain(program);
   registerSearch(program);
+  registerDistill(program);
   registerEvaluate(program);
   registerExport(program);
   registerPredict(program);
