@@ -104,6 +104,7 @@ describe('finetune-studio predict', () => {
   });
 
   it('matches transformers on the texts of a CSV column, truncation included', async () => {
+    requirePython();
     const script = `
 import json, sys, torch
 from transformers import AutoTokenizer, AutoModelForSequenceClassification
