@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
+import { registerDistill } from './commands/distill.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerTrain } from './commands/train.ts';
 import { registerExport } from './commands/export.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBackend(program);
   registerTrain(program);
+  registerDistill(program);
   registerEvaluate(program);
   registerExport(program);
   registerPredict(program);
