@@ -7,7 +7,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../node/paths.ts';
-import { pythonForTests } from '../node/python.ts';
+import { pythonAvailability } from '../node/python.ts';
 import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from './browser.ts';
 import { benchData, type DataBenchOptions } from './data.ts';
 import { benchDistill, type DistillBenchOptions } from './distill.ts';
@@ -197,7 +197,7 @@ function browserOptions(
  */
 async function browserBaseline(o: Options): Promise<BenchRow[]> {
   if (!o.pytorch) return [];
-  const python = pythonForTests();
+  const python = pythonAvailability();
   if (!python.available) {
     progress(`PyTorch baseline skipped: ${python.reason}`);
     return [];
