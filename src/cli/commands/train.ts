@@ -282,7 +282,7 @@ export function dataSummary(
   };
 }
 
-function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
+export function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
   switch (event.type) {
     case 'progress':
       return event.stage === 'cache'
