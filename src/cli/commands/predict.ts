@@ -12,8 +12,7 @@ import {
   type TokenizedRow,
 } from '../../core/model/index.ts';
 import { loadTokenizer } from '../../core/tokenize/tokenizer.ts';
-import { initNodeBackend } from '../../node/backend.ts';
-import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { CliError, emit, globalOptions, progress, backendLabel, startBackend } from '../context.ts';
 import { modelSource } from './train.ts';
 
 interface PredictOptions {
@@ -159,8 +158,8 @@ export function registerPredict(program: Command): void {
       const idsRows = opts.ids ? rowsFromIdsFile(opts.ids) : undefined;
       const csv = opts.csv ? await readTextColumn(opts.csv, opts.textColumn!) : undefined;
 
-      const backend = await initNodeBackend(options.backend);
-      progress(`backend: ${backend.name}`);
+      const backend = await startBackend(options);
+      progress(`backend: ${backendLabel(backend)}`);
       const source = modelSource(opts.model, options.hubUrl);
       progress(`loading ${source.describe()}`);
       let model;

@@ -22,11 +22,10 @@ import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
 import { buildRunFolder } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
 import { TrainController } from '../../core/train/trainer.ts';
-import { initNodeBackend } from '../../node/backend.ts';
 import { registerNodeGradients } from '../../node/gradients.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
-import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { CliError, emit, globalOptions, progress, backendLabel, startBackend } from '../context.ts';
 import { addDataOptions, loadData, type DataFlags, type LoadedData } from './inspect.ts';
 
 interface TrainFlags extends DataFlags {
@@ -370,9 +369,9 @@ export function registerTrain(program: Command): void {
         maxLength: config.maxLength,
       });
 
-      const backend = await initNodeBackend(options.backend);
+      const backend = await startBackend(options);
       await registerNodeGradients();
-      progress(`backend: ${backend.name}`);
+      progress(`backend: ${backendLabel(backend)}`);
       let model;
       try {
         model = await loadModel(source, {

@@ -1,0 +1,26 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as wasm from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+const require = createRequire(import.meta.url);
+const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js');
+const factoryPath = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+const suffix = `\n;{const original=self.onmessage;self.onmessage=e=>{if(e.data&&e.data.cmd==="load"&&typeof e.data.urlOrBlob!=="string"){e.data.urlOrBlob=${JSON.stringify(factoryPath)}}return original(e)}}\n`;
+const dir = mkdtempSync(join(tmpdir(), 'tfwasm-'));
+const workerPath = join(dir, 'tfjs-backend-wasm-threaded-simd.worker.cjs');
+writeFileSync(workerPath, wasmWorkerContents.replace(/\n/g, "\\n") + suffix);
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+const distDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+wasm.setWasmPaths(join(distDir, '/'));
+const N = Number(process.env.NT ?? 2);
+wasm.setThreadsCount(N);
+const orig = URL.createObjectURL;
+URL.createObjectURL = () => workerPath;
+const t = setTimeout(()=>{console.log('TIMEOUT'); process.exit(2)}, 30000);
+try { const ok = await tf.setBackend('wasm'); await tf.ready(); console.log('ok', ok, tf.getBackend(), wasm.getThreadsCount()); } catch (e) { console.log('ERR', e); }
+URL.createObjectURL = orig;
+const a = tf.randomNormal([512,512]); tf.matMul(a,a).dataSync(); const s=Date.now(); for (let i=0;i<20;i++) tf.matMul(a,a).dataSync(); console.log('ms', Date.now()-s);
+clearTimeout(t);
