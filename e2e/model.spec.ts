@@ -27,7 +27,7 @@ function fixtureFacts(name: FixtureName) {
 }
 
 async function openModelStep(page: Page): Promise<void> {
-  await page.goto('/');
+  await page.goto('/?backend=webgpu');
   await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
   await page.getByRole('tab', { name: /Model/ }).click();
 }
