@@ -305,7 +305,20 @@ export function browserBackendEnvironment(): BackendEnvironment {
  * `threads` (WASM threads, default min(cores, 4)) takes effect when WASM first starts in this
  * worker: one WASM module lives as long as the worker.
  */
-export async function initWorkerBackend(forced?: BackendName, threads?: number): Promise<BackendReport> {
+export function initWorkerBackend(forced?: BackendName, threads?: number): Promise<BackendReport> {
+  // One start at a time: two overlapping starts (the page's, and a model load's) would each
+  // start the same backend, and the WASM module once too often.
+  const next = starting.then(() => startBackend(forced, threads));
+  starting = next.catch(() => undefined);
+  return next;
+}
+
+let starting: Promise<unknown> = Promise.resolve();
+
+async function startBackend(
+  forced: BackendName | undefined,
+  threads: number | undefined,
+): Promise<BackendReport> {
   if (!tf.findBackend('wasm')) requestedThreads = threads;
   const choice = await chooseBackend(browserBackendEnvironment(), forced);
   const onGpu = choice.name === 'webgpu' && gpu !== null;
