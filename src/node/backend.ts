@@ -118,6 +118,8 @@ function pthreadWorkerFile(): string {
 }
 
 let wasmThreads = 1;
+// tf.findBackend would start the registered WASM backend with tfjs' defaults if ours has not.
+let wasmStarted = false;
 
 interface PthreadWorker {
   unref(): void;
@@ -181,11 +183,12 @@ async function activate(name: BackendName, threads: number): Promise<boolean> {
   if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
   if (name === 'wasm') {
     // One WASM module per process: its build and thread count are fixed once it has started.
-    if (tf.findBackend('wasm')) {
+    if (wasmStarted) {
       const ok = await tf.setBackend('wasm');
       await tf.ready();
       return ok;
     }
+    wasmStarted = true;
     return activateWasm(threads);
   }
   const ok = await tf.setBackend(name);

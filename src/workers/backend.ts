@@ -113,6 +113,10 @@ function sharedMemoryWorks(): boolean {
   }
 }
 
+// tf.findBackend would start a registered backend that has not started yet (with tfjs' default
+// paths and devices): whether ours started is kept here instead.
+let wasmStarted = false;
+let webGpuRegistered = false;
 let requestedThreads: number | undefined;
 let threadPlan: ThreadPlan = { threads: 1, reason: '' };
 
@@ -218,10 +222,16 @@ async function activate(name: BackendName): Promise<boolean> {
   switch (name) {
     case 'webgpu':
       if (!gpu) return false;
-      if (!tf.findBackend('webgpu')) registerWebGpu(gpu);
+      if (!webGpuRegistered) {
+        registerWebGpu(gpu);
+        webGpuRegistered = true;
+      }
       break;
     case 'wasm':
-      if (!tf.findBackend('wasm')) return activateWasm();
+      if (!wasmStarted) {
+        wasmStarted = true;
+        return activateWasm();
+      }
       break;
     case 'webgl':
     case 'cpu':
@@ -319,7 +329,7 @@ async function startBackend(
   forced: BackendName | undefined,
   threads: number | undefined,
 ): Promise<BackendReport> {
-  if (!tf.findBackend('wasm')) requestedThreads = threads;
+  if (!wasmStarted) requestedThreads = threads;
   const choice = await chooseBackend(browserBackendEnvironment(), forced);
   const onGpu = choice.name === 'webgpu' && gpu !== null;
   const report: BackendReport = {
