@@ -6,7 +6,7 @@
 import { chromium } from '@playwright/test';
 import { buildHarness, callHarness, openHarness, startHarness } from '../../e2e/harness/host.ts';
 import { CHROMIUM_ARGS, findChromium } from '../../e2e/support/browser.ts';
-import { pythonForTests } from '../node/python.ts';
+import { pythonAvailability } from '../node/python.ts';
 import { DISTILBERT_BASE_DIMS, measureModel, measurePytorch, type ModelDims } from './model.ts';
 import type { BenchRow } from './table.ts';
 import { benchTrain, pytorchFullStep } from './train.ts';
@@ -183,7 +183,7 @@ export async function benchThreads(options: ThreadsBenchOptions): Promise<BenchR
 
   let torchForward: Figure | null = null;
   let torchStep: Figure | null = null;
-  const python = pythonForTests();
+  const python = pythonAvailability();
   if ((options.pytorch ?? true) && python.available) {
     log(`threads bench: PyTorch CPU, ${threads} thread(s)`);
     const [f] = await measurePytorch({
