@@ -12,10 +12,11 @@ import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from '.
 import { benchData, type DataBenchOptions } from './data.ts';
 import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
 import { formatTable, type BenchRow } from './table.ts';
+import { benchQuality, type QualityBenchOptions } from './quality.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
 
 // The browser suite runs after the model suite, whose PyTorch rows are its baseline.
-const SUITES = ['data', 'model', 'browser', 'train'] as const;
+const SUITES = ['data', 'model', 'browser', 'train', 'quality'] as const;
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--no-pytorch]
@@ -122,6 +123,14 @@ function trainOptions(o: Options): TrainBenchOptions {
     return { ...base, dims: QUICK_DIMS, seqLength: 16, batchSize: 2, steps: 1, headEpochExamples: 500 };
   }
   return o.iterations ? { ...base, steps: o.iterations } : base;
+}
+
+function qualityOptions(o: Options): QualityBenchOptions {
+  const base: QualityBenchOptions = { onProgress: progress };
+  // The rows are tokenized with bert-base-uncased's vocabulary, so the toy model keeps its size.
+  return o.quick
+    ? { ...base, dims: { ...QUICK_DIMS, vocabSize: 30522 }, rows: 300, maxLength: 32, folds: 3 }
+    : base;
 }
 
 function browserModelCases(o: Options): BrowserModelCase[] {
@@ -234,6 +243,9 @@ async function runSuite(
         break;
       case 'train':
         rows.push(...(await benchTrain(trainOptions(options))));
+        break;
+      case 'quality':
+        rows.push(...(await benchQuality(qualityOptions(options))));
         break;
       case 'browser': {
         const modelBaseline = earlier.filter((r) => r.suite === 'model' && r.where === 'pytorch cpu');

@@ -29,7 +29,7 @@ import { nodeModelSource } from '../../node/model-source.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
 import { addDataOptions, loadData, type DataFlags, type LoadedData } from './inspect.ts';
 
-interface TrainFlags extends DataFlags {
+export interface TrainFlags extends DataFlags {
   model: string;
   mode: string;
   out: string;
@@ -276,7 +276,7 @@ function dataSummary(data: LoadedData, encoded: EncodedDataset, fullLengths: Int
   };
 }
 
-function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
+export function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
   switch (event.type) {
     case 'progress':
       return event.stage === 'cache'
@@ -306,19 +306,9 @@ function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
   }
 }
 
-export function registerTrain(program: Command): void {
-  addDataOptions(
-    program
-      .command('train')
-      .description(
-        'fine-tune a DistilBERT classifier on a labelled file and write a Hugging Face model folder',
-      )
-      .argument('<file>', 'CSV, TSV or label<TAB>text file'),
-  )
-    .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
-    .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
-    .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
-    .option('--force', 'write into a non-empty --out folder')
+/** The training settings' flags, shared by `train` and `label-issues`. */
+export function addTrainOptions(command: Command): Command {
+  return command
     .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)')
     .option('--epochs <n>', 'passes over the training split (default 3)')
     .option('--lr <x>', 'peak learning rate (default 5e-5; 1e-3 for head)')
@@ -348,123 +338,139 @@ export function registerTrain(program: Command): void {
     .option(
       '--cache-memory <MB>',
       "head/top-k: memory for the frozen layers' cached output; a larger cache goes to a temporary file (default: a quarter of RAM)",
+    );
+}
+
+export function registerTrain(program: Command): void {
+  addTrainOptions(
+    addDataOptions(
+      program
+        .command('train')
+        .description(
+          'fine-tune a DistilBERT classifier on a labelled file and write a Hugging Face model folder',
+        )
+        .argument('<file>', 'CSV, TSV or label<TAB>text file'),
     )
-    .action(async (file: string, flags: TrainFlags, command: Command) => {
-      const options = globalOptions(command);
-      const config = trainConfigFromFlags(flags);
-      const cacheMegabytes = number(flags.cacheMemory, '--cache-memory', (n) => n >= 0, 'megabytes ≥ 0');
-      const outDir = prepareOut(flags.out, Boolean(flags.force));
+      .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
+      .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
+      .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
+      .option('--force', 'write into a non-empty --out folder'),
+  ).action(async (file: string, flags: TrainFlags, command: Command) => {
+    const options = globalOptions(command);
+    const config = trainConfigFromFlags(flags);
+    const cacheMegabytes = number(flags.cacheMemory, '--cache-memory', (n) => n >= 0, 'megabytes ≥ 0');
+    const outDir = prepareOut(flags.out, Boolean(flags.force));
 
-      const source = modelSource(flags.model, options.hubUrl);
-      const tokenizer = await tokenizerOf(source);
-      if (tokenizer.modelMaxLength !== null && config.maxLength > tokenizer.modelMaxLength) {
-        throw new CliError(
-          `--max-length ${config.maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
-          2,
-        );
-      }
-      const data = await loadData(file, flags);
-      const { dataset, split } = data;
-      if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
-      const { encoded, fullLengths } = await encodeDataset(tokenizer, dataset, split, {
-        maxLength: config.maxLength,
-      });
-
-      const backend = await initNodeBackend(options.backend);
-      await registerNodeGradients();
-      progress(`backend: ${backend.name}`);
-      let model;
-      try {
-        model = await loadModel(source, {
-          labels: encoded.labels,
-          problemType: encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification',
-          seed: config.seed,
-        });
-      } catch (error) {
-        throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
-      }
-      progress(model.report.message);
-      const cacheNotices: string[] = [];
-      const cache = nodeFeatureCache({
-        ...(cacheMegabytes === undefined ? {} : { memoryBudgetBytes: cacheMegabytes * 1e6 }),
-        notify: (message) => {
-          cacheNotices.push(message);
-          progress(`note: ${message}`);
-        },
-      });
-      try {
-        const controller = new TrainController({ model, data: encoded, config, featureCache: cache.factory });
-        controller.on((event) => {
-          const line = describeEvent(event, encoded.multiLabel);
-          if (line) progress(line);
-        });
-        // The first Ctrl-C stops training and still writes the best checkpoint; a second one quits.
-        let interrupts = 0;
-        const onInterrupt = () => {
-          interrupts += 1;
-          if (interrupts > 1) process.exit(130);
-          progress('stopping: the best checkpoint so far will be written (Ctrl-C again to quit)');
-          controller.stop();
-        };
-        process.on('SIGINT', onInterrupt);
-        let result;
-        try {
-          result = await controller.run();
-        } finally {
-          process.off('SIGINT', onInterrupt);
-        }
-        if (result.reason === 'device_lost') throw new CliError(result.message);
-
-        // encodeDataset lays the test split out in this order.
-        const testTexts = Array.from(splitIndices(split.assignment, 2), (i) => dataset.texts[i] ?? '');
-        const files = await buildRunFolder({
-          config: model.config,
-          params: model.params,
-          tokenizerFiles: model.tokenizerFiles,
-          labels: encoded.labels,
-          multiLabel: encoded.multiLabel,
-          maxLength: config.maxLength,
-          baseModel: flags.model,
-          trainConfig: config,
-          result,
-          dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),
-          testTexts,
-        });
-        mkdirSync(outDir, { recursive: true });
-        for (const { path, bytes } of files) {
-          const target = join(outDir, path);
-          mkdirSync(dirname(target), { recursive: true });
-          writeFileSync(target, bytes);
-        }
-        const lines = [
-          `${result.message} Wrote ${files.length} files to ${flags.out}.`,
-          result.best
-            ? `kept the checkpoint of step ${result.best.step} (epoch ${result.best.epoch.toFixed(2)}): validation ${result.best.metric} ${result.best.value.toFixed(4)}`
-            : 'kept the final weights (no validation split)',
-        ];
-        if (result.validation)
-          lines.push(`validation: ${metricsLine(result.validation.metrics, encoded.multiLabel)}`);
-        if (result.test) {
-          lines.push(
-            `test: ${metricsLine(result.test.metrics, encoded.multiLabel)}`,
-            ...reportLines(result.test),
-          );
-        } else {
-          lines.push('test: no test split');
-        }
-        emit(options, lines, {
-          out: flags.out,
-          files: files.map((f) => f.path),
-          reason: result.reason,
-          steps: result.steps,
-          best: result.best,
-          validation: result.validation?.metrics ?? null,
-          test: result.test?.metrics ?? null,
-          notices: [...cacheNotices, ...result.notices],
-        });
-      } finally {
-        cache.storage.dispose();
-        disposeParams(model.params);
-      }
+    const source = modelSource(flags.model, options.hubUrl);
+    const tokenizer = await tokenizerOf(source);
+    if (tokenizer.modelMaxLength !== null && config.maxLength > tokenizer.modelMaxLength) {
+      throw new CliError(
+        `--max-length ${config.maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
+        2,
+      );
+    }
+    const data = await loadData(file, flags);
+    const { dataset, split } = data;
+    if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
+    const { encoded, fullLengths } = await encodeDataset(tokenizer, dataset, split, {
+      maxLength: config.maxLength,
     });
+
+    const backend = await initNodeBackend(options.backend);
+    await registerNodeGradients();
+    progress(`backend: ${backend.name}`);
+    let model;
+    try {
+      model = await loadModel(source, {
+        labels: encoded.labels,
+        problemType: encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification',
+        seed: config.seed,
+      });
+    } catch (error) {
+      throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
+    }
+    progress(model.report.message);
+    const cacheNotices: string[] = [];
+    const cache = nodeFeatureCache({
+      ...(cacheMegabytes === undefined ? {} : { memoryBudgetBytes: cacheMegabytes * 1e6 }),
+      notify: (message) => {
+        cacheNotices.push(message);
+        progress(`note: ${message}`);
+      },
+    });
+    try {
+      const controller = new TrainController({ model, data: encoded, config, featureCache: cache.factory });
+      controller.on((event) => {
+        const line = describeEvent(event, encoded.multiLabel);
+        if (line) progress(line);
+      });
+      // The first Ctrl-C stops training and still writes the best checkpoint; a second one quits.
+      let interrupts = 0;
+      const onInterrupt = () => {
+        interrupts += 1;
+        if (interrupts > 1) process.exit(130);
+        progress('stopping: the best checkpoint so far will be written (Ctrl-C again to quit)');
+        controller.stop();
+      };
+      process.on('SIGINT', onInterrupt);
+      let result;
+      try {
+        result = await controller.run();
+      } finally {
+        process.off('SIGINT', onInterrupt);
+      }
+      if (result.reason === 'device_lost') throw new CliError(result.message);
+
+      // encodeDataset lays the test split out in this order.
+      const testTexts = Array.from(splitIndices(split.assignment, 2), (i) => dataset.texts[i] ?? '');
+      const files = await buildRunFolder({
+        config: model.config,
+        params: model.params,
+        tokenizerFiles: model.tokenizerFiles,
+        labels: encoded.labels,
+        multiLabel: encoded.multiLabel,
+        maxLength: config.maxLength,
+        baseModel: flags.model,
+        trainConfig: config,
+        result,
+        dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),
+        testTexts,
+      });
+      mkdirSync(outDir, { recursive: true });
+      for (const { path, bytes } of files) {
+        const target = join(outDir, path);
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, bytes);
+      }
+      const lines = [
+        `${result.message} Wrote ${files.length} files to ${flags.out}.`,
+        result.best
+          ? `kept the checkpoint of step ${result.best.step} (epoch ${result.best.epoch.toFixed(2)}): validation ${result.best.metric} ${result.best.value.toFixed(4)}`
+          : 'kept the final weights (no validation split)',
+      ];
+      if (result.validation)
+        lines.push(`validation: ${metricsLine(result.validation.metrics, encoded.multiLabel)}`);
+      if (result.test) {
+        lines.push(
+          `test: ${metricsLine(result.test.metrics, encoded.multiLabel)}`,
+          ...reportLines(result.test),
+        );
+      } else {
+        lines.push('test: no test split');
+      }
+      emit(options, lines, {
+        out: flags.out,
+        files: files.map((f) => f.path),
+        reason: result.reason,
+        steps: result.steps,
+        best: result.best,
+        validation: result.validation?.metrics ?? null,
+        test: result.test?.metrics ?? null,
+        notices: [...cacheNotices, ...result.notices],
+      });
+    } finally {
+      cache.storage.dispose();
+      disposeParams(model.params);
+    }
+  });
 }
