@@ -20,7 +20,7 @@ import { registerNodeGradients } from '../../node/gradients.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
 import { addDataOptions, loadData } from './inspect.ts';
 import {
-  addTrainOptions,
+  addTrainSettingOptions,
   describeEvent,
   modelSource,
   number,
@@ -72,7 +72,7 @@ function scoreFrom(value: string | undefined): LabelQualityScore {
 }
 
 export function registerLabelIssues(program: Command): void {
-  addTrainOptions(
+  addTrainSettingOptions(
     addDataOptions(
       program
         .command('label-issues')
@@ -87,6 +87,7 @@ export function registerLabelIssues(program: Command): void {
         'CSV of the flagged rows: row,given_label,suggested_label,label_quality',
       )
       .option('--mode <mode>', 'head (default), top-k or full: how each fold model trains')
+      .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)')
       .option('--folds <k>', `fold models; each predicts the rows it never saw (default ${DEFAULT_FOLDS})`)
       .option('--score <name>', 'label quality: self-confidence (default) or normalized-margin')
       .option('--force', 'overwrite an existing --out file'),

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { disposeParams, loadModel } from '../../core/model/index.ts';
+import { disposeParams, loadModel, type LoadedModel } from '../../core/model/index.ts';
 import { splitIndices } from '../../core/dataset/split.ts';
 import { encodeDataset } from '../../core/tokenize/encode.ts';
 import { loadTokenizer, type TextTokenizer } from '../../core/tokenize/tokenizer.ts';
@@ -21,12 +21,13 @@ import {
 import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
 import { buildRunFolder } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
-import { TrainController } from '../../core/train/trainer.ts';
+import { TrainController, type TrainModel } from '../../core/train/trainer.ts';
+import type { TrainingLoss } from '../../core/train/losses.ts';
 import { initNodeBackend } from '../../node/backend.ts';
 import { registerNodeGradients } from '../../node/gradients.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
-import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { CliError, emit, globalOptions, progress, type GlobalOptions } from '../context.ts';
 import { addDataOptions, loadData, type DataFlags, type LoadedData } from './inspect.ts';
 
 export interface TrainFlags extends DataFlags {
@@ -102,7 +103,7 @@ function classWeightsFrom(value: string | undefined): ClassWeightSetting {
 }
 
 /** TrainConfig from the mode's defaults and the flags given. */
-export function trainConfigFromFlags(flags: TrainFlags): TrainConfig {
+export function trainConfigFromFlags(flags: TrainFlags, layersFlag = '--layers'): TrainConfig {
   if (!(TRAIN_MODES as readonly string[]).includes(flags.mode)) {
     throw new CliError(`--mode must be head, top-k or full, got "${flags.mode}"`, 2);
   }
@@ -110,7 +111,7 @@ export function trainConfigFromFlags(flags: TrainFlags): TrainConfig {
   const set = <K extends keyof TrainConfig>(key: K, value: TrainConfig[K] | undefined) => {
     if (value !== undefined) config[key] = value;
   };
-  set('layers', number(flags.layers, '--layers', wholeAtLeast(1), 'a whole number ≥ 1'));
+  set('layers', number(flags.layers, layersFlag, wholeAtLeast(1), 'a whole number ≥ 1'));
   set('epochs', number(flags.epochs, '--epochs', wholeAtLeast(1), 'a whole number ≥ 1'));
   set(
     'learningRate',
@@ -189,7 +190,7 @@ export async function tokenizerOf(source: ModelFileSource): Promise<TextTokenize
   }
 }
 
-function prepareOut(out: string, force: boolean): string {
+export function prepareOut(out: string, force: boolean): string {
   const dir = resolve(out);
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new CliError(`--out ${out} is a file, not a folder`);
@@ -248,7 +249,12 @@ export function reportLines(report: Pick<EvalReport, 'details'>): string[] {
   return lines;
 }
 
-function dataSummary(data: LoadedData, encoded: EncodedDataset, fullLengths: Int32Array, maxLength: number) {
+export function dataSummary(
+  data: LoadedData,
+  encoded: EncodedDataset,
+  fullLengths: Int32Array,
+  maxLength: number,
+) {
   const { dataset, split } = data;
   let truncated = 0;
   for (const length of fullLengths) if (length > maxLength) truncated++;
@@ -306,10 +312,18 @@ export function describeEvent(event: TrainEvent, multiLabel: boolean): string | 
   }
 }
 
-/** The training settings' flags, shared by `train` and `label-issues`. */
-export function addTrainOptions(command: Command): Command {
+/** The output, run-folder and training flags `train` and `distill` share (not --model, --mode, --layers). */
+export function addTrainingOptions(command: Command): Command {
+  return addTrainSettingOptions(
+    command
+      .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
+      .option('--force', 'write into a non-empty --out folder'),
+  );
+}
+
+/** The training settings' flags, also taken by `label-issues` for its fold models. */
+export function addTrainSettingOptions(command: Command): Command {
   return command
-    .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)')
     .option('--epochs <n>', 'passes over the training split (default 3)')
     .option('--lr <x>', 'peak learning rate (default 5e-5; 1e-3 for head)')
     .option('--batch-size <n>', 'examples per batch (default 16)')
@@ -341,8 +355,128 @@ export function addTrainOptions(command: Command): Command {
     );
 }
 
+export interface TrainAndWriteInput {
+  options: GlobalOptions;
+  /** --out as the user gave it, and resolved. */
+  out: string;
+  outDir: string;
+  cacheMegabytes: number | undefined;
+  model: LoadedModel | (TrainModel & { tokenizerFiles: Record<string, string> });
+  encoded: EncodedDataset;
+  fullLengths: Int32Array;
+  config: TrainConfig;
+  data: LoadedData;
+  /** Hub id or folder of the base model, for training_args.json. */
+  baseModel: string;
+  /** A loss other than the labels' (distillation). */
+  loss?: TrainingLoss;
+  /** training_args.json's finetune_studio.distillation. */
+  distillation?: Record<string, unknown>;
+  /** More lines after the test metrics, and more fields in the --json output. */
+  report?: { lines: string[]; json: Record<string, unknown> };
+  /** Runs after the folder is written and before the report is printed (it may fill `report`). */
+  beforeReport?: () => Promise<void>;
+}
+
+/** Trains with a TrainController, reporting progress, and writes the run folder to `outDir`. */
+export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
+  const { options, model, encoded, config, data, fullLengths, cacheMegabytes, outDir } = input;
+  const { dataset, split } = data;
+  const cacheNotices: string[] = [];
+  const cache = nodeFeatureCache({
+    ...(cacheMegabytes === undefined ? {} : { memoryBudgetBytes: cacheMegabytes * 1e6 }),
+    notify: (message) => {
+      cacheNotices.push(message);
+      progress(`note: ${message}`);
+    },
+  });
+  try {
+    const controller = new TrainController({
+      model,
+      data: encoded,
+      config,
+      featureCache: cache.factory,
+      ...(input.loss ? { loss: input.loss } : {}),
+    });
+    controller.on((event) => {
+      const line = describeEvent(event, encoded.multiLabel);
+      if (line) progress(line);
+    });
+    // The first Ctrl-C stops training and still writes the best checkpoint; a second one quits.
+    let interrupts = 0;
+    const onInterrupt = () => {
+      interrupts += 1;
+      if (interrupts > 1) process.exit(130);
+      progress('stopping: the best checkpoint so far will be written (Ctrl-C again to quit)');
+      controller.stop();
+    };
+    process.on('SIGINT', onInterrupt);
+    let result;
+    try {
+      result = await controller.run();
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
+    if (result.reason === 'device_lost') throw new CliError(result.message);
+
+    // encodeDataset lays the test split out in this order.
+    const testTexts = Array.from(splitIndices(split.assignment, 2), (i) => dataset.texts[i] ?? '');
+    const files = await buildRunFolder({
+      config: model.config,
+      params: model.params,
+      tokenizerFiles: model.tokenizerFiles,
+      labels: encoded.labels,
+      multiLabel: encoded.multiLabel,
+      maxLength: config.maxLength,
+      baseModel: input.baseModel,
+      trainConfig: config,
+      ...(input.distillation ? { distillation: input.distillation } : {}),
+      result,
+      dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),
+      testTexts,
+    });
+    mkdirSync(outDir, { recursive: true });
+    for (const { path, bytes } of files) {
+      const target = join(outDir, path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, bytes);
+    }
+    await input.beforeReport?.();
+    const lines = [
+      `${result.message} Wrote ${files.length} files to ${input.out}.`,
+      result.best
+        ? `kept the checkpoint of step ${result.best.step} (epoch ${result.best.epoch.toFixed(2)}): validation ${result.best.metric} ${result.best.value.toFixed(4)}`
+        : 'kept the final weights (no validation split)',
+    ];
+    if (result.validation)
+      lines.push(`validation: ${metricsLine(result.validation.metrics, encoded.multiLabel)}`);
+    if (result.test) {
+      lines.push(
+        `test: ${metricsLine(result.test.metrics, encoded.multiLabel)}`,
+        ...reportLines(result.test),
+      );
+    } else {
+      lines.push('test: no test split');
+    }
+    lines.push(...(input.report?.lines ?? []));
+    emit(options, lines, {
+      out: input.out,
+      files: files.map((f) => f.path),
+      reason: result.reason,
+      steps: result.steps,
+      best: result.best,
+      validation: result.validation?.metrics ?? null,
+      test: result.test?.metrics ?? null,
+      notices: [...cacheNotices, ...result.notices],
+      ...input.report?.json,
+    });
+  } finally {
+    cache.storage.dispose();
+  }
+}
+
 export function registerTrain(program: Command): void {
-  addTrainOptions(
+  addTrainingOptions(
     addDataOptions(
       program
         .command('train')
@@ -353,8 +487,7 @@ export function registerTrain(program: Command): void {
     )
       .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
       .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
-      .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
-      .option('--force', 'write into a non-empty --out folder'),
+      .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)'),
   ).action(async (file: string, flags: TrainFlags, command: Command) => {
     const options = globalOptions(command);
     const config = trainConfigFromFlags(flags);
@@ -390,86 +523,20 @@ export function registerTrain(program: Command): void {
       throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
     }
     progress(model.report.message);
-    const cacheNotices: string[] = [];
-    const cache = nodeFeatureCache({
-      ...(cacheMegabytes === undefined ? {} : { memoryBudgetBytes: cacheMegabytes * 1e6 }),
-      notify: (message) => {
-        cacheNotices.push(message);
-        progress(`note: ${message}`);
-      },
-    });
     try {
-      const controller = new TrainController({ model, data: encoded, config, featureCache: cache.factory });
-      controller.on((event) => {
-        const line = describeEvent(event, encoded.multiLabel);
-        if (line) progress(line);
-      });
-      // The first Ctrl-C stops training and still writes the best checkpoint; a second one quits.
-      let interrupts = 0;
-      const onInterrupt = () => {
-        interrupts += 1;
-        if (interrupts > 1) process.exit(130);
-        progress('stopping: the best checkpoint so far will be written (Ctrl-C again to quit)');
-        controller.stop();
-      };
-      process.on('SIGINT', onInterrupt);
-      let result;
-      try {
-        result = await controller.run();
-      } finally {
-        process.off('SIGINT', onInterrupt);
-      }
-      if (result.reason === 'device_lost') throw new CliError(result.message);
-
-      // encodeDataset lays the test split out in this order.
-      const testTexts = Array.from(splitIndices(split.assignment, 2), (i) => dataset.texts[i] ?? '');
-      const files = await buildRunFolder({
-        config: model.config,
-        params: model.params,
-        tokenizerFiles: model.tokenizerFiles,
-        labels: encoded.labels,
-        multiLabel: encoded.multiLabel,
-        maxLength: config.maxLength,
-        baseModel: flags.model,
-        trainConfig: config,
-        result,
-        dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),
-        testTexts,
-      });
-      mkdirSync(outDir, { recursive: true });
-      for (const { path, bytes } of files) {
-        const target = join(outDir, path);
-        mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(target, bytes);
-      }
-      const lines = [
-        `${result.message} Wrote ${files.length} files to ${flags.out}.`,
-        result.best
-          ? `kept the checkpoint of step ${result.best.step} (epoch ${result.best.epoch.toFixed(2)}): validation ${result.best.metric} ${result.best.value.toFixed(4)}`
-          : 'kept the final weights (no validation split)',
-      ];
-      if (result.validation)
-        lines.push(`validation: ${metricsLine(result.validation.metrics, encoded.multiLabel)}`);
-      if (result.test) {
-        lines.push(
-          `test: ${metricsLine(result.test.metrics, encoded.multiLabel)}`,
-          ...reportLines(result.test),
-        );
-      } else {
-        lines.push('test: no test split');
-      }
-      emit(options, lines, {
+      await trainAndWrite({
+        options,
         out: flags.out,
-        files: files.map((f) => f.path),
-        reason: result.reason,
-        steps: result.steps,
-        best: result.best,
-        validation: result.validation?.metrics ?? null,
-        test: result.test?.metrics ?? null,
-        notices: [...cacheNotices, ...result.notices],
+        outDir,
+        cacheMegabytes,
+        model,
+        encoded,
+        fullLengths,
+        config,
+        data,
+        baseModel: flags.model,
       });
     } finally {
-      cache.storage.dispose();
       disposeParams(model.params);
     }
   });

@@ -38,6 +38,8 @@ export interface RunFolderInput {
   dataSummary: Record<string, unknown>;
   /** Text of each test example, in test-split order, for test_predictions.jsonl. */
   testTexts?: readonly string[];
+  /** A distilled run: its teacher and settings, kept as finetune_studio.distillation. */
+  distillation?: Record<string, unknown>;
 }
 
 const encoder = new TextEncoder();
@@ -105,6 +107,7 @@ export async function buildRunFolder(input: RunFolderInput): Promise<RunFile[]> 
   const studio = trainingArgs.finetune_studio as Record<string, unknown>;
   const baseModel = hubModelId(input.baseModel);
   if (baseModel !== undefined) studio.base_model = baseModel;
+  if (input.distillation) studio.distillation = input.distillation;
   const ended = result.config;
   if (
     ended.batchSize !== input.trainConfig.batchSize ||
