@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataDir, fixtureModelDir } from '../../node/paths.ts';
-import { pythonForTests, runPython } from '../../node/python.ts';
+import { requirePython, runPython } from '../../node/python.ts';
 
 const bin = new URL('../bin.mjs', import.meta.url).pathname;
 const cli = (...args: string[]) =>
@@ -109,11 +109,7 @@ describe('finetune-studio distill --layers', () => {
   });
 
   it('loads in Hugging Face transformers and predicts what the studio predicted', async () => {
-    const python = pythonForTests();
-    if (!python.available) {
-      console.warn(`skipped: ${python.reason}`);
-      return;
-    }
+    requirePython();
     const script = `
 import json, sys, torch
 from transformers import AutoTokenizer, AutoModelForSequenceClassification
