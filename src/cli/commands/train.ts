@@ -3,7 +3,11 @@
 // Hugging Face model folder with the run's metrics, settings, data summary and test predictions.
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { MappedColumns } from '../../core/export/training-args.ts';
+import type { BaseModelOrigin } from '../../core/export/types.ts';
+import { evaluateQuantization } from '../../core/export/quantization-eval.ts';
+import type { QuantizationCheck } from '../../core/export/quantization.ts';
 import { disposeParams, loadModel } from '../../core/model/index.ts';
 import { splitIndices } from '../../core/dataset/split.ts';
 import { encodeDataset } from '../../core/tokenize/encode.ts';
@@ -19,7 +23,7 @@ import {
   type TrainMode,
 } from '../../core/train/config.ts';
 import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
-import { buildRunFolder } from '../../core/train/run-folder.ts';
+import { buildRunFolder, evalReportJson } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
 import { TrainController } from '../../core/train/trainer.ts';
 import { initNodeBackend } from '../../node/backend.ts';
@@ -55,6 +59,7 @@ interface TrainFlags extends DataFlags {
   evalSteps?: string;
   maxGradNorm?: string;
   cacheMemory?: string;
+  int8Check?: boolean;
 }
 
 export function number(
@@ -248,6 +253,49 @@ export function reportLines(report: Pick<EvalReport, 'details'>): string[] {
   return lines;
 }
 
+/** Labels at most this many print their per-class table and confusion matrix on the terminal. */
+const FULL_REPORT_LABELS = 10;
+/** Classes and confusions named in the terminal summary of a larger label set. */
+const SUMMARY_ROWS = 5;
+
+/**
+ * What the terminal shows of an evaluation: the whole report for a few labels; for more, the
+ * weakest classes and the most frequent confusions (the rest is in report.json).
+ */
+export function summaryLines(report: Pick<EvalReport, 'details'>): string[] {
+  const details = report.details;
+  if (details.per_class.length <= FULL_REPORT_LABELS) return reportLines(report);
+  const weakest = [...details.per_class]
+    .filter((c) => c.support > 0)
+    .sort((a, b) => a.f1 - b.f1 || b.support - a.support)
+    .slice(0, SUMMARY_ROWS);
+  const lines = [
+    `  weakest ${weakest.length} of ${details.per_class.length} classes by F1:`,
+    ...weakest.map(
+      (c) =>
+        `    ${c.label}: F1 ${percent(c.f1)}, precision ${percent(c.precision)}, recall ${percent(c.recall)}, support ${c.support}`,
+    ),
+  ];
+  if (details.kind === 'single_label') {
+    const confusions: { truth: number; predicted: number; count: number }[] = [];
+    details.confusion_matrix.forEach((row, truth) =>
+      row.forEach((count, predicted) => {
+        if (truth !== predicted && count > 0) confusions.push({ truth, predicted, count });
+      }),
+    );
+    confusions.sort((a, b) => b.count - a.count || a.truth - b.truth || a.predicted - b.predicted);
+    if (confusions.length > 0) {
+      lines.push(
+        `  most frequent confusions (true → predicted):`,
+        ...confusions
+          .slice(0, SUMMARY_ROWS)
+          .map((c) => `    ${details.labels[c.truth]} → ${details.labels[c.predicted]}: ${c.count}`),
+      );
+    }
+  }
+  return lines;
+}
+
 function dataSummary(data: LoadedData, encoded: EncodedDataset, fullLengths: Int32Array, maxLength: number) {
   const { dataset, split } = data;
   let truncated = 0;
@@ -273,6 +321,23 @@ function dataSummary(data: LoadedData, encoded: EncodedDataset, fullLengths: Int
       max: sorted.length ? sorted[sorted.length - 1] : 0,
       truncated,
     },
+  };
+}
+
+/** The base model's name and origin: a folder by its name only, a Hub id with its hub. */
+function baseModelOf(model: string, hubUrl: string): { baseModel: string; baseModelOrigin: BaseModelOrigin } {
+  return existsSync(model)
+    ? { baseModel: basename(resolve(model)), baseModelOrigin: { kind: 'folder' } }
+    : { baseModel: model, baseModelOrigin: { kind: 'hub', url: hubUrl } };
+}
+
+function mappedColumns({ main }: LoadedData): MappedColumns {
+  const name = (index: number) => main.dataset.columns[index] ?? `column ${index + 1}`;
+  return {
+    textColumns: main.mapping.textColumns.map(name),
+    textJoiner: main.mapping.textJoiner ?? '\n',
+    labelColumn: name(main.mapping.labelColumn),
+    labelSeparator: main.mapping.multiLabel ? (main.mapping.labelSeparator ?? '|') : null,
   };
 }
 
@@ -349,6 +414,10 @@ export function registerTrain(program: Command): void {
       '--cache-memory <MB>',
       "head/top-k: memory for the frozen layers' cached output; a larger cache goes to a temporary file (default: a quarter of RAM)",
     )
+    .option(
+      '--int8-check',
+      'check the int8 model on the validation split, so that export ships onnx/model_quantized.onnx when it decides like the float model',
+    )
     .action(async (file: string, flags: TrainFlags, command: Command) => {
       const options = globalOptions(command);
       const config = trainConfigFromFlags(flags);
@@ -415,6 +484,18 @@ export function registerTrain(program: Command): void {
         }
         if (result.reason === 'device_lost') throw new CliError(result.message);
 
+        let quantization: QuantizationCheck | undefined;
+        if (flags.int8Check) {
+          progress('checking the int8 model on the validation split');
+          quantization = await evaluateQuantization(model, encoded.validation, {
+            multiLabel: encoded.multiLabel,
+            padTokenId: encoded.padTokenId,
+            maxLength: config.maxLength,
+            ...(result.thresholds ? { thresholds: result.thresholds } : {}),
+          });
+          if (!quantization) progress('note: no validation split, so the int8 model was not checked');
+        }
+
         // encodeDataset lays the test split out in this order.
         const testTexts = Array.from(splitIndices(split.assignment, 2), (i) => dataset.texts[i] ?? '');
         const files = await buildRunFolder({
@@ -424,12 +505,24 @@ export function registerTrain(program: Command): void {
           labels: encoded.labels,
           multiLabel: encoded.multiLabel,
           maxLength: config.maxLength,
-          baseModel: flags.model,
+          ...baseModelOf(flags.model, options.hubUrl),
+          columns: mappedColumns(data),
           trainConfig: config,
           result,
           dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),
           testTexts,
         });
+        const encoder = new TextEncoder();
+        const json = (value: unknown) => encoder.encode(JSON.stringify(value, null, 2) + '\n');
+        files.push({
+          path: 'report.json',
+          bytes: json({
+            labels: encoded.labels,
+            validation: result.validation ? evalReportJson(result.validation) : null,
+            test: result.test ? evalReportJson(result.test) : null,
+          }),
+        });
+        if (quantization) files.push({ path: 'quantization.json', bytes: json(quantization) });
         mkdirSync(outDir, { recursive: true });
         for (const { path, bytes } of files) {
           const target = join(outDir, path);
@@ -447,11 +540,21 @@ export function registerTrain(program: Command): void {
         if (result.test) {
           lines.push(
             `test: ${metricsLine(result.test.metrics, encoded.multiLabel)}`,
-            ...reportLines(result.test),
+            ...summaryLines(result.test),
           );
         } else {
           lines.push('test: no test split');
         }
+        if (quantization) {
+          lines.push(
+            `int8 check on ${quantization.rows} validation rows: same decision as the float model for ${percent(quantization.agreement)}, ` +
+              `${quantization.metric} ${quantization.float.toFixed(4)} (float) and ${quantization.quantized.toFixed(4)} (int8); ` +
+              (quantization.accepted
+                ? 'export ships onnx/model_quantized.onnx'
+                : 'outside the margin, so export leaves onnx/model_quantized.onnx out'),
+          );
+        }
+        lines.push(`per-class figures and confusion matrices: ${join(flags.out, 'report.json')}`);
         emit(options, lines, {
           out: flags.out,
           files: files.map((f) => f.path),
@@ -460,6 +563,7 @@ export function registerTrain(program: Command): void {
           best: result.best,
           validation: result.validation?.metrics ?? null,
           test: result.test?.metrics ?? null,
+          quantization: quantization ?? null,
           notices: [...cacheNotices, ...result.notices],
         });
       } finally {
