@@ -10,12 +10,13 @@ import { repoRoot } from '../node/paths.ts';
 import { pythonForTests } from '../node/python.ts';
 import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from './browser.ts';
 import { benchData, type DataBenchOptions } from './data.ts';
+import { benchEngines, type EnginesBenchOptions } from './engines.ts';
 import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
 import { formatTable, type BenchRow } from './table.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
 
 // The browser suite runs after the model suite, whose PyTorch rows are its baseline.
-const SUITES = ['data', 'model', 'browser', 'train'] as const;
+const SUITES = ['data', 'model', 'browser', 'train', 'engines'] as const;
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--no-pytorch]
@@ -122,6 +123,20 @@ function trainOptions(o: Options): TrainBenchOptions {
     return { ...base, dims: QUICK_DIMS, seqLength: 16, batchSize: 2, steps: 1, headEpochExamples: 500 };
   }
   return o.iterations ? { ...base, steps: o.iterations } : base;
+}
+
+function enginesOptions(o: Options): EnginesBenchOptions {
+  const base: EnginesBenchOptions = { pytorch: o.pytorch, onProgress: progress };
+  if (o.quick) {
+    // The head-only run tokenizes real texts: the vocabulary stays bert-base's.
+    const dims = { ...QUICK_DIMS, vocabSize: 30522 };
+    return { ...base, dims, batches: [2], seqLength: 16, iterations: 1, headRows: 64 };
+  }
+  return {
+    ...base,
+    ...(o.batches ? { batches: o.batches } : {}),
+    ...(o.iterations ? { iterations: o.iterations } : {}),
+  };
 }
 
 function browserModelCases(o: Options): BrowserModelCase[] {
@@ -234,6 +249,9 @@ async function runSuite(
         break;
       case 'train':
         rows.push(...(await benchTrain(trainOptions(options))));
+        break;
+      case 'engines':
+        rows.push(...(await benchEngines(enginesOptions(options))));
         break;
       case 'browser': {
         const modelBaseline = earlier.filter((r) => r.suite === 'model' && r.where === 'pytorch cpu');

@@ -1,4 +1,6 @@
-// DistilBertForSequenceClassification as an ONNX graph, built from the trained weights.
+// DistilBertForSequenceClassification as an ONNX graph, built from the trained weights; also its
+// frozen parts for inference engines: the whole encoder ending in the first-token features (what
+// head-only training caches) and the bottom blocks ending in the hidden states (what top-k caches).
 //
 // Opset 17 (ONNX 1.12, IR version 8): the first opset with LayerNormalization, which keeps the
 // graph small and its numerics equal to PyTorch's layer norm. GELU is the exact erf form
@@ -166,10 +168,24 @@ class WeightTable {
   }
 }
 
+/**
+ * What a graph computes. `logits`: the classifier, output `logits` [batch_size, num_labels].
+ * `features`: the whole encoder, output `features` [batch_size, dim], the first token's hidden
+ * state. `hidden`: embeddings and blocks [0, layers), output `hidden_states`
+ * [batch_size, sequence_length, dim].
+ */
+export type DistilBertOnnxOutput =
+  { kind: 'logits' } | { kind: 'features' } | { kind: 'hidden'; layers: number };
+
 export interface DistilBertOnnxOptions {
   /** Transforms each Linear weight ([in, out], transposed) into graph nodes; the default stores it as float32. */
   linear?: LinearEmitter;
+  /** Default: the classifier's logits. */
+  output?: DistilBertOnnxOutput;
 }
+
+/** The output name of each graph kind. */
+export const ONNX_OUTPUT_NAME = { logits: 'logits', features: 'features', hidden: 'hidden_states' } as const;
 
 /** Emits `x · W + b` for a weight in [in, out] layout; lets a quantizing writer replace the float MatMul. */
 export type LinearEmitter = (
@@ -189,6 +205,18 @@ export const floatLinear: LinearEmitter = (graph, input, name, weight, inFeature
   return graph.op('Add', [product, b], `${name}/Add`);
 };
 
+/**
+ * The encoder alone (no head weights needed): first-token features of the last block, or the
+ * hidden states after the bottom `layers` blocks.
+ */
+export function buildDistilBertEncoderOnnx(
+  config: Record<string, unknown>,
+  weights: readonly NamedTensor[],
+  output: Exclude<DistilBertOnnxOutput, { kind: 'logits' }>,
+): Uint8Array {
+  return buildDistilBertOnnx(config, weights, [], { output });
+}
+
 /** Builds the inference graph and returns the bytes of `model.onnx`. */
 export function buildDistilBertOnnx(
   config: Record<string, unknown>,
@@ -196,7 +224,15 @@ export function buildDistilBertOnnx(
   labels: readonly string[],
   options: DistilBertOnnxOptions = {},
 ): Uint8Array {
+  const output = options.output ?? { kind: 'logits' };
   const s = distilBertShape(config, labels.length);
+  const blocks = output.kind === 'hidden' ? output.layers : s.nLayers;
+  if (!Number.isInteger(blocks) || blocks < 0 || blocks > s.nLayers) {
+    throw new Error(`an encoder graph of ${blocks} blocks does not fit a ${s.nLayers}-layer model`);
+  }
+  if (output.kind === 'logits' && labels.length === 0) {
+    throw new Error('a classifier graph needs at least one label');
+  }
   const table = new WeightTable(weights);
   const g = new GraphBuilder();
   const linearEmitter = options.linear ?? floatLinear;
@@ -226,17 +262,19 @@ export function buildDistilBertOnnx(
 
   const zero = g.int64Constant('const_zero', [0], true);
   const one = g.int64Constant('const_one', [1], true);
-  const headsShape = g.int64Constant('const_heads_shape', [0, 0, s.nHeads, headDim]);
-  const mergedShape = g.int64Constant('const_merged_shape', [0, 0, s.dim]);
-  const maskAxes = g.int64Constant('const_mask_axes', [1, 2]);
-  const scale = g.floatInitializer('const_attention_scale', [], new Float32Array([1 / Math.sqrt(headDim)]));
+  // Constants of the blocks; a graph of embeddings alone has none (an unused initializer is a warning).
+  const withBlocks = blocks > 0;
+  const headsShape = withBlocks ? g.int64Constant('const_heads_shape', [0, 0, s.nHeads, headDim]) : '';
+  const mergedShape = withBlocks ? g.int64Constant('const_merged_shape', [0, 0, s.dim]) : '';
+  const maskAxes = withBlocks ? g.int64Constant('const_mask_axes', [1, 2]) : '';
+  const scale = withBlocks
+    ? g.floatInitializer('const_attention_scale', [], new Float32Array([1 / Math.sqrt(headDim)]))
+    : '';
   // torch.finfo(float32).min, what transformers fills masked attention scores with.
-  const maskedScore = g.floatInitializer(
-    'const_masked_score',
-    [],
-    new Float32Array([-3.4028234663852886e38]),
-  );
-  if (s.activation === 'gelu') {
+  const maskedScore = withBlocks
+    ? g.floatInitializer('const_masked_score', [], new Float32Array([-3.4028234663852886e38]))
+    : '';
+  if (withBlocks && s.activation === 'gelu') {
     g.floatInitializer('const_inv_sqrt2', [], new Float32Array([Math.SQRT1_2]));
     g.floatInitializer('const_half', [], new Float32Array([0.5]));
     g.floatInitializer('const_one_float', [], new Float32Array([1]));
@@ -268,10 +306,15 @@ export function buildDistilBertOnnx(
   let hidden = layerNorm(summed, 'embeddings.LayerNorm');
 
   // Padding mask, true where a key position must be ignored: [batch, 1, 1, seq].
-  const padded = g.op('Equal', ['attention_mask', zero], 'attention_mask/Equal');
-  const keyMask = g.op('Unsqueeze', [padded, maskAxes], 'attention_mask/Unsqueeze');
+  const keyMask = withBlocks
+    ? g.op(
+        'Unsqueeze',
+        [g.op('Equal', ['attention_mask', zero], 'attention_mask/Equal'), maskAxes],
+        'attention_mask/Unsqueeze',
+      )
+    : '';
 
-  for (let i = 0; i < s.nLayers; i++) {
+  for (let i = 0; i < blocks; i++) {
     const p = `transformer.layer.${i}`;
     const heads = (x: string, name: string): string => {
       const reshaped = g.op('Reshape', [x, headsShape], `${name}/Reshape`);
@@ -309,32 +352,65 @@ export function buildDistilBertOnnx(
     hidden = layerNorm(ffnResidual, `${p}.output_layer_norm`);
   }
 
-  // Classification head on the first ([CLS]) token.
-  const first = g.op('Gather', [hidden, zero], 'head/first_token', { axis: { kind: 'int', value: 1 } });
-  const pooled = linear(first, 'pre_classifier', s.dim, s.dim);
-  const pooledRelu = g.op('Relu', [pooled], 'pre_classifier/Relu');
-  const logits = linear(pooledRelu, 'classifier', s.dim, s.numLabels);
-  g.nodes.push({ opType: 'Identity', name: 'logits/Identity', inputs: [logits], outputs: ['logits'] });
+  const outputName = ONNX_OUTPUT_NAME[output.kind];
+  let result: string;
+  let outputShape: (string | number)[];
+  let graphName: string;
+  let doc: string;
+  if (output.kind === 'hidden') {
+    result = hidden;
+    outputShape = ['batch_size', 'sequence_length', s.dim];
+    graphName = 'distilbert_hidden_states';
+    doc = `DistilBertModel embeddings and blocks 0..${blocks - 1} of ${s.nLayers}, dim ${s.dim}: hidden states; opset ${ONNX_OPSET}.`;
+  } else {
+    const first = g.op('Gather', [hidden, zero], 'head/first_token', { axis: { kind: 'int', value: 1 } });
+    if (output.kind === 'features') {
+      result = first;
+      outputShape = ['batch_size', s.dim];
+      graphName = 'distilbert_first_token_features';
+      doc = `DistilBertModel, ${s.nLayers} layers, dim ${s.dim}: the first token's last hidden state; opset ${ONNX_OPSET}.`;
+    } else {
+      // Classification head on the first ([CLS]) token.
+      const pooled = linear(first, 'pre_classifier', s.dim, s.dim);
+      const pooledRelu = g.op('Relu', [pooled], 'pre_classifier/Relu');
+      result = linear(pooledRelu, 'classifier', s.dim, s.numLabels);
+      outputShape = ['batch_size', s.numLabels];
+      graphName = 'distilbert_sequence_classification';
+      doc = `DistilBertForSequenceClassification, ${s.nLayers} layers, dim ${s.dim}, ${s.numLabels} labels; opset ${ONNX_OPSET}.`;
+    }
+  }
+  g.nodes.push({
+    opType: 'Identity',
+    name: `${outputName}/Identity`,
+    inputs: [result],
+    outputs: [outputName],
+  });
 
   return encodeModel({
     irVersion: ONNX_IR_VERSION,
     opsetImports: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'finetune-studio',
     producerVersion: String(EXPORT_FORMAT_VERSION),
-    doc: `DistilBertForSequenceClassification, ${s.nLayers} layers, dim ${s.dim}, ${s.numLabels} labels; opset ${ONNX_OPSET}.`,
+    doc,
     graph: {
-      name: 'distilbert_sequence_classification',
+      name: graphName,
       nodes: g.nodes,
       initializers: g.initializers,
       inputs: [
         { name: 'input_ids', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
         { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
       ],
-      outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch_size', s.numLabels] }],
+      outputs: [{ name: outputName, elemType: DataType.FLOAT, shape: outputShape }],
     },
-    metadata: [
-      { key: 'id2label', value: JSON.stringify(Object.fromEntries(labels.map((l, i) => [String(i), l]))) },
-    ],
+    metadata:
+      output.kind === 'logits'
+        ? [
+            {
+              key: 'id2label',
+              value: JSON.stringify(Object.fromEntries(labels.map((l, i) => [String(i), l]))),
+            },
+          ]
+        : [],
   });
 }
 

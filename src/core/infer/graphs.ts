@@ -1,0 +1,40 @@
+// The ONNX graphs a model's inference engines run, written by the studio's own ONNX writer from
+// the model's current weights, once per model and output kind, and kept with the model (or the
+// finished run) for as long as it lives.
+import type { DistilBertConfig } from '../model/config.ts';
+import { configToJson } from '../model/config.ts';
+import { buildDistilBertOnnx } from '../export/onnx/distilbert-onnx.ts';
+import { namedTensorsFromParams, type ReadableParam } from '../export/params.ts';
+import type { NamedTensor } from '../export/types.ts';
+import type { ForwardOutput } from './engine.ts';
+
+function outputKey(output: ForwardOutput): string {
+  return output.kind === 'hidden' ? `hidden:${output.layers}` : output.kind;
+}
+
+export class ModelGraphs {
+  private readonly graphs = new Map<string, Promise<Uint8Array>>();
+
+  constructor(
+    private readonly config: DistilBertConfig,
+    private readonly params: Readonly<Record<string, ReadableParam>>,
+  ) {}
+
+  /** The graph's bytes; written on first use from the weights as they are then. */
+  graph(output: ForwardOutput): Promise<Uint8Array> {
+    const key = outputKey(output);
+    let bytes = this.graphs.get(key);
+    if (!bytes) {
+      bytes = this.write(output);
+      this.graphs.set(key, bytes);
+      bytes.catch(() => this.graphs.delete(key));
+    }
+    return bytes;
+  }
+
+  private async write(output: ForwardOutput): Promise<Uint8Array> {
+    const weights: readonly NamedTensor[] = await namedTensorsFromParams(this.params);
+    const labels = output.kind === 'logits' ? this.config.id2label : [];
+    return buildDistilBertOnnx(configToJson(this.config), weights, labels, { output });
+  }
+}

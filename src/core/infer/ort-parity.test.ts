@@ -1,0 +1,152 @@
+// The ONNX Runtime engines against the tfjs forward pass (and Hugging Face's reference tensors)
+// on both fixture checkpoints: first-token features, hidden states at every cut and logits, on
+// onnxruntime-node and on onnxruntime-web's wasm build in Node, batches with and without padding.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadNodeOrt } from '../../node/ort-runtime.ts';
+import { randomIdBatch } from '../export/test-support/onnx-inputs.ts';
+import { disposeParams, type LoadedModel } from '../model/index.ts';
+import { FIXTURES, fixture, loadFixtureModel, maxAbsDiff, ref } from '../model/test-support/fixtures.ts';
+import {
+  ModelGraphs,
+  openForwardEngine,
+  openOrtSessions,
+  tfjsEngine,
+  type ForwardOutput,
+  type OrtRuntime,
+  type TokenBatch,
+} from './index.ts';
+
+const TOLERANCE = 1e-4;
+
+const BATCHES: { name: string; lengths: number[]; seqLength: number }[] = [
+  { name: 'batch 1, no padding', lengths: [9], seqLength: 9 },
+  { name: 'batch 3, mixed padding', lengths: [16, 2, 11], seqLength: 16 },
+  { name: 'batch 8, every row padded', lengths: [3, 30, 14, 8, 25, 2, 27, 19], seqLength: 32 },
+];
+
+function tokenBatch(lengths: number[], seqLength: number, seed: number, vocabSize: number): TokenBatch {
+  const { ids, mask } = randomIdBatch(lengths, seqLength, seed);
+  return {
+    ids: Int32Array.from(ids, (id) => id % vocabSize),
+    mask: Int32Array.from(mask),
+    batchSize: lengths.length,
+    seqLength,
+  };
+}
+
+const runtimes: [string, () => Promise<OrtRuntime>][] = [
+  ['onnxruntime-node', async () => (await loadNodeOrt({ engine: 'onnxruntime-node', threads: 1 })).runtime!],
+  [
+    'onnxruntime-web wasm',
+    async () => (await loadNodeOrt({ engine: 'onnxruntime-web-wasm', threads: 1 })).runtime!,
+  ],
+];
+
+describe.each(FIXTURES)('%s', (name) => {
+  const fx = fixture(name);
+  let model: LoadedModel;
+  let graphs: ModelGraphs;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    model = await loadFixtureModel(fx);
+    graphs = new ModelGraphs(model.config, model.params);
+  });
+  afterAll(() => {
+    if (model) disposeParams(model.params);
+  });
+
+  const outputs = (): ForwardOutput[] => [
+    { kind: 'features' },
+    { kind: 'logits' },
+    ...Array.from({ length: model.config.nLayers + 1 }, (_, layers) => ({ kind: 'hidden' as const, layers })),
+  ];
+
+  describe.each(runtimes)('%s', (_engineName, load) => {
+    let runtime: OrtRuntime;
+    beforeAll(async () => {
+      runtime = await load();
+    });
+
+    it('gives the tfjs forward pass within 1e-4: features, hidden states at every cut, logits', async () => {
+      for (const output of outputs()) {
+        const onnx = await openForwardEngine({ runtime, ...model, graphs, output });
+        const reference = tfjsEngine(model.params, model.config, output);
+        try {
+          for (const [i, { lengths, seqLength }] of BATCHES.entries()) {
+            const batch = tokenBatch(lengths, seqLength, 7 * i + 1, model.config.vocabSize);
+            const [actual, expected] = [await onnx.run(batch), await reference.run(batch)];
+            const what = `${JSON.stringify(output)} on ${BATCHES[i]!.name}`;
+            expect(actual.length, what).toBe(expected.length);
+            expect(maxAbsDiff(actual, expected), what).toBeLessThan(TOLERANCE);
+          }
+        } finally {
+          await onnx.dispose();
+        }
+      }
+    });
+
+    it("gives Hugging Face's last_hidden_state and logits of the fixture", async () => {
+      const ids = ref(fx, 'input_ids');
+      const mask = ref(fx, 'attention_mask');
+      const [batchSize, seqLength] = ids.shape as [number, number];
+      const batch: TokenBatch = {
+        ids: Int32Array.from(ids.data),
+        mask: Int32Array.from(mask.data),
+        batchSize,
+        seqLength,
+      };
+      const hiddenEngine = await openForwardEngine({
+        runtime,
+        ...model,
+        graphs,
+        output: { kind: 'hidden', layers: model.config.nLayers },
+      });
+      const logitsEngine = await openForwardEngine({ runtime, ...model, graphs, output: { kind: 'logits' } });
+      try {
+        const hidden = await hiddenEngine.run(batch);
+        const expected = ref(fx, 'last_hidden_state').data;
+        // Hugging Face computes padded positions too; compare real tokens only.
+        const dim = model.config.dim;
+        for (let b = 0; b < batchSize; b++) {
+          for (let t = 0; t < seqLength; t++) {
+            if (batch.mask[b * seqLength + t] === 0) continue;
+            const at = (b * seqLength + t) * dim;
+            expect(maxAbsDiff(hidden.subarray(at, at + dim), expected.subarray(at, at + dim))).toBeLessThan(
+              fx.tolerances.last_hidden_state_max_abs,
+            );
+          }
+        }
+        expect(maxAbsDiff(await logitsEngine.run(batch), ref(fx, 'logits').data)).toBeLessThan(
+          fx.tolerances.logits_max_abs,
+        );
+      } finally {
+        await hiddenEngine.dispose();
+        await logitsEngine.dispose();
+      }
+    });
+
+    it('leaks no session and no tfjs tensor over repeated runs', async () => {
+      const before = openOrtSessions();
+      const tensors = tf.memory().numTensors;
+      const batch = tokenBatch([5, 12], 12, 3, model.config.vocabSize);
+      let first: Float32Array | null = null;
+      for (let round = 0; round < 5; round++) {
+        const engine = await openForwardEngine({ runtime, ...model, graphs, output: { kind: 'features' } });
+        for (let i = 0; i < 3; i++) {
+          const out = await engine.run(batch);
+          first ??= out;
+          expect(maxAbsDiff(out, first)).toBe(0);
+        }
+        expect(openOrtSessions()).toBe(before + 1);
+        await engine.dispose();
+        await engine.dispose();
+        await expect(engine.run(batch)).rejects.toThrow(/released/);
+      }
+      expect(openOrtSessions()).toBe(before);
+      expect(tf.memory().numTensors).toBe(tensors);
+    });
+  });
+});
