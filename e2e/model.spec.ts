@@ -82,7 +82,7 @@ test('a pretraining checkpoint gets a new head and the report lists the ignored 
 test('wrong repository ids get a clear message and the step stays usable', async ({ page }) => {
   await openModelStep(page);
   await loadFromHub(page, 'no-such-model');
-  await expect(page.getByRole('alert')).toContainText(/repository no-such-model was not found on http/);
+  await expect(page.getByRole('alert')).toContainText(/Repository no-such-model was not found on http/);
   await expect(page.getByRole('alert')).toContainText('Check the repository id');
   await loadFromHub(page, 'not a repo!');
   await expect(page.getByRole('alert')).toContainText('is not a Hub repository id');
