@@ -194,10 +194,36 @@ export interface OpfsCacheReport {
   afterDispose: string[];
 }
 
+/** One graph kind of one fixture, on one ONNX Runtime engine, against the tfjs forward pass. */
+export interface OrtParityCase {
+  fixture: string;
+  /** "features", "logits" or "hidden:<layers>". */
+  output: string;
+  /** Largest |ORT - tfjs| over every batch. */
+  maxAbs: number;
+  values: number;
+}
+
+export interface OrtParityReport {
+  engine: string;
+  description: string;
+  cases: OrtParityCase[];
+  /** Sessions still open after every engine was disposed. */
+  openSessions: number;
+  /** tfjs tensors left over. */
+  tensorLeak: number;
+  seconds: number;
+}
+
 export interface HarnessApi {
   parity(options: { hubUrl: string; backend: HarnessBackend; fixtures: string[] }): Promise<ParityReport>;
   benchModel(request: ModelBenchRequest): Promise<ModelBenchReport>;
   benchData(request: DataBenchRequest): Promise<DataBenchReport>;
   benchHeadEpoch(request: HeadEpochRequest): Promise<HeadEpochReport>;
   opfsCache(request: OpfsCacheRequest): Promise<OpfsCacheReport>;
+  ortParity(options: {
+    hubUrl: string;
+    engine: 'onnxruntime-web-wasm' | 'onnxruntime-web-webgpu';
+    fixtures: string[];
+  }): Promise<OrtParityReport>;
 }

@@ -3,7 +3,9 @@ import { Command, CommanderError, Help, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
+import { registerDistill } from './commands/distill.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
+import { registerSearch } from './commands/search.ts';
 import { registerTrain } from './commands/train.ts';
 import { registerExport } from './commands/export.ts';
 import { registerPredict } from './commands/predict.ts';
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBackend(program);
   registerTrain(program);
+  registerSearch(program);
+  registerDistill(program);
   registerEvaluate(program);
   registerExport(program);
   registerPredict(program);

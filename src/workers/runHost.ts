@@ -16,13 +16,13 @@ import {
   classifierHead,
   encode,
   firstToken,
-  withLabels,
   type DistilBertConfig,
   type LoadedModel,
   type Params,
 } from '../core/model/index.ts';
 import { readSafetensors, writeSafetensors } from '../core/model/safetensors.ts';
-import { initialValue, isHeadName, parameterShapes, seededRandom } from '../core/model/weights.ts';
+import { parameterShapes } from '../core/model/weights.ts';
+import { runModelCopy } from '../core/model/run-copy.ts';
 import { metricKey, toTrainingArguments, type TrainConfig } from '../core/train/config.ts';
 import { padBatch, splitSize } from '../core/train/data.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
@@ -67,14 +67,9 @@ function baseModel(): LoadedModel {
   return base;
 }
 
-function sameLabels(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((label, i) => label === b[i]);
-}
-
 /**
- * A fresh set of variables for a run: the base model's weights, a classification head for the
- * run's labels (the base's own when its labels match, else a new one seeded by the run's seed),
- * and `overrides` (a run's trained weights) on top.
+ * A fresh set of variables for a run over the loaded base model (see `runModelCopy`), with
+ * `overrides` (a run's trained weights) on top.
  */
 function buildModel(
   runId: string,
@@ -83,33 +78,7 @@ function buildModel(
   seed: number,
   overrides?: Map<string, Float32Array>,
 ): DeviceModel {
-  const base = baseModel();
-  const problemType = multiLabel ? 'multi_label_classification' : 'single_label_classification';
-  const config = withLabels(base.config, labels, problemType);
-  const keepHead = sameLabels(base.config.id2label, labels);
-  const random = seededRandom(seed);
-  const params: Params = {};
-  try {
-    for (const [name, shape] of parameterShapes(config)) {
-      const baseParam = base.params[name];
-      const trainable = baseParam?.trainable ?? true;
-      const override = overrides?.get(name);
-      let value: tf.Tensor;
-      if (override) {
-        value = tf.tensor(override, shape, 'float32');
-      } else if (baseParam && (keepHead || !isHeadName(name))) {
-        value = tf.clone(baseParam);
-      } else {
-        value = tf.tensor(initialValue(name, shape, config, random), shape, 'float32');
-      }
-      params[name] = tf.variable(value, trainable);
-      value.dispose();
-    }
-  } catch (error) {
-    tf.dispose(Object.values(params));
-    throw error;
-  }
-  return { runId, config, params };
+  return { runId, ...runModelCopy(baseModel(), labels, multiLabel, seed, overrides) };
 }
 
 function disposeModel(model: DeviceModel | null): void {

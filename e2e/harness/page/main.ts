@@ -4,6 +4,7 @@ import { runDataBench } from './bench-data.ts';
 import { runModelBench } from './bench-model.ts';
 import { runHeadEpochBench } from './bench-train.ts';
 import { runOpfsCacheCheck } from './opfs-cache.ts';
+import { runOrtParity } from './ort-parity.ts';
 import { runParity } from './parity.ts';
 
 declare global {
@@ -18,5 +19,6 @@ window.harness = {
   benchData: runDataBench,
   benchHeadEpoch: runHeadEpochBench,
   opfsCache: runOpfsCacheCheck,
+  ortParity: runOrtParity,
 };
 document.getElementById('status')!.textContent = 'ready';

@@ -52,7 +52,7 @@ const HEAD = ['pre_classifier.weight', 'pre_classifier.bias', 'classifier.weight
  * The fixture as the reference used it: a classifier checkpoint as is; a pretraining checkpoint
  * with the reference's `head.*` tensors attached for its task.
  */
-async function loadFixture(
+export async function loadFixture(
   hubUrl: string,
   name: string,
   info: ReferenceInfo,

@@ -4,11 +4,11 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { MappedColumns } from '../../core/export/training-args.ts';
-import type { BaseModelOrigin } from '../../core/export/types.ts';
 import { evaluateQuantization } from '../../core/export/quantization-eval.ts';
 import type { QuantizationCheck } from '../../core/export/quantization.ts';
-import { disposeParams, loadModel } from '../../core/model/index.ts';
+import type { MappedColumns } from '../../core/export/training-args.ts';
+import type { BaseModelOrigin } from '../../core/export/types.ts';
+import { disposeParams, loadModel, type LoadedModel } from '../../core/model/index.ts';
 import { splitIndices } from '../../core/dataset/split.ts';
 import { encodeDataset } from '../../core/tokenize/encode.ts';
 import { loadTokenizer, type TextTokenizer } from '../../core/tokenize/tokenizer.ts';
@@ -25,15 +25,16 @@ import {
 import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
 import { buildRunFolder, evalReportJson } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
-import { TrainController } from '../../core/train/trainer.ts';
+import { TrainController, type TrainModel } from '../../core/train/trainer.ts';
+import type { TrainingLoss } from '../../core/train/losses.ts';
 import { initNodeBackend } from '../../node/backend.ts';
 import { registerNodeGradients } from '../../node/gradients.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
-import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { CliError, emit, globalOptions, progress, type GlobalOptions } from '../context.ts';
 import { addDataOptions, loadData, type DataFlags, type LoadedData } from './inspect.ts';
 
-interface TrainFlags extends DataFlags {
+export interface TrainFlags extends DataFlags {
   model: string;
   mode: string;
   out: string;
@@ -107,7 +108,7 @@ function classWeightsFrom(value: string | undefined): ClassWeightSetting {
 }
 
 /** TrainConfig from the mode's defaults and the flags given. */
-export function trainConfigFromFlags(flags: TrainFlags): TrainConfig {
+export function trainConfigFromFlags(flags: TrainFlags, layersFlag = '--layers'): TrainConfig {
   if (!(TRAIN_MODES as readonly string[]).includes(flags.mode)) {
     throw new CliError(`--mode must be head, top-k or full, got "${flags.mode}"`, 2);
   }
@@ -115,7 +116,7 @@ export function trainConfigFromFlags(flags: TrainFlags): TrainConfig {
   const set = <K extends keyof TrainConfig>(key: K, value: TrainConfig[K] | undefined) => {
     if (value !== undefined) config[key] = value;
   };
-  set('layers', number(flags.layers, '--layers', wholeAtLeast(1), 'a whole number ≥ 1'));
+  set('layers', number(flags.layers, layersFlag, wholeAtLeast(1), 'a whole number ≥ 1'));
   set('epochs', number(flags.epochs, '--epochs', wholeAtLeast(1), 'a whole number ≥ 1'));
   set(
     'learningRate',
@@ -194,7 +195,7 @@ export async function tokenizerOf(source: ModelFileSource): Promise<TextTokenize
   }
 }
 
-function prepareOut(out: string, force: boolean): string {
+export function prepareOut(out: string, force: boolean): string {
   const dir = resolve(out);
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new CliError(`--out ${out} is a file, not a folder`);
@@ -296,7 +297,12 @@ export function summaryLines(report: Pick<EvalReport, 'details'>): string[] {
   return lines;
 }
 
-function dataSummary(data: LoadedData, encoded: EncodedDataset, fullLengths: Int32Array, maxLength: number) {
+export function dataSummary(
+  data: LoadedData,
+  encoded: EncodedDataset,
+  fullLengths: Int32Array,
+  maxLength: number,
+) {
   const { dataset, split } = data;
   let truncated = 0;
   for (const length of fullLengths) if (length > maxLength) truncated++;
@@ -325,13 +331,16 @@ function dataSummary(data: LoadedData, encoded: EncodedDataset, fullLengths: Int
 }
 
 /** The base model's name and origin: a folder by its name only, a Hub id with its hub. */
-function baseModelOf(model: string, hubUrl: string): { baseModel: string; baseModelOrigin: BaseModelOrigin } {
+export function baseModelOf(
+  model: string,
+  hubUrl: string,
+): { baseModel: string; baseModelOrigin: BaseModelOrigin } {
   return existsSync(model)
     ? { baseModel: basename(resolve(model)), baseModelOrigin: { kind: 'folder' } }
     : { baseModel: model, baseModelOrigin: { kind: 'hub', url: hubUrl } };
 }
 
-function mappedColumns({ main }: LoadedData): MappedColumns {
+export function mappedColumns({ main }: LoadedData): MappedColumns {
   const name = (index: number) => main.dataset.columns[index] ?? `column ${index + 1}`;
   return {
     textColumns: main.mapping.textColumns.map(name),
@@ -341,7 +350,7 @@ function mappedColumns({ main }: LoadedData): MappedColumns {
   };
 }
 
-function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
+export function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
   switch (event.type) {
     case 'progress':
       return event.stage === 'cache'
@@ -371,20 +380,11 @@ function describeEvent(event: TrainEvent, multiLabel: boolean): string | null {
   }
 }
 
-export function registerTrain(program: Command): void {
-  addDataOptions(
-    program
-      .command('train')
-      .description(
-        'fine-tune a DistilBERT classifier on a labelled file and write a Hugging Face model folder',
-      )
-      .argument('<file>', 'CSV, TSV or label<TAB>text file'),
-  )
-    .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
-    .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
+/** The output, run-folder and training flags `train` and `distill` share (not --model, --mode, --layers). */
+export function addTrainingOptions(command: Command): Command {
+  return command
     .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
     .option('--force', 'write into a non-empty --out folder')
-    .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)')
     .option('--epochs <n>', 'passes over the training split (default 3)')
     .option('--lr <x>', 'peak learning rate (default 5e-5; 1e-3 for head)')
     .option('--batch-size <n>', 'examples per batch (default 16)')
@@ -413,7 +413,184 @@ export function registerTrain(program: Command): void {
     .option(
       '--cache-memory <MB>',
       "head/top-k: memory for the frozen layers' cached output; a larger cache goes to a temporary file (default: a quarter of RAM)",
+    );
+}
+
+export interface TrainAndWriteInput {
+  options: GlobalOptions;
+  /** --out as the user gave it, and resolved. */
+  out: string;
+  outDir: string;
+  cacheMegabytes: number | undefined;
+  model: LoadedModel | (TrainModel & { tokenizerFiles: Record<string, string> });
+  encoded: EncodedDataset;
+  fullLengths: Int32Array;
+  config: TrainConfig;
+  data: LoadedData;
+  /** Hub id or folder of the base model, for training_args.json. */
+  baseModel: string;
+  /** A loss other than the labels' (distillation). */
+  loss?: TrainingLoss;
+  /** training_args.json's finetune_studio.distillation. */
+  distillation?: Record<string, unknown>;
+  /** More lines after the test metrics, and more fields in the --json output. */
+  report?: { lines: string[]; json: Record<string, unknown> };
+  /** Runs after the folder is written and before the report is printed (it may fill `report`). */
+  beforeReport?: () => Promise<void>;
+  /** Check the int8 model on the validation split (quantization.json), for export. */
+  int8Check?: boolean;
+  /** Where the base model came from, when `baseModel` alone cannot tell (a teacher's record). */
+  baseModelOrigin?: BaseModelOrigin;
+}
+
+/** Trains with a TrainController, reporting progress, and writes the run folder to `outDir`. */
+export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
+  const { options, model, encoded, config, data, fullLengths, cacheMegabytes, outDir } = input;
+  const { dataset, split } = data;
+  const cacheNotices: string[] = [];
+  const cache = nodeFeatureCache({
+    ...(cacheMegabytes === undefined ? {} : { memoryBudgetBytes: cacheMegabytes * 1e6 }),
+    notify: (message) => {
+      cacheNotices.push(message);
+      progress(`note: ${message}`);
+    },
+  });
+  try {
+    const controller = new TrainController({
+      model,
+      data: encoded,
+      config,
+      featureCache: cache.factory,
+      ...(input.loss ? { loss: input.loss } : {}),
+    });
+    controller.on((event) => {
+      const line = describeEvent(event, encoded.multiLabel);
+      if (line) progress(line);
+    });
+    // The first Ctrl-C stops training and still writes the best checkpoint; a second one quits.
+    let interrupts = 0;
+    const onInterrupt = () => {
+      interrupts += 1;
+      if (interrupts > 1) process.exit(130);
+      progress('stopping: the best checkpoint so far will be written (Ctrl-C again to quit)');
+      controller.stop();
+    };
+    process.on('SIGINT', onInterrupt);
+    let result;
+    try {
+      result = await controller.run();
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
+    if (result.reason === 'device_lost') throw new CliError(result.message);
+
+    let quantization: QuantizationCheck | undefined;
+    if (input.int8Check) {
+      progress('checking the int8 model on the validation split');
+      quantization = await evaluateQuantization(model, encoded.validation, {
+        multiLabel: encoded.multiLabel,
+        padTokenId: encoded.padTokenId,
+        maxLength: config.maxLength,
+        ...(result.thresholds ? { thresholds: result.thresholds } : {}),
+      });
+      if (!quantization) progress('note: no validation split, so the int8 model was not checked');
+    }
+
+    // encodeDataset lays the test split out in this order.
+    const testTexts = Array.from(splitIndices(split.assignment, 2), (i) => dataset.texts[i] ?? '');
+    const files = await buildRunFolder({
+      config: model.config,
+      params: model.params,
+      tokenizerFiles: model.tokenizerFiles,
+      labels: encoded.labels,
+      multiLabel: encoded.multiLabel,
+      maxLength: config.maxLength,
+      ...(input.baseModelOrigin
+        ? { baseModel: input.baseModel, baseModelOrigin: input.baseModelOrigin }
+        : baseModelOf(input.baseModel, options.hubUrl)),
+      columns: mappedColumns(data),
+      trainConfig: config,
+      ...(input.distillation ? { distillation: input.distillation } : {}),
+      result,
+      dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),
+      testTexts,
+    });
+    const encoder = new TextEncoder();
+    const json = (value: unknown) => encoder.encode(JSON.stringify(value, null, 2) + '\n');
+    files.push({
+      path: 'report.json',
+      bytes: json({
+        labels: encoded.labels,
+        validation: result.validation ? evalReportJson(result.validation) : null,
+        test: result.test ? evalReportJson(result.test) : null,
+      }),
+    });
+    if (quantization) files.push({ path: 'quantization.json', bytes: json(quantization) });
+    mkdirSync(outDir, { recursive: true });
+    for (const { path, bytes } of files) {
+      const target = join(outDir, path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, bytes);
+    }
+    await input.beforeReport?.();
+    const lines = [
+      `${result.message} Wrote ${files.length} files to ${input.out}.`,
+      result.best
+        ? `kept the checkpoint of step ${result.best.step} (epoch ${result.best.epoch.toFixed(2)}): validation ${result.best.metric} ${result.best.value.toFixed(4)}`
+        : 'kept the final weights (no validation split)',
+    ];
+    if (result.validation)
+      lines.push(`validation: ${metricsLine(result.validation.metrics, encoded.multiLabel)}`);
+    if (result.test) {
+      lines.push(
+        `test: ${metricsLine(result.test.metrics, encoded.multiLabel)}`,
+        ...summaryLines(result.test),
+      );
+    } else {
+      lines.push('test: no test split');
+    }
+    if (quantization) {
+      lines.push(
+        `int8 check on ${quantization.rows} validation rows: same decision as the float model for ${percent(quantization.agreement)}, ` +
+          `${quantization.metric} ${quantization.float.toFixed(4)} (float) and ${quantization.quantized.toFixed(4)} (int8); ` +
+          (quantization.accepted
+            ? 'export ships onnx/model_quantized.onnx'
+            : 'outside the margin, so export leaves onnx/model_quantized.onnx out'),
+      );
+    }
+    lines.push(...(input.report?.lines ?? []));
+    lines.push(`per-class figures and confusion matrices: ${join(input.out, 'report.json')}`);
+    emit(options, lines, {
+      out: input.out,
+      files: files.map((f) => f.path),
+      reason: result.reason,
+      steps: result.steps,
+      best: result.best,
+      validation: result.validation?.metrics ?? null,
+      test: result.test?.metrics ?? null,
+      quantization: quantization ?? null,
+      notices: [...cacheNotices, ...result.notices],
+      ...input.report?.json,
+    });
+  } finally {
+    cache.storage.dispose();
+  }
+}
+
+export function registerTrain(program: Command): void {
+  addTrainingOptions(
+    addDataOptions(
+      program
+        .command('train')
+        .description(
+          'fine-tune a DistilBERT classifier on a labelled file and write a Hugging Face model folder',
+        )
+        .argument('<file>', 'CSV, TSV or label<TAB>text file'),
     )
+      .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
+      .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
+      .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)'),
+  )
     .option(
       '--int8-check',
       'check the int8 model on the validation split, so that export ships onnx/model_quantized.onnx when it decides like the float model',
@@ -453,121 +630,21 @@ export function registerTrain(program: Command): void {
         throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
       }
       progress(model.report.message);
-      const cacheNotices: string[] = [];
-      const cache = nodeFeatureCache({
-        ...(cacheMegabytes === undefined ? {} : { memoryBudgetBytes: cacheMegabytes * 1e6 }),
-        notify: (message) => {
-          cacheNotices.push(message);
-          progress(`note: ${message}`);
-        },
-      });
       try {
-        const controller = new TrainController({ model, data: encoded, config, featureCache: cache.factory });
-        controller.on((event) => {
-          const line = describeEvent(event, encoded.multiLabel);
-          if (line) progress(line);
-        });
-        // The first Ctrl-C stops training and still writes the best checkpoint; a second one quits.
-        let interrupts = 0;
-        const onInterrupt = () => {
-          interrupts += 1;
-          if (interrupts > 1) process.exit(130);
-          progress('stopping: the best checkpoint so far will be written (Ctrl-C again to quit)');
-          controller.stop();
-        };
-        process.on('SIGINT', onInterrupt);
-        let result;
-        try {
-          result = await controller.run();
-        } finally {
-          process.off('SIGINT', onInterrupt);
-        }
-        if (result.reason === 'device_lost') throw new CliError(result.message);
-
-        let quantization: QuantizationCheck | undefined;
-        if (flags.int8Check) {
-          progress('checking the int8 model on the validation split');
-          quantization = await evaluateQuantization(model, encoded.validation, {
-            multiLabel: encoded.multiLabel,
-            padTokenId: encoded.padTokenId,
-            maxLength: config.maxLength,
-            ...(result.thresholds ? { thresholds: result.thresholds } : {}),
-          });
-          if (!quantization) progress('note: no validation split, so the int8 model was not checked');
-        }
-
-        // encodeDataset lays the test split out in this order.
-        const testTexts = Array.from(splitIndices(split.assignment, 2), (i) => dataset.texts[i] ?? '');
-        const files = await buildRunFolder({
-          config: model.config,
-          params: model.params,
-          tokenizerFiles: model.tokenizerFiles,
-          labels: encoded.labels,
-          multiLabel: encoded.multiLabel,
-          maxLength: config.maxLength,
-          ...baseModelOf(flags.model, options.hubUrl),
-          columns: mappedColumns(data),
-          trainConfig: config,
-          result,
-          dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),
-          testTexts,
-        });
-        const encoder = new TextEncoder();
-        const json = (value: unknown) => encoder.encode(JSON.stringify(value, null, 2) + '\n');
-        files.push({
-          path: 'report.json',
-          bytes: json({
-            labels: encoded.labels,
-            validation: result.validation ? evalReportJson(result.validation) : null,
-            test: result.test ? evalReportJson(result.test) : null,
-          }),
-        });
-        if (quantization) files.push({ path: 'quantization.json', bytes: json(quantization) });
-        mkdirSync(outDir, { recursive: true });
-        for (const { path, bytes } of files) {
-          const target = join(outDir, path);
-          mkdirSync(dirname(target), { recursive: true });
-          writeFileSync(target, bytes);
-        }
-        const lines = [
-          `${result.message} Wrote ${files.length} files to ${flags.out}.`,
-          result.best
-            ? `kept the checkpoint of step ${result.best.step} (epoch ${result.best.epoch.toFixed(2)}): validation ${result.best.metric} ${result.best.value.toFixed(4)}`
-            : 'kept the final weights (no validation split)',
-        ];
-        if (result.validation)
-          lines.push(`validation: ${metricsLine(result.validation.metrics, encoded.multiLabel)}`);
-        if (result.test) {
-          lines.push(
-            `test: ${metricsLine(result.test.metrics, encoded.multiLabel)}`,
-            ...summaryLines(result.test),
-          );
-        } else {
-          lines.push('test: no test split');
-        }
-        if (quantization) {
-          lines.push(
-            `int8 check on ${quantization.rows} validation rows: same decision as the float model for ${percent(quantization.agreement)}, ` +
-              `${quantization.metric} ${quantization.float.toFixed(4)} (float) and ${quantization.quantized.toFixed(4)} (int8); ` +
-              (quantization.accepted
-                ? 'export ships onnx/model_quantized.onnx'
-                : 'outside the margin, so export leaves onnx/model_quantized.onnx out'),
-          );
-        }
-        lines.push(`per-class figures and confusion matrices: ${join(flags.out, 'report.json')}`);
-        emit(options, lines, {
+        await trainAndWrite({
+          options,
           out: flags.out,
-          files: files.map((f) => f.path),
-          reason: result.reason,
-          steps: result.steps,
-          best: result.best,
-          validation: result.validation?.metrics ?? null,
-          test: result.test?.metrics ?? null,
-          quantization: quantization ?? null,
-          notices: [...cacheNotices, ...result.notices],
+          outDir,
+          cacheMegabytes,
+          model,
+          encoded,
+          fullLengths,
+          config,
+          data,
+          baseModel: flags.model,
+          ...(flags.int8Check ? { int8Check: true } : {}),
         });
       } finally {
-        cache.storage.dispose();
         disposeParams(model.params);
       }
     });

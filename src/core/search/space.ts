@@ -174,3 +174,54 @@ export function configForParams(
   }
   return config;
 }
+
+/** Parameters whose values are whole numbers (their ranges are integer ranges). */
+const INTEGER_PARAMS: ReadonlySet<SearchableParam> = new Set([
+  'num_train_epochs',
+  'per_device_train_batch_size',
+  'seed',
+  'gradient_accumulation_steps',
+]);
+
+/**
+ * A space written as JSON, e.g. `{"learning_rate": {"low": 1e-5, "high": 1e-3, "log": true},
+ * "per_device_train_batch_size": {"choices": [8, 16]}, "num_train_epochs": 3}`: a range (with
+ * optional `log` and `step`; whole-number settings get integer ranges), a list of `choices`, or a
+ * fixed value. Settings left out keep the mode's defaults when `merge` is on.
+ */
+export function parseSpace(json: unknown, mode: TrainMode, merge = true): SearchSpace {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new Error('a search space is a JSON object of setting → range, choices or value');
+  }
+  const space: SearchSpace = merge ? defaultSearchSpace(mode) : {};
+  for (const [name, spec] of Object.entries(json as Record<string, unknown>)) {
+    if (!(name in SEARCHABLE_PARAMS)) {
+      throw new Error(`${name}: not a searchable setting (${SEARCHABLE_PARAM_NAMES.join(', ')})`);
+    }
+    const param = name as SearchableParam;
+    if (typeof spec === 'number') {
+      space[param] = { kind: 'fixed', value: spec };
+    } else if (spec && typeof spec === 'object' && 'choices' in spec) {
+      const choices = (spec as { choices: unknown }).choices;
+      if (!Array.isArray(choices) || !choices.every((c) => typeof c === 'number')) {
+        throw new Error(`${name}: choices must be a list of numbers`);
+      }
+      space[param] = { kind: 'categorical', choices: choices as number[] };
+    } else if (spec && typeof spec === 'object' && 'low' in spec && 'high' in spec) {
+      const { low, high, log, step } = spec as { low: unknown; high: unknown; log?: unknown; step?: unknown };
+      if (typeof low !== 'number' || typeof high !== 'number')
+        throw new Error(`${name}: low and high must be numbers`);
+      if (log !== undefined && typeof log !== 'boolean')
+        throw new Error(`${name}: log must be true or false`);
+      if (step !== undefined && typeof step !== 'number') throw new Error(`${name}: step must be a number`);
+      space[param] = INTEGER_PARAMS.has(param)
+        ? intDist(low, high, log ?? false, step ?? 1)
+        : floatDist(low, high, log ?? false, step);
+    } else {
+      throw new Error(`${name}: expected {"low", "high"[, "log", "step"]}, {"choices": [...]} or a number`);
+    }
+  }
+  const problems = spaceProblems(space);
+  if (problems.length > 0) throw new Error(problems[0]);
+  return space;
+}

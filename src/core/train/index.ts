@@ -30,6 +30,8 @@ export {
   lossNormalizer,
   meanLoss,
   type LossSettings,
+  type MicroBatchLossInput,
+  type TrainingLoss,
 } from './losses.ts';
 export { ensureGradients, namedGradients } from './gradients.ts';
 export type { EncodedDataset, EncodedSplit, SplitName } from './data.ts';

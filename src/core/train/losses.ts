@@ -166,6 +166,26 @@ export function meanLoss(
   return tf.tidy(() => tf.div(lossSum(logits, labels, settings), Math.max(normalizer, 1e-12)) as tf.Scalar);
 }
 
+/** What a training loss sees of one micro-batch of an optimizer update. */
+export interface MicroBatchLossInput {
+  /** The model's logits [B, L]. */
+  logits: tf.Tensor2D;
+  /** The micro-batch's rows of the training split. */
+  rows: Int32Array;
+  /** Class ids [B] (int32) or 0/1 targets [B, L] (float32). */
+  labels: tf.Tensor;
+  /** The same labels on the host: ids, or row-major 0/1 targets. */
+  cpuLabels: Int32Array | Uint8Array;
+  /** The labels of the whole update, host form: the loss divides by their normaliser, so micro-batches add up to the update's mean. */
+  updateLabels: Int32Array | Uint8Array;
+  settings: LossSettings;
+  /** The backend keeps tensors in host memory: reading the logits is a copy, not a GPU readback. */
+  onHost: boolean;
+}
+
+/** A loss the trainer minimises instead of the label loss (distillation's, for one). */
+export type TrainingLoss = (input: MicroBatchLossInput) => tf.Scalar;
+
 /**
  * Class weights for imbalanced single-label data. 'balanced' is scikit-learn's
  * n_samples / (n_classes · count_c); a class with no training example gets 1 (its weight

@@ -42,6 +42,8 @@ export interface RunFolderInput {
   dataSummary: Record<string, unknown>;
   /** Text of each test example, in test-split order, for test_predictions.jsonl. */
   testTexts?: readonly string[];
+  /** A distilled run: its teacher and settings, kept as finetune_studio.distillation. */
+  distillation?: Record<string, unknown>;
 }
 
 const encoder = new TextEncoder();
@@ -112,6 +114,7 @@ export async function buildRunFolder(input: RunFolderInput): Promise<RunFile[]> 
   if (baseModel !== undefined) studio.base_model = baseModel;
   if (origin) studio.base_model_origin = originToJson(origin);
   if (input.columns) Object.assign(studio, mappedColumnsJson(input.columns));
+  if (input.distillation) studio.distillation = input.distillation;
   const ended = result.config;
   if (
     ended.batchSize !== input.trainConfig.batchSize ||

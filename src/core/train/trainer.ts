@@ -60,6 +60,7 @@ import {
   lossSum,
   posWeightsFor,
   type LossSettings,
+  type TrainingLoss,
 } from './losses.ts';
 import { AdamW, type AdamWState } from './optimizer.ts';
 import { layerLrScales } from './param-groups.ts';
@@ -147,6 +148,11 @@ export interface TrainOptions {
   /** Minimum milliseconds between step events (default 100: at most 10 a second). */
   emitIntervalMs?: number;
   now?: () => number;
+  /**
+   * The training loss of each micro-batch (default: the label loss of the settings, `labelLoss`).
+   * Evaluation always scores the labels.
+   */
+  loss?: TrainingLoss;
   /**
    * Continue a run from a state `TrainController.resumeState()` captured: the trainable weights,
    * the optimizer, the schedule's position and the early-stopping bookkeeping are restored, and
@@ -764,6 +770,17 @@ class Run {
               () =>
                 tf.tidy(() => {
                   const logits = this.logits(batch, this.config.dropout, seed);
+                  if (this.options.loss) {
+                    return this.options.loss({
+                      logits,
+                      rows: batch.rows,
+                      labels: batch.labels,
+                      cpuLabels: batch.cpuLabels,
+                      updateLabels: labelsForLoss,
+                      settings,
+                      onHost: this.lossOnHost,
+                    });
+                  }
                   return this.lossOnHost
                     ? hostMeanLoss(logits, batch.cpuLabels, settings, groupNormalizer)
                     : (tf.div(lossSum(logits, batch.labels, settings), groupNormalizer) as tf.Scalar);

@@ -1,0 +1,66 @@
+// A student initialised from its teacher, as DistilBERT was made from BERT (Sanh et al. 2019,
+// transformers' examples/research_projects/distillation/scripts/extract_distilbert.py): the same
+// embeddings, one teacher block out of every L/n (every other one for half the depth), and here
+// also the teacher's classification head, since the student learns the same labels.
+import * as tf from '@tensorflow/tfjs-core';
+import type { DistilBertConfig } from '../model/config.ts';
+import type { Params } from '../model/distilbert.ts';
+import { layerPrefix, parameterShapes } from '../model/weights.ts';
+
+/**
+ * The teacher blocks a student of `studentLayers` blocks starts from: block ⌊i·L/n⌋ for
+ * i = 0 … n − 1, which is every other block when n = L/2 (0, 2, 4 of 6) and spreads the
+ * blocks evenly otherwise.
+ */
+export function studentLayerIndices(teacherLayers: number, studentLayers: number): number[] {
+  if (!Number.isInteger(studentLayers) || studentLayers < 1 || studentLayers > teacherLayers) {
+    throw new Error(
+      `a student taken from a ${teacherLayers}-layer teacher has 1 to ${teacherLayers} layers, got ${studentLayers}`,
+    );
+  }
+  return Array.from({ length: studentLayers }, (_, i) => Math.floor((i * teacherLayers) / studentLayers));
+}
+
+export interface StudentModel {
+  config: DistilBertConfig;
+  params: Params;
+  /** For each student block, the teacher block it was copied from. */
+  teacherLayers: number[];
+}
+
+/**
+ * A student of `layers` blocks with the teacher's embeddings, chosen blocks (renumbered 0 … n − 1)
+ * and head. Its variables are its own: training it leaves the teacher unchanged.
+ */
+export function studentFromTeacher(
+  teacher: { config: DistilBertConfig; params: Params },
+  layers: number,
+): StudentModel {
+  const chosen = studentLayerIndices(teacher.config.nLayers, layers);
+  const config: DistilBertConfig = {
+    ...teacher.config,
+    nLayers: layers,
+    raw: { ...teacher.config.raw, n_layers: layers },
+  };
+  const params: Params = {};
+  for (const name of parameterShapes(config).keys()) {
+    const teacherName = teacherParameterName(name, chosen);
+    const source = teacher.params[teacherName];
+    if (!source) {
+      for (const variable of Object.values(params)) variable.dispose();
+      throw new Error(`the teacher has no parameter "${teacherName}"`);
+    }
+    // A variable shares the tensor's data until it is assigned: the teacher's values stay.
+    params[name] = tf.variable(source, source.trainable);
+  }
+  return { config, params, teacherLayers: chosen };
+}
+
+/** The teacher's name of a student parameter: block i of the student is block chosen[i] of the teacher. */
+function teacherParameterName(name: string, chosen: readonly number[]): string {
+  for (const [studentLayer, teacherLayer] of chosen.entries()) {
+    const prefix = layerPrefix(studentLayer);
+    if (name.startsWith(prefix)) return layerPrefix(teacherLayer) + name.slice(prefix.length);
+  }
+  return name;
+}
