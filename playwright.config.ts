@@ -1,9 +1,17 @@
 import { defineConfig } from '@playwright/test';
-import { resolve } from 'node:path';
 import { CHROMIUM_ARGS, findChromium } from './e2e/support/browser.ts';
 import { APP_URL, HUB_PORT, HUB_URL, PREVIEW_PORT } from './e2e/support/env.ts';
+import { fixtureModelsDir } from './src/node/paths.ts';
 
-const sharedDir = process.env.FINETUNE_SHARED_DIR ?? resolve(import.meta.dirname, '../shared');
+/** What the browser tests cannot run without; when it is missing, one line saying why, no stack. */
+function required<T>(find: () => T): T {
+  try {
+    return find();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+}
 
 // Browser tests run against `vite build` + preview (built with VITE_HUB_URL pointing at the local
 // hub), never the dev server, which reloads the page while it optimizes dependencies.
@@ -19,13 +27,13 @@ export default defineConfig({
   use: {
     baseURL: APP_URL,
     viewport: { width: 1280, height: 800 },
-    launchOptions: { executablePath: findChromium(), args: CHROMIUM_ARGS },
+    launchOptions: { executablePath: required(findChromium), args: CHROMIUM_ARGS },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
   webServer: [
     {
-      command: `node --import tsx src/hub/cli.ts --quiet --port ${HUB_PORT} --dir "${resolve(sharedDir, 'fixtures/models')}"`,
+      command: `node --import tsx src/hub/cli.ts --quiet --port ${HUB_PORT} --dir "${required(fixtureModelsDir)}"`,
       url: `${HUB_URL}/distilbert-tiny-seqcls/resolve/main/config.json`,
       reuseExistingServer: !process.env.CI,
       timeout: 30_000,

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHub, type RunningHub } from '../../src/hub/server.ts';
-import { dataDir, fixturesDir } from '../../src/node/paths.ts';
+import { dataDir, fixtureModelsDir } from '../../src/node/paths.ts';
 import type { HarnessApi } from './types.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -52,7 +52,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
 };
 
-/** Dataset files the page may read, by URL path: nothing else of the shared folder is served. */
+/** Dataset files the page may read, by URL path: nothing else of the data folder is served. */
 function datasetRoutes(): Map<string, string> {
   return new Map([['/data/banking77/train.csv', resolve(dataDir(), 'banking77/train.csv')]]);
 }
@@ -110,7 +110,7 @@ export async function startHarness(purpose: 'e2e' | 'bench'): Promise<RunningHar
   if (!existsSync(resolve(dist, 'index.html'))) {
     throw new Error(`build the harness first (buildHarness('${purpose}'))`);
   }
-  const hub: RunningHub = await startHub({ dir: resolve(fixturesDir(), 'models'), port: 0 });
+  const hub: RunningHub = await startHub({ dir: fixtureModelsDir(), port: 0 });
   const server = await serveStatic(dist, datasetRoutes());
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

@@ -11,7 +11,7 @@ import { resolveMapping } from '../core/dataset/pipeline.ts';
 import { splitDataset } from '../core/dataset/split.ts';
 import { encodeTexts } from '../core/tokenize/encode.ts';
 import { loadTokenizer, type TextTokenizer } from '../core/tokenize/tokenizer.ts';
-import { dataDir, fixturesDir } from '../node/paths.ts';
+import { bertTokenizerDir, dataDir } from '../node/paths.ts';
 import type { BenchRow } from './table.ts';
 
 export interface DataBenchOptions {
@@ -88,7 +88,7 @@ export async function benchData(options: DataBenchOptions = {}): Promise<BenchRo
   const banking = await readCsvTable(bytesFromArray(bankingBytes), {});
   const source = banking.rows.map(([text, label]) => ({ text: text as string, label: label as string }));
   const synthetic = syntheticCsv(source, options.syntheticRows ?? 100_000);
-  const bertDir = resolve(fixturesDir(), 'tokenizers', 'bert-base-uncased');
+  const bertDir = bertTokenizerDir();
   const tokenizer = await loadTokenizer({
     'tokenizer.json': readFileSync(resolve(bertDir, 'tokenizer.json'), 'utf8'),
     'tokenizer_config.json': readFileSync(resolve(bertDir, 'tokenizer_config.json'), 'utf8'),

@@ -15,7 +15,7 @@ import { defaultTrainConfig } from '../core/train/config.ts';
 import { padBatch, rowsByLength } from '../core/train/data.ts';
 import { MemoryFeatureCache } from '../core/train/feature-cache.ts';
 import { trainModel } from '../core/train/trainer.ts';
-import { dataDir, fixturesDir } from '../node/paths.ts';
+import { bertTokenizerDir, dataDir } from '../node/paths.ts';
 import type { DistilBertConfig } from '../core/model/config.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
 import {
@@ -28,7 +28,7 @@ import {
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { loadNodeOrt } from '../node/ort-runtime.ts';
-import { pythonForTests, runPython } from '../node/python.ts';
+import { pythonAvailability, runPython } from '../node/python.ts';
 import { createRng } from '../core/util/random.ts';
 import { benchConfig, DISTILBERT_BASE_DIMS, median, type ModelDims } from './model.ts';
 import type { BenchRow } from './table.ts';
@@ -167,7 +167,7 @@ async function benchForward(options: EnginesBenchOptions): Promise<BenchRow[]> {
     disposeParams(model.params);
   }
   if (options.pytorch ?? true) {
-    const python = pythonForTests();
+    const python = pythonAvailability();
     if (!python.available) {
       rows.push({
         suite: 'engines',
@@ -220,7 +220,7 @@ async function bankingRows(rows: number, maxLength: number): Promise<HeadOnlyDat
   const take = Math.min(rows, all.length);
   const picked = Array.from({ length: take }, (_, i) => all[Math.floor((i * all.length) / take)]!);
   const labels = [...new Set(picked.map((r) => r.label))].sort();
-  const bertDir = resolve(fixturesDir(), 'tokenizers', 'bert-base-uncased');
+  const bertDir = bertTokenizerDir();
   const tokenizer = await loadTokenizer({
     'tokenizer.json': readFileSync(resolve(bertDir, 'tokenizer.json'), 'utf8'),
     'tokenizer_config.json': readFileSync(resolve(bertDir, 'tokenizer_config.json'), 'utf8'),
@@ -413,7 +413,7 @@ async function benchHeadOnly(options: EnginesBenchOptions): Promise<BenchRow[]> 
     });
   }
   if (options.pytorch ?? true) {
-    const python = pythonForTests();
+    const python = pythonAvailability();
     if (python.available) {
       log(`engines bench: ${name} on PyTorch`);
       const torch = await pytorchHeadOnly(dims, data);

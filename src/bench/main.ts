@@ -7,16 +7,17 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../node/paths.ts';
-import { pythonForTests } from '../node/python.ts';
+import { pythonAvailability } from '../node/python.ts';
 import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from './browser.ts';
 import { benchData, type DataBenchOptions } from './data.ts';
+import { benchDistill, type DistillBenchOptions } from './distill.ts';
 import { benchEngines, type EnginesBenchOptions } from './engines.ts';
 import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
 import { formatTable, type BenchRow } from './table.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
 
 // The browser suite runs after the model suite, whose PyTorch rows are its baseline.
-const SUITES = ['data', 'model', 'browser', 'train', 'engines'] as const;
+const SUITES = ['data', 'model', 'browser', 'train', 'engines', 'distill'] as const;
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--no-pytorch]
@@ -125,6 +126,16 @@ function trainOptions(o: Options): TrainBenchOptions {
   return o.iterations ? { ...base, steps: o.iterations } : base;
 }
 
+function distillOptions(o: Options): DistillBenchOptions {
+  const base: DistillBenchOptions = { onProgress: progress };
+  if (o.quick) return { ...base, dims: QUICK_DIMS, batch: 2, seqLength: 16, iterations: 1 };
+  return {
+    ...base,
+    ...(o.batches ? { batch: o.batches[0] } : {}),
+    ...(o.iterations ? { iterations: o.iterations } : {}),
+  };
+}
+
 function enginesOptions(o: Options): EnginesBenchOptions {
   const base: EnginesBenchOptions = { pytorch: o.pytorch, onProgress: progress };
   if (o.quick) {
@@ -186,7 +197,7 @@ function browserOptions(
  */
 async function browserBaseline(o: Options): Promise<BenchRow[]> {
   if (!o.pytorch) return [];
-  const python = pythonForTests();
+  const python = pythonAvailability();
   if (!python.available) {
     progress(`PyTorch baseline skipped: ${python.reason}`);
     return [];
@@ -252,6 +263,9 @@ async function runSuite(
         break;
       case 'engines':
         rows.push(...(await benchEngines(enginesOptions(options))));
+        break;
+      case 'distill':
+        rows.push(...(await benchDistill(distillOptions(options))));
         break;
       case 'browser': {
         const modelBaseline = earlier.filter((r) => r.suite === 'model' && r.where === 'pytorch cpu');

@@ -1,6 +1,6 @@
 // A smoke run of the model benchmark at toy sizes: it must stay callable and report every figure.
 import { describe, expect, it } from 'vitest';
-import { pythonForTests } from '../node/python.ts';
+import { requirePython } from '../node/python.ts';
 import { benchModel } from './model.ts';
 import { formatTable } from './table.ts';
 
@@ -36,12 +36,11 @@ describe('benchModel', () => {
         r.unit === 'kernel dispatches/step',
     );
     expect(backward!.note).toMatch(/BatchMatMul \d+/);
-    if (pythonForTests().available) {
-      expect(rows.filter((r) => r.where === 'pytorch cpu' && r.unit === 'seq/s')).toHaveLength(4);
-      expect(rows.find((r) => r.where === 'node wasm' && r.unit === 'seq/s')!.ratio?.against).toBe(
-        'PyTorch CPU',
-      );
-    }
+    requirePython();
+    expect(rows.filter((r) => r.where === 'pytorch cpu' && r.unit === 'seq/s')).toHaveLength(4);
+    expect(rows.find((r) => r.where === 'node wasm' && r.unit === 'seq/s')!.ratio?.against).toBe(
+      'PyTorch CPU',
+    );
     expect(formatTable(rows)).toContain('| model');
   });
 });

@@ -8,7 +8,7 @@ import { disposeParams, initParams } from '../core/model/index.ts';
 import { describeAdapter } from '../core/backend/select.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
-import { pythonForTests, runPython } from '../node/python.ts';
+import { pythonAvailability, runPython } from '../node/python.ts';
 import {
   benchConfig,
   DISTILBERT_BASE_DIMS,
@@ -259,7 +259,7 @@ export async function benchModel(options: ModelBenchOptions = {}): Promise<Bench
   let baseline: PytorchMeasurement[] = [];
   let baselineNote: string | undefined;
   if (options.pytorch ?? true) {
-    const python = pythonForTests();
+    const python = pythonAvailability();
     if (!python.available) {
       baselineNote = `PyTorch baseline skipped: ${python.reason}`;
       options.onProgress?.(baselineNote);

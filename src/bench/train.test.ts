@@ -1,6 +1,6 @@
 // A smoke run of the training benchmark at toy sizes: it must stay callable and report every figure.
 import { describe, expect, it } from 'vitest';
-import { pythonForTests } from '../node/python.ts';
+import { requirePython } from '../node/python.ts';
 import { formatTable } from './table.ts';
 import { benchTrain } from './train.ts';
 
@@ -35,11 +35,10 @@ describe('benchTrain', () => {
     // The full step trains its whole batch at once by default, as the studio does.
     expect(full.name).toBe('full fine-tuning b=4 t=16');
     expect(full.note).toContain('gradient checkpointing');
-    if (pythonForTests().available) {
-      expect(rows.find((r) => r.where === 'pytorch cpu')!.value).toBeGreaterThan(0);
-      expect(full.ratio?.against).toBe('PyTorch CPU');
-      expect(full.ratio!.value).toBeGreaterThan(0);
-    }
+    requirePython();
+    expect(rows.find((r) => r.where === 'pytorch cpu')!.value).toBeGreaterThan(0);
+    expect(full.ratio?.against).toBe('PyTorch CPU');
+    expect(full.ratio!.value).toBeGreaterThan(0);
     expect(formatTable(rows)).toContain('head-only epoch');
   });
 });

@@ -13,7 +13,7 @@ import { trainModel, type TrainModel } from '../core/train/trainer.ts';
 import { createRng } from '../core/util/random.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
-import { pythonForTests, runPython } from '../node/python.ts';
+import { pythonAvailability, runPython } from '../node/python.ts';
 import { benchConfig, DISTILBERT_BASE_DIMS, median, type ModelDims } from './model.ts';
 import type { BenchRow } from './table.ts';
 
@@ -313,7 +313,7 @@ export async function benchTrain(options: TrainBenchOptions = {}): Promise<Bench
   }
 
   if (cases.includes('full') && (options.pytorch ?? true)) {
-    const python = pythonForTests();
+    const python = pythonAvailability();
     if (!python.available) {
       rows.push({
         suite: 'train',

@@ -9,16 +9,25 @@ export function pythonPath(): string {
   return process.env.FINETUNE_PYTHON ?? join(repoRoot, '.venv-py', 'bin', 'python');
 }
 
+const missingPython = (python: string): string =>
+  `Python not found at ${python}: run \`npm run setup\` (it creates .venv-py from requirements-interop.txt) or set FINETUNE_PYTHON`;
+
 /**
- * Whether Python tests can run. Missing Python is only acceptable outside CI: in CI (`$CI` set) it
- * is an error, so a broken environment cannot pass as skipped tests.
+ * The Python the tests compare against. Tests never skip for want of it, so a green run means the
+ * same on every machine: a missing environment fails with the command that makes it.
  */
-export function pythonForTests(): { available: boolean; reason: string } {
+export function requirePython(): string {
   const python = pythonPath();
-  if (existsSync(python)) return { available: true, reason: '' };
-  const reason = `Python not found at ${python}: create .venv-py (transformers, torch, onnxruntime, fastapi, uvicorn) or set FINETUNE_PYTHON`;
-  if (process.env.CI) throw new Error(reason);
-  return { available: false, reason };
+  if (!existsSync(python)) throw new Error(missingPython(python));
+  return python;
+}
+
+/** Whether an optional PyTorch baseline (benchmarks) can run, and why not. */
+export function pythonAvailability(): { available: boolean; reason: string } {
+  const python = pythonPath();
+  return existsSync(python)
+    ? { available: true, reason: '' }
+    : { available: false, reason: missingPython(python) };
 }
 
 export interface PythonRun {

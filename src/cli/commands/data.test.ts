@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Papa from 'papaparse';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataDir, fixtureModelDir, fixturesDir } from '../../node/paths.ts';
+import { dataDir, fixtureModelDir, tokenizationReference } from '../../node/paths.ts';
 
 const bin = new URL('../bin.mjs', import.meta.url).pathname;
 const cli = (...args: string[]) =>
@@ -150,10 +150,7 @@ describe('tokenize', () => {
     expect(rows.map((r) => r.row)).toEqual(Array.from({ length: 3080 }, (_, i) => i + 1));
     expect(new Set(rows.map((r) => r.split))).toEqual(new Set(['train', 'validation', 'test']));
     expect(rows[0]).toMatchObject({ text: 'How do I locate my card?', label: 'card_arrival' });
-    const reference = readFileSync(
-      resolve(fixturesDir(), 'tokenizers', 'reference_tokenization_hf_tokenizers_0.23.2.jsonl'),
-      'utf8',
-    )
+    const reference = readFileSync(tokenizationReference('hf-tokenizers'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { source: string; text: string; input_ids: number[] })

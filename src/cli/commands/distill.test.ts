@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataDir, fixtureModelDir } from '../../node/paths.ts';
-import { pythonForTests, runPython } from '../../node/python.ts';
+import { requirePython, runPython } from '../../node/python.ts';
 
 const bin = new URL('../bin.mjs', import.meta.url).pathname;
 const cli = (...args: string[]) =>
@@ -48,7 +48,7 @@ beforeAll(() => {
     teacher,
   );
   if (trained.status !== 0) throw new Error(`train failed (${trained.status}):\n${trained.stderr}`);
-});
+}, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('finetune-studio distill --layers', () => {
@@ -74,7 +74,7 @@ describe('finetune-studio distill --layers', () => {
     );
     if (result.status !== 0) throw new Error(`distill failed (${result.status}):\n${result.stderr}`);
     stdout = result.stdout;
-  });
+  }, 300_000);
 
   it('writes a run folder as train does, with one of the teacher’s two blocks', () => {
     expect(readdirSync(out).sort()).toEqual(readdirSync(teacher).sort());
@@ -109,11 +109,7 @@ describe('finetune-studio distill --layers', () => {
   });
 
   it('loads in Hugging Face transformers and predicts what the studio predicted', async () => {
-    const python = pythonForTests();
-    if (!python.available) {
-      console.warn(`skipped: ${python.reason}`);
-      return;
-    }
+    requirePython();
     const script = `
 import json, sys, torch
 from transformers import AutoTokenizer, AutoModelForSequenceClassification
@@ -166,7 +162,50 @@ describe('finetune-studio distill --student', () => {
       temperature: 4,
       student: { model: 'distilbert-tiny-mlm-f16', layers: 3 },
     });
-  });
+  }, 300_000);
+});
+
+describe('finetune-studio distill (multi-label)', () => {
+  it('distils a multi-label teacher, which is scored with the thresholds its run tuned', () => {
+    const banking = join(dataDir(), 'nlu_plus_plus', 'banking.csv');
+    const mlTeacher = join(dir, 'nlu-teacher');
+    const trained = cli(
+      'train',
+      banking,
+      '--model',
+      SEQCLS,
+      '--mode',
+      'head',
+      '--epochs',
+      '1',
+      '--max-length',
+      '32',
+      '--out',
+      mlTeacher,
+    );
+    expect(trained.status, trained.stderr).toBe(0);
+    const tuned = readJson(join(mlTeacher, 'thresholds.json')).thresholds as Record<string, number>;
+    expect(Object.values(tuned).some((t) => t !== 0.5)).toBe(true);
+    const out = join(dir, 'nlu-student');
+    const result = cli(
+      'distill',
+      mlTeacher,
+      banking,
+      '--layers',
+      '1',
+      '--epochs',
+      '1',
+      '--json',
+      '--out',
+      out,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const config = readJson(join(out, 'config.json'));
+    expect(config.problem_type).toBe('multi_label_classification');
+    expect(config.n_layers).toBe(1);
+    const teacherTest = JSON.parse(result.stdout).distillation.teacher_test;
+    expect(readJson(join(mlTeacher, 'metrics.json')).test.micro_f1).toBeCloseTo(teacherTest.micro_f1, 6);
+  }, 300_000);
 });
 
 describe('finetune-studio distill refuses bad input in one line', () => {

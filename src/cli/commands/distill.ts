@@ -227,11 +227,23 @@ export function registerDistill(program: Command): void {
       progress(
         `teacher outputs of ${teacherData.train.offsets.length - 1} training rows cached in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
+      // A multi-label teacher decides with the thresholds its run tuned (thresholds.json), else 0.5.
+      const tuned = encoded.multiLabel
+        ? readJson(join(teacherRoot, 'thresholds.json'))?.thresholds
+        : undefined;
+      const teacherThresholds =
+        tuned && typeof tuned === 'object'
+          ? encoded.labels.map((label) => {
+              const value = (tuned as Record<string, unknown>)[label];
+              return typeof value === 'number' ? value : 0.5;
+            })
+          : null;
       const teacherTest =
         teacherData.test.offsets.length > 1
           ? scoreLogits(logits.test, teacherData.test.labels, {
               labels: encoded.labels,
               multiLabel: encoded.multiLabel,
+              ...(teacherThresholds ? { thresholds: teacherThresholds } : {}),
             })
           : null;
 

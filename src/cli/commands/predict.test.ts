@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureModelDir } from '../../node/paths.ts';
-import { pythonForTests, runPython } from '../../node/python.ts';
+import { requirePython, runPython } from '../../node/python.ts';
 import { readSafetensors } from '../../core/model/safetensors.ts';
 
 const bin = new URL('../bin.mjs', import.meta.url).pathname;
@@ -103,12 +103,9 @@ describe('finetune-studio predict', () => {
     );
   });
 
-  const python = pythonForTests();
-  if (!python.available) console.warn(`skipping the transformers comparison: ${python.reason}`);
-  it.skipIf(!python.available)(
-    'matches transformers on the texts of a CSV column, truncation included',
-    async () => {
-      const script = `
+  it('matches transformers on the texts of a CSV column, truncation included', async () => {
+    requirePython();
+    const script = `
 import json, sys, torch
 from transformers import AutoTokenizer, AutoModelForSequenceClassification
 texts = json.loads(sys.stdin.read())
@@ -121,37 +118,36 @@ for max_length in (8, 512):
         out[max_length] = model(**enc).logits.tolist()
 print(json.dumps(out))
 `;
-      const run = await runPython(['-c', script, SEQCLS], {
-        timeoutMs: 120_000,
-        input: JSON.stringify(TEXTS),
-      });
-      expect(run.code, run.stderr).toBe(0);
-      const expected = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, number[][]>;
-      for (const maxLength of ['8', undefined]) {
-        const args = [
-          '--json',
-          '--backend',
-          'cpu',
-          'predict',
-          '--model',
-          SEQCLS,
-          '--csv',
-          join(dir, 'texts.csv'),
-          '--text-column',
-          'review',
-        ];
-        const result = cli(...args, ...(maxLength ? ['--max-length', maxLength] : []));
-        expect(result.status, result.stderr).toBe(0);
-        const rows = (JSON.parse(result.stdout) as PredictOutput).rows;
-        const want = expected[maxLength ?? '512']!;
-        expect(rows.map((r) => r.row)).toEqual([1, 2, 3, 4, 5]);
-        rows.forEach((row, i) =>
-          row.logits.forEach((x, j) => expect(Math.abs(x - want[i]![j]!), `row ${i + 1}`).toBeLessThan(1e-4)),
-        );
-        if (maxLength) expect(result.stderr).toMatch(/text\(s\) longer than 8 tokens were truncated/);
-      }
-    },
-  );
+    const run = await runPython(['-c', script, SEQCLS], {
+      timeoutMs: 120_000,
+      input: JSON.stringify(TEXTS),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const expected = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, number[][]>;
+    for (const maxLength of ['8', undefined]) {
+      const args = [
+        '--json',
+        '--backend',
+        'cpu',
+        'predict',
+        '--model',
+        SEQCLS,
+        '--csv',
+        join(dir, 'texts.csv'),
+        '--text-column',
+        'review',
+      ];
+      const result = cli(...args, ...(maxLength ? ['--max-length', maxLength] : []));
+      expect(result.status, result.stderr).toBe(0);
+      const rows = (JSON.parse(result.stdout) as PredictOutput).rows;
+      const want = expected[maxLength ?? '512']!;
+      expect(rows.map((r) => r.row)).toEqual([1, 2, 3, 4, 5]);
+      rows.forEach((row, i) =>
+        row.logits.forEach((x, j) => expect(Math.abs(x - want[i]![j]!), `row ${i + 1}`).toBeLessThan(1e-4)),
+      );
+      if (maxLength) expect(result.stderr).toMatch(/text\(s\) longer than 8 tokens were truncated/);
+    }
+  });
 
   it.each([
     [['--ids', 'IDS'], 'not a model repo: the folder', 'a folder without config.json', '/'],

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataDir, fixtureModelDir } from '../../node/paths.ts';
-import { pythonForTests, runPython } from '../../node/python.ts';
+import { requirePython, runPython } from '../../node/python.ts';
 
 const bin = new URL('../bin.mjs', import.meta.url).pathname;
 const cli = (...args: string[]) =>
@@ -18,7 +18,7 @@ const cli = (...args: string[]) =>
 
 const SEQCLS = fixtureModelDir('distilbert-tiny-seqcls');
 const YELP = join(dataDir(), 'uci_sentiment', 'yelp.csv');
-const python = pythonForTests();
+requirePython();
 
 let dir: string;
 beforeAll(() => {
@@ -120,11 +120,9 @@ describe('finetune-studio search', () => {
     expect(metrics.validation.accuracy).toBe(best.value);
   });
 
-  it.skipIf(!python.available)(
-    'best/ loads in transformers and predicts the test split as its test_predictions.jsonl says',
-    async () => {
-      const bestDir = join(out, 'best');
-      const script = `
+  it('best/ loads in transformers and predicts the test split as its test_predictions.jsonl says', async () => {
+    const bestDir = join(out, 'best');
+    const script = `
 import json, sys, torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 d = sys.argv[1]
@@ -138,13 +136,12 @@ with torch.no_grad():
 labels = [model.config.id2label[i] for i in pred]
 print(json.dumps({"agree": sum(a == r["predicted"] for a, r in zip(labels, rows)), "n": len(rows)}))
 `;
-      const run = await runPython(['-c', script, bestDir], { timeoutMs: 120_000 });
-      if (run.code !== 0) throw new Error(run.stderr);
-      const { agree, n } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { agree: number; n: number };
-      expect(n).toBe(100);
-      expect(agree).toBeGreaterThanOrEqual(99);
-    },
-  );
+    const run = await runPython(['-c', script, bestDir], { timeoutMs: 120_000 });
+    if (run.code !== 0) throw new Error(run.stderr);
+    const { agree, n } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { agree: number; n: number };
+    expect(n).toBe(100);
+    expect(agree).toBeGreaterThanOrEqual(99);
+  });
 
   it('rejects bad flags with one line', () => {
     const base = ['search', YELP, '--model', SEQCLS, '--mode', 'head', '--out', join(dir, 'bad')];

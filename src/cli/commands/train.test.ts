@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataDir, fixtureModelDir } from '../../node/paths.ts';
-import { pythonForTests, runPython } from '../../node/python.ts';
+import { requirePython, runPython } from '../../node/python.ts';
 
 const bin = new URL('../bin.mjs', import.meta.url).pathname;
 const cli = (...args: string[]) =>
@@ -149,11 +149,7 @@ describe('finetune-studio train (single-label)', () => {
   });
 
   it('loads in transformers with the same probabilities', async () => {
-    const python = pythonForTests();
-    if (!python.available) {
-      console.warn(`skipped: ${python.reason}`);
-      return;
-    }
+    requirePython();
     const script = `
 import json, sys, torch
 from transformers import AutoTokenizer, AutoModelForSequenceClassification

@@ -7,12 +7,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pythonForTests, runPython } from '../../node/python.ts';
+import { requirePython, runPython } from '../../node/python.ts';
 import type { LossSettings } from '../train/losses.ts';
 import { distillationLoss, distillationNormalizers, type DistillationSettings } from './loss.ts';
 
-const python = pythonForTests();
-if (!python.available) console.warn(`Skipping the PyTorch distillation-loss check: ${python.reason}`);
+requirePython();
 
 const TORCH_REFERENCE = `
 import json, sys
@@ -138,7 +137,7 @@ function ours(c: Case, microBatches: number[][], onHost: boolean): { value: numb
   return { value, grad };
 }
 
-describe.skipIf(!python.available)('distillation loss equals PyTorch', () => {
+describe('distillation loss equals PyTorch', () => {
   let reference: { value: number; grad: number[] }[] = [];
 
   beforeAll(async () => {

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directoryModelSource } from '../../node/model-source.ts';
-import { pythonForTests, pythonPath, runPython, startPython } from '../../node/python.ts';
+import { pythonPath, requirePython, runPython, startPython } from '../../node/python.ts';
 import { disposeParams, loadModel, type LoadedModel } from '../model/index.ts';
 import { buildExportZip } from './export-model.ts';
 import {
@@ -25,8 +25,7 @@ import { studioScores, type StudioScores } from './test-support/studio-scores.ts
 import type { ExportInput } from './types.ts';
 import { unzipFolder } from './zip.ts';
 
-const python = pythonForTests();
-if (!python.available) console.warn(`Skipping the Python interop tests: ${python.reason}`);
+requirePython();
 
 const ROWS = sampleRows('uci_sentiment/yelp.csv', 50);
 const TEXTS = ROWS.map((r) => r.text);
@@ -83,7 +82,7 @@ async function waitForServer(url: string, deadlineMs: number, output: () => stri
   throw new Error(`serve.py did not answer within ${deadlineMs} ms:\n${output().slice(-3000)}`);
 }
 
-describe.skipIf(!python.available).each([
+describe.each([
   ['single-label', seqclsInput],
   ['multi-label', multiLabelInput],
 ] as const)('Python on the %s export', (kind, makeInput) => {

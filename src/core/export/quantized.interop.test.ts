@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directoryModelSource } from '../../node/model-source.ts';
-import { pythonForTests, runPython } from '../../node/python.ts';
+import { requirePython, runPython } from '../../node/python.ts';
 import { disposeParams, forward, loadModel, type LoadedModel } from '../model/index.ts';
 import { buildExportFiles } from './export-model.ts';
 import { int64Tensor, randomIdBatch } from './test-support/onnx-inputs.ts';
@@ -33,8 +33,7 @@ const SAME_MODEL_TOLERANCE = 1e-4;
 /** The int8 graph against the float one: at most this share of the largest float logit of the batch. */
 const QUANTIZATION_TOLERANCE = 0.05;
 
-const python = pythonForTests();
-if (!python.available) console.warn(`Skipping the Python ONNX Runtime check: ${python.reason}`);
+requirePython();
 
 // Python's ONNX Runtime on the same ids, default session options; logits as JSON on stdout.
 const PYTHON_ORT = `
@@ -155,7 +154,7 @@ describe.each([
     },
   );
 
-  it.skipIf(!python.available)('runs in Python’s ONNX Runtime with the same logits as in Node', async () => {
+  it('runs in Python’s ONNX Runtime with the same logits as in Node', async () => {
     const lengths = [12, 30, 5, 30];
     const { ids, mask } = randomIdBatch(lengths, 30, 99);
     const shape: [number, number] = [lengths.length, 30];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureModelDir } from '../../node/paths.ts';
-import { pythonForTests, pythonPath } from '../../node/python.ts';
+import { requirePython } from '../../node/python.ts';
 import {
   MAX_HEADER_BYTES,
   parseShardIndex,
@@ -266,42 +266,36 @@ describe('safetensors writer', () => {
     expect(() => writeSafetensors([x, x])).toThrow(/twice/);
   });
 
-  const python = pythonForTests();
-  if (!python.available)
-    console.warn(`skipping the byte-for-byte check against Python safetensors: ${python.reason}`);
-  it.skipIf(!python.available)(
-    'writes the same bytes as Hugging Face safetensors (Python) for the fixture weights',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'safetensors-'));
-      try {
-        const source = join(fixtureModelDir('distilbert-tiny-seqcls'), 'model.safetensors');
-        const theirs = join(dir, 'python.safetensors');
-        const result = spawnSync(
-          pythonPath(),
-          [
-            '-c',
-            'import sys; from safetensors.torch import load_file, save_file; ' +
-              "save_file(load_file(sys.argv[1]), sys.argv[2], metadata={'format': 'pt'})",
-            source,
-            theirs,
-          ],
-          { encoding: 'utf8' },
-        );
-        expect(result.status, result.stderr).toBe(0);
-        const ours = writeSafetensors(
-          readSafetensors(new Uint8Array(readFileSync(source))).map((t) => ({
-            name: t.name,
-            shape: t.shape,
-            data: t.data as Float32Array,
-          })),
-        );
-        writeFileSync(join(dir, 'ours.safetensors'), ours);
-        expect(Buffer.from(ours).equals(readFileSync(theirs))).toBe(true);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  );
+  it('writes the same bytes as Hugging Face safetensors (Python) for the fixture weights', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'safetensors-'));
+    try {
+      const source = join(fixtureModelDir('distilbert-tiny-seqcls'), 'model.safetensors');
+      const theirs = join(dir, 'python.safetensors');
+      const result = spawnSync(
+        requirePython(),
+        [
+          '-c',
+          'import sys; from safetensors.torch import load_file, save_file; ' +
+            "save_file(load_file(sys.argv[1]), sys.argv[2], metadata={'format': 'pt'})",
+          source,
+          theirs,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(result.status, result.stderr).toBe(0);
+      const ours = writeSafetensors(
+        readSafetensors(new Uint8Array(readFileSync(source))).map((t) => ({
+          name: t.name,
+          shape: t.shape,
+          data: t.data as Float32Array,
+        })),
+      );
+      writeFileSync(join(dir, 'ours.safetensors'), ours);
+      expect(Buffer.from(ours).equals(readFileSync(theirs))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('shard index', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pythonForTests, runPython } from '../../node/python.ts';
+import { requirePython, runPython } from '../../node/python.ts';
 import { createRng } from '../util/random.ts';
 import {
   confidentJoint,
@@ -272,11 +272,10 @@ function randomMultiCase(seed: number, n: number, numLabels: number): RandomCase
   return { multi: true, score: 'self-confidence', numClasses: numLabels, labels, probabilities };
 }
 
-const python = pythonForTests();
-if (!python.available) console.warn(`skipping the NumPy reference check: ${python.reason}`);
+requirePython();
 
 describe('confident learning against a NumPy reference', () => {
-  it.skipIf(!python.available)('agrees on random single- and multi-label matrices', async () => {
+  it('agrees on random single- and multi-label matrices', async () => {
     const cases = [
       randomCase(1, 400, 4, 'self-confidence'),
       randomCase(2, 400, 4, 'normalized-margin'),

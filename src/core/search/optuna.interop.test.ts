@@ -4,7 +4,7 @@
 // studies, whose suggested parameters equal Optuna's trial by trial.
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pythonForTests, runPython } from '../../node/python.ts';
+import { requirePython, runPython } from '../../node/python.ts';
 import { parzenLogPdf, sampleParzen, type ParzenEstimator } from './parzen.ts';
 import { NumpyRandomState } from './rng.ts';
 import {
@@ -20,7 +20,7 @@ import { erf, erfc, logGaussMass, logNdtr, truncnormPpf } from './special.ts';
 import type { Direction, Trial } from './study.ts';
 import { quadraticObjective } from './test-support/functions.ts';
 
-const python = pythonForTests();
+requirePython();
 const REFERENCE = join(dirname(new URL(import.meta.url).pathname), 'test-support', 'optuna_reference.py');
 
 async function optunaAnswer<T>(request: object): Promise<T> {
@@ -176,7 +176,7 @@ const HISTORIES: Array<{
   { name: 'one trial of each', space: EXTENDED_SPACE, count: 2, direction: 'maximize', seed: 8 },
 ];
 
-describe.skipIf(!python.available)('TPE parity with Optuna 5.0.0', () => {
+describe('TPE parity with Optuna 5.0.0', () => {
   it('draws the numbers numpy RandomState draws for a seed', async () => {
     for (const seed of [0, 42, 4294967295]) {
       const expected = await optunaAnswer<number[]>({ kind: 'rng', seed, count: 700 });

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixturesDir } from '../../node/paths.ts';
+import { bertTokenizerDir, tokenizationReference } from '../../node/paths.ts';
 import { padBatch } from './batch.ts';
 import { encodeTexts } from './encode.ts';
 import { bertTokenizerJsonFromVocab, loadTokenizer, type TextTokenizer } from './tokenizer.ts';
 
-const tokenizerDir = resolve(fixturesDir(), 'tokenizers');
-const bertDir = resolve(tokenizerDir, 'bert-base-uncased');
+const bertDir = bertTokenizerDir();
 
 interface HfCase {
   source: string;
@@ -25,14 +24,14 @@ interface JsCase {
   input_ids: number[];
 }
 
-const readJsonl = <T>(name: string): T[] =>
-  readFileSync(resolve(tokenizerDir, name), 'utf8')
+const readJsonl = <T>(path: string): T[] =>
+  readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as T);
 
-const hfCases = readJsonl<HfCase>('reference_tokenization_hf_tokenizers_0.23.2.jsonl');
-const jsCases = readJsonl<JsCase>('reference_tokenization_transformersjs.jsonl');
+const hfCases = readJsonl<HfCase>(tokenizationReference('hf-tokenizers'));
+const jsCases = readJsonl<JsCase>(tokenizationReference('transformersjs'));
 const fileMap = {
   'tokenizer.json': readFileSync(resolve(bertDir, 'tokenizer.json'), 'utf8'),
   'tokenizer_config.json': readFileSync(resolve(bertDir, 'tokenizer_config.json'), 'utf8'),
@@ -49,9 +48,13 @@ beforeAll(async () => {
   tokenizer = await loadTokenizer(fileMap);
 });
 
-describe('reference tokenization (Hugging Face tokenizers 0.23.2, bert-base-uncased)', () => {
-  it('has all 109 cases', () => {
-    expect(hfCases).toHaveLength(109);
+describe('reference tokenization (Hugging Face tokenizers, bert-base-uncased)', () => {
+  it('covers dataset sentences, edge cases, pairs and truncation with padding', () => {
+    const sources = new Set(hfCases.map((c) => c.source));
+    for (const source of ['banking77/test.csv', 'transformers.js edge cases', 'pair'])
+      expect(sources).toContain(source);
+    expect(hfCases.filter((c) => paddedLengthOf(c.source) !== null).length).toBeGreaterThan(0);
+    expect(hfCases.length).toBeGreaterThan(100);
   });
 
   it.each(hfCases.map((c, i) => [i, c.source, c.text.slice(0, 50), c] as const))(

@@ -1,17 +1,16 @@
 // Truncation beyond the stored fixtures (pairs, many lengths), checked against the Rust
 // `tokenizers` library itself through the project's Python environment.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dataDir, fixturesDir, repoRoot } from '../../node/paths.ts';
+import { bertTokenizerDir, dataDir } from '../../node/paths.ts';
+import { requirePython } from '../../node/python.ts';
 import { loadTokenizer } from './tokenizer.ts';
 
-const python = process.env.FINETUNE_PYTHON ?? resolve(repoRoot, '.venv-py/bin/python');
-const havePython = existsSync(python);
-if (!havePython && process.env.CI) throw new Error(`Python not found at ${python} (set FINETUNE_PYTHON)`);
+const python = requirePython();
 
-const bertDir = resolve(fixturesDir(), 'tokenizers', 'bert-base-uncased');
+const bertDir = bertTokenizerDir();
 
 interface Case {
   text: string;
@@ -31,9 +30,8 @@ for case in json.load(sys.stdin):
 print(json.dumps(out))
 `;
 
-describe.skipIf(!havePython)('truncation agrees with Rust tokenizers', () => {
+describe('truncation agrees with Rust tokenizers', () => {
   it('for single texts and pairs at many max lengths', async () => {
-    if (!havePython) return;
     const texts = readFileSync(resolve(dataDir(), 'banking77', 'test.csv'), 'utf8')
       .split('\n')
       .slice(1, 400)

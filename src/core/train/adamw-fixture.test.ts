@@ -26,7 +26,7 @@ interface AdamWReference {
     grad_norm_before_clip: number[];
     loss_per_step: number[];
   };
-  tolerances: { adamw_max_abs: number };
+  tolerances: { adamw_max_abs: number; adamw_k_lin_bias_max_abs: number };
 }
 
 beforeAll(async () => {
@@ -112,16 +112,21 @@ describe('AdamW against the Hugging Face reference', () => {
         tf.dispose([value, norm, ...Object.values(grads)]);
       }
 
+      // Attention k_lin.bias has a zero gradient in exact arithmetic, which AdamW's normalization
+      // turns into steps of up to lr from float32 noise: it gets its own bound.
       let worst = 0;
       let worstName = '';
+      let worstKeyBias = 0;
       let compared = 0;
       for (const [name, variable] of Object.entries(trainable)) {
         const expected = get(`adamw.${name}`).data;
         const got = variable.dataSync();
         expect(got.length).toBe(expected.length);
+        const keyBias = name.endsWith('attention.k_lin.bias');
         for (let i = 0; i < got.length; i++) {
           const diff = Math.abs(got[i]! - expected[i]!);
-          if (diff > worst) {
+          if (keyBias) worstKeyBias = Math.max(worstKeyBias, diff);
+          else if (diff > worst) {
             worst = diff;
             worstName = name;
           }
@@ -130,6 +135,7 @@ describe('AdamW against the Hugging Face reference', () => {
       }
       expect(compared).toBe([...tensors.keys()].filter((k) => k.startsWith('adamw.')).length);
       expect(worst, `worst ${worstName}`).toBeLessThan(reference.tolerances.adamw_max_abs);
+      expect(worstKeyBias).toBeLessThan(reference.tolerances.adamw_k_lin_bias_max_abs);
 
       optimizer.dispose();
       tf.dispose([inputIds, attentionMask, labelTensor]);
