@@ -8,11 +8,13 @@ import type { EncodedSplit } from '../../core/tokenize/types.ts';
 import { predictLogits, scoreLogits } from '../../core/train/evaluate.ts';
 import { initNodeBackend } from '../../node/backend.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { addEngineOption, cliEngine, openCliEngine } from '../inference.ts';
 import { addDataOptions, loadData, type DataFlags } from './inspect.ts';
 import { metricsLine, modelSource, number, reportLines, tokenizerOf } from './train.ts';
 
 interface EvaluateFlags extends DataFlags {
   model: string;
+  engine?: string;
   maxLength?: string;
   batchSize?: string;
 }
@@ -28,11 +30,13 @@ async function readModelJson(source: ReturnType<typeof modelSource>, name: strin
 }
 
 export function registerEvaluate(program: Command): void {
-  addDataOptions(
-    program
-      .command('evaluate')
-      .description('score a trained model on every kept row of a labelled file')
-      .argument('<file>', 'CSV, TSV or label<TAB>text file'),
+  addEngineOption(
+    addDataOptions(
+      program
+        .command('evaluate')
+        .description('score a trained model on every kept row of a labelled file')
+        .argument('<file>', 'CSV, TSV or label<TAB>text file'),
+    ),
   )
     .requiredOption('--model <dirOrHubId>', 'trained model folder (or Hub repo id)')
     .option('--max-length <n>', "truncate texts to this many tokens (default: the model's model_max_length)")
@@ -129,13 +133,22 @@ export function registerEvaluate(program: Command): void {
         throw new CliError(`${source.describe()} is not a trained classifier: ${model.report.message}`);
       }
       let score;
+      let engineDescription: string;
       try {
-        const logits = await predictLogits(model, split, {
-          padTokenId: tokenizer.padTokenId,
-          maxLength,
-          batchSize,
-          onProgress: (done, total) => progress(`evaluating: ${done}/${total}`),
-        });
+        const engine = await openCliEngine(await cliEngine(flags.engine), model, { kind: 'logits' });
+        engineDescription = engine.description;
+        let logits;
+        try {
+          logits = await predictLogits(model, split, {
+            padTokenId: tokenizer.padTokenId,
+            maxLength,
+            batchSize,
+            onProgress: (done, total) => progress(`evaluating: ${done}/${total}`),
+            engine,
+          });
+        } finally {
+          await engine.dispose();
+        }
         score = scoreLogits(logits, trueLabels, {
           labels,
           multiLabel,
@@ -161,6 +174,7 @@ export function registerEvaluate(program: Command): void {
         dropped: dataset.dropped.length,
         maxLength,
         truncated,
+        engine: engineDescription,
         labels,
         problem_type: configToJson(modelConfig).problem_type,
         metrics: score.metrics,

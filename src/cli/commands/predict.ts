@@ -16,6 +16,7 @@ import {
 import { loadTokenizer } from '../../core/tokenize/tokenizer.ts';
 import { initNodeBackend } from '../../node/backend.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { cliEngine, openCliEngine } from '../inference.ts';
 import { modelSource } from './train.ts';
 
 interface PredictOptions {
@@ -28,6 +29,7 @@ interface PredictOptions {
   out?: string;
   topK?: string;
   force?: boolean;
+  engine?: string;
 }
 
 /** Several text columns are joined as the Data step joins them. */
@@ -238,6 +240,10 @@ export function registerPredict(program: Command): void {
       "truncate texts to this many tokens (default: the model's model_max_length, else 512)",
     )
     .option('--batch-size <n>', 'rows per forward pass', '32')
+    .option(
+      '--engine <engine>',
+      'inference engine: onnxruntime-node, onnxruntime-web-wasm or tfjs (default: the first that loads)',
+    )
     .action(async (opts: PredictOptions, command: Command) => {
       const options = globalOptions(command);
       if (Boolean(opts.ids) === Boolean(opts.csv))
@@ -301,10 +307,17 @@ export function registerPredict(program: Command): void {
             `${opts.ids ?? opts.csv}: ${error instanceof Error ? error.message : String(error)}`,
           );
         }
-        const logits = await predictLogits(model.params, model.config, rows, {
-          batchSize,
-          onBatch: (done, total) => progress(`predicted ${done} / ${total} rows`),
-        });
+        const engine = await openCliEngine(await cliEngine(opts.engine), model, { kind: 'logits' });
+        let logits;
+        try {
+          logits = await predictLogits(model.params, model.config, rows, {
+            batchSize,
+            onBatch: (done, total) => progress(`predicted ${done} / ${total} rows`),
+            engine,
+          });
+        } finally {
+          await engine.dispose();
+        }
         const predictions = logits.map((row) => interpretLogits(model.config, row));
         const json = { rows: predictions.map((p, i) => ({ row: rowNumbers[i]!, ...p })) };
         if (opts.out) {

@@ -3,7 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadNodeOrt } from '../../node/ort-runtime.ts';
 import { fixtureModelDir } from '../../node/paths.ts';
+import { openOrtSessions } from '../infer/index.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { disposeParams, loadModel, type LoadedModel } from '../model/index.ts';
 import { predictLogits } from '../train/evaluate.ts';
@@ -59,6 +61,23 @@ describe('the int8 check on a validation split', () => {
     expect(check!.accepted).toBe(check!.agreement >= 0.99 && 1 - check!.quantized <= 0.01);
     const after = await predictLogits(model, probe, options);
     expect(Array.from(after)).toEqual(Array.from(before));
+  });
+
+  it('on ONNX Runtime (the exported float and int8 graphs) reaches the verdict the tfjs models reach', async () => {
+    const options = { padTokenId: 0, maxLength: 64, multiLabel: false };
+    // Labels mixed so that accuracy and agreement are not trivially 1.
+    const split = randomSplit((row) => row % model.config.numLabels);
+    const sessions = openOrtSessions();
+    const { runtime } = await loadNodeOrt({ engine: 'onnxruntime-node', threads: 1 });
+    const onOrt = await evaluateQuantization(model, split, { ...options, runtime });
+    const onTfjs = await evaluateQuantization(model, split, options);
+    expect(onOrt).toBeDefined();
+    expect(onOrt!.rows).toBe(60);
+    expect(onOrt!.float).toBeCloseTo(onTfjs!.float, 9);
+    expect(onOrt!.quantized).toBeCloseTo(onTfjs!.quantized, 9);
+    expect(onOrt!.agreement).toBeCloseTo(onTfjs!.agreement, 9);
+    expect(onOrt!.accepted).toBe(onTfjs!.accepted);
+    expect(openOrtSessions()).toBe(sessions);
   });
 
   it('has nothing to say on an empty split', async () => {

@@ -1,11 +1,17 @@
 // Runs the quantization check: the validation split through the float model and through the
 // same model with its Linear weights taken through int8 and back, which is exactly what
-// onnx/model_quantized.onnx computes (its DequantizeLinear yields these weights).
+// onnx/model_quantized.onnx computes (its DequantizeLinear yields these weights). With an ONNX
+// Runtime, both are the exported graphs themselves: onnx/model.onnx and model_quantized.onnx.
 import * as tf from '@tensorflow/tfjs-core';
+import type { ForwardEngine } from '../infer/engine.ts';
+import { modelGraphs } from '../infer/model-engines.ts';
+import { ortEngine, type OrtRuntime } from '../infer/ort-engine.ts';
+import { configToJson } from '../model/config.ts';
 import type { DistilBertConfig, Params } from '../model/index.ts';
 import { splitSize, type EncodedSplit } from '../train/data.ts';
 import { predictLogits } from '../train/evaluate.ts';
-import { dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
+import { namedTensorsFromParams } from './params.ts';
+import { buildDistilBertOnnxQuantized, dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
 import { checkQuantization, type QuantizationCheck } from './quantization.ts';
 
 export interface QuantizationEvalOptions {
@@ -14,6 +20,8 @@ export interface QuantizationEvalOptions {
   maxLength: number;
   /** Multi-label decision thresholds per label (default 0.5). */
   thresholds?: readonly number[];
+  /** Runs both graphs on this ONNX Runtime (default: both models in tfjs). */
+  runtime?: OrtRuntime | null;
 }
 
 /** The int8 model's check on `split`; undefined when the split is empty. */
@@ -24,6 +32,39 @@ export async function evaluateQuantization(
 ): Promise<QuantizationCheck | undefined> {
   if (splitSize(split) === 0) return undefined;
   const predict = { padTokenId: options.padTokenId, maxLength: options.maxLength };
+  const scores = (logits: Float32Array): Float32Array =>
+    options.multiLabel ? logits.map((x) => 1 / (1 + Math.exp(-x))) : logits;
+  const check = (floatLogits: Float32Array, quantizedLogits: Float32Array) =>
+    checkQuantization({
+      numLabels: model.config.numLabels,
+      multiLabel: options.multiLabel,
+      truth: split.labels,
+      floatScores: scores(floatLogits),
+      quantizedScores: scores(quantizedLogits),
+      ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+    });
+  if (options.runtime) {
+    const engines: ForwardEngine[] = [];
+    try {
+      const output = { kind: 'logits' } as const;
+      const float = await ortEngine(options.runtime, await modelGraphs(model).graph(output), output);
+      engines.push(float);
+      const weights = await namedTensorsFromParams(model.params);
+      const int8Graph = buildDistilBertOnnxQuantized(
+        configToJson(model.config),
+        weights,
+        model.config.id2label,
+      );
+      const quantized = await ortEngine(options.runtime, int8Graph, output);
+      engines.push(quantized);
+      return check(
+        await predictLogits(model, split, { ...predict, engine: float }),
+        await predictLogits(model, split, { ...predict, engine: quantized }),
+      );
+    } finally {
+      for (const engine of engines) await engine.dispose();
+    }
+  }
   const floatLogits = await predictLogits(model, split, predict);
   const quantizedParams: Params = {};
   const created: tf.Variable[] = [];
@@ -44,16 +85,7 @@ export async function evaluateQuantization(
       split,
       predict,
     );
-    const scores = (logits: Float32Array): Float32Array =>
-      options.multiLabel ? logits.map((x) => 1 / (1 + Math.exp(-x))) : logits;
-    return checkQuantization({
-      numLabels: model.config.numLabels,
-      multiLabel: options.multiLabel,
-      truth: split.labels,
-      floatScores: scores(floatLogits),
-      quantizedScores: scores(quantizedLogits),
-      ...(options.thresholds ? { thresholds: options.thresholds } : {}),
-    });
+    return check(floatLogits, quantizedLogits);
   } finally {
     tf.dispose(created);
   }

@@ -1,13 +1,7 @@
 // Inference engines for what does not train: one interface, chosen in one place (engine.ts).
-import type { DistilBertConfig } from '../model/config.ts';
-import type { Params } from '../model/distilbert.ts';
-import type { ForwardEngine, ForwardOutput } from './engine.ts';
-import type { ModelGraphs } from './graphs.ts';
-import { ortEngine, type OrtRuntime } from './ort-engine.ts';
-import { tfjsEngine } from './tfjs-engine.ts';
-
 export * from './engine.ts';
 export { ModelGraphs } from './graphs.ts';
+export { engineOpener, modelGraphs, type EngineModel } from './model-engines.ts';
 export {
   openOrtSessions,
   ortEngine,
@@ -16,19 +10,4 @@ export {
   type OrtTensorLike,
 } from './ort-engine.ts';
 export { tfjsEngine } from './tfjs-engine.ts';
-
-/**
- * The engine for a model's frozen forward pass: ONNX Runtime over the model's graph when the
- * platform loaded one (`runtime`), else the tfjs forward pass.
- */
-export async function openForwardEngine(options: {
-  runtime: OrtRuntime | null;
-  config: DistilBertConfig;
-  params: Params;
-  graphs: ModelGraphs;
-  output: ForwardOutput;
-}): Promise<ForwardEngine> {
-  const { runtime, config, params, graphs, output } = options;
-  if (!runtime) return tfjsEngine(params, config, output);
-  return ortEngine(runtime, await graphs.graph(output), output);
-}
+export { openForwardEngine } from './open.ts';

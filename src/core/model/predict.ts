@@ -2,6 +2,7 @@
 // probabilities and labels the way the problem type defines them.
 import * as tf from '@tensorflow/tfjs-core';
 import type { DistilBertConfig } from './config.ts';
+import type { ForwardEngine } from '../infer/engine.ts';
 import { forward, type Params } from './distilbert.ts';
 
 export interface TokenizedRow {
@@ -51,12 +52,20 @@ export function validateRows(config: DistilBertConfig, rows: readonly TokenizedR
   });
 }
 
-/** Logits [numLabels] for every row, in order, `batchSize` rows per forward pass. */
+/**
+ * Logits [numLabels] for every row, in order, `batchSize` rows per forward pass; on `engine` (a
+ * logits engine over the same model, see core/infer) instead of tfjs when given.
+ */
 export async function predictLogits(
   params: Params,
   config: DistilBertConfig,
   rows: readonly TokenizedRow[],
-  options: { batchSize?: number; padTokenId?: number; onBatch?(done: number, total: number): void } = {},
+  options: {
+    batchSize?: number;
+    padTokenId?: number;
+    onBatch?(done: number, total: number): void;
+    engine?: ForwardEngine;
+  } = {},
 ): Promise<Float32Array[]> {
   const batchSize = options.batchSize ?? 32;
   const padTokenId = options.padTokenId ?? config.padTokenId;
@@ -72,13 +81,18 @@ export async function predictLogits(
         mask[b * seqLength + t] = row.attentionMask ? row.attentionMask[t]! : 1;
       }
     });
-    const logits = tf.tidy(() => {
-      const inputIds = tf.tensor2d(ids, [batch.length, seqLength], 'int32');
-      const attentionMask = tf.tensor2d(mask, [batch.length, seqLength], 'int32');
-      return forward(params, config, inputIds, attentionMask, { training: false }).logits;
-    });
-    const values = (await logits.data()) as Float32Array;
-    logits.dispose();
+    let values: Float32Array;
+    if (options.engine) {
+      values = await options.engine.run({ ids, mask, batchSize: batch.length, seqLength });
+    } else {
+      const logits = tf.tidy(() => {
+        const inputIds = tf.tensor2d(ids, [batch.length, seqLength], 'int32');
+        const attentionMask = tf.tensor2d(mask, [batch.length, seqLength], 'int32');
+        return forward(params, config, inputIds, attentionMask, { training: false }).logits;
+      });
+      values = (await logits.data()) as Float32Array;
+      logits.dispose();
+    }
     for (let b = 0; b < batch.length; b++) {
       out.push(values.slice(b * config.numLabels, (b + 1) * config.numLabels));
     }

@@ -10,6 +10,7 @@ import {
 } from '../metrics/index.ts';
 import type { DistilBertConfig } from '../model/config.ts';
 import { classifierHead, encode, firstToken, type Params } from '../model/distilbert.ts';
+import type { ForwardEngine } from '../infer/engine.ts';
 import { padBatch, rowsByLength, splitSize, type EncodedSplit } from './data.ts';
 
 export interface SplitScore {
@@ -86,7 +87,11 @@ export function scoreLogits(
   return score;
 }
 
-/** Logits of the whole model for every example of a split (dropout off), n × numLabels. */
+/**
+ * Logits of the whole model for every example of a split (dropout off), n × numLabels. `engine`
+ * (a logits engine over the same model, see core/infer) computes them instead of the tfjs forward
+ * pass: a finished run's evaluation runs on ONNX Runtime.
+ */
 export async function predictLogits(
   model: { config: DistilBertConfig; params: Params },
   split: EncodedSplit,
@@ -95,6 +100,7 @@ export async function predictLogits(
     maxLength: number;
     batchSize?: number;
     onProgress?: (done: number, total: number) => void;
+    engine?: ForwardEngine;
   },
 ): Promise<Float32Array> {
   const { config, params } = model;
@@ -106,6 +112,17 @@ export async function predictLogits(
   for (let start = 0; start < n; start += batchSize) {
     const rows = order.subarray(start, Math.min(n, start + batchSize));
     const padded = padBatch(split, rows, options.padTokenId, options.maxLength);
+    if (options.engine) {
+      const values = await options.engine.run({
+        ids: padded.ids,
+        mask: padded.mask,
+        batchSize: rows.length,
+        seqLength: padded.length,
+      });
+      rows.forEach((r, i) => out.set(values.subarray(i * k, (i + 1) * k), r * k));
+      options.onProgress?.(start + rows.length, n);
+      continue;
+    }
     const logits = tf.tidy(() => {
       const ids = tf.tensor2d(padded.ids, [rows.length, padded.length], 'int32');
       const mask = tf.tensor2d(padded.mask, [rows.length, padded.length], 'int32');
