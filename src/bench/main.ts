@@ -14,10 +14,11 @@ import { benchDistill, type DistillBenchOptions } from './distill.ts';
 import { benchEngines, type EnginesBenchOptions } from './engines.ts';
 import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
 import { formatTable, type BenchRow } from './table.ts';
+import { benchQuality, type QualityBenchOptions } from './quality.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
 
 // The browser suite runs after the model suite, whose PyTorch rows are its baseline.
-const SUITES = ['data', 'model', 'browser', 'train', 'engines', 'distill'] as const;
+const SUITES = ['data', 'model', 'browser', 'train', 'engines', 'distill', 'quality'] as const;
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--no-pytorch]
@@ -124,6 +125,14 @@ function trainOptions(o: Options): TrainBenchOptions {
     return { ...base, dims: QUICK_DIMS, seqLength: 16, batchSize: 2, steps: 1, headEpochExamples: 500 };
   }
   return o.iterations ? { ...base, steps: o.iterations } : base;
+}
+
+function qualityOptions(o: Options): QualityBenchOptions {
+  const base: QualityBenchOptions = { onProgress: progress };
+  // The rows are tokenized with bert-base-uncased's vocabulary, so the toy model keeps its size.
+  return o.quick
+    ? { ...base, dims: { ...QUICK_DIMS, vocabSize: 30522 }, rows: 300, maxLength: 32, folds: 3 }
+    : base;
 }
 
 function distillOptions(o: Options): DistillBenchOptions {
@@ -260,6 +269,9 @@ async function runSuite(
         break;
       case 'train':
         rows.push(...(await benchTrain(trainOptions(options))));
+        break;
+      case 'quality':
+        rows.push(...(await benchQuality(qualityOptions(options))));
         break;
       case 'engines':
         rows.push(...(await benchEngines(enginesOptions(options))));

@@ -10,6 +10,7 @@ import { registerTrain } from './commands/train.ts';
 import { registerExport } from './commands/export.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerLabelIssues } from './commands/label-issues.ts';
 import { registerTokenize } from './commands/tokenize.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerInspect(program);
   registerTokenize(program);
+  registerLabelIssues(program);
   return program;
 }
 

@@ -382,9 +382,16 @@ export function describeEvent(event: TrainEvent, multiLabel: boolean): string | 
 
 /** The output, run-folder and training flags `train` and `distill` share (not --model, --mode, --layers). */
 export function addTrainingOptions(command: Command): Command {
+  return addTrainSettingOptions(
+    command
+      .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
+      .option('--force', 'write into a non-empty --out folder'),
+  );
+}
+
+/** The training settings' flags, also taken by `label-issues` for its fold models. */
+export function addTrainSettingOptions(command: Command): Command {
   return command
-    .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
-    .option('--force', 'write into a non-empty --out folder')
     .option('--epochs <n>', 'passes over the training split (default 3)')
     .option('--lr <x>', 'peak learning rate (default 5e-5; 1e-3 for head)')
     .option('--batch-size <n>', 'examples per batch (default 16)')
