@@ -82,8 +82,8 @@ test('a pretraining checkpoint gets a new head and the report lists the ignored 
 test('wrong repository ids get a clear message and the step stays usable', async ({ page }) => {
   await openModelStep(page);
   await loadFromHub(page, 'no-such-model');
-  await expect(page.getByRole('alert')).toContainText(/no config\.json/);
-  await expect(page.getByRole('alert')).toContainText(/model repository/);
+  await expect(page.getByRole('alert')).toContainText(/Repository no-such-model was not found on http/);
+  await expect(page.getByRole('alert')).toContainText('Check the repository id');
   await loadFromHub(page, 'not a repo!');
   await expect(page.getByRole('alert')).toContainText('is not a Hub repository id');
   await expect(page.getByRole('alert')).toContainText('owner/name');

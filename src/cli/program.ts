@@ -1,5 +1,5 @@
 // finetune-studio: the command-line twin of the studio, built on the same src/core.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
@@ -30,6 +30,13 @@ export function buildProgram(): Command {
     )
     .option('--threads <n>', 'CPU threads for the wasm backend (default: the number of cores, at most 4)')
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({
+      // Subcommands inherit this, so every --help marks the options a command cannot run without.
+      optionDescription: (option) => {
+        const described = new Help().optionDescription(option);
+        return option.mandatory ? `${described} (required)` : described;
+      },
+    })
     .exitOverride();
   registerBackend(program);
   registerTrain(program);

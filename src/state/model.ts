@@ -3,14 +3,13 @@
 import { isBackendName } from '../core/backend/select.ts';
 import type { BackendName, ModelSourceSpec } from '../workers/protocol.ts';
 import { useTokenizer } from './data.ts';
+import { HUB_URL } from './hub.ts';
 import type { UserMessage } from './slices.ts';
 import { studio } from './store.ts';
 import { RequestError, newRequestId } from './workerClient.ts';
 import { trainWorker } from './workers.ts';
 
-/** The Hub the studio downloads from; a mirror or the local test hub is set at build time. */
-export const HUB_URL: string =
-  (import.meta.env.VITE_HUB_URL as string | undefined) || 'https://huggingface.co';
+export { HUB_URL };
 
 /**
  * `?backend=webgpu` (or webgl, wasm, cpu) in the page's address forces that backend for this visit

@@ -3,7 +3,8 @@
 // answers, so a client can drop events of a request it has already abandoned. Typed arrays travel
 // in transfer lists (see `transferablesOf`), never as copies.
 import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/select.ts';
-import type { DataSummary, ExportMetrics } from '../core/export/types.ts';
+import type { MappedColumns } from '../core/export/training-args.ts';
+import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
 import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
@@ -295,6 +296,9 @@ export interface RunOutcome {
 /** Aggregates and settings the export needs beyond the weights (no user text). */
 export interface RunExportRequest {
   baseModel: string;
+  baseModelOrigin?: BaseModelOrigin;
+  /** The columns the run trained on, recorded in training_args.json. */
+  columns?: MappedColumns;
   maxLength: number;
   metrics: ExportMetrics;
   dataSummary: DataSummary;
