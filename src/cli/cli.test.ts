@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startHub } from '../hub/server.ts';
-import { dataDir, fixturesDir } from '../node/paths.ts';
+import { dataDir, fixtureModelsDir } from '../node/paths.ts';
 
 const bin = new URL('./bin.mjs', import.meta.url).pathname;
 const cli = (...args: string[]) =>
@@ -42,7 +42,7 @@ describe('finetune-studio', () => {
   });
 
   it('says a wrong Hub repository id was not found', async () => {
-    const hub = await startHub({ dir: join(fixturesDir(), 'models') });
+    const hub = await startHub({ dir: fixtureModelsDir() });
     // The hub runs in this process, so the CLI must run without blocking it.
     const run = (...args: string[]) =>
       new Promise<{ code: number; stderr: string }>((resolve) => {
