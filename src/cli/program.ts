@@ -1,5 +1,5 @@
 // finetune-studio: the command-line twin of the studio, built on the same src/core.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from './context.ts';
 import { registerBackend } from './commands/backend.ts';
@@ -10,6 +10,7 @@ import { registerTrain } from './commands/train.ts';
 import { registerExport } from './commands/export.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerLabelIssues } from './commands/label-issues.ts';
 import { registerTokenize } from './commands/tokenize.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -27,7 +28,15 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--backend <name>', 'tfjs backend to compute on').choices(['webgpu', 'wasm', 'cpu']),
     )
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: the number of cores, at most 4)')
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({
+      // Subcommands inherit this, so every --help marks the options a command cannot run without.
+      optionDescription: (option) => {
+        const described = new Help().optionDescription(option);
+        return option.mandatory ? `${described} (required)` : described;
+      },
+    })
     .exitOverride();
   registerBackend(program);
   registerTrain(program);
@@ -38,6 +47,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerInspect(program);
   registerTokenize(program);
+  registerLabelIssues(program);
   return program;
 }
 

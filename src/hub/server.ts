@@ -35,7 +35,8 @@ const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
   'Access-Control-Allow-Headers': 'Range, Content-Type, Authorization',
-  'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit',
+  'Access-Control-Expose-Headers':
+    'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit, X-Error-Code',
 };
 
 export type ResolvedRequest = { repoPath: string[]; file: string[] } | { error: string };
@@ -101,8 +102,18 @@ async function resolveFile(
   return stat.isFile() ? real : null;
 }
 
-function send(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { ...CORS_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+async function isFolder(root: string, repoPath: string[]): Promise<boolean> {
+  const candidate = resolve(root, ...repoPath);
+  if (!candidate.startsWith(root + sep)) return false;
+  try {
+    return (await fs.stat(candidate)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...CORS_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...headers });
   res.end(body + '\n');
 }
 
@@ -124,7 +135,15 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
   }
   const path = await resolveFile(root, parsed);
   if (!path) {
-    send(res, 404, `Entry not found: ${parsed.file.join('/')} in ${parsed.repoPath.join('/')}.`);
+    // As the Hub does, X-Error-Code tells a missing repository from a missing file in it.
+    const repo = parsed.repoPath.join('/');
+    if (!(await isFolder(root, parsed.repoPath))) {
+      send(res, 404, `Repository not found: ${repo}.`, { 'X-Error-Code': 'RepoNotFound' });
+    } else {
+      send(res, 404, `Entry not found: ${parsed.file.join('/')} in ${repo}.`, {
+        'X-Error-Code': 'EntryNotFound',
+      });
+    }
     return;
   }
   const stat = await fs.stat(path);

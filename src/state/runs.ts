@@ -4,7 +4,8 @@
 import { useStore, type StateCreator, type StoreApi } from 'zustand';
 import { fromClassificationMetrics } from '../core/export/run-folder.ts';
 import { buildPredictionsCsv as predictionsCsvText } from '../core/export/predictions-csv.ts';
-import type { DataSummary, ExportMetrics } from '../core/export/types.ts';
+import type { MappedColumns } from '../core/export/training-args.ts';
+import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
 import {
   greaterIsBetter,
   multiLabelMetrics,
@@ -23,6 +24,7 @@ import type {
   TrainEvent,
 } from '../workers/protocol.ts';
 import { coalesce } from './coalesce.ts';
+import { HUB_URL } from './hub.ts';
 import * as PersistModule from './persist.ts';
 import { dataWorker } from './workers.ts';
 import { WorkerClient, RequestError, newRequestId } from './workerClient.ts';
@@ -107,6 +109,10 @@ export interface RunRecord {
   settings: RunSettings;
   /** Model the run fine-tuned (hub id or local folder name). */
   modelId: string;
+  /** Where that model came from: a hub (which) or a folder; the model card links the Hub only for it. */
+  modelOrigin?: BaseModelOrigin;
+  /** The file's columns the run trained on, as the analyst mapped them. */
+  columns?: MappedColumns;
   /** Label names in id order and whether the task is multi-label. */
   labels: string[];
   multiLabel: boolean;
@@ -280,12 +286,24 @@ interface StudioView {
       labelCounts: { label: string; count: number }[];
       checks: { title: string; count: number; severity: string }[];
       splits: { sizes: Record<'train' | 'validation' | 'test', number> } | null;
-      mapping: { textColumns: number[]; multiLabel: boolean };
+      mapping: {
+        textColumns: number[];
+        textJoiner?: string;
+        labelColumn: number;
+        multiLabel: boolean;
+        labelSeparator?: string | null;
+      };
     } | null;
     tokenStats: { lengths: Int32Array; percentiles: { p50: number; p95: number; max: number } } | null;
-    opened: { parse: { rowCount: number } } | null;
+    opened: { parse: { rowCount: number; columns: string[] } } | null;
   };
-  model: { status: string; repoId: string; sourceLabel: string | null; summary: { layers: number } | null };
+  model: {
+    status: string;
+    repoId: string;
+    sourceKind: 'hub' | 'files' | null;
+    sourceLabel: string | null;
+    summary: { layers: number } | null;
+  };
 }
 
 function view(): StudioView & RunsSlice {
@@ -659,6 +677,29 @@ export function startBlocker(): string | null {
   return null;
 }
 
+function modelOriginNow(): { modelOrigin?: BaseModelOrigin } {
+  const { model } = view();
+  if (model.sourceKind === 'hub') return { modelOrigin: { kind: 'hub', url: HUB_URL } };
+  if (model.sourceKind === 'files') return { modelOrigin: { kind: 'folder' } };
+  return {};
+}
+
+function mappedColumnsNow(): { columns?: MappedColumns } {
+  const { data } = view();
+  const mapping = data.analysis?.mapping;
+  const names = data.opened?.parse.columns;
+  if (!mapping || !names) return {};
+  const name = (index: number) => names[index] ?? `column ${index + 1}`;
+  return {
+    columns: {
+      textColumns: mapping.textColumns.map(name),
+      textJoiner: mapping.textJoiner ?? '\n',
+      labelColumn: name(mapping.labelColumn),
+      labelSeparator: mapping.multiLabel ? (mapping.labelSeparator ?? '|') : null,
+    },
+  };
+}
+
 function modelName(): string {
   const { model } = view();
   return model.sourceLabel ?? model.repoId;
@@ -682,6 +723,8 @@ export async function startRun(settings: RunSettings): Promise<string> {
     status: 'preparing',
     settings: config,
     modelId: modelName(),
+    ...modelOriginNow(),
+    ...mappedColumnsNow(),
     labels: [...analysis.labels],
     multiLabel: analysis.mapping.multiLabel,
     bestMetric: metricKey(config.metricForBestModel),
@@ -914,6 +957,8 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
         runId: id,
         request: {
           baseModel: run.modelId,
+          ...(run.modelOrigin ? { baseModelOrigin: run.modelOrigin } : {}),
+          ...(run.columns ? { columns: run.columns } : {}),
           maxLength: run.settings.maxLength,
           metrics: splitMetrics(run),
           dataSummary: run.dataSummary ?? { rows: 0 },

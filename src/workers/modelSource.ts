@@ -95,7 +95,11 @@ export function explainModelError(error: unknown): WorkerError {
       hint: 'Check the internet connection (or the Hub address) and try again. Models loaded before also work offline.',
     };
   }
-  if (lower.includes('private or gated') || lower.includes('not a hugging face repo id')) {
+  if (
+    lower.includes('private or gated') ||
+    lower.includes('was not found') ||
+    lower.includes('not a hugging face repo id')
+  ) {
     return {
       message: sentence,
       hint: 'Check the repository id (owner/name, as on its Hub page), or pick a public model.',

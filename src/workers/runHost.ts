@@ -11,6 +11,7 @@ import {
   type QuantizationCheck,
 } from '../core/export/index.ts';
 import { evaluateQuantization } from '../core/export/quantization-eval.ts';
+import { mappedColumnsJson } from '../core/export/training-args.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
 import {
   classifierHead,
@@ -394,8 +395,16 @@ export async function exportRun(
       problemType: multiLabel ? 'multi_label_classification' : 'single_label_classification',
       maxLength: request.maxLength,
       baseModel: request.baseModel,
+      ...(request.baseModelOrigin ? { baseModelOrigin: request.baseModelOrigin } : {}),
       trainingArgs,
-      ...(studio ? { studioSettings: studio } : {}),
+      ...(studio || request.columns
+        ? {
+            studioSettings: {
+              ...(studio ?? {}),
+              ...(request.columns ? mappedColumnsJson(request.columns) : {}),
+            },
+          }
+        : {}),
       metrics: request.metrics,
       dataSummary: request.dataSummary,
       ...(multiLabel && request.thresholds ? { thresholds: request.thresholds } : {}),

@@ -17,7 +17,8 @@ import {
   type DistillationSettings,
 } from '../../core/distill/index.ts';
 import { disposeParams, loadModel, parseConfig, type LoadedModel } from '../../core/model/index.ts';
-import { hubModelId } from '../../core/export/training-args.ts';
+import { hubModelId, originFromJson } from '../../core/export/training-args.ts';
+import type { BaseModelOrigin } from '../../core/export/types.ts';
 import { encodeDataset } from '../../core/tokenize/encode.ts';
 import type { EncodedDataset } from '../../core/tokenize/types.ts';
 import { predictLogits, scoreLogits } from '../../core/train/evaluate.ts';
@@ -248,6 +249,7 @@ export function registerDistill(program: Command): void {
 
       let studentInfo: Record<string, unknown>;
       let baseModel: string;
+      let baseModelOrigin: BaseModelOrigin | undefined;
       if (studentSource) {
         let loaded;
         try {
@@ -271,6 +273,7 @@ export function registerDistill(program: Command): void {
           `student: ${layers} of the teacher's ${teacher.config.nLayers} layers (blocks ${taken.teacherLayers.join(', ')})`,
         );
         baseModel = typeof teacherStudio.base_model === 'string' ? teacherStudio.base_model : teacherDir;
+        baseModelOrigin = originFromJson(teacherStudio.base_model_origin);
       }
 
       const teacherName = basename(teacherRoot);
@@ -298,6 +301,7 @@ export function registerDistill(program: Command): void {
         config,
         data,
         baseModel,
+        ...(baseModelOrigin ? { baseModelOrigin } : {}),
         loss: distillationTrainingLoss(logits.train, encoded.labels.length, distillation),
         distillation: distillationArgs,
         report,

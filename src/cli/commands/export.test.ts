@@ -126,6 +126,9 @@ describe('finetune-studio export', () => {
     expect(result.stdout).toContain(
       'Left out of training_args.json because they name local paths: output_dir',
     );
+    expect(result.stdout).toContain(
+      'Left out onnx/model_quantized.onnx: this run records no check of the int8 model on its validation split. Train with "finetune-studio train --int8-check" to check it',
+    );
 
     const zip = new Uint8Array(readFileSync(out));
     const expected = buildExportZip(await readExportInput(fsReader(runDir))).zip;
@@ -276,7 +279,8 @@ describe('finetune-studio export', () => {
     writeFileSync(join(root, 'exists.zip'), 'x');
     const exists = cli('export', runDir, '--out', join(root, 'exists.zip'));
     expect(exists.stderr).toMatch(/exists\.zip already exists \(add --force to overwrite it\)\n$/);
-    expect(cli('export', runDir, '--out', join(root, 'exists.zip'), '--force').status).toBe(0);
+    const forced = cli('export', runDir, '--out', join(root, 'exists.zip'), '--force');
+    expect(forced.status, forced.stderr).toBe(0);
 
     expect(cli('export', runDir, '--out', join(root, 'model.tar')).stderr).toMatch(
       /--out must name a \.zip file/,

@@ -109,6 +109,11 @@ export function registerExport(program: Command): void {
       } catch (error) {
         throw new CliError(error instanceof Error ? error.message : String(error));
       }
+      const notes = built.notes.map((note) =>
+        input.quantization === undefined && note.startsWith('Left out onnx/model_quantized.onnx')
+          ? `${note} Train with "finetune-studio train --int8-check" to check it, so the export can ship it.`
+          : note,
+      );
       const zip = zipFiles(built.files);
       writeFileSync(opts.out, zip);
       if (predictionsCsv !== undefined && opts.predictions) writeFileSync(opts.predictions, predictionsCsv);
@@ -118,14 +123,14 @@ export function registerExport(program: Command): void {
         [
           `wrote ${opts.out} (${megabytes(zip.byteLength)}, ${built.files.length} files)`,
           ...(opts.predictions ? [`wrote ${opts.predictions} (${predictionRows} test rows)`] : []),
-          ...built.notes,
+          ...notes,
         ],
         {
           out: opts.out,
           bytes: zip.byteLength,
           files: built.files.map((f) => ({ path: f.path, bytes: f.bytes.byteLength })),
           predictions: opts.predictions ? { out: opts.predictions, rows: predictionRows } : null,
-          notes: built.notes,
+          notes,
         },
       );
     });

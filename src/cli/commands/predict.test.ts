@@ -153,7 +153,8 @@ print(json.dumps(out))
     [['--ids', 'IDS'], 'not a model repo: the folder', 'a folder without config.json', '/'],
     [[], 'give exactly one of --ids or --csv', 'neither input', SEQCLS],
     [['--ids', 'IDS', '--csv', 'x.csv'], 'give exactly one of --ids or --csv', 'both inputs', SEQCLS],
-    [['--csv', 'CSV'], '--csv needs --text-column', 'a CSV without a column', SEQCLS],
+    [['--ids', 'BINARY'], 'is a binary file, not JSON', 'a binary --ids file', SEQCLS],
+    [['--ids', 'IDS', '--top-k', '2'], '--top-k goes with --out', '--top-k without --out', SEQCLS],
     [
       ['--csv', 'CSV', '--text-column', 'text'],
       'has no column "text" (columns: "id", "review")',
@@ -182,7 +183,9 @@ print(json.dumps(out))
           ? join(dir, 'bad-ids.json')
           : a === 'CSV'
             ? join(dir, 'texts.csv')
-            : a,
+            : a === 'BINARY'
+              ? join(SEQCLS, 'model.safetensors')
+              : a,
     );
     const result = cli('--backend', 'cpu', 'predict', '--model', model, ...resolved);
     expect(result.status).not.toBe(0);
@@ -191,5 +194,110 @@ print(json.dumps(out))
     expect(errorLines).toHaveLength(1);
     expect(errorLines[0]).toContain(message);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+    // Nothing of the file's bytes reaches the terminal.
+    // eslint-disable-next-line no-control-regex -- control bytes are what must not appear
+    expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000e-\u001f]/);
+  });
+
+  describe('--csv with --out', () => {
+    const LABELS = ['negative', 'neutral', 'positive'];
+    const ROWS = [
+      ['7', '=HYPERLINK("http://example.com")', 'web'],
+      ['8', 'The soup was cold, and the waiter, rude.', 'phone'],
+      ['9', '+1 would come again', 'web'],
+    ];
+    let csvPath: string;
+    let expected: PredictOutput['rows'];
+
+    beforeAll(() => {
+      const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+      csvPath = join(dir, 'comments.csv');
+      writeFileSync(
+        csvPath,
+        ['id,comment,channel', ...ROWS.map((r) => r.map(quote).join(','))].join('\n') + '\n',
+      );
+      const json = cli('--json', '--backend', 'cpu', 'predict', '--model', SEQCLS, '--csv', csvPath);
+      expect(json.status, json.stderr).toBe(0);
+      expected = (JSON.parse(json.stdout) as PredictOutput).rows;
+    });
+
+    it('guesses the text column as train does and says so', () => {
+      const named = cli(
+        '--json',
+        '--backend',
+        'cpu',
+        'predict',
+        '--model',
+        SEQCLS,
+        '--csv',
+        csvPath,
+        '--text-column',
+        'comment',
+      );
+      expect(named.status, named.stderr).toBe(0);
+      expect((JSON.parse(named.stdout) as PredictOutput).rows).toEqual(expected);
+      const guessed = cli('--backend', 'cpu', 'predict', '--model', SEQCLS, '--csv', csvPath);
+      expect(guessed.stderr).toContain('text column: "comment" (guessed');
+    });
+
+    it("writes the input's columns, the predicted label and every probability, formula-safe", () => {
+      const out = join(dir, 'predictions.csv');
+      const result = cli('--backend', 'cpu', 'predict', '--model', SEQCLS, '--csv', csvPath, '--out', out);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stdout.trim()).toBe(`wrote the predictions of 3 row(s) to ${out}`);
+      const lines = readFileSync(out, 'utf8').trimEnd().split('\r\n');
+      expect(lines[0]).toBe(
+        'id,comment,channel,predicted_label,probability_negative,probability_neutral,probability_positive',
+      );
+      expect(lines).toHaveLength(4);
+      expect(lines[1]!.startsWith(`7,"'=HYPERLINK(""http://example.com"")",web,${expected[0]!.label},`)).toBe(
+        true,
+      );
+      expect(lines[2]!.startsWith('8,"The soup was cold, and the waiter, rude.",phone,')).toBe(true);
+      expect(lines[3]!.startsWith("9,'+1 would come again,web,")).toBe(true);
+      lines.slice(1).forEach((line, i) => {
+        const probabilities = line.split(',').slice(-3).map(Number);
+        LABELS.forEach((label, j) =>
+          expect(Math.abs(probabilities[j]! - expected[i]!.probabilities[label]!)).toBeLessThan(1e-6),
+        );
+        expect(line.split(',').at(-4)).toBe(expected[i]!.label);
+      });
+      const again = cli('--backend', 'cpu', 'predict', '--model', SEQCLS, '--csv', csvPath, '--out', out);
+      expect(again.status).not.toBe(0);
+      expect(again.stderr).toContain('already exists (add --force to overwrite it)');
+    });
+
+    it('writes the k likeliest labels with --top-k, and keeps --json as it is', () => {
+      const out = join(dir, 'top2.csv');
+      const result = cli(
+        '--json',
+        '--backend',
+        'cpu',
+        'predict',
+        '--model',
+        SEQCLS,
+        '--csv',
+        csvPath,
+        '--out',
+        out,
+        '--top-k',
+        '2',
+      );
+      expect(result.status, result.stderr).toBe(0);
+      expect((JSON.parse(result.stdout) as PredictOutput).rows).toEqual(expected);
+      const lines = readFileSync(out, 'utf8').trimEnd().split('\r\n');
+      expect(lines[0]).toBe(
+        'id,comment,channel,predicted_label,top_1_label,top_1_probability,top_2_label,top_2_probability',
+      );
+      lines.slice(1).forEach((line, i) => {
+        const cells = line.split(',').slice(-5);
+        const ranked = Object.entries(expected[i]!.probabilities).sort((a, b) => b[1] - a[1]);
+        expect(cells[0]).toBe(ranked[0]![0]);
+        expect(cells[1]).toBe(ranked[0]![0]);
+        expect(Math.abs(Number(cells[2]) - ranked[0]![1])).toBeLessThan(1e-6);
+        expect(cells[3]).toBe(ranked[1]![0]);
+        expect(Math.abs(Number(cells[4]) - ranked[1]![1])).toBeLessThan(1e-6);
+      });
+    });
   });
 });

@@ -24,8 +24,10 @@ import { registerNodeGradients } from '../../node/gradients.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
 import { addDataOptions, loadData, type DataFlags } from './inspect.ts';
 import {
+  baseModelOf,
   dataSummary,
   describeEvent,
+  mappedColumns,
   metricsLine,
   modelSource,
   number,
@@ -271,7 +273,8 @@ export function registerSearch(program: Command): void {
           labels: encoded.labels,
           multiLabel: encoded.multiLabel,
           maxLength: config.maxLength,
-          baseModel: flags.model,
+          ...baseModelOf(flags.model, options.hubUrl),
+          columns: mappedColumns(data),
           trainConfig: config,
           result,
           dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),

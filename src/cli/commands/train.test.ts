@@ -31,6 +31,7 @@ const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Rec
 
 describe('finetune-studio train (single-label)', () => {
   let out: string;
+  let stdout: string;
   beforeAll(() => {
     out = join(dir, 'yelp-head');
     const result = cli(
@@ -44,10 +45,12 @@ describe('finetune-studio train (single-label)', () => {
       '2',
       '--max-length',
       '64',
+      '--int8-check',
       '--out',
       out,
     );
     if (result.status !== 0) throw new Error(`train failed (${result.status}):\n${result.stderr}`);
+    stdout = result.stdout;
   });
 
   it('writes a Hugging Face folder with the run files', () => {
@@ -56,6 +59,8 @@ describe('finetune-studio train (single-label)', () => {
       'data_summary.json',
       'metrics.json',
       'model.safetensors',
+      'quantization.json',
+      'report.json',
       'special_tokens_map.json',
       'test_predictions.jsonl',
       'tokenizer.json',
@@ -114,6 +119,33 @@ describe('finetune-studio train (single-label)', () => {
       return p.label === p.predicted;
     }).length;
     expect(correct / 100).toBeCloseTo(metrics.test.accuracy, 10);
+  });
+
+  it('prints a summary and writes the full report to report.json', () => {
+    const metrics = readJson(join(out, 'metrics.json'));
+    const report = readJson(join(out, 'report.json'));
+    expect(report.labels).toEqual(['negative', 'positive']);
+    expect(report.test.confusion_matrix).toEqual(metrics.test.confusion_matrix);
+    expect(report.test.per_class.map((c: { label: string }) => c.label)).toEqual(['negative', 'positive']);
+    expect(report.validation.n).toBe(100);
+    expect(stdout).toMatch(/^test: loss \d\.\d{4}, accuracy /m);
+    // Two labels: the whole per-class table and matrix fit on the terminal.
+    expect(stdout).toContain('confusion matrix (rows: true label, columns: predicted)');
+    expect(stdout).toContain(`per-class figures and confusion matrices: ${join(out, 'report.json')}`);
+  });
+
+  it('checks the int8 model on validation with --int8-check, so export can ship it', () => {
+    const check = readJson(join(out, 'quantization.json'));
+    expect(check).toMatchObject({ split: 'validation', rows: 100, metric: 'accuracy' });
+    expect(check.agreement).toBeGreaterThanOrEqual(0);
+    expect(check.agreement).toBeLessThanOrEqual(1);
+    expect(stdout).toMatch(/^int8 check on 100 validation rows: same decision as the float model for /m);
+    const zip = join(dir, 'yelp-head.zip');
+    const exported = cli('export', out, '--out', zip);
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(exported.stdout).not.toContain('--int8-check');
+    if (check.accepted) expect(exported.stdout).not.toContain('Left out onnx/model_quantized.onnx');
+    else expect(exported.stdout).toContain('did not decide like the float model closely enough');
   });
 
   it('loads in transformers with the same probabilities', async () => {
@@ -231,6 +263,11 @@ describe('finetune-studio train (multi-label, top-k)', () => {
     const config = readJson(join(out, 'config.json'));
     expect(config.problem_type).toBe('multi_label_classification');
     const labels = Object.values(config.id2label) as string[];
+    // Many labels: the terminal gets the weakest classes; every class is in report.json.
+    expect(labels.length).toBeGreaterThan(10);
+    expect(result.stdout).toMatch(new RegExp(`weakest \\d+ of ${labels.length} classes by F1:`));
+    expect(result.stdout.split('\n').length).toBeLessThan(20);
+    expect(readJson(join(out, 'report.json')).test.per_class).toHaveLength(labels.length);
     const thresholds = readJson(join(out, 'thresholds.json')).thresholds;
     expect(Object.keys(thresholds)).toEqual(labels);
     const metrics = readJson(join(out, 'metrics.json'));
@@ -245,6 +282,13 @@ describe('finetune-studio train (multi-label, top-k)', () => {
       mode: 'top-k',
       layers: 1,
       class_weights: 'balanced',
+      // The columns as mapped, and the base model as the folder it is (no Hub link in the card).
+      text_column: 'text',
+      text_columns: ['text'],
+      label_column: 'labels',
+      label_separator: '|',
+      base_model: 'distilbert-tiny-seqcls',
+      base_model_origin: 'folder',
     });
   });
 });

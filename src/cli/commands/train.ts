@@ -3,7 +3,11 @@
 // Hugging Face model folder with the run's metrics, settings, data summary and test predictions.
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { evaluateQuantization } from '../../core/export/quantization-eval.ts';
+import type { QuantizationCheck } from '../../core/export/quantization.ts';
+import type { MappedColumns } from '../../core/export/training-args.ts';
+import type { BaseModelOrigin } from '../../core/export/types.ts';
 import { disposeParams, loadModel, type LoadedModel } from '../../core/model/index.ts';
 import { splitIndices } from '../../core/dataset/split.ts';
 import { encodeDataset } from '../../core/tokenize/encode.ts';
@@ -19,15 +23,22 @@ import {
   type TrainMode,
 } from '../../core/train/config.ts';
 import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
-import { buildRunFolder } from '../../core/train/run-folder.ts';
+import { buildRunFolder, evalReportJson } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
 import { TrainController, type TrainModel } from '../../core/train/trainer/index.ts';
 import type { TrainingLoss } from '../../core/train/losses.ts';
-import { initNodeBackend } from '../../node/backend.ts';
 import { registerNodeGradients } from '../../node/gradients.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
-import { CliError, emit, globalOptions, progress, type GlobalOptions } from '../context.ts';
+import {
+  CliError,
+  emit,
+  globalOptions,
+  progress,
+  type GlobalOptions,
+  backendLabel,
+  startBackend,
+} from '../context.ts';
 import { addDataOptions, loadData, type DataFlags, type LoadedData } from './inspect.ts';
 
 export interface TrainFlags extends DataFlags {
@@ -56,6 +67,7 @@ export interface TrainFlags extends DataFlags {
   evalSteps?: string;
   maxGradNorm?: string;
   cacheMemory?: string;
+  int8Check?: boolean;
 }
 
 export function number(
@@ -249,6 +261,49 @@ export function reportLines(report: Pick<EvalReport, 'details'>): string[] {
   return lines;
 }
 
+/** Labels at most this many print their per-class table and confusion matrix on the terminal. */
+const FULL_REPORT_LABELS = 10;
+/** Classes and confusions named in the terminal summary of a larger label set. */
+const SUMMARY_ROWS = 5;
+
+/**
+ * What the terminal shows of an evaluation: the whole report for a few labels; for more, the
+ * weakest classes and the most frequent confusions (the rest is in report.json).
+ */
+export function summaryLines(report: Pick<EvalReport, 'details'>): string[] {
+  const details = report.details;
+  if (details.per_class.length <= FULL_REPORT_LABELS) return reportLines(report);
+  const weakest = [...details.per_class]
+    .filter((c) => c.support > 0)
+    .sort((a, b) => a.f1 - b.f1 || b.support - a.support)
+    .slice(0, SUMMARY_ROWS);
+  const lines = [
+    `  weakest ${weakest.length} of ${details.per_class.length} classes by F1:`,
+    ...weakest.map(
+      (c) =>
+        `    ${c.label}: F1 ${percent(c.f1)}, precision ${percent(c.precision)}, recall ${percent(c.recall)}, support ${c.support}`,
+    ),
+  ];
+  if (details.kind === 'single_label') {
+    const confusions: { truth: number; predicted: number; count: number }[] = [];
+    details.confusion_matrix.forEach((row, truth) =>
+      row.forEach((count, predicted) => {
+        if (truth !== predicted && count > 0) confusions.push({ truth, predicted, count });
+      }),
+    );
+    confusions.sort((a, b) => b.count - a.count || a.truth - b.truth || a.predicted - b.predicted);
+    if (confusions.length > 0) {
+      lines.push(
+        `  most frequent confusions (true → predicted):`,
+        ...confusions
+          .slice(0, SUMMARY_ROWS)
+          .map((c) => `    ${details.labels[c.truth]} → ${details.labels[c.predicted]}: ${c.count}`),
+      );
+    }
+  }
+  return lines;
+}
+
 export function dataSummary(
   data: LoadedData,
   encoded: EncodedDataset,
@@ -279,6 +334,26 @@ export function dataSummary(
       max: sorted.length ? sorted[sorted.length - 1] : 0,
       truncated,
     },
+  };
+}
+
+/** The base model's name and origin: a folder by its name only, a Hub id with its hub. */
+export function baseModelOf(
+  model: string,
+  hubUrl: string,
+): { baseModel: string; baseModelOrigin: BaseModelOrigin } {
+  return existsSync(model)
+    ? { baseModel: basename(resolve(model)), baseModelOrigin: { kind: 'folder' } }
+    : { baseModel: model, baseModelOrigin: { kind: 'hub', url: hubUrl } };
+}
+
+export function mappedColumns({ main }: LoadedData): MappedColumns {
+  const name = (index: number) => main.dataset.columns[index] ?? `column ${index + 1}`;
+  return {
+    textColumns: main.mapping.textColumns.map(name),
+    textJoiner: main.mapping.textJoiner ?? '\n',
+    labelColumn: name(main.mapping.labelColumn),
+    labelSeparator: main.mapping.multiLabel ? (main.mapping.labelSeparator ?? '|') : null,
   };
 }
 
@@ -314,9 +389,16 @@ export function describeEvent(event: TrainEvent, multiLabel: boolean): string | 
 
 /** The output, run-folder and training flags `train` and `distill` share (not --model, --mode, --layers). */
 export function addTrainingOptions(command: Command): Command {
+  return addTrainSettingOptions(
+    command
+      .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
+      .option('--force', 'write into a non-empty --out folder'),
+  );
+}
+
+/** The training settings' flags, also taken by `label-issues` for its fold models. */
+export function addTrainSettingOptions(command: Command): Command {
   return command
-    .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
-    .option('--force', 'write into a non-empty --out folder')
     .option('--epochs <n>', 'passes over the training split (default 3)')
     .option('--lr <x>', 'peak learning rate (default 5e-5; 1e-3 for head)')
     .option('--batch-size <n>', 'examples per batch (default 16)')
@@ -369,6 +451,10 @@ export interface TrainAndWriteInput {
   report?: { lines: string[]; json: Record<string, unknown> };
   /** Runs after the folder is written and before the report is printed (it may fill `report`). */
   beforeReport?: () => Promise<void>;
+  /** Check the int8 model on the validation split (quantization.json), for export. */
+  int8Check?: boolean;
+  /** Where the base model came from, when `baseModel` alone cannot tell (a teacher's record). */
+  baseModelOrigin?: BaseModelOrigin;
 }
 
 /** Trains with a TrainController, reporting progress, and writes the run folder to `outDir`. */
@@ -412,6 +498,18 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
     }
     if (result.reason === 'device_lost') throw new CliError(result.message);
 
+    let quantization: QuantizationCheck | undefined;
+    if (input.int8Check) {
+      progress('checking the int8 model on the validation split');
+      quantization = await evaluateQuantization(model, encoded.validation, {
+        multiLabel: encoded.multiLabel,
+        padTokenId: encoded.padTokenId,
+        maxLength: config.maxLength,
+        ...(result.thresholds ? { thresholds: result.thresholds } : {}),
+      });
+      if (!quantization) progress('note: no validation split, so the int8 model was not checked');
+    }
+
     // encodeDataset lays the test split out in this order.
     const testTexts = Array.from(splitIndices(split.assignment, 2), (i) => dataset.texts[i] ?? '');
     const files = await buildRunFolder({
@@ -421,13 +519,27 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
       labels: encoded.labels,
       multiLabel: encoded.multiLabel,
       maxLength: config.maxLength,
-      baseModel: input.baseModel,
+      ...(input.baseModelOrigin
+        ? { baseModel: input.baseModel, baseModelOrigin: input.baseModelOrigin }
+        : baseModelOf(input.baseModel, options.hubUrl)),
+      columns: mappedColumns(data),
       trainConfig: config,
       ...(input.distillation ? { distillation: input.distillation } : {}),
       result,
       dataSummary: dataSummary(data, encoded, fullLengths, config.maxLength),
       testTexts,
     });
+    const encoder = new TextEncoder();
+    const json = (value: unknown) => encoder.encode(JSON.stringify(value, null, 2) + '\n');
+    files.push({
+      path: 'report.json',
+      bytes: json({
+        labels: encoded.labels,
+        validation: result.validation ? evalReportJson(result.validation) : null,
+        test: result.test ? evalReportJson(result.test) : null,
+      }),
+    });
+    if (quantization) files.push({ path: 'quantization.json', bytes: json(quantization) });
     mkdirSync(outDir, { recursive: true });
     for (const { path, bytes } of files) {
       const target = join(outDir, path);
@@ -446,12 +558,22 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
     if (result.test) {
       lines.push(
         `test: ${metricsLine(result.test.metrics, encoded.multiLabel)}`,
-        ...reportLines(result.test),
+        ...summaryLines(result.test),
       );
     } else {
       lines.push('test: no test split');
     }
+    if (quantization) {
+      lines.push(
+        `int8 check on ${quantization.rows} validation rows: same decision as the float model for ${percent(quantization.agreement)}, ` +
+          `${quantization.metric} ${quantization.float.toFixed(4)} (float) and ${quantization.quantized.toFixed(4)} (int8); ` +
+          (quantization.accepted
+            ? 'export ships onnx/model_quantized.onnx'
+            : 'outside the margin, so export leaves onnx/model_quantized.onnx out'),
+      );
+    }
     lines.push(...(input.report?.lines ?? []));
+    lines.push(`per-class figures and confusion matrices: ${join(input.out, 'report.json')}`);
     emit(options, lines, {
       out: input.out,
       files: files.map((f) => f.path),
@@ -460,6 +582,7 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
       best: result.best,
       validation: result.validation?.metrics ?? null,
       test: result.test?.metrics ?? null,
+      quantization: quantization ?? null,
       notices: [...cacheNotices, ...result.notices],
       ...input.report?.json,
     });
@@ -481,56 +604,62 @@ export function registerTrain(program: Command): void {
       .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
       .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
       .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)'),
-  ).action(async (file: string, flags: TrainFlags, command: Command) => {
-    const options = globalOptions(command);
-    const config = trainConfigFromFlags(flags);
-    const cacheMegabytes = number(flags.cacheMemory, '--cache-memory', (n) => n >= 0, 'megabytes ≥ 0');
-    const outDir = prepareOut(flags.out, Boolean(flags.force));
+  )
+    .option(
+      '--int8-check',
+      'check the int8 model on the validation split, so that export ships onnx/model_quantized.onnx when it decides like the float model',
+    )
+    .action(async (file: string, flags: TrainFlags, command: Command) => {
+      const options = globalOptions(command);
+      const config = trainConfigFromFlags(flags);
+      const cacheMegabytes = number(flags.cacheMemory, '--cache-memory', (n) => n >= 0, 'megabytes ≥ 0');
+      const outDir = prepareOut(flags.out, Boolean(flags.force));
 
-    const source = modelSource(flags.model, options.hubUrl);
-    const tokenizer = await tokenizerOf(source);
-    if (tokenizer.modelMaxLength !== null && config.maxLength > tokenizer.modelMaxLength) {
-      throw new CliError(
-        `--max-length ${config.maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
-        2,
-      );
-    }
-    const data = await loadData(file, flags);
-    const { dataset, split } = data;
-    if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
-    const { encoded, fullLengths } = await encodeDataset(tokenizer, dataset, split, {
-      maxLength: config.maxLength,
+      const source = modelSource(flags.model, options.hubUrl);
+      const tokenizer = await tokenizerOf(source);
+      if (tokenizer.modelMaxLength !== null && config.maxLength > tokenizer.modelMaxLength) {
+        throw new CliError(
+          `--max-length ${config.maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
+          2,
+        );
+      }
+      const data = await loadData(file, flags);
+      const { dataset, split } = data;
+      if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
+      const { encoded, fullLengths } = await encodeDataset(tokenizer, dataset, split, {
+        maxLength: config.maxLength,
+      });
+
+      const backend = await startBackend(options);
+      await registerNodeGradients();
+      progress(`backend: ${backendLabel(backend)}`);
+      let model;
+      try {
+        model = await loadModel(source, {
+          labels: encoded.labels,
+          problemType: encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification',
+          seed: config.seed,
+        });
+      } catch (error) {
+        throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
+      }
+      progress(model.report.message);
+      try {
+        await trainAndWrite({
+          options,
+          out: flags.out,
+          outDir,
+          cacheMegabytes,
+          model,
+          encoded,
+          fullLengths,
+          config,
+          data,
+          baseModel: flags.model,
+          ...(flags.int8Check ? { int8Check: true } : {}),
+        });
+      } finally {
+        disposeParams(model.params);
+      }
     });
-
-    const backend = await initNodeBackend(options.backend);
-    await registerNodeGradients();
-    progress(`backend: ${backend.name}`);
-    let model;
-    try {
-      model = await loadModel(source, {
-        labels: encoded.labels,
-        problemType: encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification',
-        seed: config.seed,
-      });
-    } catch (error) {
-      throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
-    }
-    progress(model.report.message);
-    try {
-      await trainAndWrite({
-        options,
-        out: flags.out,
-        outDir,
-        cacheMegabytes,
-        model,
-        encoded,
-        fullLengths,
-        config,
-        data,
-        baseModel: flags.model,
-      });
-    } finally {
-      disposeParams(model.params);
-    }
-  });
 }

@@ -166,6 +166,40 @@ describe('the single-label export', () => {
     expect(card).toContain('opset 17');
   });
 
+  it.each([
+    [undefined, true, 'distilbert/distilbert-base-uncased'],
+    [{ kind: 'hub', url: 'https://huggingface.co/' }, true, 'distilbert/distilbert-base-uncased'],
+    [
+      { kind: 'hub', url: 'http://127.0.0.1:8802' },
+      false,
+      'distilbert/distilbert-base-uncased (from a hub on the training machine, not the Hugging Face Hub)',
+    ],
+    [
+      { kind: 'hub', url: 'https://hf-mirror.example' },
+      false,
+      'distilbert/distilbert-base-uncased (from the hub at https://hf-mirror.example, not the Hugging Face Hub)',
+    ],
+    [{ kind: 'folder' }, false, 'distilbert/distilbert-base-uncased (a local model folder)'],
+  ] as const)(
+    'links the base model to the Hugging Face Hub only when it came from there (%j)',
+    (origin, linked, text) => {
+      const card = fileText(
+        buildExportFiles({ ...input, ...(origin ? { baseModelOrigin: origin } : {}) }).files,
+        'README.md',
+      );
+      const link =
+        '[distilbert/distilbert-base-uncased](https://huggingface.co/distilbert/distilbert-base-uncased)';
+      if (linked) {
+        expect(card).toContain(`Fine-tuned from ${link} with Finetune Studio.`);
+        expect(card).toContain('base_model: "distilbert/distilbert-base-uncased"');
+      } else {
+        expect(card).not.toContain('https://huggingface.co/distilbert');
+        expect(card).not.toContain('base_model:');
+        expect(card).toContain(`Fine-tuned from ${text} with Finetune Studio.`);
+      }
+    },
+  );
+
   it('gives byte-identical zips for the same checkpoint, whichever way it is built', async () => {
     const again = await seqclsInput();
     const first = buildExportZip(input).zip;

@@ -1,7 +1,7 @@
 // README.md of the export: a Hugging Face model card built from aggregates only (counts,
 // metrics, settings), never from the texts of the data set.
 import { ONNX_OPSET } from './onnx/distilbert-onnx.ts';
-import { hubModelId } from './training-args.ts';
+import { HUGGING_FACE_HUB, huggingFaceHubId } from './training-args.ts';
 import type { ExportInput, SplitMetrics } from './types.ts';
 
 /** Escapes text for a Markdown table cell or inline use (label names are user-chosen). */
@@ -85,13 +85,31 @@ export interface ModelCardFacts {
   quantizedNote?: string;
 }
 
+/** A hub other than Hugging Face's, named unless it is on the training machine. */
+function describeHub(url: string): string {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return 'another hub';
+  }
+  return /^(localhost|127\.|\[?::1\]?$|0\.0\.0\.0)/.test(host) || host.endsWith('.local')
+    ? 'a hub on the training machine, not the Hugging Face Hub'
+    : `the hub at ${escapeMarkdown(url)}, not the Hugging Face Hub`;
+}
+
 export function buildModelCard(input: ExportInput, facts: ModelCardFacts): string {
   const labels = input.labels;
   const multi = input.problemType === 'multi_label_classification';
-  const hubBase = hubModelId(input.baseModel);
+  const hubBase = huggingFaceHubId(input.baseModel, input.baseModelOrigin);
+  const origin = input.baseModelOrigin;
   const baseText = hubBase
-    ? `[${hubBase}](https://huggingface.co/${hubBase})`
-    : escapeMarkdown(input.baseModel);
+    ? `[${hubBase}](${HUGGING_FACE_HUB}/${hubBase})`
+    : origin?.kind === 'folder'
+      ? `${escapeMarkdown(input.baseModel)} (a local model folder)`
+      : origin?.kind === 'hub'
+        ? `${escapeMarkdown(input.baseModel)} (from ${describeHub(origin.url)})`
+        : escapeMarkdown(input.baseModel);
   const lines: string[] = [
     '---',
     'library_name: transformers',

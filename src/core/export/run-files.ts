@@ -8,6 +8,7 @@ import { buildModelConfig } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { distilBertShape } from './onnx/distilbert-onnx.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
+import { originToJson } from './training-args.ts';
 import type { ExportFile, ExportInput } from './types.ts';
 import { canonicalizeWeights } from './weights.ts';
 import { zipChunks } from './zip.ts';
@@ -26,6 +27,7 @@ export function buildRunFolderFiles(input: ExportInput): ExportFile[] {
       // readExportInput takes the model card's base model and the max length from here; the
       // export itself keeps base_model only when it is a Hub id.
       base_model: input.baseModel,
+      ...(input.baseModelOrigin ? { base_model_origin: originToJson(input.baseModelOrigin) } : {}),
       max_length: input.maxLength,
     },
   };

@@ -2,6 +2,7 @@
 // training_args.json), or an exported zip opened again, read into the plain ExportInput.
 import type { ClassificationMetrics } from '../metrics/index.ts';
 import { quantizationCheckFrom } from './quantization.ts';
+import { originFromJson } from './training-args.ts';
 import { decodeSafetensors } from './safetensors.ts';
 import type {
   ClassMetrics,
@@ -289,6 +290,8 @@ export async function readExportInput(
     baseModel,
     trainingArgs,
   };
+  const origin = originFromJson(studio.base_model_origin);
+  if (origin) input.baseModelOrigin = origin;
   const metrics = exportMetricsFrom(metricsJson, trainingArgs);
   if (metrics) input.metrics = metrics;
   const summary = dataSummaryFrom(dataSummaryJson ?? metricsJson?.data_summary);

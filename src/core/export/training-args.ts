@@ -1,7 +1,7 @@
 // training_args.json: the run's settings under Hugging Face TrainingArguments names, with the
 // studio's own settings under "finetune_studio", and nothing that names a place on this machine.
 import { isHubRepoId } from '../model/source.ts';
-import type { ExportInput } from './types.ts';
+import type { BaseModelOrigin, ExportInput } from './types.ts';
 
 // TrainingArguments fields that hold paths; output_dir is reset to a relative folder.
 const PATH_FIELDS = new Set([
@@ -50,9 +50,56 @@ export interface TrainingArgsResult {
   dropped: string[];
 }
 
-/** The base model id as train.py should load it: Hub ids only, never a folder on this machine. */
-export function hubModelId(baseModel: string): string | undefined {
+export const HUGGING_FACE_HUB = 'https://huggingface.co';
+
+/**
+ * The base model id as train.py should load it: a repo id from a hub, never a folder on this
+ * machine (a folder's name may look like a repo id, so a known origin decides).
+ */
+export function hubModelId(baseModel: string, origin?: BaseModelOrigin): string | undefined {
+  if (origin?.kind === 'folder') return undefined;
   return isHubRepoId(baseModel) && !looksLikeLocalPath(baseModel) ? baseModel : undefined;
+}
+
+/** The base model's id on the Hugging Face Hub itself: only then may a model card link to it. */
+export function huggingFaceHubId(baseModel: string, origin?: BaseModelOrigin): string | undefined {
+  if (origin?.kind === 'hub' && origin.url.replace(/\/+$/, '') !== HUGGING_FACE_HUB) return undefined;
+  return hubModelId(baseModel, origin);
+}
+
+/** The columns a run trained on, by name, as the analyst mapped them. */
+export interface MappedColumns {
+  textColumns: readonly string[];
+  /** Joins several text columns into one text. */
+  textJoiner: string;
+  labelColumn: string;
+  /** Multi-label: the separator inside a label cell. */
+  labelSeparator: string | null;
+}
+
+/**
+ * The mapping under finetune_studio: text_column when one column holds the texts, text_columns
+ * (and text_joiner when there are several), label_column and, for multi-label, label_separator.
+ */
+export function mappedColumnsJson(columns: MappedColumns): Record<string, unknown> {
+  return {
+    ...(columns.textColumns.length === 1 ? { text_column: columns.textColumns[0] } : {}),
+    text_columns: [...columns.textColumns],
+    ...(columns.textColumns.length > 1 ? { text_joiner: columns.textJoiner } : {}),
+    label_column: columns.labelColumn,
+    ...(columns.labelSeparator !== null ? { label_separator: columns.labelSeparator } : {}),
+  };
+}
+
+/** The origin as a run folder records it: the hub's URL, or "folder". */
+export function originToJson(origin: BaseModelOrigin): string {
+  return origin.kind === 'hub' ? origin.url.replace(/\/+$/, '') : 'folder';
+}
+
+export function originFromJson(value: unknown): BaseModelOrigin | undefined {
+  if (value === 'folder') return { kind: 'folder' };
+  if (typeof value === 'string' && /^https?:\/\//.test(value)) return { kind: 'hub', url: value };
+  return undefined;
 }
 
 export function buildTrainingArgs(input: ExportInput): TrainingArgsResult {
@@ -78,12 +125,14 @@ export function buildTrainingArgs(input: ExportInput): TrainingArgsResult {
     ...(nested && typeof nested === 'object' ? (nested as Record<string, unknown>) : {}),
     ...(input.studioSettings ?? {}),
   };
-  const base = hubModelId(input.baseModel);
+  const base = hubModelId(input.baseModel, input.baseModelOrigin);
   if (base) studio.base_model = base;
   else delete studio.base_model;
+  // The hub's address may be one on this machine; train.py reads the hub from HF_ENDPOINT.
+  delete studio.base_model_origin;
   studio.max_length = input.maxLength;
   studio.problem_type = input.problemType;
-  studio.text_column ??= 'text';
+  if (!Array.isArray(studio.text_columns)) studio.text_column ??= 'text';
   studio.label_column ??= input.problemType === 'multi_label_classification' ? 'labels' : 'label';
   if (input.problemType === 'multi_label_classification') studio.label_separator ??= '|';
   args.finetune_studio = scrub(studio, dropped, 'finetune_studio');

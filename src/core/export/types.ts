@@ -63,6 +63,13 @@ export interface DataSummary {
 }
 
 /**
+ * Where the base model was loaded from: a hub (its base URL, https://huggingface.co or another)
+ * or a folder (on disk, or dropped in the studio). A run folder keeps it in
+ * training_args.json's finetune_studio.base_model_origin: the hub's URL, or "folder".
+ */
+export type BaseModelOrigin = { kind: 'hub'; url: string } | { kind: 'folder' };
+
+/**
  * Everything an export needs. `trainingArgs` uses Hugging Face `TrainingArguments` names
  * (learning_rate, num_train_epochs, per_device_train_batch_size, ...); `studio` extras that
  * TrainingArguments has no field for (max length, columns, training mode) go in `studioSettings`.
@@ -79,6 +86,8 @@ export interface ExportInput {
   maxLength: number;
   /** Hub repository id of the base model (e.g. "distilbert/distilbert-base-uncased"), or a display name. */
   baseModel: string;
+  /** Unknown for runs that did not record it: a Hub-id-like name is then taken to be on the Hub. */
+  baseModelOrigin?: BaseModelOrigin;
   trainingArgs: Record<string, unknown>;
   studioSettings?: Record<string, unknown>;
   metrics?: ExportMetrics;

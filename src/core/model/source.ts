@@ -50,6 +50,14 @@ export function hubModelSource(repo: string, options: HubSourceOptions): ModelFi
         const reason = error instanceof Error ? error.message : String(error);
         throw new Error(`could not reach ${hubUrl} for ${repo}/${name}: ${reason}`, { cause: error });
       }
+      if (response.headers.get('x-error-code') === 'RepoNotFound') {
+        await response.body?.cancel().catch(() => undefined);
+        throw new Error(
+          response.status === 401 || response.status === 403
+            ? `repository ${repo} was not found on ${hubUrl}, or it is private or gated: check the id`
+            : `repository ${repo} was not found on ${hubUrl}: check the id`,
+        );
+      }
       if (response.status === 404) {
         await response.body?.cancel().catch(() => undefined);
         // Remembering the absence lets a later visit look for optional files offline too.

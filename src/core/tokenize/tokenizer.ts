@@ -245,6 +245,9 @@ export async function loadTokenizer(source: TokenizerSource): Promise<TextTokeni
   if (tokenizerJson === null) {
     const vocab = await readText(source, 'vocab.txt');
     if (vocab === null) {
+      if (isFetchSource(source) && (await readText(source, 'config.json')) === null) {
+        throw new Error('not found: there is no config.json, tokenizer.json or vocab.txt (check the name)');
+      }
       throw new Error(
         'the model has neither tokenizer.json nor vocab.txt, so its tokenizer cannot be loaded',
       );

@@ -5,7 +5,8 @@
 // studio can zip them or store them in OPFS.
 import { buildModelConfig } from '../export/hf-config.ts';
 import { buildTokenizerFiles } from '../export/tokenizer-files.ts';
-import { hubModelId } from '../export/training-args.ts';
+import { hubModelId, mappedColumnsJson, originToJson, type MappedColumns } from '../export/training-args.ts';
+import type { BaseModelOrigin } from '../export/types.ts';
 import { configToJson, type DistilBertConfig } from '../model/config.ts';
 import type { Params } from '../model/distilbert.ts';
 import { paramsToSafetensors } from '../model/index.ts';
@@ -31,6 +32,9 @@ export interface RunFolderInput {
   maxLength: number;
   /** Hub id or folder name of the base model. */
   baseModel: string;
+  baseModelOrigin?: BaseModelOrigin;
+  /** The file's columns the run trained on, as mapped. */
+  columns?: MappedColumns;
   /** The settings the run started with (the result holds the ones it ended with). */
   trainConfig: TrainConfig;
   result: TrainResult;
@@ -105,8 +109,11 @@ export async function buildRunFolder(input: RunFolderInput): Promise<RunFile[]> 
   const metric = metricKey(input.trainConfig.metricForBestModel);
   const trainingArgs = toTrainingArguments(input.trainConfig, greaterIsBetter(metric));
   const studio = trainingArgs.finetune_studio as Record<string, unknown>;
-  const baseModel = hubModelId(input.baseModel);
+  const origin = input.baseModelOrigin;
+  const baseModel = origin?.kind === 'folder' ? input.baseModel : hubModelId(input.baseModel, origin);
   if (baseModel !== undefined) studio.base_model = baseModel;
+  if (origin) studio.base_model_origin = originToJson(origin);
+  if (input.columns) Object.assign(studio, mappedColumnsJson(input.columns));
   if (input.distillation) studio.distillation = input.distillation;
   const ended = result.config;
   if (

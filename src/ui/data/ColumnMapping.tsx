@@ -73,6 +73,10 @@ export const ColumnMapping = memo(function ColumnMapping() {
           <span>Label column</span>
           <select
             value={mapping.labelColumn}
+            title={columnOptionLabel(
+              columns[mapping.labelColumn] ?? '',
+              stats[mapping.labelColumn]?.distinct,
+            )}
             onChange={(event) => updateMapping({ labelColumn: Number(event.currentTarget.value) })}
           >
             {columns.map((name, index) => (

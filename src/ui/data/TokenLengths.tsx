@@ -46,6 +46,7 @@ export const TokenLengths = memo(function TokenLengths({
   maxLength: number;
 }) {
   const { bins } = useMemo(() => histogram(stats.lengths, stats.modelMaxLength), [stats]);
+  // The Train step shows the same count (MaxLengthField); both count length > maxLength.
   const { cut, tokensCut } = useMemo(() => {
     let texts = 0;
     let tokens = 0;

@@ -141,15 +141,9 @@ export function EvaluateRun({ run }: { run: RunRecord }) {
         </p>
       </section>
 
-      <div className="fs-columns">
-        <section className="fs-card" aria-labelledby="fs-eval-classes">
-          <h3 id="fs-eval-classes">Per label</h3>
-          <PerClassTable
-            classes={metrics.per_class}
-            {...(metrics.kind === 'multi_label' ? { thresholds: metrics.thresholds } : {})}
-          />
-        </section>
-        {metrics.kind === 'single_label' ? (
+      {metrics.kind === 'single_label' ? (
+        <>
+          {/* Full width: a matrix of many labels needs the room, and scrolls inside its card. */}
           <section className="fs-card" aria-labelledby="fs-eval-confusion">
             <h3 id="fs-eval-confusion">Confusion matrix</h3>
             <ConfusionMatrix
@@ -159,10 +153,20 @@ export function EvaluateRun({ run }: { run: RunRecord }) {
               onSelect={setCell}
             />
           </section>
-        ) : (
+          <section className="fs-card" aria-labelledby="fs-eval-classes">
+            <h3 id="fs-eval-classes">Per label</h3>
+            <PerClassTable classes={metrics.per_class} />
+          </section>
+        </>
+      ) : (
+        <div className="fs-columns">
+          <section className="fs-card" aria-labelledby="fs-eval-classes">
+            <h3 id="fs-eval-classes">Per label</h3>
+            <PerClassTable classes={metrics.per_class} thresholds={metrics.thresholds} />
+          </section>
           <Playground runId={run.id} labels={run.labels} multiLabel thresholds={thresholds} />
-        )}
-      </div>
+        </div>
+      )}
 
       <section className="fs-card">
         {cellExamples && cell ? (

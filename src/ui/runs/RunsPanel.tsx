@@ -104,7 +104,10 @@ const RunRow = memo(function RunRow({
       <td className="fs-num" title={run.bestMetric}>
         {formatMetric(run.best)} <span className="fs-muted">{run.bestMetric}</span>
       </td>
-      <td className="fs-num">{formatMetric(run.test)}</td>
+      <td className="fs-num" title={`Test ${run.bestMetric}, with the kept checkpoint`}>
+        {formatMetric(run.test)}
+        {run.test === undefined ? null : <span className="fs-muted"> {run.bestMetric}</span>}
+      </td>
       <td className="fs-run-actions">
         <button
           type="button"
@@ -175,7 +178,7 @@ export const RunsPanel = memo(function RunsPanel({ onClone }: { onClone?: () => 
               <th scope="col" className="fs-num">
                 Best validation
               </th>
-              <th scope="col" className="fs-num">
+              <th scope="col" className="fs-num" title="The same metric on the test split">
                 Test
               </th>
               <th scope="col">Actions</th>

@@ -1,8 +1,11 @@
-import type { RunRecord } from '../../state/runs.ts';
+import { selectRun, type RunRecord } from '../../state/runs.ts';
+import { goToStep } from '../../state/ui.ts';
 import { Notice } from '../shell/Notice.tsx';
 import { RunControls } from './RunControls.tsx';
 import { TrainProgress } from './TrainProgress.tsx';
 import { presetOf } from './presets.ts';
+
+const LIVE = new Set<RunRecord['status']>(['preparing', 'running', 'paused', 'stopping']);
 
 /** The shown run: progress, speed, controls, and what the worker said about it. */
 export function RunStatusPanel({ run }: { run: RunRecord }) {
@@ -49,6 +52,20 @@ export function RunStatusPanel({ run }: { run: RunRecord }) {
             <li key={i}>{note}</li>
           ))}
         </ul>
+      )}
+      {run.testResult && !LIVE.has(run.status) && (
+        <div className="fs-next-row">
+          <button
+            type="button"
+            className="fs-button fs-button-primary"
+            onClick={() => {
+              selectRun(run.id);
+              goToStep('evaluate');
+            }}
+          >
+            Next: Evaluate
+          </button>
+        </div>
       )}
     </section>
   );

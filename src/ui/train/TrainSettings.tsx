@@ -6,6 +6,7 @@ import { startBlocker, startRun, useRuns, type RunRecord } from '../../state/run
 import { useStudio } from '../../state/store.ts';
 import { Notice } from '../shell/Notice.tsx';
 import { ADVANCED_FIELDS, BASIC_FIELDS, type FieldContext } from './fields.ts';
+import { MaxLengthField } from './MaxLengthField.tsx';
 import { PresetPicker } from './PresetPicker.tsx';
 import { SettingField } from './SettingField.tsx';
 
@@ -89,13 +90,7 @@ function TrainSettingsForm({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
         {BASIC_FIELDS.filter((spec) => !spec.when || spec.when(config, context)).map((spec) => (
           <SettingField key={spec.key} spec={spec} {...fieldProps} />
         ))}
-        <div className="fs-hp">
-          <span style={{ fontWeight: 600, fontSize: '0.9rem' }}>Max length</span>
-          <span>{config.maxLength} tokens</span>
-          <p className="fs-hp-help">
-            Set in the Data step, where the token-length histogram shows what it cuts.
-          </p>
-        </div>
+        <MaxLengthField maxLength={config.maxLength} />
       </div>
       <details className="fs-advanced">
         <summary>
