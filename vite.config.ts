@@ -35,9 +35,23 @@ function contentSecurityPolicy(hubUrl: string | undefined): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation, so WASM can compute on several threads (SharedArrayBuffer). With
+ * `credentialless`, cross-origin requests (the Hub, a mirror) need no CORP header, only the CORS
+ * they already send. Static hosts get the same headers from public/_headers (Netlify, Cloudflare
+ * Pages), vercel.json, or the README's nginx lines; public/coi-serviceworker.js is the fallback
+ * where no header can be set.
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'credentialless',
+};
+
 // The studio is served as static files; workers are ES modules so they can import core code.
 export default defineConfig(({ mode }) => ({
   plugins: [react(), contentSecurityPolicy(loadEnv(mode, process.cwd(), 'VITE_').VITE_HUB_URL)],
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   optimizeDeps: { exclude: ['@huggingface/transformers'] },

@@ -32,7 +32,7 @@ function cliExport(runZip: string, out: string): string {
 }
 
 async function trainShortRun(page: Page, csv: string, name: string): Promise<void> {
-  await page.goto('/');
+  await page.goto('/?backend=webgpu');
   await openData(page, csv, name);
   await loadTinyModel(page);
   await page.getByRole('tab', { name: /Train/ }).click();

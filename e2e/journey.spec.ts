@@ -57,7 +57,8 @@ async function download(page: Page, button: string): Promise<Buffer> {
 test('drop a CSV, train, steer the run, evaluate, compare and download', async ({ page }) => {
   test.setTimeout(1_200_000);
   const seen = await watchPage(page);
-  await page.goto('/');
+  // The journey trains on SwiftShader's WebGPU, which Automatic would pass over for WASM.
+  await page.goto('/?backend=webgpu');
 
   await openData(page, REVIEWS, 'reviews.csv');
   await shoot(page, 'step-1-data');

@@ -42,7 +42,7 @@ test('multi-label: train on NLU++, tune the threshold, classify, export the thre
       .flatMap((line) => (line.match(/,([^,"]*)$/)?.[1] ?? '').split('|'))
       .filter(Boolean),
   ).size;
-  await page.goto('/');
+  await page.goto('/?backend=webgpu');
   await openData(page, NLU, 'nlu_banking_600.csv');
   await loadTinyModel(page);
 

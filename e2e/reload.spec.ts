@@ -15,7 +15,7 @@ test('a reload mid-run restores the project and the run, which continues from it
   page,
 }) => {
   test.setTimeout(1_200_000);
-  await page.goto('/');
+  await page.goto('/?backend=webgpu');
   await openData(page, YELP, 'yelp.csv');
   await loadTinyModel(page);
 

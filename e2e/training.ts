@@ -25,8 +25,8 @@ export async function dropFile(page: Page, path: string, name: string): Promise<
 }
 
 /** Data step: drop the file and accept the guessed columns. */
-export async function openData(page: Page, path: string, name: string): Promise<void> {
-  await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
+export async function openData(page: Page, path: string, name: string, backend = 'webgpu'): Promise<void> {
+  await expect(page.getByTestId('backend-badge')).toContainText(backend);
   await dropFile(page, path, name);
   const confirm = page.getByRole('button', { name: 'Use these columns' });
   await expect(confirm).toBeEnabled({ timeout: 60_000 });

@@ -81,6 +81,9 @@ async function serveStatic(root: string, routes: Map<string, string>): Promise<S
           'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
           'Content-Length': stat.size,
           'Cache-Control': 'no-store',
+          // Cross-origin isolated as the studio is served, so WASM runs threaded here too.
+          'Cross-Origin-Opener-Policy': 'same-origin',
+          'Cross-Origin-Embedder-Policy': 'credentialless',
         });
         createReadStream(file).pipe(res);
       },

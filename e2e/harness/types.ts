@@ -11,6 +11,9 @@ export interface BackendInfo {
   softwareAdapter: boolean;
   /** Why a better backend was not used, in the studio's words. */
   fallbackMessage: string;
+  /** WASM: the threads it computes on, and why one when more were asked for. */
+  threads?: number;
+  threadsNote?: string;
 }
 
 export interface RowError {
@@ -76,6 +79,8 @@ export interface ModelBenchRequest {
   iterations: number;
   /** Profile the warm-up step: kernel dispatches and peak tensor memory. */
   countDispatches: boolean;
+  /** WASM threads (default min(cores, 4)); one WASM module per page: a page measures one count. */
+  threads?: number;
 }
 
 export interface BrowserModelMeasurement {
@@ -151,6 +156,26 @@ export interface DataBenchReport {
   };
 }
 
+/** The full fine-tuning step through the training loop, as src/bench/train.ts measures it in Node. */
+export interface TrainStepRequest {
+  backend: HarnessBackend;
+  threads?: number;
+  dims: ModelDimsSpec;
+  batch: number;
+  seqLength: number;
+  /** Timed optimizer steps after one warm-up step. */
+  steps: number;
+}
+
+export interface TrainStepReport {
+  backend: BackendInfo;
+  batch: number;
+  seqLength: number;
+  steps: number;
+  msPerStep: number;
+  examplesPerSec: number;
+}
+
 export interface HeadEpochRequest {
   backend: HarnessBackend;
   examples: number;
@@ -220,6 +245,7 @@ export interface HarnessApi {
   benchModel(request: ModelBenchRequest): Promise<ModelBenchReport>;
   benchData(request: DataBenchRequest): Promise<DataBenchReport>;
   benchHeadEpoch(request: HeadEpochRequest): Promise<HeadEpochReport>;
+  benchTrainStep(request: TrainStepRequest): Promise<TrainStepReport>;
   opfsCache(request: OpfsCacheRequest): Promise<OpfsCacheReport>;
   ortParity(options: {
     hubUrl: string;

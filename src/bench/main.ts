@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only data,model,train,browser] [--iterations N] [--batches 8,32]`:
+// `npm run bench [-- --quick] [--only data,model,train,browser,threads] [--iterations N] [--batches 8,32] [--threads 1,2]`:
 // runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
@@ -13,19 +13,24 @@ import { benchData, type DataBenchOptions } from './data.ts';
 import { benchDistill, type DistillBenchOptions } from './distill.ts';
 import { benchEngines, type EnginesBenchOptions } from './engines.ts';
 import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
+import { parseThreadCount } from '../core/backend/threads.ts';
 import { formatTable, type BenchRow } from './table.ts';
 import { benchQuality, type QualityBenchOptions } from './quality.ts';
+import { benchThreads, type ThreadsBenchOptions } from './threads.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
 
 // The browser suite runs after the model suite, whose PyTorch rows are its baseline.
-const SUITES = ['data', 'model', 'browser', 'train', 'engines', 'distill', 'quality'] as const;
+const SUITES = ['data', 'model', 'browser', 'train', 'engines', 'distill', 'quality', 'threads'] as const;
 type Suite = (typeof SUITES)[number];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--no-pytorch]
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--threads 1,2] [--no-pytorch]
   --quick        tiny sizes: checks that every suite runs, in a minute or two (figures mean nothing)
   --only         the suites to run, comma-separated (default: all)
   --iterations   timed model and training steps per measurement (default 3; 2 in the browser)
   --batches      WASM batch sizes at sequence length 128 (default 8,32 in Node; the browser runs the first)
+  --threads      CPU thread counts: the threads suite runs once per count (default 1,2), WASM and
+                 PyTorch at the same count; the other suites run on the largest (default: the
+                 studio's, min(cores, 4), and PyTorch's own)
   --no-pytorch   skip the transformers-on-PyTorch CPU baseline
   --out FILE     where the JSON results go (default bench-results/bench.json)`;
 
@@ -41,6 +46,8 @@ const QUICK_DIMS: ModelDims = {
 
 class UsageError extends Error {}
 
+const THREADS_SUITE_DEFAULT = [1, 2];
+
 function parseCommandLine(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
@@ -49,6 +56,7 @@ function parseCommandLine(argv: string[]) {
       only: { type: 'string' },
       iterations: { type: 'string' },
       batches: { type: 'string' },
+      threads: { type: 'string' },
       'no-pytorch': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -72,8 +80,17 @@ function parseCommandLine(argv: string[]) {
   if (batches && !batches.every((b) => Number.isInteger(b) && b >= 1)) {
     throw new UsageError('--batches must be whole numbers ≥ 1, comma-separated');
   }
+  let threads: number[] | undefined;
+  if (values.threads !== undefined) {
+    try {
+      threads = values.threads.split(',').map((t) => parseThreadCount(t.trim()));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
   return {
     quick: values.quick,
+    threads,
     suites: (only ?? [...SUITES]) as Suite[],
     iterations,
     batches,
@@ -95,8 +112,13 @@ function dataOptions(o: Options): DataBenchOptions {
   return o.quick ? { syntheticRows: 2000, tokenizeLimit: 500, rounds: 1 } : {};
 }
 
+/** The other suites' thread count: the largest asked for, else the studio's default. */
+function suiteThreads(o: Options): { threads?: number } {
+  return o.threads ? { threads: Math.max(...o.threads) } : {};
+}
+
 function modelOptions(o: Options): ModelBenchOptions {
-  const base: ModelBenchOptions = { pytorch: o.pytorch, onProgress: progress };
+  const base: ModelBenchOptions = { pytorch: o.pytorch, onProgress: progress, ...suiteThreads(o) };
   if (o.quick) {
     return {
       ...base,
@@ -120,7 +142,7 @@ function modelOptions(o: Options): ModelBenchOptions {
 }
 
 function trainOptions(o: Options): TrainBenchOptions {
-  const base: TrainBenchOptions = { pytorch: o.pytorch, onProgress: progress };
+  const base: TrainBenchOptions = { pytorch: o.pytorch, onProgress: progress, ...suiteThreads(o) };
   if (o.quick) {
     return { ...base, dims: QUICK_DIMS, seqLength: 16, batchSize: 2, steps: 1, headEpochExamples: 500 };
   }
@@ -157,6 +179,14 @@ function enginesOptions(o: Options): EnginesBenchOptions {
     ...(o.batches ? { batches: o.batches } : {}),
     ...(o.iterations ? { iterations: o.iterations } : {}),
   };
+}
+
+/** In the child of one thread count, `--threads` holds that count alone. */
+function threadsOptions(o: Options): ThreadsBenchOptions {
+  const threads = o.threads?.[0] ?? 1;
+  const base: ThreadsBenchOptions = { threads, pytorch: o.pytorch, onProgress: progress };
+  if (o.quick) return { ...base, dims: QUICK_DIMS, batch: 2, seqLength: 16, iterations: 1 };
+  return { ...base, iterations: o.iterations ?? 2 };
 }
 
 function browserModelCases(o: Options): BrowserModelCase[] {
@@ -270,6 +300,9 @@ async function runSuite(
       case 'train':
         rows.push(...(await benchTrain(trainOptions(options))));
         break;
+      case 'threads':
+        rows.push(...(await benchThreads(threadsOptions(options))));
+        break;
       case 'quality':
         rows.push(...(await benchQuality(qualityOptions(options))));
         break;
@@ -306,6 +339,7 @@ async function runInChild(
   suite: Suite,
   earlier: BenchRow[],
   onReports: (reports: Record<string, unknown>) => void,
+  extraArgs: string[] = [],
 ): Promise<SuiteOutcome> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${suite}-`));
   const resultFile = join(dir, 'result.json');
@@ -329,6 +363,7 @@ async function runInChild(
       resultFile,
       '--suite-baseline',
       baselineFile,
+      ...extraArgs,
     ];
     let tail = '';
     const code = await new Promise<number | string>((resolveExit, reject) => {
@@ -421,6 +456,14 @@ async function main(): Promise<void> {
       Object.assign(reports, partial);
       write();
     });
+    // The threads suite once more per further thread count, each in a process of its own.
+    if (suite === 'threads') {
+      for (const threads of (options.threads ?? THREADS_SUITE_DEFAULT).slice(1)) {
+        const more = await runInChild(suite, rows, () => undefined, ['--threads', String(threads)]);
+        outcome.rows.push(...more.rows);
+        if (more.failure !== undefined) outcome.failure = more.failure;
+      }
+    }
     rows.push(...outcome.rows);
     Object.assign(reports, outcome.reports);
     if (outcome.failure !== undefined) {

@@ -39,11 +39,15 @@ export interface ModelBenchOptions {
   countDispatches?: boolean;
   /** Run the same steps in transformers on PyTorch CPU (default true; skipped without Python). */
   pytorch?: boolean;
+  /** WASM threads (default min(cores, 4)); PyTorch runs on the same count when given. */
+  threads?: number;
   onProgress?(message: string): void;
 }
 
 export interface ModelMeasurement {
   backend: string;
+  /** WASM's thread count. */
+  threads?: number;
   adapter?: string;
   mode: ModelBenchMode;
   batch: number;
@@ -126,7 +130,7 @@ export async function measureModel(options: ModelBenchOptions = {}): Promise<Mod
   if (modes.includes('forward+backward')) await registerNodeGradients();
   const out: ModelMeasurement[] = [];
   for (const backendName of [...new Set(cases.map((c) => c.backend))]) {
-    const choice = await initNodeBackend(backendName);
+    const choice = await initNodeBackend(backendName, { threads: options.threads });
     if (choice.name !== backendName) {
       log(
         `model bench: ${backendName} is not available here (${choice.fallbacks.map((f) => f.reason).join('; ')}), skipped`,
@@ -148,7 +152,12 @@ export async function measureModel(options: ModelBenchOptions = {}): Promise<Mod
             options.iterations ?? 3,
             options.countDispatches ?? true,
           );
-          out.push({ backend: backendName, ...(adapter ? { adapter } : {}), ...m });
+          out.push({
+            backend: backendName,
+            ...(adapter ? { adapter } : {}),
+            ...(choice.threads !== undefined ? { threads: choice.threads } : {}),
+            ...m,
+          });
         }
       }
     } finally {
@@ -162,6 +171,8 @@ const PYTORCH_SCRIPT = `
 import json, sys, time, torch
 from transformers import DistilBertConfig, DistilBertForSequenceClassification
 spec = json.loads(sys.stdin.read())
+if spec.get('threads'):
+    torch.set_num_threads(spec['threads'])
 d = spec['dims']
 config = DistilBertConfig(dim=d['dim'], n_layers=d['nLayers'], n_heads=d['nHeads'], hidden_dim=d['hiddenDim'],
                           vocab_size=d['vocabSize'], num_labels=d['numLabels'])
@@ -207,7 +218,7 @@ export interface PytorchMeasurement {
 
 /** The same steps in transformers' DistilBertForSequenceClassification on PyTorch CPU. */
 export async function measurePytorch(
-  options: Pick<ModelBenchOptions, 'cases' | 'modes' | 'dims' | 'iterations'> = {},
+  options: Pick<ModelBenchOptions, 'cases' | 'modes' | 'dims' | 'iterations' | 'threads'> = {},
 ): Promise<PytorchMeasurement[]> {
   const dims = { ...DISTILBERT_BASE_DIMS, ...options.dims };
   const sizes = new Map<string, { batch: number; seqLength: number }>();
@@ -218,6 +229,7 @@ export async function measurePytorch(
     cases: [...sizes.values()],
     modes: options.modes ?? ['forward', 'forward+backward'],
     iterations: options.iterations ?? 3,
+    threads: options.threads ?? null,
   });
   const run = await runPython(['-c', PYTORCH_SCRIPT], { timeoutMs: 30 * 60_000, input });
   if (run.code !== 0)
@@ -244,6 +256,7 @@ export function pytorchRows(suite: string, measured: readonly PytorchMeasurement
     where: 'pytorch cpu',
     value: (1000 * b.batch) / b.msPerStep,
     unit: 'seq/s',
+    threads: b.threads,
     note: `${b.msPerStep.toFixed(0)} ms/step; transformers DistilBertForSequenceClassification, ${b.threads} thread(s)`,
   }));
 }
@@ -281,6 +294,7 @@ export async function benchModel(options: ModelBenchOptions = {}): Promise<Bench
       where,
       value: m.sequencesPerSec,
       unit: 'seq/s',
+      ...(m.threads !== undefined ? { threads: m.threads } : {}),
       note: `${m.msPerStep.toFixed(0)} ms/step, median of ${m.iterations}; ${dimsNote}${
         m.mode === 'forward+backward' ? '; gradient checkpointing (PyTorch too)' : ''
       }`,

@@ -10,6 +10,8 @@ export interface BenchRow {
   unit: string;
   /** Side-by-side comparisons measured in the same run, e.g. ours / PyTorch. */
   ratio?: { against: string; value: number };
+  /** CPU threads the figure was measured on (WASM, PyTorch); absent where threads do not apply. */
+  threads?: number;
   note?: string;
 }
 
@@ -22,11 +24,12 @@ function formatValue(value: number): string {
 
 /** A Markdown table, so the same text goes to the terminal and into the README. */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const header = ['suite', 'measure', 'where', 'value', 'unit', 'ratio', 'note'];
+  const header = ['suite', 'measure', 'where', 'threads', 'value', 'unit', 'ratio', 'note'];
   const lines = rows.map((r) => [
     r.suite,
     r.name,
     r.where,
+    r.threads === undefined ? '' : String(r.threads),
     formatValue(r.value),
     r.unit,
     r.ratio ? `${formatValue(r.ratio.value)}× ${r.ratio.against}` : '',

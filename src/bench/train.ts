@@ -3,11 +3,9 @@
 // sequence length 128 on WASM in Node; the head-only epoch over 10,000 cached examples; and the
 // same full fine-tuning step in Hugging Face transformers on PyTorch CPU as the baseline.
 import { describeAdapter } from '../core/backend/select.ts';
-import type { DistilBertConfig } from '../core/model/config.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
-import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
-import { defaultTrainConfig, type TrainMode } from '../core/train/config.ts';
-import type { TrainEvent } from '../core/train/events.ts';
+import type { TrainMode } from '../core/train/config.ts';
+import { defaultTrainConfig } from '../core/train/config.ts';
 import { MemoryFeatureCache } from '../core/train/feature-cache.ts';
 import { trainModel, type TrainModel } from '../core/train/trainer.ts';
 import { createRng } from '../core/util/random.ts';
@@ -16,6 +14,7 @@ import { registerNodeGradients } from '../node/gradients.ts';
 import { pythonAvailability, runPython } from '../node/python.ts';
 import { benchConfig, DISTILBERT_BASE_DIMS, median, type ModelDims } from './model.ts';
 import type { BenchRow } from './table.ts';
+import { dataset, randomSplit, timeSteps } from './train-step.ts';
 
 export type TrainBenchCase = 'head' | 'top-2' | 'full';
 
@@ -48,97 +47,9 @@ export interface TrainBenchOptions {
   headEpochs?: number;
   /** Run the full fine-tuning step in transformers on PyTorch CPU (default true; skipped without Python). */
   pytorch?: boolean;
+  /** WASM threads (default min(cores, 4)); PyTorch runs on the same count when given. */
+  threads?: number;
   onProgress?(message: string): void;
-}
-
-const emptySplit = (): EncodedSplit => ({
-  ids: new Int32Array(0),
-  offsets: new Int32Array(1),
-  labels: new Int32Array(0),
-  rows: new Int32Array(0),
-});
-
-/** `n` examples of exactly `length` random tokens ([CLS] … [SEP]) with random labels. */
-function randomSplit(n: number, length: number, config: DistilBertConfig, seed: string): EncodedSplit {
-  const rng = createRng(seed);
-  const ids = new Int32Array(n * length);
-  for (let i = 0; i < n; i++) {
-    ids[i * length] = 101;
-    for (let t = 1; t < length - 1; t++) ids[i * length + t] = 1000 + rng.int(config.vocabSize - 1000);
-    ids[i * length + length - 1] = 102;
-  }
-  return {
-    ids,
-    offsets: Int32Array.from({ length: n + 1 }, (_, i) => i * length),
-    labels: Int32Array.from({ length: n }, () => rng.int(config.numLabels)),
-    rows: Int32Array.from({ length: n }, (_, i) => i + 1),
-  };
-}
-
-function dataset(train: EncodedSplit, config: DistilBertConfig, maxLength: number): EncodedDataset {
-  return {
-    labels: [...config.id2label],
-    multiLabel: false,
-    maxLength,
-    padTokenId: 0,
-    train,
-    validation: emptySplit(),
-    test: emptySplit(),
-  };
-}
-
-interface StepTiming {
-  examplesPerSec: number;
-  tokensPerSec: number;
-  msPerStep: number;
-  /** Seconds spent before the first step (caching the frozen part). */
-  prepareSec: number;
-}
-
-/** Runs `steps + 1` optimizer steps of one mode through the training loop; the first is a warm-up. */
-async function timeSteps(
-  model: TrainModel,
-  mode: TrainMode,
-  layers: number,
-  batch: number,
-  seqLength: number,
-  steps: number,
-  microBatch = batch,
-): Promise<StepTiming> {
-  const n = batch * (steps + 1);
-  const data = dataset(randomSplit(n, seqLength, model.config, `${mode}:${layers}`), model.config, seqLength);
-  const perStep: { examplesPerSec: number; tokensPerSec: number }[] = [];
-  const started = performance.now();
-  let firstStepAt = 0;
-  const onEvent = (event: TrainEvent) => {
-    if (event.type === 'start') firstStepAt = performance.now();
-    if (event.type === 'step')
-      perStep.push({ examplesPerSec: event.examplesPerSec, tokensPerSec: event.tokensPerSec });
-  };
-  await trainModel(
-    {
-      model,
-      data,
-      config: {
-        ...defaultTrainConfig(mode),
-        layers,
-        batchSize: microBatch,
-        gradAccumSteps: batch / microBatch,
-        epochs: 1,
-        evalBatchSize: microBatch,
-      },
-      emitIntervalMs: 0,
-    },
-    onEvent,
-  );
-  const timed = perStep.slice(1);
-  const examplesPerSec = median(timed.map((s) => s.examplesPerSec));
-  return {
-    examplesPerSec,
-    tokensPerSec: median(timed.map((s) => s.tokensPerSec)),
-    msPerStep: (1000 * batch) / examplesPerSec,
-    prepareSec: (firstStepAt - started) / 1000,
-  };
 }
 
 /**
@@ -181,6 +92,8 @@ const PYTORCH_SCRIPT = `
 import json, sys, time, torch
 from transformers import DistilBertConfig, DistilBertForSequenceClassification
 spec = json.loads(sys.stdin.read())
+if spec.get('threads'):
+    torch.set_num_threads(spec['threads'])
 d = spec['dims']
 config = DistilBertConfig(dim=d['dim'], n_layers=d['nLayers'], n_heads=d['nHeads'], hidden_dim=d['hiddenDim'],
                           vocab_size=d['vocabSize'], num_labels=d['numLabels'])
@@ -212,13 +125,14 @@ print(json.dumps({'msPerStep': ms, 'threads': torch.get_num_threads()}))
 `;
 
 /** The full fine-tuning step (forward, backward, clipping, AdamW) in transformers on PyTorch CPU. */
-async function pytorchFullStep(
+export async function pytorchFullStep(
   dims: ModelDims,
   batch: number,
   seqLength: number,
   steps: number,
+  threads?: number,
 ): Promise<{ msPerStep: number; threads: number }> {
-  const input = JSON.stringify({ dims, batch, seqLength, steps });
+  const input = JSON.stringify({ dims, batch, seqLength, steps, threads: threads ?? null });
   const run = await runPython(['-c', PYTORCH_SCRIPT], { timeoutMs: 30 * 60_000, input });
   if (run.code !== 0) {
     throw new Error(`the PyTorch baseline failed: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`);
@@ -245,7 +159,7 @@ export async function benchTrain(options: TrainBenchOptions = {}): Promise<Bench
   const rows: BenchRow[] = [];
 
   await registerNodeGradients();
-  const choice = await initNodeBackend(backendName);
+  const choice = await initNodeBackend(backendName, { threads: options.threads });
   if (choice.name !== backendName) {
     return [
       {
@@ -279,6 +193,7 @@ export async function benchTrain(options: TrainBenchOptions = {}): Promise<Bench
         where,
         value: timing.examplesPerSec,
         unit: 'examples/s',
+        ...(choice.threads !== undefined ? { threads: choice.threads } : {}),
         note:
           `${timing.msPerStep.toFixed(0)} ms/step (forward, backward, AdamW), median of ${steps}; ${dimsNote}` +
           (c === 'head' ? '' : '; gradient checkpointing (PyTorch too)') +
@@ -298,16 +213,18 @@ export async function benchTrain(options: TrainBenchOptions = {}): Promise<Bench
         });
       }
     }
-    log(`train bench: head-only epoch over ${headExamples} cached examples`);
-    const epoch = await headEpoch(model, headExamples, headBatch, headEpochs);
-    rows.push({
-      suite: 'train',
-      name: `head-only epoch, ${headExamples.toLocaleString('en')} cached [${headExamples}, ${dims.dim}] features, b=${headBatch}`,
-      where,
-      value: epoch.seconds,
-      unit: 's/epoch',
-      note: `${epoch.steps} steps, ${(headExamples / epoch.seconds).toFixed(0)} examples/s; fastest of ${headEpochs} epochs after a warm-up one (median ${epoch.median.toFixed(2)} s); goal < 2 s on WASM, < 0.5 s on a GPU`,
-    });
+    if (headExamples > 0) {
+      log(`train bench: head-only epoch over ${headExamples} cached examples`);
+      const epoch = await headEpoch(model, headExamples, headBatch, headEpochs);
+      rows.push({
+        suite: 'train',
+        name: `head-only epoch, ${headExamples.toLocaleString('en')} cached [${headExamples}, ${dims.dim}] features, b=${headBatch}`,
+        where,
+        value: epoch.seconds,
+        unit: 's/epoch',
+        note: `${epoch.steps} steps, ${(headExamples / epoch.seconds).toFixed(0)} examples/s; fastest of ${headEpochs} epochs after a warm-up one (median ${epoch.median.toFixed(2)} s); goal < 2 s on WASM, < 0.5 s on a GPU`,
+      });
+    }
   } finally {
     disposeParams(model.params);
   }
@@ -325,13 +242,14 @@ export async function benchTrain(options: TrainBenchOptions = {}): Promise<Bench
       });
     } else {
       log('train bench: PyTorch CPU baseline');
-      const torch = await pytorchFullStep(dims, batch, seqLength, steps);
+      const torch = await pytorchFullStep(dims, batch, seqLength, steps, options.threads);
       rows.push({
         suite: 'train',
         name: `full fine-tuning b=${batch} t=${seqLength}`,
         where: 'pytorch cpu',
         value: (1000 * batch) / torch.msPerStep,
         unit: 'examples/s',
+        threads: torch.threads,
         note: `${torch.msPerStep.toFixed(0)} ms/step; transformers + torch.optim.AdamW with clipping, ${torch.threads} thread(s)`,
       });
       const full = rows.find(

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startHub } from '../hub/server.ts';
-import { dataDir, fixturesDir } from '../node/paths.ts';
+import { dataDir, fixtureModelsDir } from '../node/paths.ts';
 
 const bin = new URL('./bin.mjs', import.meta.url).pathname;
 const cli = (...args: string[]) =>
@@ -42,7 +42,7 @@ describe('finetune-studio', () => {
   });
 
   it('says a wrong Hub repository id was not found', async () => {
-    const hub = await startHub({ dir: join(fixturesDir(), 'models') });
+    const hub = await startHub({ dir: fixtureModelsDir() });
     // The hub runs in this process, so the CLI must run without blocking it.
     const run = (...args: string[]) =>
       new Promise<{ code: number; stderr: string }>((resolve) => {
@@ -78,10 +78,31 @@ describe('finetune-studio', () => {
   it('reports the backend it would use, as text and as JSON', () => {
     const text = cli('backend');
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/^backend: (webgpu|wasm|cpu)$/m);
+    expect(text.stdout).toMatch(/^backend: (webgpu|wasm · \d+ threads?|cpu)$/m);
+    // The WebGPU probe keeps Dawn's loader quiet where XDG_RUNTIME_DIR is missing (root shells).
+    expect(text.stderr).not.toContain('XDG_RUNTIME_DIR');
     const json = cli('--json', 'backend', '--backend', 'cpu');
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ backend: 'cpu', forced: true });
+  });
+
+  it('runs WASM on the threads asked for, and refuses a count it cannot use', () => {
+    const two = cli('--json', '--threads', '2', 'backend', '--backend', 'wasm');
+    expect(two.status).toBe(0);
+    expect(JSON.parse(two.stdout)).toMatchObject({ backend: 'wasm', threads: 2 });
+    const bad = cli('--threads', '0', 'backend');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe('finetune-studio: --threads must be a whole number from 1 to 8, not "0"');
+  });
+
+  it('warns when a forced WebGPU is a software adapter', () => {
+    const result = cli('--json', 'backend', '--backend', 'webgpu');
+    const choice = JSON.parse(result.stdout) as { backend: string; software: boolean };
+    if (choice.backend === 'webgpu' && choice.software) {
+      expect(result.stderr).toMatch(/^warning: webgpu runs on a software adapter here/m);
+    } else {
+      expect(result.stderr).not.toContain('software adapter');
+    }
   });
 
   it('fails on an unknown command with a message on stderr and a non-zero exit', () => {

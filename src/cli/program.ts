@@ -28,6 +28,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--backend <name>', 'tfjs backend to compute on').choices(['webgpu', 'wasm', 'cpu']),
     )
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: the number of cores, at most 4)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({
       // Subcommands inherit this, so every --help marks the options a command cannot run without.

@@ -1,5 +1,6 @@
 // Model step actions: start the compute backend in the train worker, load a model from the Hub
 // or from a dropped folder with byte progress, and pass its tokenizer to the data step.
+import { isBackendName } from '../core/backend/select.ts';
 import type { BackendName, ModelSourceSpec } from '../workers/protocol.ts';
 import { useTokenizer } from './data.ts';
 import { HUB_URL } from './hub.ts';
@@ -9,6 +10,17 @@ import { RequestError, newRequestId } from './workerClient.ts';
 import { trainWorker } from './workers.ts';
 
 export { HUB_URL };
+
+/**
+ * `?backend=webgpu` (or webgl, wasm, cpu) in the page's address forces that backend for this visit
+ * without changing the saved setting, as browser tests and bug reports need; a choice made in
+ * Settings replaces it.
+ */
+let backendFromAddress: BackendName | null = (() => {
+  if (typeof location === 'undefined') return null;
+  const value = new URLSearchParams(location.search).get('backend');
+  return isBackendName(value) ? value : null;
+})();
 
 let backendRequest: string | null = null;
 let loadRequest: string | null = null;
@@ -40,9 +52,14 @@ export async function startBackend(): Promise<void> {
   });
   setBackend({ status: 'starting', error: null });
   try {
-    const forced = ui.forcedBackend ?? undefined;
+    const forced = backendFromAddress ?? ui.forcedBackend ?? undefined;
     const { backend } = await trainWorker().request(
-      { type: 'init', requestId, ...(forced ? { backend: forced } : {}) },
+      {
+        type: 'init',
+        requestId,
+        ...(forced ? { backend: forced } : {}),
+        ...(ui.wasmThreads ? { threads: ui.wasmThreads } : {}),
+      },
       ['backend'],
     );
     if (backendRequest !== requestId) return;
@@ -54,6 +71,7 @@ export async function startBackend(): Promise<void> {
 }
 
 export async function setForcedBackend(name: BackendName | null): Promise<void> {
+  backendFromAddress = null;
   studio().setUi({ forcedBackend: name });
   await startBackend();
   // Timings for the estimates belong to the backend; measure them again on the new one.

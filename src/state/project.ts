@@ -110,7 +110,11 @@ async function saveNow(): Promise<void> {
   const state = studio();
   try {
     await writeKey(PROJECT_KEY, projectRecord(state));
-    const settings: SettingsRecord = { schemaVersion: SCHEMA_VERSION, forcedBackend: state.ui.forcedBackend };
+    const settings: SettingsRecord = {
+      schemaVersion: SCHEMA_VERSION,
+      forcedBackend: state.ui.forcedBackend,
+      wasmThreads: state.ui.wasmThreads,
+    };
     await writeKey(SETTINGS_KEY, settings);
     await writeKey(ACTIVE_RUN_KEY, state.activeRunId);
     const changed: SavedRun[] = [];
@@ -129,6 +133,20 @@ async function saveNow(): Promise<void> {
   } catch (error) {
     reportSaveFailure(error);
   }
+}
+
+/**
+ * A new WASM thread count needs a fresh WASM module, which lives as long as the train worker: the
+ * setting is saved at once and the page reloads, restoring the project as on any visit.
+ */
+export async function setWasmThreads(threads: number | null): Promise<void> {
+  studio().setUi({ wasmThreads: threads });
+  if (saveTimer) {
+    clearTimeout(saveTimer);
+    saveTimer = null;
+  }
+  await saveNow();
+  location.reload();
 }
 
 function scheduleSave(): void {
@@ -172,7 +190,10 @@ const ACTIVE_STATUSES = new Set(['preparing', 'running', 'paused', 'stopping']);
 async function restore(): Promise<void> {
   const { setUi, setModel, setStorage } = studio();
   const settings = migrateRecord<SettingsRecord>(await readKey(SETTINGS_KEY).catch(() => undefined));
-  if (settings.ok) setUi({ forcedBackend: settings.record.forcedBackend });
+  if (settings.ok) {
+    const { forcedBackend, wasmThreads } = settings.record;
+    setUi({ forcedBackend, wasmThreads: typeof wasmThreads === 'number' ? wasmThreads : null });
+  }
   void startBackend();
 
   const raw = await readKey(PROJECT_KEY).catch(() => undefined);
@@ -284,6 +305,7 @@ export async function initProject(): Promise<void> {
       state.model.status !== previous.model.status ||
       state.ui.step !== previous.ui.step ||
       state.ui.forcedBackend !== previous.ui.forcedBackend ||
+      state.ui.wasmThreads !== previous.ui.wasmThreads ||
       state.runs !== previous.runs ||
       state.activeRunId !== previous.activeRunId
     ) {

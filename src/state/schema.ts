@@ -43,6 +43,8 @@ export interface ProjectRecord {
 export interface SettingsRecord {
   schemaVersion: typeof SCHEMA_VERSION;
   forcedBackend: BackendName | null;
+  /** Absent in records saved before the setting existed. */
+  wasmThreads?: number | null;
 }
 
 /** migrations[v] turns a version-v record into a version-(v+1) record. */

@@ -93,6 +93,8 @@ export interface StorageState {
 export interface UiState {
   step: StepId;
   forcedBackend: BackendName | null;
+  /** WASM threads chosen in Settings; null: min(cores, 4). Takes effect when the page loads. */
+  wasmThreads: number | null;
   settingsOpen: boolean;
   storage: StorageState;
 }
@@ -157,6 +159,7 @@ export const initialModel = (): ModelState => ({
 export const initialUi = (): UiState => ({
   step: 'data',
   forcedBackend: null,
+  wasmThreads: null,
   settingsOpen: false,
   storage: { persisted: null, problem: null, lastSavedAt: null, restored: false },
 });

@@ -2,7 +2,7 @@
 // Every message carries `type`; every event carries the `requestId` or `runId` of the command it
 // answers, so a client can drop events of a request it has already abandoned. Typed arrays travel
 // in transfer lists (see `transferablesOf`), never as copies.
-import type { AdapterInfo, BackendFallback, BackendName } from '../core/backend/select.ts';
+import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/select.ts';
 import type { MappedColumns } from '../core/export/training-args.ts';
 import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
 import type { TrainConfig } from '../core/train/config.ts';
@@ -39,6 +39,12 @@ export interface BackendReport {
   /** True for SwiftShader-like adapters: correct but far slower than a real GPU. */
   softwareAdapter: boolean;
   limits?: { maxStorageBufferBindingSize: number; maxBufferSize: number };
+  /** WASM: the threads it computes on. */
+  threads?: number;
+  /** WASM on one thread although more were wanted: why (not cross-origin isolated, …). */
+  threadsNote?: string;
+  /** What Automatic timed (ms per test step), and whether the figures came from its cache. */
+  timings?: { ms: BackendTimings; cached: boolean };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -304,7 +310,7 @@ export interface RunExportRequest {
 }
 
 export type TrainCommand =
-  | { type: 'init'; requestId: string; backend?: BackendName }
+  | { type: 'init'; requestId: string; backend?: BackendName; threads?: number }
   | {
       type: 'loadModel';
       requestId: string;

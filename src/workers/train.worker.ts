@@ -24,7 +24,7 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
   const command = message.data;
   switch (command.type) {
     case 'init':
-      initWorkerBackend(command.backend)
+      initWorkerBackend(command.backend, command.threads)
         .then((backend) => post({ type: 'backend', requestId: command.requestId, backend }))
         .catch((error: unknown) =>
           post({

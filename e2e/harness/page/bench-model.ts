@@ -69,7 +69,7 @@ async function measure(
 }
 
 export async function runModelBench(request: ModelBenchRequest): Promise<ModelBenchReport> {
-  const backend = await useBackend(request.backend);
+  const backend = await useBackend(request.backend, request.threads);
   await ensureGradients();
   const config = benchModelConfig(request.dims);
   const params = initParams(config, 0);

@@ -8,7 +8,9 @@ import type { EncodedDataset, EncodedSplit } from '../../../src/core/train/data.
 import { MemoryFeatureCache } from '../../../src/core/train/feature-cache.ts';
 import { trainModel } from '../../../src/core/train/trainer.ts';
 import { createRng } from '../../../src/core/util/random.ts';
-import type { HeadEpochReport, HeadEpochRequest } from '../types.ts';
+import { timeSteps } from '../../../src/bench/train-step.ts';
+import { ensureGradients } from '../../../src/core/train/gradients.ts';
+import type { HeadEpochReport, HeadEpochRequest, TrainStepReport, TrainStepRequest } from '../types.ts';
 import { useBackend } from './backends.ts';
 import { benchModelConfig } from './bench-model.ts';
 
@@ -106,5 +108,26 @@ export async function runHeadEpochBench(request: HeadEpochRequest): Promise<Head
   } finally {
     cache.dispose();
     disposeParams(params);
+  }
+}
+
+/** The full fine-tuning step (forward, backward, clipping, AdamW) through the training loop. */
+export async function runTrainStepBench(request: TrainStepRequest): Promise<TrainStepReport> {
+  const backend = await useBackend(request.backend, request.threads);
+  await ensureGradients();
+  const config = benchModelConfig(request.dims);
+  const model = { config, params: initParams(config, 0) };
+  try {
+    const timing = await timeSteps(model, 'full', 2, request.batch, request.seqLength, request.steps);
+    return {
+      backend,
+      batch: request.batch,
+      seqLength: request.seqLength,
+      steps: request.steps,
+      msPerStep: timing.msPerStep,
+      examplesPerSec: timing.examplesPerSec,
+    };
+  } finally {
+    disposeParams(model.params);
   }
 }

@@ -2,7 +2,7 @@
 import type { HarnessApi } from '../types.ts';
 import { runDataBench } from './bench-data.ts';
 import { runModelBench } from './bench-model.ts';
-import { runHeadEpochBench } from './bench-train.ts';
+import { runHeadEpochBench, runTrainStepBench } from './bench-train.ts';
 import { runOpfsCacheCheck } from './opfs-cache.ts';
 import { runOrtParity } from './ort-parity.ts';
 import { runParity } from './parity.ts';
@@ -18,6 +18,7 @@ window.harness = {
   benchModel: runModelBench,
   benchData: runDataBench,
   benchHeadEpoch: runHeadEpochBench,
+  benchTrainStep: runTrainStepBench,
   opfsCache: runOpfsCacheCheck,
   ortParity: runOrtParity,
 };

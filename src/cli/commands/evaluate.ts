@@ -6,8 +6,7 @@ import { configToJson, disposeParams, loadModel, parseConfig } from '../../core/
 import { encodeTexts } from '../../core/tokenize/encode.ts';
 import type { EncodedSplit } from '../../core/tokenize/types.ts';
 import { predictLogits, scoreLogits } from '../../core/train/evaluate.ts';
-import { initNodeBackend } from '../../node/backend.ts';
-import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { CliError, emit, globalOptions, progress, backendLabel, startBackend } from '../context.ts';
 import { addEngineOption, cliEngine, openCliEngine } from '../inference.ts';
 import { addDataOptions, loadData, type DataFlags } from './inspect.ts';
 import { metricsLine, modelSource, number, reportLines, tokenizerOf } from './train.ts';
@@ -120,8 +119,8 @@ export function registerEvaluate(program: Command): void {
         if (saved?.thresholds) thresholds = labels.map((label) => Number(saved.thresholds![label] ?? 0.5));
       }
 
-      const backend = await initNodeBackend(options.backend);
-      progress(`backend: ${backend.name}`);
+      const backend = await startBackend(options);
+      progress(`backend: ${backendLabel(backend)}`);
       let model;
       try {
         model = await loadModel(source);

@@ -14,8 +14,7 @@ import {
   type TokenizedRow,
 } from '../../core/model/index.ts';
 import { loadTokenizer } from '../../core/tokenize/tokenizer.ts';
-import { initNodeBackend } from '../../node/backend.ts';
-import { CliError, emit, globalOptions, progress } from '../context.ts';
+import { CliError, emit, globalOptions, progress, backendLabel, startBackend } from '../context.ts';
 import { cliEngine, openCliEngine } from '../inference.ts';
 import { modelSource } from './train.ts';
 
@@ -262,8 +261,8 @@ export function registerPredict(program: Command): void {
       const idsRows = opts.ids ? rowsFromIdsFile(opts.ids) : undefined;
       const csv = opts.csv ? await readTextColumns(opts.csv, opts.textColumn) : undefined;
 
-      const backend = await initNodeBackend(options.backend);
-      progress(`backend: ${backend.name}`);
+      const backend = await startBackend(options);
+      progress(`backend: ${backendLabel(backend)}`);
       const source = modelSource(opts.model, options.hubUrl);
       progress(`loading ${source.describe()}`);
       let model;

@@ -27,11 +27,18 @@ import { buildRunFolder, evalReportJson } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
 import { TrainController, type TrainModel } from '../../core/train/trainer.ts';
 import type { TrainingLoss } from '../../core/train/losses.ts';
-import { initNodeBackend } from '../../node/backend.ts';
 import { registerNodeGradients } from '../../node/gradients.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
-import { CliError, emit, globalOptions, progress, type GlobalOptions } from '../context.ts';
+import {
+  CliError,
+  emit,
+  globalOptions,
+  progress,
+  type GlobalOptions,
+  backendLabel,
+  startBackend,
+} from '../context.ts';
 import { addDataOptions, loadData, type DataFlags, type LoadedData } from './inspect.ts';
 
 export interface TrainFlags extends DataFlags {
@@ -623,9 +630,9 @@ export function registerTrain(program: Command): void {
         maxLength: config.maxLength,
       });
 
-      const backend = await initNodeBackend(options.backend);
+      const backend = await startBackend(options);
       await registerNodeGradients();
-      progress(`backend: ${backend.name}`);
+      progress(`backend: ${backendLabel(backend)}`);
       let model;
       try {
         model = await loadModel(source, {

@@ -25,13 +25,31 @@ export function ComputeCard() {
           <p className="fs-compute-line">
             <strong>{report.name}</strong>
             {report.adapterLabel ? <span> on {report.adapterLabel}</span> : null}
+            {report.threads !== undefined ? (
+              <span>
+                {' '}
+                · {report.threads} thread{report.threads === 1 ? '' : 's'}
+              </span>
+            ) : null}
             {report.forced ? <span className="fs-muted"> (chosen in settings)</span> : null}
           </p>
+          {report.threadsNote ? (
+            <p className="fs-warn-text">One CPU thread because {report.threadsNote}.</p>
+          ) : null}
+          {report.timings ? (
+            <p className="fs-muted fs-small">
+              Automatic timed a test step:{' '}
+              {Object.entries(report.timings.ms)
+                .map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`)
+                .join(', ')}
+              {report.timings.cached ? ' (measured earlier on this device)' : ''}.
+            </p>
+          ) : null}
           {report.fallbackMessage ? <p className="fs-warn-text">{report.fallbackMessage}</p> : null}
           {report.softwareAdapter ? (
             <p className="fs-muted fs-small">
               This is a software GPU (no graphics card is available to the browser): results are correct but
-              training is much slower than on a real GPU. WASM may be faster here.
+              training is much slower than on a real GPU. Automatic uses WASM instead.
             </p>
           ) : null}
           {report.limits ? (
