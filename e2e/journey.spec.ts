@@ -23,6 +23,9 @@ import {
 mkdirSync(ARTIFACTS_DIR, { recursive: true });
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
+/** The same rows under the column names an analyst's own file has. */
+const REVIEWS = resolve(ARTIFACTS_DIR, 'reviews.csv');
+writeFileSync(REVIEWS, readFileSync(YELP, 'utf8').replace(/^text,label/, 'review,sentiment'));
 const PLAYGROUND_TEXT = 'The waiter forgot our order twice and the soup was cold';
 
 /** Time spans (performance.now) spent taking screenshots: restyling for dark mode and capturing
@@ -57,7 +60,7 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   // The journey trains on SwiftShader's WebGPU, which Automatic would pass over for WASM.
   await page.goto('/?backend=webgpu');
 
-  await openData(page, YELP, 'yelp.csv');
+  await openData(page, REVIEWS, 'reviews.csv');
   await shoot(page, 'step-1-data');
   await loadTinyModel(page);
   await shoot(page, 'step-2-model');
@@ -69,6 +72,15 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   await setSetting(page, 'Batch size', '32');
   await setSetting(page, 'Learning rate', '1e-3');
   await setSetting(page, 'Evaluate every (updates)', '10');
+  // The max length chosen from the token lengths, with what it cuts, can be changed here too.
+  const maxLength = page.getByRole('spinbutton', { name: 'Max length (tokens)' });
+  const suggested = await maxLength.inputValue();
+  const cuts = page.getByText(/^Cuts (\d+ of 1,000 texts|no text)/);
+  await expect(cuts).toBeVisible();
+  await maxLength.fill('8');
+  await expect(page.getByText(/^Cuts \d+ of 1,000 texts \(\d+\.\d%\)/)).toBeVisible();
+  await page.getByRole('button', { name: `Use suggested (${suggested})` }).click();
+  await expect(maxLength).toHaveValue(suggested);
   await shoot(page, 'step-3-train-settings');
 
   const stopTrace = await traceMainThread(page);
@@ -150,7 +162,8 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   await shoot(page, 'step-3-train-done');
 
   // Evaluate: metrics, confusion matrix (a cell lists its examples), the playground answers.
-  await page.getByRole('tab', { name: /Evaluate/ }).click();
+  await page.getByRole('button', { name: 'Next: Evaluate' }).click();
+  await expect(page.getByRole('heading', { name: 'Evaluate', level: 2 })).toBeVisible();
   const metrics = page.getByRole('table', { name: 'Metrics', exact: true });
   await expect(metrics).toContainText('Accuracy');
   await expect(metrics).toContainText(/Test \(\d+ examples\)/);
@@ -158,6 +171,14 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   await expect(matrix).toBeVisible();
   const cells = matrix.getByRole('button');
   await expect(cells).toHaveCount(4);
+  // Two labels fit: the last column is inside the window and inside its scroll box.
+  const fit = await page.getByRole('region', { name: 'Confusion matrix, scrollable' }).evaluate((box) => ({
+    overflow: box.scrollWidth - box.clientWidth,
+    right: box.getBoundingClientRect().right,
+    window: window.innerWidth,
+  }));
+  expect(fit.overflow).toBeLessThanOrEqual(0);
+  expect(fit.right).toBeLessThanOrEqual(fit.window);
   let total = 0;
   for (const label of await cells.allTextContents()) total += Number(label);
   expect(total).toBeGreaterThan(0);
@@ -191,6 +212,8 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   const runsTable = page.getByRole('table', { name: 'Runs' });
   await expect(runsTable.getByRole('row')).toHaveCount(3);
   await expect(runsTable).not.toContainText('— loss');
+  // The Test column names its metric, as Best validation does.
+  await expect(runsTable.getByRole('row').nth(1).getByRole('cell').nth(8)).toHaveText(/^\d\.\d{3} loss$/);
   await shoot(page, 'step-3-train-compare');
 
   // Export: the model zip is a model folder; predictions.csv has the test split.
@@ -210,6 +233,20 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
     id2label: Record<string, string>;
   };
   expect(Object.values(config.id2label).sort()).toEqual(['negative', 'positive']);
+  // The columns as the analyst mapped them; the base model came from a hub that is not the Hub.
+  const args = JSON.parse(new TextDecoder().decode(zip['training_args.json'])) as {
+    finetune_studio: Record<string, unknown>;
+  };
+  expect(args.finetune_studio).toMatchObject({
+    text_column: 'review',
+    text_columns: ['review'],
+    label_column: 'sentiment',
+  });
+  const card = new TextDecoder().decode(zip['README.md']);
+  expect(card).not.toContain('https://huggingface.co/');
+  expect(card).toContain(
+    'Fine-tuned from distilbert-tiny-seqcls (from a hub on the training machine, not the Hugging Face Hub)',
+  );
   const csv = (await download(page, 'Download predictions.csv')).toString('utf8').trim().split(/\r?\n/);
   expect(csv[0]).toBe('text,true_label,predicted_label,probability_negative,probability_positive');
   expect(csv.length - 1).toBeGreaterThanOrEqual(50);

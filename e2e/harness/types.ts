@@ -240,7 +240,31 @@ export interface OrtParityReport {
   seconds: number;
 }
 
+export interface ConfusionMatrixRequest {
+  labels: number;
+  /** Characters in each label name. */
+  nameLength: number;
+}
+
+export interface ConfusionMatrixReport {
+  window: { width: number; height: number };
+  /** The scroll box, in window pixels. */
+  box: { left: number; right: number; top: number; bottom: number };
+  /** Pixels the table is wider / taller than the box shows (≤ 0: it fits). */
+  overflowX: number;
+  overflowY: number;
+  overflowStyle: string[];
+  /** Pixels the scrollbars take (0 when there is none, or when it only overlays). */
+  scrollbar: { x: number; y: number };
+  cells: number;
+  lastTitle: string;
+  lastNameTruncated: boolean;
+  /** Scrolled to the end, the last row's last cell is inside the box. */
+  lastColumnReachable: boolean;
+}
+
 export interface HarnessApi {
+  confusionMatrix(request: ConfusionMatrixRequest): Promise<ConfusionMatrixReport>;
   parity(options: { hubUrl: string; backend: HarnessBackend; fixtures: string[] }): Promise<ParityReport>;
   benchModel(request: ModelBenchRequest): Promise<ModelBenchReport>;
   benchData(request: DataBenchRequest): Promise<DataBenchReport>;

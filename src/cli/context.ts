@@ -2,7 +2,14 @@
 // reach the user as one line on stderr with a non-zero exit (never a stack trace).
 import type { Command } from 'commander';
 import { parseThreadCount } from '../core/backend/threads.ts';
+import { loadModel, type LoadedModel } from '../core/model/index.ts';
+import type { ModelFileSource } from '../core/model/source.ts';
+import { encodeDataset } from '../core/tokenize/encode.ts';
+import type { TextTokenizer } from '../core/tokenize/tokenizer.ts';
 import { initNodeBackend, softwareAdapterWarning, type NodeBackendChoice } from '../node/backend.ts';
+import { registerNodeGradients } from '../node/gradients.ts';
+import { loadData, type DataFlags, type LoadedData } from './commands/inspect.ts';
+import { modelSource, tokenizerOf } from './commands/train.ts';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 
@@ -53,6 +60,73 @@ export async function startBackend(options: GlobalOptions): Promise<NodeBackendC
   const warning = softwareAdapterWarning(choice);
   if (warning) process.stderr.write(`${warning}\n`);
   return choice;
+}
+
+/**
+ * Starts the backend of a command that trains (train, search, distill, label-issues): --backend and
+ * --threads as `startBackend` reads them, the gradients tfjs lacks in Node, and a progress line
+ * naming the backend and its threads.
+ */
+export async function startTrainingBackend(options: GlobalOptions): Promise<NodeBackendChoice> {
+  const backend = await startBackend(options);
+  await registerNodeGradients();
+  progress(`backend: ${backendLabel(backend)}`);
+  return backend;
+}
+
+export interface RunSetupInput {
+  /** --model: a folder or a Hub repo id. */
+  model: string;
+  /** The labelled file and its column and split flags. */
+  file: string;
+  flags: DataFlags;
+  maxLength: number;
+  /** Refuses data the command cannot use, before tokenization (a CliError). */
+  checkData?: (data: LoadedData) => void;
+}
+
+export interface RunSetup {
+  source: ModelFileSource;
+  tokenizer: TextTokenizer;
+  data: LoadedData;
+  encoded: Awaited<ReturnType<typeof encodeDataset>>['encoded'];
+  fullLengths: Awaited<ReturnType<typeof encodeDataset>>['fullLengths'];
+  backend: NodeBackendChoice;
+  /** The base model with a classification head for the data's labels, initialised with `seed`. */
+  loadBase(seed: number): Promise<LoadedModel>;
+}
+
+/**
+ * What train, search and label-issues do before they train: the base model's tokenizer (checked
+ * against --max-length), the data read, split and tokenized, and the backend started.
+ */
+export async function setUpRun(options: GlobalOptions, input: RunSetupInput): Promise<RunSetup> {
+  const source = modelSource(input.model, options.hubUrl);
+  const tokenizer = await tokenizerOf(source);
+  if (tokenizer.modelMaxLength !== null && input.maxLength > tokenizer.modelMaxLength) {
+    throw new CliError(
+      `--max-length ${input.maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
+      2,
+    );
+  }
+  const data = await loadData(input.file, input.flags);
+  input.checkData?.(data);
+  const { encoded, fullLengths } = await encodeDataset(tokenizer, data.dataset, data.split, {
+    maxLength: input.maxLength,
+  });
+  const backend = await startTrainingBackend(options);
+  const loadBase = async (seed: number): Promise<LoadedModel> => {
+    try {
+      return await loadModel(source, {
+        labels: encoded.labels,
+        problemType: encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification',
+        seed,
+      });
+    } catch (error) {
+      throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
+    }
+  };
+  return { source, tokenizer, data, encoded, fullLengths, backend, loadBase };
 }
 
 /** "wasm · 2 threads", "webgpu". */

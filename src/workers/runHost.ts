@@ -29,7 +29,8 @@ import { padBatch, splitSize } from '../core/train/data.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
 import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
-import { currentModel } from './modelHost.ts';
+import { runCaches, type RunCaches } from './featureStore.ts';
+import { currentModel, currentModelSource } from './modelHost.ts';
 import { freshOptimizerState, readResumeCheckpoint, resumeCheckpointBlob } from './resume.ts';
 import {
   errorMessage,
@@ -119,21 +120,24 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     return;
   }
   let model: DeviceModel | null = null;
+  let caches: RunCaches | null = null;
   try {
     // Free the device for training: a resident model for predictions is rebuilt when needed.
     disposeModel(resident);
     resident = null;
     const config = command.config;
     const resumed = resume ? await resumeStateOf(resume, config, splitSize(data.train)) : null;
+    const notify = (message: string, level: 'info' | 'warning' = 'info') =>
+      post({ type: 'run', runId, event: { type: 'notice', level, step: resume?.step ?? 0, message } });
+    caches = await runCaches(baseModel(), currentModelSource(), data, config);
     model = buildModel(runId, data.labels, data.multiLabel, config.seed);
     const controller = new TrainController({
       model: { config: model.config, params: model.params },
       data,
       config,
       ...(resumed ? { resume: resumed.state } : {}),
-      featureCache: browserFeatureCache(runId, (message, level) =>
-        post({ type: 'run', runId, event: { type: 'notice', level, step: resume?.step ?? 0, message } }),
-      ),
+      ...(caches ? { featureCaches: caches.given, keepCaches: true } : {}),
+      featureCache: browserFeatureCache(runId, notify),
     });
     training = { runId, controller, model, config };
     const running = model;
@@ -191,7 +195,12 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
         },
       });
     }
+    if (caches?.note) notify(caches.note);
     const result = await controller.run();
+    if (caches) {
+      // Before `finished`, so a run started right after (or after a reload) finds them.
+      for (const { message, level } of await caches.keep(result.caches)) notify(message, level);
+    }
     const weights = result.checkpoint ? new Map(Object.entries(result.checkpoint)) : null;
     if (weights) {
       finished.set(runId, {
@@ -230,6 +239,7 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     post({ type: 'finished', runId, outcome });
   } catch (error) {
     training = null;
+    caches?.release();
     disposeModel(model);
     post({ type: 'error', runId, message: `Training stopped: ${errorMessage(error)}`, hint: hintFor(error) });
   }

@@ -14,6 +14,9 @@ declare global {
 }
 
 window.harness = {
+  // Loaded on demand, so the studio's styles touch the page only for this check.
+  confusionMatrix: async (request) =>
+    (await import('./confusion-matrix.ts')).runConfusionMatrixCheck(request),
   parity: runParity,
   benchModel: runModelBench,
   benchData: runDataBench,

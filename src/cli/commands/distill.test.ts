@@ -54,9 +54,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('finetune-studio distill --layers', () => {
   let out: string;
   let stdout: string;
+  let stderr: string;
   beforeAll(() => {
     out = join(dir, 'student-1');
     const result = cli(
+      '--threads',
+      '2',
       'distill',
       teacher,
       YELP,
@@ -74,7 +77,12 @@ describe('finetune-studio distill --layers', () => {
     );
     if (result.status !== 0) throw new Error(`distill failed (${result.status}):\n${result.stderr}`);
     stdout = result.stdout;
+    stderr = result.stderr;
   }, 300_000);
+
+  it('computes on the --threads asked for', () => {
+    expect(stderr).toMatch(/^backend: wasm · 2 threads$/m);
+  });
 
   it('writes a run folder as train does, with one of the teacher’s two blocks', () => {
     expect(readdirSync(out).sort()).toEqual(readdirSync(teacher).sort());

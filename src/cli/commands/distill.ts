@@ -23,10 +23,8 @@ import { encodeDataset } from '../../core/tokenize/encode.ts';
 import type { EncodedDataset } from '../../core/tokenize/types.ts';
 import { predictLogits, scoreLogits } from '../../core/train/evaluate.ts';
 import type { TrainModel } from '../../core/train/trainer/index.ts';
-import { initNodeBackend } from '../../node/backend.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
-import { registerNodeGradients } from '../../node/gradients.ts';
-import { CliError, globalOptions, progress } from '../context.ts';
+import { backendLabel, CliError, globalOptions, progress, startTrainingBackend } from '../context.ts';
 import { addDataOptions, loadData } from './inspect.ts';
 import {
   addTrainingOptions,
@@ -208,9 +206,7 @@ export function registerDistill(program: Command): void {
     });
     checkSameRows(teacherData, encoded);
 
-    const backend = await initNodeBackend(options.backend);
-    await registerNodeGradients();
-    progress(`backend: ${backend.name}`);
+    const backend = await startTrainingBackend(options);
     const problemType = encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification';
     let teacher: LoadedModel;
     try {
@@ -315,7 +311,7 @@ export function registerDistill(program: Command): void {
             const teacherSpeed = await predictionSpeed(teacher, teacherData, split);
             const studentSpeed = await predictionSpeed(student!, encoded, split);
             report.lines.push(
-              `prediction speed on this machine (${backend.name}, ${split} split): teacher ${teacherSpeed.toFixed(1)} rows/s, student ${studentSpeed.toFixed(1)} rows/s (${(studentSpeed / teacherSpeed).toFixed(2)}×)`,
+              `prediction speed on this machine (${backendLabel(backend)}, ${split} split): teacher ${teacherSpeed.toFixed(1)} rows/s, student ${studentSpeed.toFixed(1)} rows/s (${(studentSpeed / teacherSpeed).toFixed(2)}×)`,
             );
             report.json.prediction_speed = {
               split,

@@ -137,6 +137,35 @@ describe('finetune-studio label-issues: bad input', () => {
   }, 600_000);
 });
 
+describe('finetune-studio label-issues --threads', () => {
+  it('computes on the threads asked for', () => {
+    const rows = Papa.parse<{ text: string; label: string }>(
+      readFileSync(join(dataDir(), 'sms_spam', 'sms_spam.csv'), 'utf8'),
+      { header: true, skipEmptyLines: true },
+    ).data.slice(0, 40);
+    const file = join(dir, 'sms-40.csv');
+    writeFileSync(file, Papa.unparse(rows));
+    const result = cli(
+      '--threads',
+      '2',
+      'label-issues',
+      file,
+      '--model',
+      SEQCLS,
+      '--folds',
+      '2',
+      '--epochs',
+      '1',
+      '--max-length',
+      '32',
+      '--out',
+      join(dir, 'threads.csv'),
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^backend: wasm · 2 threads$/m);
+  }, 300_000);
+});
+
 describe('label issue rows', () => {
   it('multi-label cells hold label sets joined by the file separator; CSV cells are formula-safe', () => {
     const report = labelIssues(

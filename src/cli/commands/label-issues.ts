@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { csvCell } from '../../core/export/predictions-csv.ts';
-import { disposeParams, loadModel } from '../../core/model/index.ts';
+import { disposeParams } from '../../core/model/index.ts';
 import {
   DEFAULT_FOLDS,
   LABEL_QUALITY_SCORES,
@@ -13,18 +13,13 @@ import {
   type LabelIssueReport,
   type LabelQualityScore,
 } from '../../core/quality/index.ts';
-import { encodeDataset } from '../../core/tokenize/encode.ts';
-import { initNodeBackend } from '../../node/backend.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
-import { registerNodeGradients } from '../../node/gradients.ts';
-import { CliError, emit, globalOptions, progress } from '../context.ts';
-import { addDataOptions, loadData } from './inspect.ts';
+import { CliError, emit, globalOptions, progress, setUpRun } from '../context.ts';
+import { addDataOptions } from './inspect.ts';
 import {
   addTrainSettingOptions,
   describeEvent,
-  modelSource,
   number,
-  tokenizerOf,
   trainConfigFromFlags,
   type TrainFlags,
 } from './train.ts';
@@ -102,37 +97,23 @@ export function registerLabelIssues(program: Command): void {
       if (!flags.force) throw new CliError(`--out ${flags.out} exists; pass --force to overwrite it`);
     }
 
-    const source = modelSource(flags.model, options.hubUrl);
-    const tokenizer = await tokenizerOf(source);
-    if (tokenizer.modelMaxLength !== null && config.maxLength > tokenizer.modelMaxLength) {
-      throw new CliError(
-        `--max-length ${config.maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
-        2,
-      );
-    }
-    const data = await loadData(file, flags);
-    const { dataset, split } = data;
     const k = folds ?? DEFAULT_FOLDS;
-    if (dataset.texts.length < k) {
-      throw new CliError(
-        `${file}: ${k} folds need at least ${k} labelled rows; the file has ${dataset.texts.length}`,
-      );
-    }
-    const { encoded } = await encodeDataset(tokenizer, dataset, split, { maxLength: config.maxLength });
-
-    const backend = await initNodeBackend(options.backend);
-    await registerNodeGradients();
-    progress(`backend: ${backend.name}`);
-    let model;
-    try {
-      model = await loadModel(source, {
-        labels: encoded.labels,
-        problemType: encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification',
-        seed: config.seed,
-      });
-    } catch (error) {
-      throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
-    }
+    const run = await setUpRun(options, {
+      model: flags.model,
+      file,
+      flags,
+      maxLength: config.maxLength,
+      checkData: ({ dataset }) => {
+        if (dataset.texts.length < k) {
+          throw new CliError(
+            `${file}: ${k} folds need at least ${k} labelled rows; the file has ${dataset.texts.length}`,
+          );
+        }
+      },
+    });
+    const { encoded } = run;
+    const { dataset } = run.data;
+    const model = await run.loadBase(config.seed);
     progress(model.report.message);
     const cache = nodeFeatureCache({
       ...(cacheMegabytes === undefined ? {} : { memoryBudgetBytes: cacheMegabytes * 1e6 }),

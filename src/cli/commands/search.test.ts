@@ -39,6 +39,7 @@ interface TrialRecord {
 describe('finetune-studio search', () => {
   let out: string;
   let stdout: string;
+  let stderr: string;
   beforeAll(() => {
     out = join(dir, 'yelp-search');
     const space = join(dir, 'space.json');
@@ -50,6 +51,8 @@ describe('finetune-studio search', () => {
       }),
     );
     const result = cli(
+      '--threads',
+      '2',
       'search',
       YELP,
       '--model',
@@ -69,6 +72,11 @@ describe('finetune-studio search', () => {
     );
     if (result.status !== 0) throw new Error(`search failed (${result.status}):\n${result.stderr}`);
     stdout = result.stdout;
+    stderr = result.stderr;
+  });
+
+  it('computes on the --threads asked for', () => {
+    expect(stderr).toMatch(/^backend: wasm · 2 threads$/m);
   });
 
   it('writes trials.json: number, params under training_args.json names, value, state', () => {

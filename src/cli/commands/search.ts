@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { splitIndices } from '../../core/dataset/split.ts';
-import { disposeParams, loadModel } from '../../core/model/index.ts';
+import { disposeParams } from '../../core/model/index.ts';
 import {
   defaultSearchSpace,
   parseSpace,
@@ -16,23 +16,18 @@ import {
   type Trial,
 } from '../../core/search/index.ts';
 import { SearchRunner } from '../../core/search/trials.ts';
-import { encodeDataset } from '../../core/tokenize/encode.ts';
 import { buildRunFolder } from '../../core/train/run-folder.ts';
-import { initNodeBackend } from '../../node/backend.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
-import { registerNodeGradients } from '../../node/gradients.ts';
-import { CliError, emit, globalOptions, progress } from '../context.ts';
-import { addDataOptions, loadData, type DataFlags } from './inspect.ts';
+import { CliError, emit, globalOptions, progress, setUpRun } from '../context.ts';
+import { addDataOptions, type DataFlags } from './inspect.ts';
 import {
   baseModelOf,
   dataSummary,
   describeEvent,
   mappedColumns,
   metricsLine,
-  modelSource,
   number,
   prepareOut,
-  tokenizerOf,
   trainConfigFromFlags,
 } from './train.ts';
 
@@ -164,37 +159,20 @@ export function registerSearch(program: Command): void {
       const cacheMegabytes = number(flags.cacheMemory, '--cache-memory', (n) => n >= 0, 'megabytes ≥ 0');
       const outDir = prepareOut(flags.out, Boolean(flags.force));
 
-      const source = modelSource(flags.model, options.hubUrl);
-      const tokenizer = await tokenizerOf(source);
-      if (tokenizer.modelMaxLength !== null && baseConfig.maxLength > tokenizer.modelMaxLength) {
-        throw new CliError(
-          `--max-length ${baseConfig.maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
-          2,
-        );
-      }
-      const data = await loadData(file, flags);
-      const { dataset, split } = data;
-      if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
-      if (split.sizes[1] === 0)
-        throw new CliError(`${file}: the validation split is empty; a search optimises a validation metric`);
-      const { encoded, fullLengths } = await encodeDataset(tokenizer, dataset, split, {
+      const { data, encoded, fullLengths, loadBase } = await setUpRun(options, {
+        model: flags.model,
+        file,
+        flags,
         maxLength: baseConfig.maxLength,
+        checkData: ({ split }) => {
+          if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
+          if (split.sizes[1] === 0)
+            throw new CliError(
+              `${file}: the validation split is empty; a search optimises a validation metric`,
+            );
+        },
       });
-
-      const backend = await initNodeBackend(options.backend);
-      await registerNodeGradients();
-      progress(`backend: ${backend.name}`);
-      const loadBase = async (trainingSeed: number) => {
-        try {
-          return await loadModel(source, {
-            labels: encoded.labels,
-            problemType: encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification',
-            seed: trainingSeed,
-          });
-        } catch (error) {
-          throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
-        }
-      };
+      const { dataset, split } = data;
       // Each trial loads the model as `train --seed` does, so a trial retrains exactly with `train`.
       let tokenizerFiles: Record<string, string> = {};
       const cacheNotices: string[] = [];

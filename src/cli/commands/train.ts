@@ -8,9 +8,8 @@ import { evaluateQuantization } from '../../core/export/quantization-eval.ts';
 import type { QuantizationCheck } from '../../core/export/quantization.ts';
 import type { MappedColumns } from '../../core/export/training-args.ts';
 import type { BaseModelOrigin } from '../../core/export/types.ts';
-import { disposeParams, loadModel, type LoadedModel } from '../../core/model/index.ts';
+import { disposeParams, type LoadedModel } from '../../core/model/index.ts';
 import { splitIndices } from '../../core/dataset/split.ts';
-import { encodeDataset } from '../../core/tokenize/encode.ts';
 import { loadTokenizer, type TextTokenizer } from '../../core/tokenize/tokenizer.ts';
 import type { EncodedDataset } from '../../core/tokenize/types.ts';
 import type { ModelFileSource } from '../../core/model/source.ts';
@@ -27,19 +26,10 @@ import { buildRunFolder, evalReportJson } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
 import { TrainController, type TrainModel } from '../../core/train/trainer/index.ts';
 import type { TrainingLoss } from '../../core/train/losses.ts';
-import { registerNodeGradients } from '../../node/gradients.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
-import {
-  CliError,
-  emit,
-  globalOptions,
-  progress,
-  type GlobalOptions,
-  backendLabel,
-  startBackend,
-} from '../context.ts';
-import { addDataOptions, loadData, type DataFlags, type LoadedData } from './inspect.ts';
+import { CliError, emit, globalOptions, progress, type GlobalOptions, setUpRun } from '../context.ts';
+import { addDataOptions, type DataFlags, type LoadedData } from './inspect.ts';
 
 export interface TrainFlags extends DataFlags {
   model: string;
@@ -615,34 +605,17 @@ export function registerTrain(program: Command): void {
       const cacheMegabytes = number(flags.cacheMemory, '--cache-memory', (n) => n >= 0, 'megabytes ≥ 0');
       const outDir = prepareOut(flags.out, Boolean(flags.force));
 
-      const source = modelSource(flags.model, options.hubUrl);
-      const tokenizer = await tokenizerOf(source);
-      if (tokenizer.modelMaxLength !== null && config.maxLength > tokenizer.modelMaxLength) {
-        throw new CliError(
-          `--max-length ${config.maxLength} exceeds the model's limit of ${tokenizer.modelMaxLength} tokens`,
-          2,
-        );
-      }
-      const data = await loadData(file, flags);
-      const { dataset, split } = data;
-      if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
-      const { encoded, fullLengths } = await encodeDataset(tokenizer, dataset, split, {
+      const run = await setUpRun(options, {
+        model: flags.model,
+        file,
+        flags,
         maxLength: config.maxLength,
+        checkData: ({ split }) => {
+          if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
+        },
       });
-
-      const backend = await startBackend(options);
-      await registerNodeGradients();
-      progress(`backend: ${backendLabel(backend)}`);
-      let model;
-      try {
-        model = await loadModel(source, {
-          labels: encoded.labels,
-          problemType: encoded.multiLabel ? 'multi_label_classification' : 'single_label_classification',
-          seed: config.seed,
-        });
-      } catch (error) {
-        throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
-      }
+      const { data, encoded, fullLengths } = run;
+      const model = await run.loadBase(config.seed);
       progress(model.report.message);
       try {
         await trainAndWrite({
