@@ -355,6 +355,11 @@ async function startBackend(
   return report;
 }
 
+/** The WASM thread count: the one tfjs-backend-wasm started with, else the one asked for. */
+export function wasmThreadCount(): number | undefined {
+  return wasmStarted ? threadPlan.threads : requestedThreads;
+}
+
 /** Called when the GPU device is lost mid-session, so a running training can stop cleanly. */
 export function onDeviceLost(listener: ((message: string) => void) | null): void {
   deviceLostListener = listener;

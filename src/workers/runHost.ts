@@ -28,7 +28,12 @@ import { metricKey, toTrainingArguments, type TrainConfig } from '../core/train/
 import { padBatch, splitSize } from '../core/train/data.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
 import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
+import type { BackendName } from '../core/backend/select.ts';
+import { engineOpener } from '../core/infer/index.ts';
+import type { FeatureEngineFactory } from '../core/train/trainer/index.ts';
+import { wasmThreadCount } from './backend.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
+import { loadWebOrt } from './ort-runtime.ts';
 import { runCaches, type RunCaches } from './featureStore.ts';
 import { currentModel, currentModelSource } from './modelHost.ts';
 import { freshOptimizerState, readResumeCheckpoint, resumeCheckpointBlob } from './resume.ts';
@@ -108,6 +113,20 @@ function decodeWeights(bytes: Uint8Array): Map<string, Float32Array> {
   return out;
 }
 
+/**
+ * The frozen part's forward pass for head-only and top-k feature caching: onnxruntime-web, with
+ * the WebGPU provider when WebGPU is the training backend, else wasm on the chosen threads.
+ */
+function ortFeatureEngine(
+  notify: (message: string, level: 'info' | 'warning') => void,
+): FeatureEngineFactory {
+  return async (frozen, output) => {
+    const ort = await loadWebOrt({ backend: tf.getBackend() as BackendName, threads: wasmThreadCount() });
+    if (ort.fallback) notify(`${ort.fallback}; tfjs computes the features.`, 'warning');
+    return engineOpener(ort.runtime)(frozen, output);
+  };
+}
+
 export async function startRun(command: TrainRequest, post: Post): Promise<void> {
   const { runId, data, resume } = command;
   if (training) {
@@ -138,6 +157,7 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       ...(resumed ? { resume: resumed.state } : {}),
       ...(caches ? { featureCaches: caches.given, keepCaches: true } : {}),
       featureCache: browserFeatureCache(runId, notify),
+      callbacks: { featureEngine: ortFeatureEngine(notify) },
     });
     training = { runId, controller, model, config };
     const running = model;

@@ -298,6 +298,7 @@ export function registerDistill(program: Command): void {
         data,
         baseModel,
         ...(baseModelOrigin ? { baseModelOrigin } : {}),
+        ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
         loss: distillationTrainingLoss(logits.train, encoded.labels.length, distillation),
         distillation: distillationArgs,
         report,

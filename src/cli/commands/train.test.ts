@@ -32,6 +32,7 @@ const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Rec
 describe('finetune-studio train (single-label)', () => {
   let out: string;
   let stdout: string;
+  let stderr: string;
   beforeAll(() => {
     out = join(dir, 'yelp-head');
     const result = cli(
@@ -51,6 +52,14 @@ describe('finetune-studio train (single-label)', () => {
     );
     if (result.status !== 0) throw new Error(`train failed (${result.status}):\n${result.stderr}`);
     stdout = result.stdout;
+    stderr = result.stderr;
+  });
+
+  it("computes the frozen encoder's features on onnxruntime-node and says so in the run notes", () => {
+    expect(stderr).toMatch(/^inference engine: ONNX Runtime \(onnxruntime-node [\d.]+, CPU, \d+ threads\)$/m);
+    expect(stderr).toMatch(
+      /^note: The frozen encoder's first-token features were computed by ONNX Runtime \(onnxruntime-node /m,
+    );
   });
 
   it('writes a Hugging Face folder with the run files', () => {

@@ -24,12 +24,13 @@ import {
 import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
 import { buildRunFolder, evalReportJson } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
-import { TrainController, type TrainModel } from '../../core/train/trainer/index.ts';
+import { TrainController, type TrainerCallbacks, type TrainModel } from '../../core/train/trainer/index.ts';
 import type { TrainingLoss } from '../../core/train/losses.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
 import { CliError, emit, globalOptions, progress, type GlobalOptions, setUpRun } from '../context.ts';
 import { addDataOptions, type DataFlags, type LoadedData } from './inspect.ts';
+import { addEngineOption, cliEngine, openCliEngine } from '../inference.ts';
 
 export interface TrainFlags extends DataFlags {
   model: string;
@@ -58,6 +59,7 @@ export interface TrainFlags extends DataFlags {
   maxGradNorm?: string;
   cacheMemory?: string;
   int8Check?: boolean;
+  engine?: string;
 }
 
 export function number(
@@ -379,10 +381,12 @@ export function describeEvent(event: TrainEvent, multiLabel: boolean): string | 
 
 /** The output, run-folder and training flags `train` and `distill` share (not --model, --mode, --layers). */
 export function addTrainingOptions(command: Command): Command {
-  return addTrainSettingOptions(
-    command
-      .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
-      .option('--force', 'write into a non-empty --out folder'),
+  return addEngineOption(
+    addTrainSettingOptions(
+      command
+        .requiredOption('--out <dir>', 'folder for the trained model and run files (must be empty)')
+        .option('--force', 'write into a non-empty --out folder'),
+    ),
   );
 }
 
@@ -445,6 +449,8 @@ export interface TrainAndWriteInput {
   int8Check?: boolean;
   /** Where the base model came from, when `baseModel` alone cannot tell (a teacher's record). */
   baseModelOrigin?: BaseModelOrigin;
+  /** --engine: what computes the frozen part's cached output (head and top-k). */
+  engine?: string;
 }
 
 /** Trains with a TrainController, reporting progress, and writes the run folder to `outDir`. */
@@ -460,12 +466,18 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
     },
   });
   try {
+    const callbacks: TrainerCallbacks = input.loss ? { loss: input.loss } : {};
+    // Head and top-k cache the frozen part's output: ONNX Runtime computes it where it loads.
+    if (config.mode !== 'full') {
+      const engine = await cliEngine(input.engine);
+      callbacks.featureEngine = (frozen, output) => openCliEngine(engine, frozen, output);
+    }
     const controller = new TrainController({
       model,
       data: encoded,
       config,
       featureCache: cache.factory,
-      ...(input.loss ? { callbacks: { loss: input.loss } } : {}),
+      callbacks,
     });
     controller.on((event) => {
       const line = describeEvent(event, encoded.multiLabel);
@@ -630,6 +642,7 @@ export function registerTrain(program: Command): void {
           data,
           baseModel: flags.model,
           ...(flags.int8Check ? { int8Check: true } : {}),
+          ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
         });
       } finally {
         disposeParams(model.params);

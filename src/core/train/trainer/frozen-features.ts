@@ -42,6 +42,8 @@ export interface FrozenFeatureOptions {
   onProgress(split: SplitName, done: number, total: number): Promise<void>;
   progressIntervalMs: number;
   now(): number;
+  /** Adds a line to the run notes (which engine computed the features). */
+  notice(message: string): void;
 }
 
 export class FrozenFeatures {
@@ -65,6 +67,13 @@ export class FrozenFeatures {
     const out: Partial<Record<SplitName, FeatureCache>> = {};
     for (const [split, entry] of this.splits) out[split] = entry.cache;
     return out;
+  }
+
+  /** Releases the engine (its session and graph); a later prepare opens a new one. */
+  async closeEngine(): Promise<void> {
+    const engine = this.engine;
+    this.engine = null;
+    await engine?.dispose();
   }
 
   /** Frees device copies and the engine; caches built here are disposed unless handed over. */
@@ -130,9 +139,21 @@ export class FrozenFeatures {
       const output: ForwardOutput = firstTokenOnly
         ? { kind: 'features' }
         : { kind: 'hidden', layers: toLayer };
-      this.engine = featureEngine
-        ? await featureEngine(model, output)
-        : tfjsEngine(model.params, model.config, output);
+      let engine: ForwardEngine | null = null;
+      if (featureEngine) {
+        try {
+          engine = await featureEngine(model, output);
+        } catch (error) {
+          // The training engine's own forward pass computes the same features, only slower.
+          const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+          this.options.notice(`The feature engine did not start (${reason}); tfjs computes the features.`);
+        }
+      }
+      this.engine = engine ?? tfjsEngine(model.params, model.config, output);
+      const what = firstTokenOnly
+        ? 'first-token features'
+        : `hidden states after its first ${toLayer} block${toLayer === 1 ? '' : 's'}`;
+      this.options.notice(`The frozen encoder's ${what} were computed by ${this.engine.description}.`);
     }
     return this.engine;
   }

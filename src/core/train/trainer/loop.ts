@@ -115,6 +115,7 @@ export class Run {
       inBatches: (rows, work) => this.inBatches(rows, work),
       progressIntervalMs: this.emitInterval,
       now: this.now,
+      notice: (message) => this.notice(message),
       onProgress: async (split, done, total) => {
         this.hooks.emit({ type: 'progress', stage: 'cache', split, done, total });
         await yieldToEventLoop();
@@ -178,6 +179,8 @@ export class Run {
       for (const split of ['train', 'validation', 'test'] as const) {
         if (splitSize(data[split]) > 0) await this.features.prepare(split);
       }
+      // Training reads only the caches: the engine's session and graph memory go now.
+      await this.features.closeEngine();
     }
 
     const effectiveBatch = config.batchSize * config.gradAccumSteps;
