@@ -31,6 +31,9 @@ test('a head-only run reuses the feature cache of an earlier one, after a reload
 
   await train(page, 'Run 1');
   await expect(panel(page, 'Run 1')).not.toContainText(REUSED);
+  await expect(panel(page, 'Run 1')).toContainText(
+    /first-token features were computed by ONNX Runtime \(onnxruntime-web [^,]+, wasm, \d+ threads?\)/,
+  );
 
   await train(page, 'Run 2');
   await expect(panel(page, 'Run 2')).toContainText(REUSED);

@@ -159,6 +159,10 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   );
   expect(await points(page, 'Validation loss')).toBeGreaterThanOrEqual(2);
   expect(await points(page, 'Validation metric')).toBeGreaterThanOrEqual(2);
+  // The frozen blocks' output was cached by ONNX Runtime on the training backend's device.
+  await expect(page.getByRole('region', { name: 'Run 1 progress' })).toContainText(
+    /hidden states after its first \d blocks? were computed by ONNX Runtime \(onnxruntime-web [^,]+, WebGPU\)/,
+  );
   await shoot(page, 'step-3-train-done');
 
   // Evaluate: metrics, confusion matrix (a cell lists its examples), the playground answers.
