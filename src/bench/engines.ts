@@ -14,7 +14,7 @@ import type { EncodedSplit } from '../core/tokenize/types.ts';
 import { defaultTrainConfig } from '../core/train/config.ts';
 import { padBatch, rowsByLength } from '../core/train/data.ts';
 import { MemoryFeatureCache } from '../core/train/feature-cache.ts';
-import { trainModel } from '../core/train/trainer.ts';
+import { trainModel } from '../core/train/trainer/index.ts';
 import { bertTokenizerDir, dataDir } from '../node/paths.ts';
 import type { DistilBertConfig } from '../core/model/config.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';

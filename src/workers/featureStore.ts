@@ -16,7 +16,7 @@ import {
   type FeatureStore,
   type FeatureStoreFiles,
 } from '../core/train/feature-store.ts';
-import { firstTrainableLayer } from '../core/train/index.ts';
+import { firstTrainableLayer } from '../core/train/trainer/index.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import { splitSize, type EncodedDataset, type SplitName } from '../core/train/data.ts';
 import { cacheMemoryBudget } from './featureCacheSpill.ts';
