@@ -45,7 +45,7 @@ export function FeatureCacheList({ open }: { open: boolean }) {
       {listing?.unavailable && <p className="fs-small">Not kept between sessions: {listing.unavailable}.</p>}
       {listing && !listing.unavailable && (
         <>
-          <div className="fs-field">
+          <div className="fs-field fs-field-inline">
             <label htmlFor="fs-feature-budget">Budget (MB)</label>
             <input
               id="fs-feature-budget"
@@ -71,43 +71,51 @@ export function FeatureCacheList({ open }: { open: boolean }) {
               : `${listing.entries.length} kept, ${formatBytes(used)} of ${formatBytes(listing.budgetBytes)}.`}
           </p>
           {listing.entries.length > 0 && (
-            <table className="fs-table" aria-label="Kept feature caches">
-              <thead>
-                <tr>
-                  <th scope="col">Model</th>
-                  <th scope="col">Split</th>
-                  <th scope="col">Examples</th>
-                  <th scope="col">Max length</th>
-                  <th scope="col">Size</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span className="fs-visually-hidden">Delete</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {listing.entries.map((entry) => (
-                  <tr key={entry.key}>
-                    <td title={entry.description.model}>{entry.description.model}</td>
-                    <td>{entry.description.split}</td>
-                    <td>{entry.description.rows.toLocaleString('en')}</td>
-                    <td>{entry.description.maxLength}</td>
-                    <td>{formatBytes(entry.bytes)}</td>
-                    <td>{new Date(entry.lastUsed).toLocaleString()}</td>
-                    <td>
-                      <button
-                        type="button"
-                        className="fs-button"
-                        aria-label={`Delete the ${entry.description.split} cache of ${entry.description.model}`}
-                        onClick={() => void run({ kind: 'delete', key: entry.key })}
-                      >
-                        Delete
-                      </button>
-                    </td>
+            // Scrolls sideways inside the dialog on a narrow window rather than squeezing the names.
+            <div style={{ overflowX: 'auto' }}>
+              <table className="fs-table" aria-label="Kept feature caches">
+                <thead>
+                  <tr>
+                    <th scope="col">Model</th>
+                    <th scope="col">Split</th>
+                    <th scope="col">Examples</th>
+                    <th scope="col">Max length</th>
+                    <th scope="col">Size</th>
+                    <th scope="col">Last used</th>
+                    <th scope="col">
+                      <span className="fs-visually-hidden">Delete</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {listing.entries.map((entry) => (
+                    <tr key={entry.key}>
+                      <td title={entry.description.model}>{entry.description.model}</td>
+                      <td>{entry.description.split}</td>
+                      <td>{entry.description.rows.toLocaleString('en')}</td>
+                      <td>{entry.description.maxLength}</td>
+                      <td style={{ whiteSpace: 'nowrap' }}>{formatBytes(entry.bytes)}</td>
+                      <td style={{ whiteSpace: 'nowrap' }}>
+                        {new Date(entry.lastUsed).toLocaleString(undefined, {
+                          dateStyle: 'short',
+                          timeStyle: 'short',
+                        })}
+                      </td>
+                      <td>
+                        <button
+                          type="button"
+                          className="fs-button"
+                          aria-label={`Delete the ${entry.description.split} cache of ${entry.description.model}`}
+                          onClick={() => void run({ kind: 'delete', key: entry.key })}
+                        >
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
           {listing.entries.length > 1 && (
             <button type="button" className="fs-button" onClick={() => void run({ kind: 'clear' })}>
