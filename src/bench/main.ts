@@ -168,11 +168,11 @@ function distillOptions(o: Options): DistillBenchOptions {
 }
 
 function enginesOptions(o: Options): EnginesBenchOptions {
-  const base: EnginesBenchOptions = { pytorch: o.pytorch, onProgress: progress };
+  const base: EnginesBenchOptions = { pytorch: o.pytorch, onProgress: progress, ...suiteThreads(o) };
   if (o.quick) {
     // The head-only run tokenizes real texts: the vocabulary stays bert-base's.
     const dims = { ...QUICK_DIMS, vocabSize: 30522 };
-    return { ...base, dims, batches: [2], seqLength: 16, iterations: 1, headRows: 64 };
+    return { ...base, dims, batches: [2], seqLength: 16, iterations: 1, headRows: 400 };
   }
   return {
     ...base,
@@ -391,6 +391,20 @@ async function runInChild(
   }
 }
 
+/** Samples the 1-minute load average every few seconds until stopped; `stop` gives their mean. */
+function loadSampler(intervalMs = 5000): { stop(): number } {
+  const samples = [loadavg()[0]!];
+  const timer = setInterval(() => samples.push(loadavg()[0]!), intervalMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      samples.push(loadavg()[0]!);
+      return samples.reduce((sum, x) => sum + x, 0) / samples.length;
+    },
+  };
+}
+
 /** The child side of runInChild: one suite, its outcome written to `resultFile`. */
 async function childMain(options: Options, resultFile: string): Promise<void> {
   const suite = options.suites[0]!;
@@ -401,7 +415,10 @@ async function childMain(options: Options, resultFile: string): Promise<void> {
     writeFileSync(`${resultFile}.part`, JSON.stringify(outcome, toTransport));
     renameSync(`${resultFile}.part`, resultFile);
   };
+  const load = loadSampler();
   const outcome = await runSuite(suite, options, earlier, (reports) => save({ rows: [], reports }));
+  const meanLoad = load.stop();
+  for (const row of outcome.rows) row.load ??= meanLoad;
   save(outcome);
 }
 
