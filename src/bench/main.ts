@@ -12,6 +12,7 @@ import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from '.
 import { benchData, type DataBenchOptions } from './data.ts';
 import { benchDistill, type DistillBenchOptions } from './distill.ts';
 import { benchEngines, type EnginesBenchOptions } from './engines.ts';
+import { benchGpuCounts, type GpuCountsBenchOptions } from './gpu-counts.ts';
 import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
 import { parseThreadCount } from '../core/backend/threads.ts';
 import { formatTable, type BenchRow } from './table.ts';
@@ -20,7 +21,17 @@ import { benchThreads, type ThreadsBenchOptions } from './threads.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
 
 // The browser suite runs after the model suite, whose PyTorch rows are its baseline.
-const SUITES = ['data', 'model', 'browser', 'train', 'engines', 'distill', 'quality', 'threads'] as const;
+const SUITES = [
+  'data',
+  'model',
+  'browser',
+  'train',
+  'engines',
+  'distill',
+  'quality',
+  'threads',
+  'gpu-counts',
+] as const;
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--threads 1,2] [--no-pytorch]
@@ -181,6 +192,11 @@ function enginesOptions(o: Options): EnginesBenchOptions {
   };
 }
 
+function gpuCountsOptions(o: Options): GpuCountsBenchOptions {
+  const base: GpuCountsBenchOptions = { onProgress: progress };
+  return o.quick ? { ...base, dims: QUICK_DIMS, batch: 1, seqLength: 8 } : base;
+}
+
 /** In the child of one thread count, `--threads` holds that count alone. */
 function threadsOptions(o: Options): ThreadsBenchOptions {
   const threads = o.threads?.[0] ?? 1;
@@ -311,6 +327,9 @@ async function runSuite(
         break;
       case 'distill':
         rows.push(...(await benchDistill(distillOptions(options))));
+        break;
+      case 'gpu-counts':
+        rows.push(...(await benchGpuCounts(gpuCountsOptions(options))));
         break;
       case 'browser': {
         const modelBaseline = earlier.filter((r) => r.suite === 'model' && r.where === 'pytorch cpu');
