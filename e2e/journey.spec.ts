@@ -203,6 +203,10 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   await page.getByRole('button', { name: 'Start training' }).click();
   await expect(page.getByRole('region', { name: 'Run 2 progress' })).toBeVisible();
   await expect(runStatus(page)).toHaveText('done', { timeout: 900_000 });
+  // Same model, data, max length and layers: the frozen bottom Run 1 computed is not computed again.
+  await expect(page.getByRole('list', { name: 'Training notes' })).toContainText(
+    'reused the feature cache of an earlier run with the same model, data and max length (train, validation, test; from memory)',
+  );
   const ownPoints = await points(page, 'Training loss');
   await page.getByRole('checkbox', { name: 'Compare Run 1 on the charts' }).check();
   await expect

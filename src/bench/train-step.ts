@@ -4,7 +4,7 @@ import type { DistilBertConfig } from '../core/model/config.ts';
 import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
 import { defaultTrainConfig, type TrainMode } from '../core/train/config.ts';
 import type { TrainEvent } from '../core/train/events.ts';
-import { trainModel, type TrainModel } from '../core/train/trainer.ts';
+import { trainModel, type TrainModel } from '../core/train/trainer/index.ts';
 import { createRng } from '../core/util/random.ts';
 import { median } from './model-step.ts';
 

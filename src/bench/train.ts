@@ -7,7 +7,7 @@ import { disposeParams, initParams } from '../core/model/index.ts';
 import type { TrainMode } from '../core/train/config.ts';
 import { defaultTrainConfig } from '../core/train/config.ts';
 import { MemoryFeatureCache } from '../core/train/feature-cache.ts';
-import { trainModel, type TrainModel } from '../core/train/trainer.ts';
+import { trainModel, type TrainModel } from '../core/train/trainer/index.ts';
 import { createRng } from '../core/util/random.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';

@@ -11,7 +11,7 @@ import { featureCacheBytes } from '../core/train/feature-cache-choice.ts';
 import { FileFeatureCache } from '../core/train/feature-cache-file.ts';
 import { MemoryFeatureCache } from '../core/train/feature-cache.ts';
 import { syntheticData, syntheticModel } from '../core/train/test-support/synthetic.ts';
-import { trainModel, type TrainModel, type TrainOptions } from '../core/train/trainer.ts';
+import { trainModel, type TrainModel, type TrainOptions } from '../core/train/trainer/index.ts';
 import { nodeFeatureCache, tempSpill } from './feature-cache-file.ts';
 
 beforeAll(async () => {

@@ -60,6 +60,17 @@ describe('migrateRun', () => {
     expect(unpackSteps(result.record.steps)).toEqual(steps);
   });
 
+  it('gives a format-3 run without the gradient checkpointing setting the one it trained with', () => {
+    const run = { id: 'r', config: { mode: 'full', epochs: 3 } };
+    expect(migrateRun(run, 3)).toEqual({
+      ok: true,
+      migratedFrom: 3,
+      record: { id: 'r', config: { mode: 'full', epochs: 3, gradientCheckpointing: true } },
+    });
+    const off = { id: 'r', config: { mode: 'full', gradientCheckpointing: false } };
+    expect(migrateRun(off, 3)).toEqual({ ok: true, migratedFrom: 3, record: off });
+  });
+
   it('leaves a current run as it is', () => {
     const run = { id: 'r', saved: { epoch: { step: 13, epoch: 1, optimizer: true } } };
     expect(migrateRun(run, SCHEMA_VERSION)).toEqual({ ok: true, migratedFrom: null, record: run });

@@ -9,9 +9,11 @@ import type { DataSourceKind, StepId } from './slices.ts';
  * 1: the first format. 2: a run's epoch checkpoint also holds the optimizer's state and the
  * loop's bookkeeping, so an interrupted run resumes exactly; run records say whether theirs does
  * (`saved.epoch.optimizer`). 3: a run's training steps are saved as one Float64Array of columns
- * (savedSeries.ts) rather than an object per step. The project record itself is the same in all.
+ * (savedSeries.ts) rather than an object per step. 4: a run's settings always say whether it trains
+ * with gradient checkpointing (runs saved before the setting existed trained with it). The project
+ * record itself is the same in all.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export interface SavedData {
   name: string;
@@ -53,6 +55,7 @@ export type Migrations = Record<number, (record: Record<string, unknown>) => Rec
 export const PROJECT_MIGRATIONS: Migrations = {
   1: (record) => record,
   2: (record) => record,
+  3: (record) => record,
 };
 
 /**
@@ -66,6 +69,13 @@ export const RUN_MIGRATIONS: Migrations = {
     return saved?.epoch ? { ...run, saved: { ...saved, epoch: { ...saved.epoch, optimizer: false } } } : run;
   },
   2: (run) => (Array.isArray(run.steps) ? { ...run, steps: packSteps(run.steps as SavedStepPoint[]) } : run),
+  // Settings saved before gradient checkpointing was a setting: those runs trained with it.
+  3: (run) => {
+    const config = run.config as Record<string, unknown> | undefined;
+    return config && config.gradientCheckpointing === undefined
+      ? { ...run, config: { ...config, gradientCheckpointing: true } }
+      : run;
+  },
 };
 
 /** A run record saved under project format `version`, in the current shape. */

@@ -10,10 +10,16 @@ import type { ForwardTiming, ModelSummary, TrainCommand, TrainEvent } from './pr
 type LoadCommand = Extract<TrainCommand, { type: 'loadModel' }>;
 
 let current: LoadedModel | null = null;
+let currentSource = '';
 
 /** The model the Model step loaded, for training and prediction. */
 export function currentModel(): LoadedModel | null {
   return current;
+}
+
+/** Where the current model came from, as the Model step shows it. */
+export function currentModelSource(): string {
+  return currentSource;
 }
 
 /**
@@ -100,6 +106,7 @@ export async function handleLoadModel(
     if (current) disposeParams(current.params);
     current = model;
     loaded = { model, source: source.describe() };
+    currentSource = loaded.source;
   } catch (error) {
     post({ type: 'error', requestId, ...explainModelError(error) });
     return;

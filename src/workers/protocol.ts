@@ -7,6 +7,7 @@ import type { MappedColumns } from '../core/export/training-args.ts';
 import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
+import type { StoredFeatureCache } from '../core/train/feature-store.ts';
 import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
 
 export type { AdapterInfo, BackendName } from '../core/backend/select.ts';
@@ -335,7 +336,21 @@ export type TrainCommand =
   | { type: 'dropRun'; runId: string }
   /** Probabilities of already tokenized texts under a run's weights. */
   | { type: 'predict'; requestId: string; runId: string; ids: Int32Array; offsets: Int32Array }
-  | { type: 'exportRun'; requestId: string; runId: string; request: RunExportRequest };
+  | { type: 'exportRun'; requestId: string; runId: string; request: RunExportRequest }
+  /** The frozen-feature caches kept in OPFS: list them, delete one or all, set the budget. */
+  | { type: 'featureStore'; requestId: string; action: FeatureStoreAction };
+
+export type FeatureStoreAction =
+  { kind: 'list' } | { kind: 'delete'; key: string } | { kind: 'clear' } | { kind: 'budget'; bytes: number };
+
+/** What Settings shows of the kept feature caches (after the action). */
+export interface FeatureStoreListing {
+  /** Why nothing is kept across sessions here (no OPFS for workers), or null. */
+  unavailable: string | null;
+  budgetBytes: number;
+  /** Most recently used first. */
+  entries: StoredFeatureCache[];
+}
 
 export type TrainEvent =
   | { type: 'backend'; requestId: string; backend: BackendReport }
@@ -354,6 +369,7 @@ export type TrainEvent =
   | { type: 'attached'; requestId: string; runId: string }
   | { type: 'predictions'; requestId: string; probabilities: Float32Array; numLabels: number }
   | { type: 'exported'; requestId: string; zip: Blob; notes: string[] }
+  | { type: 'featureStore'; requestId: string; listing: FeatureStoreListing }
   /**
    * Forward passes timed after a load (shader compilation makes this take seconds on software
    * GPUs, so the load answers first). `timing` is null when the backend could not run them.

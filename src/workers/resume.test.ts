@@ -6,7 +6,7 @@ import { disposeParams } from '../core/model/index.ts';
 import { readSafetensorsHeader, writeSafetensors } from '../core/model/safetensors.ts';
 import { defaultTrainConfig, type TrainConfig } from '../core/train/config.ts';
 import { syntheticData, syntheticModel } from '../core/train/test-support/synthetic.ts';
-import { TrainController, trainableParams, type ResumeState } from '../core/train/trainer.ts';
+import { TrainController, trainableParams, type ResumeState } from '../core/train/trainer/index.ts';
 import { freshOptimizerState, readResumeCheckpoint, resumeCheckpointBlob } from './resume.ts';
 
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import { readSafetensorsHeader, safetensorsLayout } from '../core/model/safetens
 import { parameterShapes } from '../core/model/weights.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
-import { RESUMED_SETTINGS, type ResumedSettings, type ResumeState } from '../core/train/trainer.ts';
+import { RESUMED_SETTINGS, type ResumedSettings, type ResumeState } from '../core/train/trainer/index.ts';
 
 export const CHECKPOINT_FORMAT = 2;
 const FORMAT_KEY = 'finetune_studio_checkpoint';

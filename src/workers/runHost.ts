@@ -27,9 +27,10 @@ import { runModelCopy } from '../core/model/run-copy.ts';
 import { metricKey, toTrainingArguments, type TrainConfig } from '../core/train/config.ts';
 import { padBatch, splitSize } from '../core/train/data.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
-import { TrainController, trainableParams, type ResumeState } from '../core/train/trainer.ts';
+import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
-import { currentModel } from './modelHost.ts';
+import { runCaches, type RunCaches } from './featureStore.ts';
+import { currentModel, currentModelSource } from './modelHost.ts';
 import { freshOptimizerState, readResumeCheckpoint, resumeCheckpointBlob } from './resume.ts';
 import {
   errorMessage,
@@ -107,24 +108,6 @@ function decodeWeights(bytes: Uint8Array): Map<string, Float32Array> {
   return out;
 }
 
-/**
- * Copies the trainable variables on the device right now (a cheap GPU copy, so the loop can go
- * on at once) and reads the copies back in the background.
- */
-function snapshot(model: DeviceModel, config: TrainConfig): Promise<Map<string, Float32Array>> {
-  const trainable = trainableParams(model.params, config, model.config.nLayers);
-  const copies = Object.entries(trainable).map(([name, variable]) => [name, tf.clone(variable)] as const);
-  return (async () => {
-    const out = new Map<string, Float32Array>();
-    try {
-      for (const [name, copy] of copies) out.set(name, (await copy.data()) as Float32Array);
-    } finally {
-      tf.dispose(copies.map(([, copy]) => copy));
-    }
-    return out;
-  })();
-}
-
 export async function startRun(command: TrainRequest, post: Post): Promise<void> {
   const { runId, data, resume } = command;
   if (training) {
@@ -137,21 +120,24 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     return;
   }
   let model: DeviceModel | null = null;
+  let caches: RunCaches | null = null;
   try {
     // Free the device for training: a resident model for predictions is rebuilt when needed.
     disposeModel(resident);
     resident = null;
     const config = command.config;
     const resumed = resume ? await resumeStateOf(resume, config, splitSize(data.train)) : null;
+    const notify = (message: string, level: 'info' | 'warning' = 'info') =>
+      post({ type: 'run', runId, event: { type: 'notice', level, step: resume?.step ?? 0, message } });
+    caches = await runCaches(baseModel(), currentModelSource(), data, config);
     model = buildModel(runId, data.labels, data.multiLabel, config.seed);
     const controller = new TrainController({
       model: { config: model.config, params: model.params },
       data,
       config,
       ...(resumed ? { resume: resumed.state } : {}),
-      featureCache: browserFeatureCache(runId, (message, level) =>
-        post({ type: 'run', runId, event: { type: 'notice', level, step: resume?.step ?? 0, message } }),
-      ),
+      ...(caches ? { featureCaches: caches.given, keepCaches: true } : {}),
+      featureCache: browserFeatureCache(runId, notify),
     });
     training = { runId, controller, model, config };
     const running = model;
@@ -166,43 +152,32 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
           message: `A checkpoint could not be taken: ${errorMessage(error)}`,
         },
       });
+    watchCheckpoints(controller, running, config, {
+      best: ({ step, epoch, weights }) =>
+        post({
+          type: 'checkpoint',
+          runId,
+          checkpoint: {
+            kind: 'best',
+            step,
+            epoch,
+            file: new Blob([encodeWeights(weights, running.config) as Uint8Array<ArrayBuffer>]),
+          },
+        }),
+      epoch: (state) =>
+        post({
+          type: 'checkpoint',
+          runId,
+          checkpoint: {
+            kind: 'epoch',
+            step: state.step,
+            epoch: state.step / state.stepsPerEpoch,
+            file: resumeCheckpointBlob(state, running.config),
+          },
+        }),
+      failed: checkpointFailed,
+    });
     controller.on((event) => {
-      if (event.type === 'eval' && event.isBest) {
-        const { step, epoch } = event;
-        void snapshot(running, config)
-          .then((weights) =>
-            post({
-              type: 'checkpoint',
-              runId,
-              checkpoint: {
-                kind: 'best',
-                step,
-                epoch,
-                file: new Blob([encodeWeights(weights, running.config) as Uint8Array<ArrayBuffer>]),
-              },
-            }),
-          )
-          .catch((error: unknown) => checkpointFailed(error, step));
-      }
-      // The state to resume from, taken once the epoch's evaluation is done (none after the last).
-      if (event.type === 'epoch' && event.epoch < config.epochs) {
-        const { step } = event;
-        controller
-          .resumeState()
-          .then((state) =>
-            post({
-              type: 'checkpoint',
-              runId,
-              checkpoint: {
-                kind: 'epoch',
-                step: state.step,
-                epoch: state.step / state.stepsPerEpoch,
-                file: resumeCheckpointBlob(state, running.config),
-              },
-            }),
-          )
-          .catch((error: unknown) => checkpointFailed(error, step));
-      }
       if (event.type === 'done' || event.type === 'error') return; // reported below, with the outcome
       post({ type: 'run', runId, event });
     });
@@ -220,7 +195,12 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
         },
       });
     }
+    if (caches?.note) notify(caches.note);
     const result = await controller.run();
+    if (caches) {
+      // Before `finished`, so a run started right after (or after a reload) finds them.
+      for (const { message, level } of await caches.keep(result.caches)) notify(message, level);
+    }
     const weights = result.checkpoint ? new Map(Object.entries(result.checkpoint)) : null;
     if (weights) {
       finished.set(runId, {
@@ -259,6 +239,7 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     post({ type: 'finished', runId, outcome });
   } catch (error) {
     training = null;
+    caches?.release();
     disposeModel(model);
     post({ type: 'error', runId, message: `Training stopped: ${errorMessage(error)}`, hint: hintFor(error) });
   }

@@ -2,6 +2,7 @@
 // step, trains runs, answers the playground's predictions and builds the export zip, so the page
 // only renders what it is sent.
 import { initWorkerBackend, onDeviceLost } from './backend.ts';
+import { featureStoreAction } from './featureStore.ts';
 import { handleLoadModel } from './modelHost.ts';
 import {
   errorMessage,
@@ -80,6 +81,17 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
             requestId: command.requestId,
             message: `The export failed: ${errorMessage(error)}`,
             hint: 'The run and its checkpoint are kept; try again, or export from the command line.',
+          }),
+        );
+      return;
+    case 'featureStore':
+      featureStoreAction(command.action)
+        .then((listing) => post({ type: 'featureStore', requestId: command.requestId, listing }))
+        .catch((error: unknown) =>
+          post({
+            type: 'error',
+            requestId: command.requestId,
+            message: `The kept feature caches could not be read or changed: ${errorMessage(error)}`,
           }),
         );
       return;

@@ -6,7 +6,7 @@ import { disposeParams, initParams } from '../../../src/core/model/index.ts';
 import { defaultTrainConfig } from '../../../src/core/train/config.ts';
 import type { EncodedDataset, EncodedSplit } from '../../../src/core/train/data.ts';
 import { MemoryFeatureCache } from '../../../src/core/train/feature-cache.ts';
-import { trainModel } from '../../../src/core/train/trainer.ts';
+import { trainModel } from '../../../src/core/train/trainer/index.ts';
 import { createRng } from '../../../src/core/util/random.ts';
 import { timeSteps } from '../../../src/bench/train-step.ts';
 import { ensureGradients } from '../../../src/core/train/gradients.ts';

@@ -22,7 +22,7 @@ import type { BaseModelOrigin } from '../../core/export/types.ts';
 import { encodeDataset } from '../../core/tokenize/encode.ts';
 import type { EncodedDataset } from '../../core/tokenize/types.ts';
 import { predictLogits, scoreLogits } from '../../core/train/evaluate.ts';
-import type { TrainModel } from '../../core/train/trainer.ts';
+import type { TrainModel } from '../../core/train/trainer/index.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { backendLabel, CliError, globalOptions, progress, startTrainingBackend } from '../context.ts';
 import { addDataOptions, loadData } from './inspect.ts';

@@ -24,7 +24,7 @@ import {
 import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
 import { buildRunFolder, evalReportJson } from '../../core/train/run-folder.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
-import { TrainController, type TrainModel } from '../../core/train/trainer.ts';
+import { TrainController, type TrainModel } from '../../core/train/trainer/index.ts';
 import type { TrainingLoss } from '../../core/train/losses.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
@@ -465,7 +465,7 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
       data: encoded,
       config,
       featureCache: cache.factory,
-      ...(input.loss ? { loss: input.loss } : {}),
+      ...(input.loss ? { callbacks: { loss: input.loss } } : {}),
     });
     controller.on((event) => {
       const line = describeEvent(event, encoded.multiLabel);

@@ -18,7 +18,7 @@ import { disposeParams, loadModel } from '../model/index.ts';
 import { encodeDataset } from '../tokenize/encode.ts';
 import { loadTokenizer } from '../tokenize/tokenizer.ts';
 import { defaultTrainConfig, type TrainConfig } from '../train/config.ts';
-import { trainModel } from '../train/trainer.ts';
+import { trainModel } from '../train/trainer/index.ts';
 import { DEFAULT_DISTILLATION } from './loss.ts';
 import { studentFromTeacher } from './student.ts';
 import { checkSameRows, computeTeacherLogits, distillationTrainingLoss } from './teacher.ts';
@@ -64,7 +64,9 @@ describe('distillation on real data', () => {
         model: student,
         data: encoded,
         config,
-        loss: distillationTrainingLoss(logits.train, encoded.labels.length, DEFAULT_DISTILLATION),
+        callbacks: {
+          loss: distillationTrainingLoss(logits.train, encoded.labels.length, DEFAULT_DISTILLATION),
+        },
       });
       const studentAccuracy = studentRun.test!.metrics.accuracy!;
       const baseline = majorityShare(encoded.test.labels, encoded.labels.length);

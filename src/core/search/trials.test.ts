@@ -7,7 +7,7 @@ import { runModelCopy } from '../model/run-copy.ts';
 import { defaultTrainConfig, type TrainConfig } from '../train/config.ts';
 import { MemoryFeatureCache, type FeatureCacheFactory } from '../train/feature-cache.ts';
 import { syntheticData, syntheticModel } from '../train/test-support/synthetic.ts';
-import { trainModel, type TrainModel } from '../train/trainer.ts';
+import { trainModel, type TrainModel } from '../train/trainer/index.ts';
 import { configForParams, floatDist, intDist, type SearchSpace } from './space.ts';
 import type { Trial } from './study.ts';
 import { SearchRunner, type TrialRunSettings } from './trials.ts';

@@ -10,7 +10,7 @@ import { checkTrainConfig, metricKey, type TrainConfig } from '../train/config.t
 import type { EncodedDataset, SplitName } from '../train/data.ts';
 import type { TrainEvent, TrainResult } from '../train/events.ts';
 import type { FeatureCache, FeatureCacheFactory } from '../train/feature-cache.ts';
-import { TrainController, type TrainModel } from '../train/trainer.ts';
+import { TrainController, type TrainModel } from '../train/trainer/index.ts';
 import { isBetter, type Direction, type Trial } from './study.ts';
 import { configForParams } from './space.ts';
 import { optimize, Study, TrialPruned, type StudySettings } from './search.ts';

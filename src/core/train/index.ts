@@ -1,17 +1,7 @@
 // Training: settings, the loop and its controller, events, caches, scoring and the run folder.
 export * from './config.ts';
 export * from './events.ts';
-export {
-  TrainController,
-  trainModel,
-  trainableParams,
-  firstTrainableLayer,
-  isOutOfMemory,
-  isDeviceLost,
-  type TrainModel,
-  type TrainOptions,
-  type MicroBatchInfo,
-} from './trainer.ts';
+export * from './trainer/index.ts';
 export {
   MemoryFeatureCache,
   memoryFeatureCache,

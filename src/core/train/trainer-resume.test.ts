@@ -10,7 +10,7 @@ import { disposeParams, loadModel } from '../model/index.ts';
 import { defaultTrainConfig, type TrainConfig } from './config.ts';
 import type { TrainEvent, TrainResult } from './events.ts';
 import { SYNTHETIC_LABELS, syntheticData } from './test-support/synthetic.ts';
-import { TrainController, trainableParams, type ResumeState, type TrainModel } from './trainer.ts';
+import { TrainController, trainableParams, type ResumeState, type TrainModel } from './trainer/index.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

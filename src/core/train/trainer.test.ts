@@ -8,7 +8,7 @@ import { meanLoss } from './losses.ts';
 import { padBatch } from './data.ts';
 import type { TrainEvent, TrainResult } from './events.ts';
 import { syntheticData, syntheticModel } from './test-support/synthetic.ts';
-import { TrainController, trainModel, type TrainModel, type TrainOptions } from './trainer.ts';
+import { TrainController, trainModel, type TrainModel, type TrainOptions } from './trainer/index.ts';
 import { classifierHead, encode, firstToken } from '../model/distilbert.ts';
 
 beforeAll(async () => {

@@ -16,7 +16,7 @@ import { encodeDataset } from '../tokenize/encode.ts';
 import { loadTokenizer } from '../tokenize/tokenizer.ts';
 import { defaultTrainConfig } from './config.ts';
 import { predictLogits, scoreLogits } from './evaluate.ts';
-import { trainModel } from './trainer.ts';
+import { trainModel } from './trainer/index.ts';
 
 beforeAll(async () => {
   await initNodeBackend('wasm');

@@ -66,7 +66,11 @@ export function Estimates({ summary }: { summary: ModelSummary }) {
             <th scope="col" className="fs-num">
               Memory
             </th>
-            <th scope="col" className="fs-num">
+            <th
+              scope="col"
+              className="fs-num"
+              title="Later runs with the same model, data and max length reuse it; head-only caches are kept across reloads (Settings → Feature caches)."
+            >
               Cache (built once)
             </th>
             <th scope="col" className="fs-num">

@@ -6,6 +6,7 @@ import { useStudio } from '../../state/store.ts';
 import { openSettings } from '../../state/ui.ts';
 import type { BackendName } from '../../state/types.ts';
 import { Dialog } from './Dialog.tsx';
+import { FeatureCacheList } from './FeatureCacheList.tsx';
 
 const CHOICES: { value: BackendName | 'auto'; label: string; help: string }[] = [
   {
@@ -115,6 +116,7 @@ export function SettingsDialog() {
           {report?.threadsNote ? ` Now on one thread: ${report.threadsNote}.` : ''}
         </p>
       </fieldset>
+      <FeatureCacheList open={open} />
     </Dialog>
   );
 }

@@ -2,7 +2,7 @@
 import { initParams, parseConfig } from '../../model/index.ts';
 import { createRng } from '../../util/random.ts';
 import type { EncodedDataset, EncodedSplit } from '../data.ts';
-import type { TrainModel } from '../trainer.ts';
+import type { TrainModel } from '../trainer/index.ts';
 
 export const SYNTHETIC_LABELS = ['alpha', 'beta', 'gamma'];
 const VOCAB = 64;

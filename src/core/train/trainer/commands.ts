@@ -1,0 +1,51 @@
+// Commands a run takes between steps: pause, resume, stop, and live changes of settings.
+import type { DistilBertConfig } from '../../model/config.ts';
+import { checkTrainConfig, LIVE_SETTINGS, type LiveSettings, type TrainConfig } from '../config.ts';
+import type { ControlCommand } from '../events.ts';
+
+/** What a command changes in the run. */
+export interface CommandTarget {
+  config: TrainConfig;
+  modelConfig: DistilBertConfig;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  /** The settings changed (the optimizer picks up weight decay and clipping). */
+  settingsChanged(): void;
+}
+
+/** Applies a command; returns whether it was applied and, if not, why. */
+export function applyCommand(
+  command: ControlCommand,
+  target: CommandTarget,
+): { applied: boolean; message?: string } {
+  switch (command.type) {
+    case 'pause':
+      target.pause();
+      return { applied: true };
+    case 'resume':
+      target.resume();
+      return { applied: true };
+    case 'stop':
+      target.stop();
+      return { applied: true };
+    case 'setLr':
+      return applySettings({ learningRate: command.lr }, target);
+    case 'update':
+      return applySettings(command.settings, target);
+  }
+}
+
+function applySettings(
+  settings: Partial<LiveSettings>,
+  target: CommandTarget,
+): { applied: boolean; message?: string } {
+  const unknown = Object.keys(settings).filter((key) => !(LIVE_SETTINGS as readonly string[]).includes(key));
+  if (unknown.length > 0)
+    return { applied: false, message: `cannot change ${unknown.join(', ')} while training` };
+  const problems = checkTrainConfig({ ...target.config, ...settings }, target.modelConfig);
+  if (problems.length > 0) return { applied: false, message: problems.join('; ') };
+  Object.assign(target.config, settings);
+  target.settingsChanged();
+  return { applied: true };
+}

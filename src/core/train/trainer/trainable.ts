@@ -1,0 +1,31 @@
+// Which parameters a training mode updates; everything else stays fixed.
+import type { Params } from '../../model/distilbert.ts';
+import { HEAD_NAMES, layerPrefix } from '../../model/weights.ts';
+import type { TrainConfig } from '../config.ts';
+
+/** The trainable parameters of a mode; everything else stays fixed. */
+export function trainableParams(params: Params, config: TrainConfig, nLayers: number): Params {
+  const out: Params = {};
+  const firstTrainable = firstTrainableLayer(config, nLayers);
+  for (const [name, variable] of Object.entries(params)) {
+    if (!variable.trainable) continue;
+    const isHead = (HEAD_NAMES as readonly string[]).includes(name);
+    let trains = isHead;
+    if (config.mode === 'top-k') {
+      for (let layer = firstTrainable; layer < nLayers; layer++) {
+        if (name.startsWith(layerPrefix(layer))) trains = true;
+      }
+    } else if (config.mode === 'full') {
+      trains = !(config.freezeEmbeddings && name.includes('embeddings.'));
+    }
+    if (trains) out[name] = variable;
+  }
+  return out;
+}
+
+/** The first transformer block that trains: n_layers for head-only, n_layers − k for top-k, 0 for full. */
+export function firstTrainableLayer(config: TrainConfig, nLayers: number): number {
+  if (config.mode === 'head') return nLayers;
+  if (config.mode === 'top-k') return nLayers - Math.min(config.layers, nLayers);
+  return 0;
+}
