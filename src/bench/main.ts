@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only data,model,train,browser,threads] [--iterations N] [--batches 8,32] [--threads 1,2]`:
+// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,gpu-counts] [--iterations N] [--batches 8,32] [--threads 1,2]`:
 // runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from '.
 import { benchData, type DataBenchOptions } from './data.ts';
 import { benchDistill, type DistillBenchOptions } from './distill.ts';
 import { benchEngines, type EnginesBenchOptions } from './engines.ts';
+import { benchGpuCounts, type GpuCountsBenchOptions } from './gpu-counts.ts';
 import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
 import { parseThreadCount } from '../core/backend/threads.ts';
 import { formatTable, type BenchRow } from './table.ts';
@@ -20,7 +21,17 @@ import { benchThreads, type ThreadsBenchOptions } from './threads.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
 
 // The browser suite runs after the model suite, whose PyTorch rows are its baseline.
-const SUITES = ['data', 'model', 'browser', 'train', 'engines', 'distill', 'quality', 'threads'] as const;
+const SUITES = [
+  'data',
+  'model',
+  'browser',
+  'train',
+  'engines',
+  'distill',
+  'quality',
+  'threads',
+  'gpu-counts',
+] as const;
 type Suite = (typeof SUITES)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--threads 1,2] [--no-pytorch]
@@ -168,17 +179,22 @@ function distillOptions(o: Options): DistillBenchOptions {
 }
 
 function enginesOptions(o: Options): EnginesBenchOptions {
-  const base: EnginesBenchOptions = { pytorch: o.pytorch, onProgress: progress };
+  const base: EnginesBenchOptions = { pytorch: o.pytorch, onProgress: progress, ...suiteThreads(o) };
   if (o.quick) {
     // The head-only run tokenizes real texts: the vocabulary stays bert-base's.
     const dims = { ...QUICK_DIMS, vocabSize: 30522 };
-    return { ...base, dims, batches: [2], seqLength: 16, iterations: 1, headRows: 64 };
+    return { ...base, dims, batches: [2], seqLength: 16, iterations: 1, headRows: 400 };
   }
   return {
     ...base,
     ...(o.batches ? { batches: o.batches } : {}),
     ...(o.iterations ? { iterations: o.iterations } : {}),
   };
+}
+
+function gpuCountsOptions(o: Options): GpuCountsBenchOptions {
+  const base: GpuCountsBenchOptions = { onProgress: progress };
+  return o.quick ? { ...base, dims: QUICK_DIMS, batch: 1, seqLength: 8 } : base;
 }
 
 /** In the child of one thread count, `--threads` holds that count alone. */
@@ -312,6 +328,9 @@ async function runSuite(
       case 'distill':
         rows.push(...(await benchDistill(distillOptions(options))));
         break;
+      case 'gpu-counts':
+        rows.push(...(await benchGpuCounts(gpuCountsOptions(options))));
+        break;
       case 'browser': {
         const modelBaseline = earlier.filter((r) => r.suite === 'model' && r.where === 'pytorch cpu');
         const baseline = modelBaseline.length > 0 ? modelBaseline : await browserBaseline(options);
@@ -391,6 +410,20 @@ async function runInChild(
   }
 }
 
+/** Samples the 1-minute load average every few seconds until stopped; `stop` gives their mean. */
+function loadSampler(intervalMs = 5000): { stop(): number } {
+  const samples = [loadavg()[0]!];
+  const timer = setInterval(() => samples.push(loadavg()[0]!), intervalMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      samples.push(loadavg()[0]!);
+      return samples.reduce((sum, x) => sum + x, 0) / samples.length;
+    },
+  };
+}
+
 /** The child side of runInChild: one suite, its outcome written to `resultFile`. */
 async function childMain(options: Options, resultFile: string): Promise<void> {
   const suite = options.suites[0]!;
@@ -401,7 +434,10 @@ async function childMain(options: Options, resultFile: string): Promise<void> {
     writeFileSync(`${resultFile}.part`, JSON.stringify(outcome, toTransport));
     renameSync(`${resultFile}.part`, resultFile);
   };
+  const load = loadSampler();
   const outcome = await runSuite(suite, options, earlier, (reports) => save({ rows: [], reports }));
+  const meanLoad = load.stop();
+  for (const row of outcome.rows) row.load ??= meanLoad;
   save(outcome);
 }
 

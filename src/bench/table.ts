@@ -12,6 +12,11 @@ export interface BenchRow {
   ratio?: { against: string; value: number };
   /** CPU threads the figure was measured on (WASM, PyTorch); absent where threads do not apply. */
   threads?: number;
+  /**
+   * The machine's 1-minute load average over the suite's run (mean of samples taken while it ran;
+   * the benchmark's own threads count in it).
+   */
+  load?: number;
   note?: string;
 }
 
@@ -24,7 +29,7 @@ function formatValue(value: number): string {
 
 /** A Markdown table, so the same text goes to the terminal and into the README. */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const header = ['suite', 'measure', 'where', 'threads', 'value', 'unit', 'ratio', 'note'];
+  const header = ['suite', 'measure', 'where', 'threads', 'value', 'unit', 'ratio', 'load', 'note'];
   const lines = rows.map((r) => [
     r.suite,
     r.name,
@@ -33,6 +38,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
     formatValue(r.value),
     r.unit,
     r.ratio ? `${formatValue(r.ratio.value)}× ${r.ratio.against}` : '',
+    r.load === undefined ? '' : r.load.toFixed(1),
     r.note ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));

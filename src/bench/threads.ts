@@ -166,11 +166,15 @@ export async function benchThreads(options: ThreadsBenchOptions): Promise<BenchR
           seqLength,
           steps: iterations,
         });
+        const browserThreads = trainStep.backend.threads ?? 1;
         step.push({
           where: 'chromium wasm',
           msPerStep: trainStep.msPerStep,
-          threads: trainStep.backend.threads ?? 1,
-          note: 'the same step in the browser, on the harness page',
+          threads: browserThreads,
+          note:
+            browserThreads === 1
+              ? 'the baseline: the step in the browser on one WASM thread, as the studio ran before threads; harness page'
+              : 'the same step in the browser, on the harness page',
         });
       } finally {
         await browser.close();
