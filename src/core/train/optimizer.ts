@@ -188,11 +188,26 @@ class DeviceAdamW implements AdamWEngine {
   }
 }
 
+/**
+ * The most tensors one addN may take. WebGPU binds each input as a storage buffer, and a device
+ * guarantees only 8 per shader stage (one goes to the output); tfjs' WebGPU addN does not split
+ * larger sums, and the invalid bind group silently drops the whole batch of queued work.
+ */
+const MAX_ADDN_INPUTS = 7;
+
 /** √(Σ‖g‖²) over all gradients, as one scalar. */
 export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => {
     if (grads.length === 0) return tf.scalar(0);
-    const squares = grads.map((g) => tf.sum(tf.square(g)));
-    return tf.sqrt(tf.addN(squares)) as tf.Scalar;
+    let partialSums = grads.map((g) => tf.sum(tf.square(g)));
+    while (partialSums.length > 1) {
+      const next: tf.Tensor[] = [];
+      for (let start = 0; start < partialSums.length; start += MAX_ADDN_INPUTS) {
+        const group = partialSums.slice(start, start + MAX_ADDN_INPUTS);
+        next.push(group.length === 1 ? group[0]! : tf.addN(group));
+      }
+      partialSums = next;
+    }
+    return tf.sqrt(partialSums[0]!) as tf.Scalar;
   });
 }
