@@ -2,32 +2,22 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { existsSync, readdirSync } from 'node:fs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { disposeParams } from '../core/model/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultTrainConfig, type TrainConfig } from '../core/train/config.ts';
 import type { TrainEvent, TrainResult } from '../core/train/events.ts';
 import { lengthsOf, type EncodedSplit } from '../core/train/data.ts';
 import { featureCacheBytes } from '../core/train/feature-cache-choice.ts';
 import { FileFeatureCache } from '../core/train/feature-cache-file.ts';
 import { MemoryFeatureCache } from '../core/train/feature-cache.ts';
-import { syntheticData, syntheticModel } from '../core/train/test-support/synthetic.ts';
-import { trainModel, type TrainModel, type TrainOptions } from '../core/train/trainer/index.ts';
+import { syntheticData, syntheticModels } from '../core/train/test-support/synthetic.ts';
+import { trainModel, type TrainOptions } from '../core/train/trainer/index.ts';
 import { nodeFeatureCache, tempSpill } from './feature-cache-file.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const models: TrainModel[] = [];
-afterEach(() => {
-  for (const model of models.splice(0)) disposeParams(model.params);
-});
-
-function model(): TrainModel {
-  const m = syntheticModel();
-  models.push(m);
-  return m;
-}
+const model = syntheticModels();
 
 async function run(options: TrainOptions): Promise<{ result: TrainResult; losses: number[] }> {
   const losses: number[] = [];

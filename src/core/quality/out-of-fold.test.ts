@@ -1,10 +1,9 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { disposeParams } from '../model/index.ts';
-import { defaultTrainConfig, TrainController, type TrainConfig, type TrainModel } from '../train/index.ts';
-import { syntheticData, syntheticModel } from '../train/test-support/synthetic.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultTrainConfig, TrainController, type TrainConfig } from '../train/index.ts';
+import { syntheticData, syntheticModels } from '../train/test-support/synthetic.ts';
 import type { EncodedDataset, EncodedSplit } from '../tokenize/types.ts';
 import { assignFolds, outOfFoldProbabilities, poolSplits, validationSlice } from './out-of-fold.ts';
 import { labelIssues } from './label-issues.ts';
@@ -13,16 +12,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const models: TrainModel[] = [];
-afterEach(() => {
-  for (const model of models.splice(0)) disposeParams(model.params);
-});
-
-function model(options: Parameters<typeof syntheticModel>[0] = {}): TrainModel {
-  const m = syntheticModel(options);
-  models.push(m);
-  return m;
-}
+const model = syntheticModels();
 
 /** Synthetic splits numbered as rows of one file: train first, then validation, then test. */
 function data(

@@ -1,30 +1,20 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { disposeParams } from '../model/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultTrainConfig, type TrainConfig } from './config.ts';
 import { meanLoss } from './losses.ts';
 import { padBatch } from './data.ts';
 import type { TrainEvent, TrainResult } from './events.ts';
-import { syntheticData, syntheticModel } from './test-support/synthetic.ts';
-import { TrainController, trainModel, type TrainModel, type TrainOptions } from './trainer/index.ts';
+import { syntheticData, syntheticModels } from './test-support/synthetic.ts';
+import { TrainController, trainModel, type TrainOptions } from './trainer/index.ts';
 import { classifierHead, encode, firstToken } from '../model/distilbert.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const models: TrainModel[] = [];
-afterEach(() => {
-  for (const model of models.splice(0)) disposeParams(model.params);
-});
-
-function model(options: Parameters<typeof syntheticModel>[0] = {}): TrainModel {
-  const m = syntheticModel(options);
-  models.push(m);
-  return m;
-}
+const model = syntheticModels();
 
 function config(overrides: Partial<TrainConfig>): TrainConfig {
   return { ...defaultTrainConfig(overrides.mode ?? 'full'), batchSize: 8, evalBatchSize: 16, ...overrides };

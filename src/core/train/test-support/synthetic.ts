@@ -1,5 +1,6 @@
 // A small random DistilBERT and a learnable synthetic data set, for training-loop tests.
-import { initParams, parseConfig } from '../../model/index.ts';
+import { afterEach } from 'vitest';
+import { disposeParams, initParams, parseConfig } from '../../model/index.ts';
 import { createRng } from '../../util/random.ts';
 import type { EncodedDataset, EncodedSplit } from '../data.ts';
 import type { TrainModel } from '../trainer/index.ts';
@@ -24,6 +25,19 @@ export function syntheticModel(
     problem_type: options.multiLabel ? 'multi_label_classification' : 'single_label_classification',
   });
   return { config, params: initParams(config, options.seed ?? 1) };
+}
+
+/** A maker of synthetic models for one test file; what it makes is disposed after each test. */
+export function syntheticModels(): (options?: Parameters<typeof syntheticModel>[0]) => TrainModel {
+  const made: TrainModel[] = [];
+  afterEach(() => {
+    for (const model of made.splice(0)) disposeParams(model.params);
+  });
+  return (options = {}) => {
+    const model = syntheticModel(options);
+    made.push(model);
+    return model;
+  };
 }
 
 function makeSplit(n: number, multiLabel: boolean, seed: string): EncodedSplit {

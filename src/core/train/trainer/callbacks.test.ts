@@ -1,14 +1,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsEngine } from '../../infer/index.ts';
-import { disposeParams } from '../../model/index.ts';
 import { defaultTrainConfig, type TrainConfig } from '../config.ts';
 import type { TrainEvent } from '../events.ts';
-import { syntheticData, syntheticModel } from '../test-support/synthetic.ts';
+import { syntheticData, syntheticModels } from '../test-support/synthetic.ts';
 import { lossNormalizer, lossSum } from '../losses.ts';
-import { trainModel, type TrainModel } from './index.ts';
+import { trainModel } from './index.ts';
 import { trackBest, trackPatience } from './trackers.ts';
 import { initialTrainerState } from './state.ts';
 
@@ -16,16 +15,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const models: TrainModel[] = [];
-afterEach(() => {
-  for (const model of models.splice(0)) disposeParams(model.params);
-});
-
-function model(): TrainModel {
-  const m = syntheticModel({});
-  models.push(m);
-  return m;
-}
+const model = syntheticModels();
 
 const config = (overrides: Partial<TrainConfig>): TrainConfig => ({
   ...defaultTrainConfig(overrides.mode ?? 'head'),
