@@ -8,7 +8,7 @@ export {
   type FeatureCache,
   type FeatureCacheFactory,
 } from './feature-cache.ts';
-export { predictLogits, scoreLogits, type ScoreOptions, type SplitScore } from './evaluate.ts';
+export { scoreLogits, type ScoreOptions, type SplitScore } from './evaluate.ts';
 export { buildRunFolder, evalReportJson, type RunFile, type RunFolderInput } from './run-folder.ts';
 export { lrMultiplier, warmupSteps, SCHEDULE_NAMES, type Schedule, type ScheduleName } from './schedules.ts';
 export {
