@@ -14,6 +14,7 @@
 // F = config.hiddenDim, L = config.numLabels, N = B * T (tokens flattened for the Linear layers).
 import * as tf from '@tensorflow/tfjs-core';
 import type { DistilBertConfig } from './config.ts';
+import { FUSED_LAYER_NORM, FUSED_LAYER_NORM_GRAD, fusedLayerNormAvailable } from './layer-norm-webgpu.ts';
 import { matMul } from './matmul.ts';
 import { layerPrefix } from './weights.ts';
 
@@ -66,10 +67,51 @@ function linear(params: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
 /**
  * nn.LayerNorm over the last axis, eps 1e-12: [..., D] -> [..., D]. The gradient is written out
  * (the usual closed form over x̂ and 1/σ), so the backward pass keeps two tensors per call instead
- * of the eight intermediates the taped ops would keep, and runs a third as many kernels.
+ * of the eight intermediates the taped ops would keep, and runs a third as many kernels. On
+ * WebGPU the forward and the gradient are fused kernels (1 and 2 dispatches).
  */
 function layerNorm<R extends tf.Rank>(params: Params, name: string, x: tf.Tensor<R>): tf.Tensor<R> {
   const dim = x.shape[x.shape.length - 1]!;
+  const rows = tf.reshape<tf.Rank.R2>(x, [-1, dim]); // [..., D] -> [N, D]
+  const gamma = param(params, `${name}.weight`) as tf.Tensor1D;
+  const beta = param(params, `${name}.bias`) as tf.Tensor1D;
+  return tf.reshape(layerNormRows(rows, gamma, beta), x.shape); // [N, D] -> [..., D]
+}
+
+/** LayerNorm of each row of `rows` [N, D]: fused kernels where the backend has them. */
+export function layerNormRows(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor2D {
+  return fusedLayerNormAvailable() ? fusedLayerNorm(rows, gamma, beta) : composedLayerNorm(rows, gamma, beta);
+}
+
+/** The same LayerNorm and gradients as composedLayerNorm, in three WebGPU dispatches (layer-norm-webgpu.ts). */
+function fusedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor2D {
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [value, stats] = tf
+      .engine()
+      .runKernel(FUSED_LAYER_NORM, { x, gamma: g, beta: b }, { eps: LAYER_NORM_EPS }) as [
+      tf.Tensor2D,
+      tf.Tensor2D,
+    ]; // [N, D], [N, 2] (mean, 1/σ per row)
+    save([x, stats, g]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedX, savedStats, savedGamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        return tf
+          .engine()
+          .runKernel(FUSED_LAYER_NORM_GRAD, { dy, x: savedX, stats: savedStats, gamma: savedGamma }) as [
+          tf.Tensor2D,
+          tf.Tensor1D,
+          tf.Tensor1D,
+        ]; // dx [N, D], dγ [D], dβ [D]
+      },
+    };
+  });
+  return normalize(rows, gamma, beta) as tf.Tensor2D;
+}
+
+function composedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor2D {
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [rows, gamma, beta, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
     const { mean, variance } = tf.moments(rows, -1, true); // [N, 1] each
@@ -88,9 +130,7 @@ function layerNorm<R extends tf.Rank>(params: Params, name: string, x: tf.Tensor
       },
     };
   });
-  const rows = tf.reshape(x, [-1, dim]); // [..., D] -> [N, D]
-  const out = normalize(rows, param(params, `${name}.weight`), param(params, `${name}.bias`));
-  return tf.reshape(out, x.shape); // [N, D] -> [..., D]
+  return normalize(rows, gamma, beta) as tf.Tensor2D;
 }
 
 /**

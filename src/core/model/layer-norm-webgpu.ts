@@ -1,0 +1,252 @@
+// nn.LayerNorm over the last axis as fused kernels for tfjs-backend-webgpu, mirroring
+// torch.nn.functional.layer_norm and the composed ops of distilbert.ts's layerNorm (same float32
+// order: two-pass mean and variance, inverseSqrt, (x − mean)·invStd·γ + β). Composed from tfjs ops
+// the forward is about 12 dispatches and its gradient about 12 more; here they are 1 and 2:
+//   FusedLayerNorm      one workgroup per row: y [N, D] and the row statistics [N, 2] (mean, 1/σ);
+//   FusedLayerNormGrad  one workgroup per row for dx, then one thread per column for dγ and dβ.
+// Registered on import for the webgpu backend only; other backends keep the composed ops.
+import * as tf from '@tensorflow/tfjs-core';
+
+export const FUSED_LAYER_NORM = 'FusedLayerNorm';
+export const FUSED_LAYER_NORM_GRAD = 'FusedLayerNormGrad';
+
+const WORKGROUP = 256;
+/** The most workgroups along one dimension WebGPU guarantees. */
+const MAX_GRID = 65535;
+
+/** The parts of tfjs-backend-webgpu's WebGPUBackend used here (public members of that class). */
+interface WebGpuBackend {
+  device: GPUDevice;
+  tensorMap: { get(dataId: tf.DataId): { resource?: unknown } | undefined };
+  commandEncoder: GPUCommandEncoder | null;
+  commandQueueOwnedIds?: WeakSet<tf.DataId>;
+  uploadToGPU(dataId: tf.DataId): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  write(values: null, shape: number[], dtype: tf.DataType): tf.DataId;
+}
+
+/** The workgroup-wide sum of `value` (every invocation gets it); `sums` is free again on return. */
+const REDUCE_WGSL = /* wgsl */ `
+var<workgroup> sums: array<f32, ${WORKGROUP}>;
+fn workgroupSum(lid: u32, value: f32) -> f32 {
+  sums[lid] = value;
+  workgroupBarrier();
+  for (var half = ${WORKGROUP / 2}u; half > 0u; half >>= 1u) {
+    if (lid < half) { sums[lid] += sums[lid + half]; }
+    workgroupBarrier();
+  }
+  let total = sums[0];
+  workgroupBarrier();
+  return total;
+}
+`;
+
+const forwardWgsl = (dim: number, eps: number) => /* wgsl */ `${REDUCE_WGSL}
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> gamma: array<f32>;
+@group(0) @binding(2) var<storage, read> beta: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;
+const D = ${dim}u;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = wid.y * groups.x + wid.x;
+  if (row >= arrayLength(&x) / D) { return; }
+  let start = row * D;
+  var sum = 0.0;
+  for (var j = lid.x; j < D; j += ${WORKGROUP}u) { sum += x[start + j]; }
+  let mean = workgroupSum(lid.x, sum) / f32(D);
+  var squares = 0.0;
+  for (var j = lid.x; j < D; j += ${WORKGROUP}u) {
+    let d = x[start + j] - mean;
+    squares += d * d;
+  }
+  let variance = workgroupSum(lid.x, squares) / f32(D);
+  let invStd = inverseSqrt(variance + ${eps.toExponential()});
+  for (var j = lid.x; j < D; j += ${WORKGROUP}u) {
+    y[start + j] = (x[start + j] - mean) * invStd * gamma[j] + beta[j];
+  }
+  if (lid.x == 0u) {
+    stats[2u * row] = mean;
+    stats[2u * row + 1u] = invStd;
+  }
+}
+`;
+
+// dx = (1/σ) (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)), dx̂ = dy · γ, means over the normalized axis.
+const inputGradWgsl = (dim: number) => /* wgsl */ `${REDUCE_WGSL}
+@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+const D = ${dim}u;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = wid.y * groups.x + wid.x;
+  if (row >= arrayLength(&x) / D) { return; }
+  let start = row * D;
+  let mean = stats[2u * row];
+  let invStd = stats[2u * row + 1u];
+  var sumDxHat = 0.0;
+  var sumDxHatXHat = 0.0;
+  for (var j = lid.x; j < D; j += ${WORKGROUP}u) {
+    let dxHat = dy[start + j] * gamma[j];
+    sumDxHat += dxHat;
+    sumDxHatXHat += dxHat * ((x[start + j] - mean) * invStd);
+  }
+  let meanDxHat = workgroupSum(lid.x, sumDxHat) / f32(D);
+  let meanDxHatXHat = workgroupSum(lid.x, sumDxHatXHat) / f32(D);
+  for (var j = lid.x; j < D; j += ${WORKGROUP}u) {
+    let xHat = (x[start + j] - mean) * invStd;
+    dx[start + j] = ((dy[start + j] * gamma[j] - meanDxHat) - xHat * meanDxHatXHat) * invStd;
+  }
+}
+`;
+
+// dγ = Σ_rows dy · x̂, dβ = Σ_rows dy: one thread per column.
+const paramGradWgsl = (dim: number) => /* wgsl */ `
+@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
+const D = ${dim}u;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  if (j >= D) { return; }
+  let rows = arrayLength(&x) / D;
+  var sumGamma = 0.0;
+  var sumBeta = 0.0;
+  for (var row = 0u; row < rows; row++) {
+    let g = dy[row * D + j];
+    sumGamma += g * ((x[row * D + j] - stats[2u * row]) * stats[2u * row + 1u]);
+    sumBeta += g;
+  }
+  dgamma[j] = sumGamma;
+  dbeta[j] = sumBeta;
+}
+`;
+
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+function pipeline(device: GPUDevice, key: string, code: () => string): GPUComputePipeline {
+  let cache = pipelines.get(device);
+  if (!cache) pipelines.set(device, (cache = new Map()));
+  let made = cache.get(key);
+  if (!made) {
+    made = device.createComputePipeline({
+      label: key,
+      layout: 'auto',
+      compute: { module: device.createShaderModule({ code: code(), label: key }), entryPoint: 'main' },
+    });
+    cache.set(key, made);
+  }
+  return made;
+}
+
+/** A tensor's GPU buffer, bound at exactly its size (the shaders read row counts from it). */
+function binding(backend: WebGpuBackend, info: tf.TensorInfo): GPUBufferBinding {
+  backend.uploadToGPU(info.dataId);
+  const buffer = backend.tensorMap.get(info.dataId)?.resource;
+  if (!(buffer instanceof GPUBuffer)) throw new Error('a tensor on the webgpu backend has no GPU buffer');
+  // Released buffers wait for the queue to be submitted, as tfjs' own kernels' inputs do.
+  backend.commandQueueOwnedIds?.add(info.dataId);
+  const size =
+    4 *
+    Math.max(
+      1,
+      info.shape.reduce((a, b) => a * b, 1),
+    );
+  return { buffer, offset: 0, size };
+}
+
+function output(backend: WebGpuBackend, shape: number[]): tf.TensorInfo {
+  return { dataId: backend.write(null, shape, 'float32'), shape, dtype: 'float32' };
+}
+
+/** Records one dispatch on tfjs' command encoder, in its order. */
+function dispatch(
+  backend: WebGpuBackend,
+  compute: GPUComputePipeline,
+  tensors: tf.TensorInfo[],
+  workgroups: number,
+): void {
+  const entries = tensors.map((info, i) => ({ binding: i, resource: binding(backend, info) }));
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  const pass = (backend.commandEncoder as GPUCommandEncoder).beginComputePass();
+  pass.setPipeline(compute);
+  pass.setBindGroup(0, backend.device.createBindGroup({ layout: compute.getBindGroupLayout(0), entries }));
+  const gridX = Math.max(1, Math.min(workgroups, MAX_GRID));
+  pass.dispatchWorkgroups(gridX, Math.ceil(workgroups / gridX));
+  pass.end();
+}
+
+function checkFloat(...infos: tf.TensorInfo[]): void {
+  for (const info of infos) {
+    if (info.dtype !== 'float32')
+      throw new Error(`${FUSED_LAYER_NORM} needs float32 tensors, got ${info.dtype}`);
+  }
+}
+
+tf.registerKernel({
+  kernelName: FUSED_LAYER_NORM,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
+    const { eps } = attrs as unknown as { eps: number };
+    checkFloat(x, gamma, beta);
+    const gpu = backend as unknown as WebGpuBackend;
+    const [rows, dim] = x.shape as [number, number];
+    const y = output(gpu, [rows, dim]);
+    const stats = output(gpu, [rows, 2]);
+    const compute = pipeline(gpu.device, `layer norm ${dim} ${eps}`, () => forwardWgsl(dim, eps));
+    dispatch(gpu, compute, [x, gamma, beta, y, stats], rows);
+    return [y, stats];
+  },
+});
+
+tf.registerKernel({
+  kernelName: FUSED_LAYER_NORM_GRAD,
+  backendName: 'webgpu',
+  kernelFunc: ({ inputs, backend }) => {
+    const { dy, x, stats, gamma } = inputs as {
+      dy: tf.TensorInfo;
+      x: tf.TensorInfo;
+      stats: tf.TensorInfo;
+      gamma: tf.TensorInfo;
+    };
+    checkFloat(dy, x, stats, gamma);
+    const gpu = backend as unknown as WebGpuBackend;
+    const [rows, dim] = x.shape as [number, number];
+    const dx = output(gpu, [rows, dim]);
+    const dgamma = output(gpu, [dim]);
+    const dbeta = output(gpu, [dim]);
+    dispatch(
+      gpu,
+      pipeline(gpu.device, `layer norm dx ${dim}`, () => inputGradWgsl(dim)),
+      [dy, x, stats, gamma, dx],
+      rows,
+    );
+    dispatch(
+      gpu,
+      pipeline(gpu.device, `layer norm dgamma ${dim}`, () => paramGradWgsl(dim)),
+      [dy, x, stats, dgamma, dbeta],
+      Math.ceil(dim / WORKGROUP),
+    );
+    return [dx, dgamma, dbeta];
+  },
+});
+
+/** Whether the fused kernels run on the current backend. */
+export function fusedLayerNormAvailable(): boolean {
+  return tf.getBackend() === 'webgpu' && tf.getKernel(FUSED_LAYER_NORM, 'webgpu') !== undefined;
+}
