@@ -16,7 +16,7 @@ import { describeAdapter } from '../core/backend/select.ts';
 import { forward, lossFn } from '../core/model/distilbert.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
 import { namedGradients } from '../core/train/gradients.ts';
-import { AdamW } from '../core/train/optimizer.ts';
+import { AdamW, DEFAULT_ADAMW } from '../core/train/adamw/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { benchConfig, DISTILBERT_BASE_DIMS, type ModelDims } from './model-step.ts';
@@ -78,7 +78,7 @@ export async function benchGpuCounts(options: GpuCountsBenchOptions = {}): Promi
   ).device;
   const config = benchConfig(dims);
   const params = initParams(config, 0);
-  const optimizer = new AdamW(params, { onHost: false });
+  const optimizer = new AdamW(params, { engine: 'device' });
   const ids = tf.tidy(() => tf.randomUniform([batch, seqLength], 1000, config.vocabSize, 'int32', 1));
   const mask = tf.ones([batch, seqLength], 'int32');
   const labels = tf.tidy(() => tf.randomUniform([batch], 0, config.numLabels, 'int32', 2));
@@ -100,7 +100,7 @@ export async function benchGpuCounts(options: GpuCountsBenchOptions = {}): Promi
     const beforeGrads = at();
     const { value, grads } = namedGradients(() => lossFn(config, trainingForward(), labels), params);
     const afterGrads = at();
-    const norm = optimizer.step(grads, 5e-5);
+    const norm = optimizer.step(grads, { ...DEFAULT_ADAMW, lr: 5e-5 });
     const afterOptimizer = at();
     await value.data();
     const end = at();

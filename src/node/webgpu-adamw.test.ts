@@ -4,7 +4,7 @@
 // drops the queued work without an exception.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdamW, globalNorm } from '../core/train/optimizer.ts';
+import { AdamW, DEFAULT_ADAMW, globalNorm } from '../core/train/adamw/index.ts';
 import { createRng } from '../core/util/random.ts';
 import { initNodeBackend } from './backend.ts';
 
@@ -27,12 +27,12 @@ const name = (i: number): string => `p${String(i).padStart(2, '0')}`;
 async function train(): Promise<{ params: number[][]; norms: number[] }> {
   const vars: Record<string, tf.Variable> = {};
   init.forEach((p, i) => (vars[name(i)] = tf.tidy(() => tf.variable(tf.tensor1d(p)))));
-  const optimizer = new AdamW(vars, { weightDecay: 0.1, maxGradNorm: 1, onHost: false });
+  const optimizer = new AdamW(vars, { engine: 'device' });
   const norms: number[] = [];
   for (const stepGrads of grads) {
     const g: Record<string, tf.Tensor> = {};
     stepGrads.forEach((values, i) => (g[name(i)] = tf.tensor1d(values)));
-    const norm = optimizer.step(g, 0.05);
+    const norm = optimizer.step(g, { ...DEFAULT_ADAMW, lr: 0.05, weightDecay: 0.1, maxGradNorm: 1 });
     norms.push((await norm.data())[0]!);
     norm.dispose();
     tf.dispose(g);

@@ -13,23 +13,16 @@ import {
 import { evaluateQuantization } from '../core/export/quantization-eval.ts';
 import { mappedColumnsJson } from '../core/export/training-args.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
-import {
-  classifierHead,
-  encode,
-  firstToken,
-  type DistilBertConfig,
-  type LoadedModel,
-  type Params,
-} from '../core/model/index.ts';
+import { classify, type DistilBertConfig, type LoadedModel, type Params } from '../core/model/index.ts';
 import { readSafetensors, writeSafetensors } from '../core/model/safetensors.ts';
 import { parameterShapes } from '../core/model/weights.ts';
 import { runModelCopy } from '../core/model/run-copy.ts';
 import { metricKey, toTrainingArguments, type TrainConfig } from '../core/train/config.ts';
-import { padBatch, splitSize } from '../core/train/data.ts';
+import { splitSize } from '../core/train/data.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
 import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
 import type { BackendName } from '../core/backend/select.ts';
-import { engineOpener } from '../core/infer/index.ts';
+import { engineOpener, tfjsEngine } from '../core/infer/index.ts';
 import type { FeatureEngineFactory } from '../core/train/trainer/index.ts';
 import { wasmThreadCount } from './backend.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
@@ -366,23 +359,14 @@ export async function predict(
   ids: Int32Array,
   offsets: Int32Array,
 ): Promise<{ probabilities: Float32Array; numLabels: number }> {
-  return withRunModel(runId, async (model, labels, multiLabel) => {
-    const n = offsets.length - 1;
-    const split = { ids, offsets, labels: new Int32Array(n), rows: new Int32Array(n) };
-    const rows = Int32Array.from({ length: n }, (_, i) => i);
-    const padded = padBatch(split, rows, model.config.padTokenId, model.config.maxPositionEmbeddings);
-    const probabilities = tf.tidy(() => {
-      const inputIds = tf.tensor2d(padded.ids, [n, padded.length], 'int32');
-      const mask = tf.tensor2d(padded.mask, [n, padded.length], 'int32');
-      const hidden = encode(model.params, model.config, inputIds, mask, { training: false });
-      const logits = classifierHead(model.params, model.config, firstToken(hidden), { training: false });
-      return multiLabel ? tf.sigmoid(logits) : tf.softmax(logits);
-    });
-    try {
-      return { probabilities: (await probabilities.data()) as Float32Array, numLabels: labels.length };
-    } finally {
-      probabilities.dispose();
-    }
+  return withRunModel(runId, async (model, labels) => {
+    const engine = tfjsEngine(model.params, model.config, { kind: 'logits' });
+    const { probabilities } = await classify(
+      model.config,
+      { ids, offsets },
+      { engine, padTokenId: model.config.padTokenId },
+    );
+    return { probabilities, numLabels: labels.length };
   });
 }
 

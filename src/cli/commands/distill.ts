@@ -16,12 +16,13 @@ import {
   studentFromTeacher,
   type DistillationSettings,
 } from '../../core/distill/index.ts';
-import { disposeParams, loadModel, parseConfig, type LoadedModel } from '../../core/model/index.ts';
+import { tfjsEngine } from '../../core/infer/index.ts';
+import { classify, disposeParams, loadModel, parseConfig, type LoadedModel } from '../../core/model/index.ts';
 import { hubModelId, originFromJson } from '../../core/export/training-args.ts';
 import type { BaseModelOrigin } from '../../core/export/types.ts';
 import { encodeDataset } from '../../core/tokenize/encode.ts';
 import type { EncodedDataset } from '../../core/tokenize/types.ts';
-import { predictLogits, scoreLogits } from '../../core/train/evaluate.ts';
+import { scoreLogits } from '../../core/train/evaluate.ts';
 import type { TrainModel } from '../../core/train/trainer/index.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { backendLabel, CliError, globalOptions, progress, startTrainingBackend } from '../context.ts';
@@ -92,10 +93,11 @@ async function predictionSpeed(
   data: EncodedDataset,
   split: 'test' | 'validation',
 ): Promise<number> {
-  const options = { padTokenId: data.padTokenId, maxLength: data.maxLength };
-  await predictLogits(model, { ...data[split], offsets: data[split].offsets.subarray(0, 2) }, options);
+  const engine = tfjsEngine(model.params, model.config, { kind: 'logits' });
+  const options = { engine, padTokenId: data.padTokenId, maxLength: data.maxLength };
+  await classify(model.config, { ...data[split], offsets: data[split].offsets.subarray(0, 2) }, options);
   const started = performance.now();
-  await predictLogits(model, data[split], options);
+  await classify(model.config, data[split], options);
   const seconds = (performance.now() - started) / 1000;
   return (data[split].offsets.length - 1) / seconds;
 }

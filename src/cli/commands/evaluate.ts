@@ -2,10 +2,10 @@
 // metrics the Train step reports (accuracy, precision/recall/F1 averages, per-class report,
 // confusion matrix; micro/macro F1, subset accuracy and Hamming loss for multi-label).
 import type { Command } from 'commander';
-import { configToJson, disposeParams, loadModel, parseConfig } from '../../core/model/index.ts';
+import { classify, configToJson, disposeParams, loadModel, parseConfig } from '../../core/model/index.ts';
 import { encodeTexts } from '../../core/tokenize/encode.ts';
 import type { EncodedSplit } from '../../core/tokenize/types.ts';
-import { predictLogits, scoreLogits } from '../../core/train/evaluate.ts';
+import { scoreLogits } from '../../core/train/evaluate.ts';
 import { CliError, emit, globalOptions, progress, backendLabel, startBackend } from '../context.ts';
 import { addEngineOption, cliEngine, openCliEngine } from '../inference.ts';
 import { addDataOptions, loadData, type DataFlags } from './inspect.ts';
@@ -138,13 +138,13 @@ export function registerEvaluate(program: Command): void {
         engineDescription = engine.description;
         let logits;
         try {
-          logits = await predictLogits(model, split, {
+          ({ logits } = await classify(model.config, split, {
+            engine,
             padTokenId: tokenizer.padTokenId,
             maxLength,
             batchSize,
             onProgress: (done, total) => progress(`evaluating: ${done}/${total}`),
-            engine,
-          });
+          }));
         } finally {
           await engine.dispose();
         }

@@ -4,10 +4,11 @@ import { readCsvTable } from '../../core/csv/parse.ts';
 import { guessColumns, resolveColumn } from '../../core/dataset/columns.ts';
 import { csvCell } from '../../core/export/predictions-csv.ts';
 import {
+  classify,
   disposeParams,
   interpretLogits,
   loadModel,
-  predictLogits,
+  tokenRows,
   validateRows,
   type DistilBertConfig,
   type Prediction,
@@ -309,15 +310,19 @@ export function registerPredict(program: Command): void {
         const engine = await openCliEngine(await cliEngine(opts.engine), model, { kind: 'logits' });
         let logits;
         try {
-          logits = await predictLogits(model.params, model.config, rows, {
-            batchSize,
-            onBatch: (done, total) => progress(`predicted ${done} / ${total} rows`),
+          ({ logits } = await classify(model.config, tokenRows(rows), {
             engine,
-          });
+            padTokenId: model.config.padTokenId,
+            batchSize,
+            onProgress: (done, total) => progress(`predicted ${done} / ${total} rows`),
+          }));
         } finally {
           await engine.dispose();
         }
-        const predictions = logits.map((row) => interpretLogits(model.config, row));
+        const k = model.config.numLabels;
+        const predictions = rows.map((_, i) =>
+          interpretLogits(model.config, logits.subarray(i * k, (i + 1) * k)),
+        );
         const json = { rows: predictions.map((p, i) => ({ row: rowNumbers[i]!, ...p })) };
         if (opts.out) {
           const input = csv

@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DistilBertConfig } from '../model/config.ts';
 import type { Params } from '../model/distilbert.ts';
-import { predictLogits } from '../train/evaluate.ts';
+import { tfjsEngine } from '../infer/tfjs-engine.ts';
+import { classify } from '../model/classify.ts';
 import { SPLITS, splitSize, type EncodedDataset, type SplitName } from '../train/data.ts';
 import type { MicroBatchLossInput, TrainingLoss } from '../train/losses.ts';
 import { distillationLoss, distillationNormalizers, type DistillationSettings } from './loss.ts';
@@ -59,12 +60,13 @@ export async function computeTeacherLogits(
   const out = {} as TeacherLogits;
   for (const split of SPLITS) {
     const start = before;
-    out[split] = await predictLogits(teacher, teacherData[split], {
+    ({ logits: out[split] } = await classify(teacher.config, teacherData[split], {
+      engine: tfjsEngine(teacher.params, teacher.config, { kind: 'logits' }),
       padTokenId: teacherData.padTokenId,
       maxLength: teacherData.maxLength,
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
       onProgress: (done) => options.onProgress?.(start + done, total),
-    });
+    }));
     before += splitSize(teacherData[split]);
   }
   return out;

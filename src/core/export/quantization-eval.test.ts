@@ -8,7 +8,8 @@ import { fixtureModelDir } from '../../node/paths.ts';
 import { openOrtSessions } from '../infer/index.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { disposeParams, loadModel, type LoadedModel } from '../model/index.ts';
-import { predictLogits } from '../train/evaluate.ts';
+import { tfjsEngine } from '../infer/index.ts';
+import { classify } from '../model/classify.ts';
 import type { EncodedSplit } from '../train/data.ts';
 import { createRng } from '../util/random.ts';
 import { evaluateQuantization } from './quantization-eval.ts';
@@ -48,7 +49,14 @@ describe('the int8 check on a validation split', () => {
   it('scores both models on every row and leaves the float weights as they were', async () => {
     const options = { padTokenId: 0, maxLength: 64 };
     const probe = randomSplit(() => 0);
-    const before = await predictLogits(model, probe, options);
+    const logitsOf = async (split: EncodedSplit) =>
+      (
+        await classify(model.config, split, {
+          ...options,
+          engine: tfjsEngine(model.params, model.config, { kind: 'logits' }),
+        })
+      ).logits;
+    const before = await logitsOf(probe);
     // Labels = the float model's own predictions: its accuracy is 1 by construction.
     const k = model.config.numLabels;
     const split = randomSplit((row) => {
@@ -59,7 +67,7 @@ describe('the int8 check on a validation split', () => {
     expect(check).toMatchObject({ split: 'validation', rows: 60, metric: 'accuracy', float: 1 });
     expect(check!.quantized).toBeCloseTo(check!.agreement, 9);
     expect(check!.accepted).toBe(check!.agreement >= 0.99 && 1 - check!.quantized <= 0.01);
-    const after = await predictLogits(model, probe, options);
+    const after = await logitsOf(probe);
     expect(Array.from(after)).toEqual(Array.from(before));
   });
 

@@ -6,10 +6,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardEngine } from '../infer/engine.ts';
 import { modelGraphs } from '../infer/model-engines.ts';
 import { ortEngine, type OrtRuntime } from '../infer/ort-engine.ts';
+import { tfjsEngine } from '../infer/tfjs-engine.ts';
 import { configToJson } from '../model/config.ts';
 import type { DistilBertConfig, Params } from '../model/index.ts';
+import { classify, probabilitiesOf } from '../model/classify.ts';
 import { splitSize, type EncodedSplit } from '../train/data.ts';
-import { predictLogits } from '../train/evaluate.ts';
 import { namedTensorsFromParams } from './params.ts';
 import { buildDistilBertOnnxQuantized, dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
 import { checkQuantization, type QuantizationCheck } from './quantization.ts';
@@ -31,9 +32,19 @@ export async function evaluateQuantization(
   options: QuantizationEvalOptions,
 ): Promise<QuantizationCheck | undefined> {
   if (splitSize(split) === 0) return undefined;
-  const predict = { padTokenId: options.padTokenId, maxLength: options.maxLength };
+  const output = { kind: 'logits' } as const;
+  const logitsOn = async (engine: ForwardEngine): Promise<Float32Array> =>
+    (
+      await classify(model.config, split, {
+        engine,
+        padTokenId: options.padTokenId,
+        maxLength: options.maxLength,
+      })
+    ).logits;
   const scores = (logits: Float32Array): Float32Array =>
-    options.multiLabel ? logits.map((x) => 1 / (1 + Math.exp(-x))) : logits;
+    options.multiLabel
+      ? probabilitiesOf(logits, model.config.numLabels, 'multi_label_classification')
+      : logits;
   const check = (floatLogits: Float32Array, quantizedLogits: Float32Array) =>
     checkQuantization({
       numLabels: model.config.numLabels,
@@ -46,7 +57,6 @@ export async function evaluateQuantization(
   if (options.runtime) {
     const engines: ForwardEngine[] = [];
     try {
-      const output = { kind: 'logits' } as const;
       const float = await ortEngine(options.runtime, await modelGraphs(model).graph(output), output);
       engines.push(float);
       const weights = await namedTensorsFromParams(model.params);
@@ -57,15 +67,12 @@ export async function evaluateQuantization(
       );
       const quantized = await ortEngine(options.runtime, int8Graph, output);
       engines.push(quantized);
-      return check(
-        await predictLogits(model, split, { ...predict, engine: float }),
-        await predictLogits(model, split, { ...predict, engine: quantized }),
-      );
+      return check(await logitsOn(float), await logitsOn(quantized));
     } finally {
       for (const engine of engines) await engine.dispose();
     }
   }
-  const floatLogits = await predictLogits(model, split, predict);
+  const floatLogits = await logitsOn(tfjsEngine(model.params, model.config, output));
   const quantizedParams: Params = {};
   const created: tf.Variable[] = [];
   try {
@@ -80,11 +87,7 @@ export async function evaluateQuantization(
       created.push(variable);
       quantizedParams[name] = variable;
     }
-    const quantizedLogits = await predictLogits(
-      { config: model.config, params: quantizedParams },
-      split,
-      predict,
-    );
+    const quantizedLogits = await logitsOn(tfjsEngine(quantizedParams, model.config, output));
     return check(floatLogits, quantizedLogits);
   } finally {
     tf.dispose(created);

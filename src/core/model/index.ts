@@ -18,12 +18,14 @@ export { blobModelSource, hubModelSource, isHubRepoId, type CacheLike } from './
 export { parseConfig, configToJson, withLabels, type DistilBertConfig, type ProblemType } from './config.ts';
 export * from './distilbert.ts';
 export {
-  interpretLogits,
-  predictLogits,
-  validateRows,
-  type Prediction,
-  type TokenizedRow,
-} from './predict.ts';
+  argmaxRows,
+  classify,
+  probabilitiesOf,
+  type Classification,
+  type ClassifyOptions,
+  type TokenRows,
+} from './classify.ts';
+export { interpretLogits, tokenRows, validateRows, type Prediction, type TokenizedRow } from './predict.ts';
 
 export interface LoadOptions {
   /** The dataset's labels; a head for other labels is replaced by a fresh one. */

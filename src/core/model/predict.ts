@@ -1,9 +1,7 @@
-// Inference over many sequences: batches padded to their longest row, logits turned into
-// probabilities and labels the way the problem type defines them.
-import * as tf from '@tensorflow/tfjs-core';
+// Rows a user hands in (token ids, optional masks): checked against the model, gathered for
+// `classify`, and one row's logits read as probabilities and label(s) for output.
+import { argmaxRows, probabilitiesOf, type TokenRows } from './classify.ts';
 import type { DistilBertConfig } from './config.ts';
-import type { ForwardEngine } from '../infer/engine.ts';
-import { forward, type Params } from './distilbert.ts';
 
 export interface TokenizedRow {
   inputIds: ArrayLike<number>;
@@ -52,53 +50,18 @@ export function validateRows(config: DistilBertConfig, rows: readonly TokenizedR
   });
 }
 
-/**
- * Logits [numLabels] for every row, in order, `batchSize` rows per forward pass; on `engine` (a
- * logits engine over the same model, see core/infer) instead of tfjs when given.
- */
-export async function predictLogits(
-  params: Params,
-  config: DistilBertConfig,
-  rows: readonly TokenizedRow[],
-  options: {
-    batchSize?: number;
-    padTokenId?: number;
-    onBatch?(done: number, total: number): void;
-    engine?: ForwardEngine;
-  } = {},
-): Promise<Float32Array[]> {
-  const batchSize = options.batchSize ?? 32;
-  const padTokenId = options.padTokenId ?? config.padTokenId;
-  const out: Float32Array[] = [];
-  for (let start = 0; start < rows.length; start += batchSize) {
-    const batch = rows.slice(start, start + batchSize);
-    const seqLength = Math.max(...batch.map((row) => row.inputIds.length));
-    const ids = new Int32Array(batch.length * seqLength).fill(padTokenId);
-    const mask = new Int32Array(batch.length * seqLength);
-    batch.forEach((row, b) => {
-      for (let t = 0; t < row.inputIds.length; t++) {
-        ids[b * seqLength + t] = row.inputIds[t]!;
-        mask[b * seqLength + t] = row.attentionMask ? row.attentionMask[t]! : 1;
-      }
-    });
-    let values: Float32Array;
-    if (options.engine) {
-      values = await options.engine.run({ ids, mask, batchSize: batch.length, seqLength });
-    } else {
-      const logits = tf.tidy(() => {
-        const inputIds = tf.tensor2d(ids, [batch.length, seqLength], 'int32');
-        const attentionMask = tf.tensor2d(mask, [batch.length, seqLength], 'int32');
-        return forward(params, config, inputIds, attentionMask, { training: false }).logits;
-      });
-      values = (await logits.data()) as Float32Array;
-      logits.dispose();
-    }
-    for (let b = 0; b < batch.length; b++) {
-      out.push(values.slice(b * config.numLabels, (b + 1) * config.numLabels));
-    }
-    options.onBatch?.(Math.min(start + batchSize, rows.length), rows.length);
-  }
-  return out;
+/** The rows as one TokenRows (what `classify` takes), their masks kept where given. */
+export function tokenRows(rows: readonly TokenizedRow[]): TokenRows {
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach((row, i) => (offsets[i + 1] = (offsets[i] as number) + row.inputIds.length));
+  const total = offsets[rows.length] as number;
+  const ids = new Int32Array(total);
+  const mask = rows.some((row) => row.attentionMask) ? new Int32Array(total).fill(1) : undefined;
+  rows.forEach((row, i) => {
+    ids.set(Array.from(row.inputIds), offsets[i]);
+    if (mask && row.attentionMask) mask.set(Array.from(row.attentionMask), offsets[i]);
+  });
+  return mask ? { ids, offsets, mask } : { ids, offsets };
 }
 
 /** Probabilities and label(s) from one row's logits. */
@@ -109,22 +72,16 @@ export function interpretLogits(
 ): Prediction {
   const values = Array.from(logits);
   const probabilities: Record<string, number> = {};
+  const scores = probabilitiesOf(
+    values,
+    config.numLabels,
+    config.problemType,
+    new Float64Array(values.length),
+  );
+  scores.forEach((p, i) => (probabilities[config.id2label[i]!] = p));
   if (config.problemType === 'multi_label_classification') {
-    const labels: string[] = [];
-    values.forEach((x, i) => {
-      const p = 1 / (1 + Math.exp(-x));
-      probabilities[config.id2label[i]!] = p;
-      if (p >= threshold) labels.push(config.id2label[i]!);
-    });
+    const labels = config.id2label.filter((_, i) => (scores[i] as number) >= threshold);
     return { logits: values, probabilities, label: labels };
   }
-  const max = Math.max(...values);
-  const exps = values.map((x) => Math.exp(x - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  let best = 0;
-  exps.forEach((e, i) => {
-    probabilities[config.id2label[i]!] = e / sum;
-    if (e > exps[best]!) best = i;
-  });
-  return { logits: values, probabilities, label: config.id2label[best]! };
+  return { logits: values, probabilities, label: config.id2label[argmaxRows(values, values.length)[0]!]! };
 }

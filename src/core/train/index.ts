@@ -8,10 +8,17 @@ export {
   type FeatureCache,
   type FeatureCacheFactory,
 } from './feature-cache.ts';
-export { predictLogits, scoreLogits, type ScoreOptions, type SplitScore } from './evaluate.ts';
+export { scoreLogits, type ScoreOptions, type SplitScore } from './evaluate.ts';
 export { buildRunFolder, evalReportJson, type RunFile, type RunFolderInput } from './run-folder.ts';
 export { lrMultiplier, warmupSteps, SCHEDULE_NAMES, type Schedule, type ScheduleName } from './schedules.ts';
-export { AdamW, DEFAULT_ADAMW, globalNorm, type AdamWOptions, type AdamWState } from './optimizer.ts';
+export {
+  AdamW,
+  DEFAULT_ADAMW,
+  globalNorm,
+  type AdamWEngineName,
+  type AdamWHyperparameters,
+  type AdamWState,
+} from './adamw/index.ts';
 export { isNoDecay, layerDepth, layerLrScales } from './param-groups.ts';
 export {
   classWeightsFor,

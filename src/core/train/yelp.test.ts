@@ -15,7 +15,9 @@ import { disposeParams, loadModel } from '../model/index.ts';
 import { encodeDataset } from '../tokenize/encode.ts';
 import { loadTokenizer } from '../tokenize/tokenizer.ts';
 import { defaultTrainConfig } from './config.ts';
-import { predictLogits, scoreLogits } from './evaluate.ts';
+import { tfjsEngine } from '../infer/tfjs-engine.ts';
+import { classify } from '../model/classify.ts';
+import { scoreLogits } from './evaluate.ts';
 import { trainModel } from './trainer/index.ts';
 
 beforeAll(async () => {
@@ -58,7 +60,8 @@ describe('fine-tuning on real data', () => {
       );
       expect(result.history).toHaveLength(3);
       expect(result.history.every((h) => Number.isFinite(h.eval?.loss))).toBe(true);
-      const logits = await predictLogits(model, encoded.train, {
+      const { logits } = await classify(model.config, encoded.train, {
+        engine: tfjsEngine(model.params, model.config, { kind: 'logits' }),
         padTokenId: encoded.padTokenId,
         maxLength: 64,
       });

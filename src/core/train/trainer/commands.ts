@@ -10,8 +10,6 @@ export interface CommandTarget {
   pause(): void;
   resume(): void;
   stop(): void;
-  /** The settings changed (the optimizer picks up weight decay and clipping). */
-  settingsChanged(): void;
 }
 
 /** Applies a command; returns whether it was applied and, if not, why. */
@@ -45,7 +43,7 @@ function applySettings(
     return { applied: false, message: `cannot change ${unknown.join(', ')} while training` };
   const problems = checkTrainConfig({ ...target.config, ...settings }, target.modelConfig);
   if (problems.length > 0) return { applied: false, message: problems.join('; ') };
+  // The optimizer reads its settings from the config at every step.
   Object.assign(target.config, settings);
-  target.settingsChanged();
   return { applied: true };
 }

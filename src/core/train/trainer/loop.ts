@@ -11,7 +11,7 @@ import type { ControlCommand, FinishReason, RunState, TrainEvent, TrainResult } 
 import { ensureGradients } from '../gradients.ts';
 import { isHostBackend } from '../host-backend.ts';
 import { classWeightsFor, lossNormalizer, posWeightsFor, type LossSettings } from '../losses.ts';
-import type { AdamW } from '../optimizer.ts';
+import type { AdamW } from '../adamw/index.ts';
 import { lrMultiplier, warmupSteps, type Schedule } from '../schedules.ts';
 import { Batcher, inEvalBatches, type Batch } from './batches.ts';
 import { applyCommand } from './commands.ts';
@@ -29,7 +29,7 @@ import {
   type TrainerState,
 } from './state.ts';
 import { firstTrainableLayer, trainableParams } from './trainable.ts';
-import { checkRunInputs, createOptimizer, readWeights, writeWeights } from './setup.ts';
+import { adamWHyperparameters, checkRunInputs, createOptimizer, readWeights, writeWeights } from './setup.ts';
 import { DeviceLosses, LossMeters, Throughput } from './trackers.ts';
 import { accumulatedGradients, halveBatch, trainableLogits } from './step.ts';
 
@@ -319,11 +319,6 @@ export class Run {
         this.stopRequested = true;
         this.hooks.setState('stopping');
       },
-      settingsChanged: () => {
-        if (!this.optimizer) return;
-        this.optimizer.options.weightDecay = this.config.weightDecay;
-        this.optimizer.options.maxGradNorm = this.config.maxGradNorm;
-      },
     });
     this.hooks.emit({
       type: 'command',
@@ -360,7 +355,7 @@ export class Run {
           ...(this.options.beforeMicroBatch ? { beforeMicroBatch: this.options.beforeMicroBatch } : {}),
         });
         const lr = this.config.learningRate * lrMultiplier(this.schedule, this.state.step);
-        const norm = this.optimizer!.step(grads, lr);
+        const norm = this.optimizer!.step(grads, adamWHyperparameters(this.config, lr));
         tf.dispose(Object.values(grads));
         this.losses.add(loss, norm);
         this.state.step += 1;

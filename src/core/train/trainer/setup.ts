@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../../model/distilbert.ts';
 import { checkTrainConfig, type TrainConfig } from '../config.ts';
 import { splitSize, type EncodedDataset } from '../data.ts';
-import { AdamW } from '../optimizer.ts';
+import { AdamW, type AdamWHyperparameters } from '../adamw/index.ts';
 import { layerLrScales } from '../param-groups.ts';
 import type { TrainModel } from './options.ts';
 
@@ -27,16 +27,24 @@ export function checkRunInputs(config: TrainConfig, model: TrainModel, data: Enc
 
 /** AdamW over the trainable parameters, with layer-wise learning-rate decay when set. */
 export function createOptimizer(trainable: Params, config: TrainConfig, nLayers: number): AdamW {
-  return new AdamW(trainable, {
+  return new AdamW(
+    trainable,
+    config.layerLrDecay < 1
+      ? { lrScales: layerLrScales(Object.keys(trainable), nLayers, config.layerLrDecay) }
+      : {},
+  );
+}
+
+/** The optimizer's settings for one update, from the run's current (possibly live-changed) settings. */
+export function adamWHyperparameters(config: TrainConfig, lr: number): AdamWHyperparameters {
+  return {
+    lr,
     beta1: config.adamBeta1,
     beta2: config.adamBeta2,
     eps: config.adamEpsilon,
     weightDecay: config.weightDecay,
     maxGradNorm: config.maxGradNorm,
-    ...(config.layerLrDecay < 1
-      ? { lrScales: layerLrScales(Object.keys(trainable), nLayers, config.layerLrDecay) }
-      : {}),
-  });
+  };
 }
 
 /** Copies of the parameters' values, by name. */

@@ -6,7 +6,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../../model/distilbert.ts';
 import { LIVE_SETTINGS, type TrainConfig } from '../config.ts';
 import type { BestCheckpoint, EvalReport, HistoryEntry } from '../events.ts';
-import type { AdamWState } from '../optimizer.ts';
+import type { AdamWState } from '../adamw/index.ts';
 
 /**
  * Settings a run may change on its own while training (the live settings, and the batch split an

@@ -1,4 +1,4 @@
-// AdamW as one fused WebAssembly pass over host memory (adamw-wasm.ts), for the backends whose
+// AdamW as one fused WebAssembly pass over host memory (wasm-kernel.ts), for the backends whose
 // tensors live there:
 //   wasm  the kernel runs on the backend's own heap: it reads the gradients and the parameters
 //         where they are, keeps the moments in tensors of its own that it updates in place, and
@@ -6,14 +6,13 @@
 //   cpu   (and wasm when its heap cannot be shared) the kernel has a memory of its own holding the
 //         moments; gradients are copied in and new parameters copied out as tensors.
 import * as tf from '@tensorflow/tfjs-core';
-import type { AdamWOptions } from './optimizer.ts';
 import {
   adamWKernelAvailable,
   createAdamWKernel,
   type AdamWKernel,
   type AdamWScalars,
-} from './adamw-wasm.ts';
-import { gradientsInOrder, stepScalars, type AdamWEngine, type StepScalars } from './adamw-step.ts';
+} from './wasm-kernel.ts';
+import { clipFor, gradientsInOrder, type AdamWEngine, type StepScalars } from './hyperparameters.ts';
 
 /** The fused update for the current backend; null without WebAssembly SIMD or the memory it needs. */
 export function createHostAdamW(
@@ -24,19 +23,16 @@ export function createHostAdamW(
   return HeapAdamW.create(params, names) ?? CopyAdamW.create(params, names);
 }
 
-function clipFor(norm: number, s: StepScalars, options: AdamWOptions): number {
-  return s.clips ? Math.min(1, options.maxGradNorm / (norm + 1e-6)) : 1;
-}
-
-function scalarsFor(name: string, clip: number, s: StepScalars, options: AdamWOptions): AdamWScalars {
+/** The kernel's scalars for one parameter (shared with the fused WebGPU update). */
+export function scalarsFor(name: string, clip: number, s: StepScalars): AdamWScalars {
   const lr = s.lrOf(name);
   return {
     clip,
-    decay: s.decays(name) ? 1 - lr * options.weightDecay : 1,
-    beta1: options.beta1,
-    beta2: options.beta2,
+    decay: s.decays(name) ? 1 - lr * s.hyper.weightDecay : 1,
+    beta1: s.hyper.beta1,
+    beta2: s.hyper.beta2,
     biasCorrection2Sqrt: s.biasCorrection2Sqrt,
-    eps: options.eps,
+    eps: s.hyper.eps,
     stepSize: lr / s.biasCorrection1,
   };
 }
@@ -85,13 +81,12 @@ class HeapAdamW implements AdamWEngine {
     return this.backend.typedArrayFromHeap(tensor).byteOffset;
   }
 
-  step(grads: Record<string, tf.Tensor>, lr: number, t: number, options: AdamWOptions): tf.Scalar {
-    const s = stepScalars(lr, t, options);
+  step(grads: Record<string, tf.Tensor>, s: StepScalars): tf.Scalar {
     const gradList = gradientsInOrder(this.names, grads);
     let squares = 0;
     for (const g of gradList) squares += this.kernel.sumOfSquares(this.at(g), g.size);
     const norm = Math.sqrt(squares);
-    const clip = clipFor(norm, s, options);
+    const clip = clipFor(norm, s);
     this.names.forEach((name, i) => {
       const p = this.params[name] as tf.Variable;
       // A new tensor for the new values: the parameter's current data may be shared (a clone) or
@@ -106,7 +101,7 @@ class HeapAdamW implements AdamWEngine {
         this.at(this.m[i] as tf.Tensor),
         this.at(this.v[i] as tf.Tensor),
         p.size,
-        scalarsFor(name, clip, s, options),
+        scalarsFor(name, clip, s),
       );
       p.assign(next);
       next.dispose();
@@ -205,10 +200,9 @@ class CopyAdamW implements AdamWEngine {
     return new Float32Array(this.kernel.memory.buffer, this.bytes(region, slot), slot.size);
   }
 
-  step(grads: Record<string, tf.Tensor>, lr: number, t: number, options: AdamWOptions): tf.Scalar {
+  step(grads: Record<string, tf.Tensor>, s: StepScalars): tf.Scalar {
     const kernel = this.kernel;
     if (!kernel) throw new Error('the optimizer was disposed');
-    const s = stepScalars(lr, t, options);
     const gradList = gradientsInOrder(
       this.slots.map((slot) => slot.name),
       grads,
@@ -222,7 +216,7 @@ class CopyAdamW implements AdamWEngine {
     });
     // The padding between parameters is zero, so one sum covers every gradient.
     const norm = Math.sqrt(kernel.sumOfSquares(4 * this.region, this.region));
-    const clip = clipFor(norm, s, options);
+    const clip = clipFor(norm, s);
     for (const slot of this.slots) {
       const p0 = this.bytes(0, slot);
       kernel.update(
@@ -233,7 +227,7 @@ class CopyAdamW implements AdamWEngine {
         this.bytes(3, slot),
         // The zero padding updates to zero: whole SIMD lanes throughout.
         Math.ceil(slot.size / 4) * 4,
-        scalarsFor(slot.name, clip, s, options),
+        scalarsFor(slot.name, clip, s),
       );
       const p = this.params[slot.name] as tf.Variable;
       const values = this.view(0, slot);

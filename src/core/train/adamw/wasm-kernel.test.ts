@@ -2,11 +2,12 @@
 // on the WASM backend, where the pass runs on the backend's own heap.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initNodeBackend } from '../../node/backend.ts';
-import { createRng } from '../util/random.ts';
-import { adamWElement, createAdamWKernel } from './adamw-wasm.ts';
-import { AdamW } from './optimizer.ts';
-import { isNoDecay } from './param-groups.ts';
+import { initNodeBackend } from '../../../node/backend.ts';
+import { createRng } from '../../util/random.ts';
+import { adamWElement, createAdamWKernel } from './wasm-kernel.ts';
+import { AdamW } from './adamw.ts';
+import { DEFAULT_ADAMW } from './hyperparameters.ts';
+import { isNoDecay } from '../param-groups.ts';
 
 beforeAll(async () => {
   await initNodeBackend('wasm');
@@ -125,7 +126,7 @@ describe('AdamW on the WASM backend', () => {
     const g = Object.fromEntries(
       Object.entries(shapes).map(([name, shape]) => [name, tf.tensor(values[name]!, shape)]),
     );
-    optimizer.step(g, 0.01).dispose();
+    optimizer.step(g, { ...DEFAULT_ADAMW, lr: 0.01 }).dispose();
     tf.dispose(Object.values(g));
   };
 
@@ -133,12 +134,12 @@ describe('AdamW on the WASM backend', () => {
     expect(tf.getBackend()).toBe('wasm');
     const expected = reference(init, grads, 0.01, 0.01);
     const before = tf.memory().numTensors;
-    for (const onHost of [undefined, false]) {
+    for (const engine of [undefined, 'device'] as const) {
       const vars = variables();
       // A clone shares the parameter's data: the update must not write through it.
       const clone = tf.clone(vars['pre_classifier.weight']!);
-      const optimizer = new AdamW(vars, { onHost });
-      expect(optimizer.onHost).toBe(onHost ?? true);
+      const optimizer = new AdamW(vars, engine ? { engine } : {});
+      expect(optimizer.engineName).toBe(engine ?? 'host');
       for (const values of grads) step(optimizer, values);
       for (const name of Object.keys(shapes)) {
         const got = vars[name]!.dataSync();

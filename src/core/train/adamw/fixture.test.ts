@@ -5,13 +5,13 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureModelDir } from '../../node/paths.ts';
-import { directoryModelSource } from '../../node/model-source.ts';
-import { disposeParams, encode, firstToken, classifierHead, loadModel } from '../model/index.ts';
-import { readSafetensors } from '../model/safetensors.ts';
-import { namedGradients } from './gradients.ts';
-import { lossSum } from './losses.ts';
-import { AdamW } from './optimizer.ts';
+import { fixtureModelDir } from '../../../node/paths.ts';
+import { directoryModelSource } from '../../../node/model-source.ts';
+import { disposeParams, encode, firstToken, classifierHead, loadModel } from '../../model/index.ts';
+import { readSafetensors } from '../../model/safetensors.ts';
+import { namedGradients } from '../gradients.ts';
+import { lossSum } from '../losses.ts';
+import { AdamW } from './adamw.ts';
 
 interface AdamWReference {
   problem_type: string;
@@ -77,14 +77,15 @@ describe('AdamW against the Hugging Face reference', () => {
       const trainable: Record<string, tf.Variable> = {};
       for (const [name, variable] of Object.entries(params))
         if (variable.trainable) trainable[name] = variable;
-      const optimizer = new AdamW(trainable, {
+      const optimizer = new AdamW(trainable, { engine: onHost ? 'host' : 'device' });
+      const hyper = {
+        lr: settings.lr,
         beta1: settings.betas[0],
         beta2: settings.betas[1],
         eps: settings.eps,
         weightDecay: settings.weight_decay,
         maxGradNorm: settings.max_grad_norm,
-        onHost,
-      });
+      };
       const ids = get('input_ids');
       const mask = get('attention_mask');
       const target = get('labels');
@@ -104,7 +105,7 @@ describe('AdamW against the Hugging Face reference', () => {
           return tf.div(lossSum(logits, labelTensor, lossSettings), normalizer) as tf.Scalar;
         }, trainable);
         const loss = value.dataSync()[0]!;
-        const norm = optimizer.step(grads, settings.lr);
+        const norm = optimizer.step(grads, hyper);
         expect(Math.abs(loss - settings.loss_per_step[step]!)).toBeLessThan(1e-5);
         expect(Math.abs(norm.dataSync()[0]! - settings.grad_norm_before_clip[step]!)).toBeLessThan(
           1e-4 * settings.grad_norm_before_clip[step]!,

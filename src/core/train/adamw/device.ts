@@ -1,99 +1,11 @@
-// AdamW exactly as torch.optim.AdamW (which the Hugging Face Trainer uses): decoupled weight
-// decay p ← p·(1 − lr·wd), bias-corrected moments, eps added to √v̂; gradients first clipped to a
-// global L2 norm as torch.nn.utils.clip_grad_norm_ does. Works on any set of named variables.
-//
-// Two implementations of the update: one WebAssembly SIMD pass over host memory on the cpu and
-// wasm backends (adamw-host.ts), and tfjs ops on GPU backends, where the data stays on the device.
+// AdamW as tfjs ops on the backend's device: moments as tfjs variables, about 15 kernels per
+// parameter tensor. Runs on every backend; used on GPU backends without the fused WebGPU update.
 import * as tf from '@tensorflow/tfjs-core';
-import { createHostAdamW } from './adamw-host.ts';
-import { gradientsInOrder, stepScalars, type AdamWEngine } from './adamw-step.ts';
-import { isHostBackend } from './host-backend.ts';
-
-export interface AdamWOptions {
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** Clip the global gradient norm to this value before each update; 0 or Infinity turns it off. */
-  maxGradNorm: number;
-  /** Per-parameter lr multipliers (layer-wise decay); missing names use 1. */
-  lrScales?: Record<string, number>;
-  /** Parameters exempt from weight decay; default: biases and LayerNorm weights. */
-  noDecay?: (name: string) => boolean;
-}
-
-export const DEFAULT_ADAMW: AdamWOptions = {
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0.01,
-  maxGradNorm: 1,
-};
-
-export interface AdamWState {
-  step: number;
-  m: Record<string, Float32Array>;
-  v: Record<string, Float32Array>;
-}
-
-export class AdamW {
-  private readonly engine: AdamWEngine;
-  private t = 0;
-  /** Mutable between steps: weightDecay and maxGradNorm may change while training. */
-  options: AdamWOptions;
-  /** Whether updates run as one WebAssembly pass over host memory (else as tfjs ops). */
-  readonly onHost: boolean;
-
-  /**
-   * `onHost` (default: on the cpu and wasm backends, where WebAssembly SIMD exists) runs the
-   * update as one fused pass over host memory; otherwise it runs as tfjs ops on the backend's
-   * device. Both compute the same float32 arithmetic.
-   */
-  constructor(
-    params: Record<string, tf.Variable>,
-    options: Partial<AdamWOptions> & { onHost?: boolean } = {},
-  ) {
-    const { onHost, ...rest } = options;
-    this.options = { ...DEFAULT_ADAMW, ...rest };
-    const names = Object.keys(params);
-    const host = (onHost ?? isHostBackend()) ? createHostAdamW(params, names) : null;
-    if (onHost && !host) throw new Error('WebAssembly SIMD is not available for the host AdamW update');
-    this.onHost = host !== null;
-    this.engine = host ?? new DeviceAdamW(params, names);
-  }
-
-  /** Updates taken so far. */
-  get stepCount(): number {
-    return this.t;
-  }
-
-  /**
-   * One update with learning rate `lr` (the schedule already applied). `grads` must hold a
-   * gradient for every parameter. Returns the global gradient norm before clipping as a scalar
-   * tensor the caller owns (read it only when needed: on a GPU reading waits for the device).
-   */
-  step(grads: Record<string, tf.Tensor>, lr: number): tf.Scalar {
-    this.t += 1;
-    return this.engine.step(grads, lr, this.t, this.options);
-  }
-
-  /** A copy of the update count and the moments (arrays the caller owns), for checkpoints and resuming. */
-  async getState(): Promise<AdamWState> {
-    return { step: this.t, ...(await this.engine.getState()) };
-  }
-
-  setState(state: AdamWState): void {
-    this.engine.setState(state.m, state.v);
-    this.t = state.step;
-  }
-
-  dispose(): void {
-    this.engine.dispose();
-  }
-}
+import { isHostBackend } from '../host-backend.ts';
+import { gradientsInOrder, type AdamWEngine, type StepScalars } from './hyperparameters.ts';
 
 /** Moments as tfjs variables, the update as tfjs ops: for GPU backends, where data stays on the device. */
-class DeviceAdamW implements AdamWEngine {
+export class DeviceAdamW implements AdamWEngine {
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
 
@@ -114,9 +26,8 @@ class DeviceAdamW implements AdamWEngine {
     }
   }
 
-  step(grads: Record<string, tf.Tensor>, lr: number, t: number, options: AdamWOptions): tf.Scalar {
-    const { beta1, beta2, eps, weightDecay, maxGradNorm } = options;
-    const s = stepScalars(lr, t, options);
+  step(grads: Record<string, tf.Tensor>, s: StepScalars): tf.Scalar {
+    const { beta1, beta2, eps, weightDecay, maxGradNorm } = s.hyper;
     return tf.tidy(() => {
       const gradList = gradientsInOrder(this.names, grads);
       const norm = globalNorm(gradList);

@@ -1,9 +1,10 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRng } from '../util/random.ts';
-import { AdamW } from './optimizer.ts';
-import { isNoDecay, layerDepth, layerLrScales } from './param-groups.ts';
+import { createRng } from '../../util/random.ts';
+import { AdamW } from './adamw.ts';
+import { DEFAULT_ADAMW } from './hyperparameters.ts';
+import { isNoDecay, layerDepth, layerLrScales } from '../param-groups.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -65,12 +66,12 @@ describe('AdamW', () => {
     const vars: Record<string, tf.Variable> = {};
     for (const [name, shape] of Object.entries(shapes))
       vars[name] = tf.tidy(() => tf.variable(tf.tensor(init[name]!, shape)));
-    const optimizer = new AdamW(vars, { weightDecay: 0.1, maxGradNorm: 1, lrScales: scales });
+    const optimizer = new AdamW(vars, { lrScales: scales });
     const norms: number[] = [];
     for (const stepGrads of grads) {
       const g: Record<string, tf.Tensor> = {};
       for (const [name, shape] of Object.entries(shapes)) g[name] = tf.tensor(stepGrads[name]!, shape);
-      const norm = optimizer.step(g, 0.05);
+      const norm = optimizer.step(g, { ...DEFAULT_ADAMW, lr: 0.05, weightDecay: 0.1, maxGradNorm: 1 });
       norms.push(norm.dataSync()[0]!);
       norm.dispose();
       tf.dispose(g);
@@ -139,12 +140,12 @@ describe('AdamW on the host and on the device', () => {
     for (const [name, shape] of Object.entries(shapes))
       vars[name] = tf.tidy(() => tf.variable(tf.tensor(init[name]!, shape)));
     const scales = layerLrScales(Object.keys(shapes), 1, 0.8);
-    const optimizer = new AdamW(vars, { weightDecay: 0.1, maxGradNorm: 1, lrScales: scales, onHost });
+    const optimizer = new AdamW(vars, { lrScales: scales, engine: onHost ? 'host' : 'device' });
     const norms: number[] = [];
     for (const stepGrads of grads) {
       const g: Record<string, tf.Tensor> = {};
       for (const [name, shape] of Object.entries(shapes)) g[name] = tf.tensor(stepGrads[name]!, shape);
-      const norm = optimizer.step(g, 0.05);
+      const norm = optimizer.step(g, { ...DEFAULT_ADAMW, lr: 0.05, weightDecay: 0.1, maxGradNorm: 1 });
       norms.push(norm.dataSync()[0]!);
       norm.dispose();
       tf.dispose(g);
@@ -157,7 +158,7 @@ describe('AdamW on the host and on the device', () => {
     const before = tf.memory().numTensors;
     for (const onHost of [true, false]) {
       const { vars, optimizer, norms, scales } = run(onHost, init, grads);
-      expect(optimizer.onHost).toBe(onHost);
+      expect(optimizer.engineName).toBe(onHost ? 'host' : 'device');
       const expected = referenceAdamW(init, grads, { lr: 0.05, wd: 0.1, maxNorm: 1, scales });
       for (const name of Object.keys(shapes)) {
         const got = Array.from(vars[name]!.dataSync());
@@ -178,7 +179,7 @@ describe('AdamW on the host and on the device', () => {
     for (const onHost of [true, false]) {
       const { vars, optimizer } = run(onHost, init, grads.slice(0, 2));
       const state = await optimizer.getState();
-      const copy = new AdamW(vars, { onHost });
+      const copy = new AdamW(vars, { engine: onHost ? 'host' : 'device' });
       copy.setState(state);
       expect(copy.stepCount).toBe(2);
       const copied = await copy.getState();
@@ -193,7 +194,7 @@ describe('AdamW on the host and on the device', () => {
       for (const stepGrads of grads.slice(2)) {
         const g: Record<string, tf.Tensor> = {};
         for (const [name, shape] of Object.entries(shapes)) g[name] = tf.tensor(stepGrads[name]!, shape);
-        optimizer.step(g, 0.05).dispose();
+        optimizer.step(g, { ...DEFAULT_ADAMW, lr: 0.05, weightDecay: 0.1, maxGradNorm: 1 }).dispose();
         tf.dispose(g);
       }
       const moments = await optimizer.getState();
