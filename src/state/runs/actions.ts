@@ -2,7 +2,7 @@
 // worker. Components call these; only runs/ talks to the train worker about runs.
 import type { DataSummary, BaseModelOrigin } from '../../core/export/types.ts';
 import type { MappedColumns } from '../../core/export/training-args.ts';
-import { metricKey, type TrainConfig } from '../../core/train/config.ts';
+import { metricKey, type LiveSettings, type TrainConfig } from '../../core/train/config.ts';
 import type { RunResume } from '../../workers/protocol.ts';
 import { encodeTexts, prepareTrainingData } from '../data.ts';
 import { HUB_URL } from '../hub.ts';
@@ -11,7 +11,7 @@ import { studio } from '../store.ts';
 import { RequestError, newRequestId } from '../workerClient.ts';
 import { trainWorker } from '../workers.ts';
 import { dropQueuedSteps, listenToRuns, workerHeldRuns } from './listener.ts';
-import { emptyProgress, isRunLive, type RunRecord, type RunSettings } from './record.ts';
+import { currentSettings, emptyProgress, isRunLive, type RunRecord, type RunSettings } from './record.ts';
 
 function nextRunName(): string {
   let highest = 0;
@@ -95,6 +95,7 @@ export async function startRun(settings: RunSettings): Promise<string> {
     createdAt: Date.now(),
     status: 'preparing',
     settings: config,
+    liveSettings: {},
     modelId: modelName(),
     ...modelOriginNow(),
     ...mappedColumnsNow(),
@@ -137,10 +138,15 @@ export function stopRun(id: string): void {
   trainWorker().post({ type: 'control', runId: id, action: 'stop' });
 }
 
-/** Changes the running run's peak learning rate; the schedule keeps shaping it from the next step. */
-export function setRunLearningRate(id: string, lr: number): void {
-  if (!(lr > 0) || !Number.isFinite(lr)) throw new Error('The learning rate must be a positive number.');
-  trainWorker().post({ type: 'setLr', runId: id, lr });
+/**
+ * Changes settings of the running run from its next step (a new learning rate is the peak the
+ * schedule keeps shaping). The worker checks them and acknowledges; the run record takes them then.
+ */
+export function updateRunSettings(id: string, settings: Partial<LiveSettings>): void {
+  const lr = settings.learningRate;
+  if (lr !== undefined && !(lr > 0 && Number.isFinite(lr)))
+    throw new Error('The learning rate must be a positive number.');
+  trainWorker().post({ type: 'update', runId: id, settings });
 }
 
 /**
@@ -186,7 +192,7 @@ export async function continueRun(id: string): Promise<void> {
     trainWorker().post({
       type: 'train',
       runId: id,
-      config: run.settings,
+      config: currentSettings(run),
       data: encoded,
       ...(resume ? { resume } : {}),
     });
@@ -207,7 +213,7 @@ export function toggleRunOverlay(id: string): void {
 /** Puts a run's settings into the Train step's form, to change and start as a new run. */
 export function cloneRun(id: string): void {
   const run = studio().runs[id];
-  if (run) studio().setDraftSettings({ ...run.settings });
+  if (run) studio().setDraftSettings(currentSettings(run));
 }
 
 export async function deleteRun(id: string): Promise<void> {
@@ -249,7 +255,7 @@ export async function ensureWorkerHoldsRun(id: string): Promise<void> {
       runId: id,
       labels: run.labels,
       multiLabel: run.multiLabel,
-      config: run.settings,
+      config: currentSettings(run),
       weights: new Uint8Array(await blob.arrayBuffer()),
     },
     ['attached'],

@@ -12,7 +12,7 @@ import {
   type OtherLoopEvent,
   type StepEvent,
 } from './events.ts';
-import { emptyProgress, isRunLive, type RunRecord, type RunStatus } from './record.ts';
+import { currentSettings, emptyProgress, isRunLive, type RunRecord, type RunStatus } from './record.ts';
 
 function run(patch: Partial<RunRecord> = {}): RunRecord {
   return {
@@ -21,6 +21,7 @@ function run(patch: Partial<RunRecord> = {}): RunRecord {
     createdAt: 0,
     status: 'running',
     settings: defaultTrainConfig('head'),
+    liveSettings: {},
     modelId: 'tiny',
     labels: ['neg', 'pos'],
     multiLabel: false,
@@ -127,8 +128,14 @@ describe('the loop’s other events', () => {
     [
       'a refused command',
       run(),
-      { type: 'command', command: { type: 'setLr', lr: 1 }, step: 4, applied: false, message: 'too late' },
-      { notices: ['Not applied: too late'] },
+      {
+        type: 'command',
+        command: { type: 'update', settings: { weightDecay: -1 } },
+        step: 4,
+        applied: false,
+        message: 'weight decay must be ≥ 0',
+      },
+      { notices: ['Not applied: weight decay must be ≥ 0'] },
     ],
     [
       'a notice',
@@ -143,15 +150,34 @@ describe('the loop’s other events', () => {
     expect(after).toEqual({ ...before, ...expected });
   });
 
-  it('a new learning rate changes the settings and says when', () => {
-    const after = withLoopEvent(run(), {
+  it('a live change is kept beside the settings the run started with, and says when', () => {
+    const started = run();
+    const once = withLoopEvent(started, {
       type: 'command',
-      command: { type: 'setLr', lr: 5e-4 },
+      command: { type: 'update', settings: { learningRate: 5e-4 } },
       step: 6,
       applied: true,
     });
-    expect(after.settings.learningRate).toBe(5e-4);
-    expect(after.notices).toEqual(['Learning rate set to 5.00e-4 at step 6.']);
+    const twice = withLoopEvent(once, {
+      type: 'command',
+      command: { type: 'update', settings: { learningRate: 2e-4, weightDecay: 0.1 } },
+      step: 9,
+      applied: true,
+    });
+    expect(twice.settings).toEqual(started.settings);
+    expect(twice.liveSettings).toEqual({ learningRate: 2e-4, weightDecay: 0.1 });
+    expect(currentSettings(twice)).toEqual({ ...started.settings, learningRate: 2e-4, weightDecay: 0.1 });
+    expect(twice.notices).toEqual([
+      'Learning rate set to 5.00e-4 at step 6.',
+      'Learning rate set to 2.00e-4, weight decay set to 0.1 at step 9.',
+    ]);
+  });
+
+  it('pause, resume and stop acknowledgements change nothing of the record', () => {
+    const before = run();
+    for (const command of [{ type: 'pause' }, { type: 'resume' }, { type: 'stop' }] as const) {
+      expect(withLoopEvent(before, { type: 'command', command, step: 2, applied: true })).toBe(before);
+    }
   });
 
   it('an evaluation adds a point and moves the best checkpoint only when it is the best', () => {

@@ -1,6 +1,7 @@
 // The run record after each thing the train worker reports: pure functions from (record, event)
 // to the next record, so what a run shows is decided here and tested without a worker or a store.
 // runs/listener.ts feeds them the worker's events; the page's clock and storage stay there.
+import type { LiveSettings } from '../../core/train/config.ts';
 import type { RunCheckpoint, RunLoopEvent, RunOutcome } from '../../workers/protocol.ts';
 import type { EvalPoint, RunProgress, RunRecord, RunStatus, RunTestResult, StepPoint } from './record.ts';
 
@@ -108,13 +109,20 @@ export function withLoopEvent(run: RunRecord, event: OtherLoopEvent): RunRecord 
       if (!event.applied && event.message) {
         return withNotice(run, `Not applied: ${event.message}`);
       }
-      if (command.type === 'setLr') {
-        return withNotice(
-          { ...run, settings: { ...run.settings, learningRate: command.lr } },
-          `Learning rate set to ${command.lr.toExponential(2)} at step ${event.step}.`,
-        );
-      }
-      return run;
+      if (command.type !== 'update') return run;
+      const said = Object.entries(command.settings)
+        .map(
+          ([key, value]) =>
+            `${LIVE_SETTING_NAMES[key as keyof LiveSettings]} set to ${formatValue(key, value)}`,
+        )
+        .join(', ');
+      return {
+        ...run,
+        liveSettings: { ...run.liveSettings, ...command.settings },
+        notices: said
+          ? [...run.notices, `${said[0]!.toUpperCase()}${said.slice(1)} at step ${event.step}.`]
+          : run.notices,
+      };
     }
     case 'notice':
       return withNotice(run, event.message);
@@ -123,6 +131,20 @@ export function withLoopEvent(run: RunRecord, event: OtherLoopEvent): RunRecord 
     case 'error':
       return run;
   }
+}
+
+const LIVE_SETTING_NAMES: Record<keyof LiveSettings, string> = {
+  learningRate: 'learning rate',
+  weightDecay: 'weight decay',
+  maxGradNorm: 'gradient clipping',
+  labelSmoothing: 'label smoothing',
+  evalSteps: 'evaluation interval',
+  earlyStoppingPatience: 'early-stopping patience',
+  earlyStoppingMinDelta: 'early-stopping minimum change',
+};
+
+function formatValue(key: string, value: unknown): string {
+  return key === 'learningRate' && typeof value === 'number' ? value.toExponential(2) : String(value);
 }
 
 export function withNotice(run: RunRecord, notice: string): RunRecord {

@@ -1,6 +1,7 @@
 // The runs room's entry point for components and the other state modules: the record types, the
 // actions and the exports. The slice itself is composed in state/store.ts.
 export {
+  currentSettings,
   emptyProgress,
   isRunLive,
   type EvalPoint,
@@ -20,10 +21,10 @@ export {
   replaceAllRuns,
   resumeRun,
   selectRun,
-  setRunLearningRate,
   startBlocker,
   startRun,
   stopRun,
   toggleRunOverlay,
+  updateRunSettings,
 } from './actions.ts';
 export { buildPredictionsCsv, exportRunZip } from './export.ts';

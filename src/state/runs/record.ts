@@ -3,7 +3,7 @@
 import type { BaseModelOrigin, DataSummary } from '../../core/export/types.ts';
 import type { MappedColumns } from '../../core/export/training-args.ts';
 import type { ClassificationMetrics } from '../../core/metrics/index.ts';
-import type { TrainConfig } from '../../core/train/config.ts';
+import type { LiveSettings, TrainConfig } from '../../core/train/config.ts';
 
 export type RunStatus =
   | 'preparing' // worker is building the run's model and caches
@@ -66,7 +66,10 @@ export interface RunRecord {
   name: string;
   createdAt: number;
   status: RunStatus;
+  /** The settings the run started with, as the user chose them. */
   settings: RunSettings;
+  /** Settings changed while it trained (e.g. the learning rate), over `settings`; `{}` without any. */
+  liveSettings: Partial<LiveSettings>;
   /** Model the run fine-tuned (hub id or local folder name). */
   modelId: string;
   /** Where that model came from: a hub (which) or a folder; the model card links the Hub only for it. */
@@ -115,6 +118,11 @@ export const emptyProgress: RunProgress = {
   tokensPerSec: 0,
   etaSec: 0,
 };
+
+/** The settings the run trains with now: those it started with, under its live changes. */
+export function currentSettings(run: RunRecord): RunSettings {
+  return { ...run.settings, ...run.liveSettings };
+}
 
 const LIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['preparing', 'running', 'paused', 'stopping']);
 

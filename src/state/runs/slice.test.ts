@@ -11,6 +11,7 @@ function run(id: string, name = id): RunRecord {
     createdAt: 0,
     status: 'done',
     settings: defaultTrainConfig('head'),
+    liveSettings: {},
     modelId: 'tiny',
     labels: ['a', 'b'],
     multiLabel: false,

@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { cloneRun, deleteRun, selectRun, toggleRunOverlay } from '../../state/runs/index.ts';
+import { cloneRun, currentSettings, deleteRun, selectRun, toggleRunOverlay } from '../../state/runs/index.ts';
 import { useStudio } from '../../state/store.ts';
 import { runColor } from '../train/palette.ts';
 import type { RunRecord } from '../../state/runs/index.ts';
@@ -47,7 +47,7 @@ function rowView(run: RunRecord): RowView {
     name: run.name,
     status: run.status,
     mode: modeText(run),
-    learningRate: run.settings.learningRate,
+    learningRate: currentSettings(run).learningRate,
     epochs: run.settings.epochs,
     batchSize: run.settings.batchSize,
     bestMetric: run.bestMetric,

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import {
+  currentSettings,
   isRunLive,
   continueRun,
   pauseRun,
@@ -53,9 +54,9 @@ export function RunControls({ run }: { run: RunRecord | undefined }) {
       )}
       {(run.status === 'running' || run.status === 'paused') && (
         <LiveLearningRate
-          key={`${run.id}-${run.settings.learningRate}`}
+          key={`${run.id}-${currentSettings(run).learningRate}`}
           runId={run.id}
-          current={run.settings.learningRate}
+          current={currentSettings(run).learningRate}
           disabled={false}
         />
       )}

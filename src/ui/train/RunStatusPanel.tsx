@@ -1,4 +1,4 @@
-import { isRunLive, selectRun, type RunRecord } from '../../state/runs/index.ts';
+import { currentSettings, isRunLive, selectRun, type RunRecord } from '../../state/runs/index.ts';
 import { goToStep } from '../../state/ui.ts';
 import { Notice } from '../shell/Notice.tsx';
 import { RunControls } from './RunControls.tsx';
@@ -15,7 +15,7 @@ export function RunStatusPanel({ run }: { run: RunRecord }) {
           {run.name}{' '}
           <span className="fs-muted fs-small">
             {run.modelId} · {presetOf(run.settings).name.toLowerCase()} · lr{' '}
-            {run.settings.learningRate.toExponential(1)}
+            {currentSettings(run).learningRate.toExponential(1)}
           </span>
         </h3>
         <span className={`fs-status fs-status-${run.status}`} role="status" aria-label="Run status">
