@@ -1,5 +1,6 @@
 // The studio's ONNX Runtime engines in Chromium equal the tfjs forward pass within 1e-4 on both
-// fixture checkpoints (first-token features, hidden states at every cut, logits), on
+// fixture checkpoints (first-token features, hidden states at every cut, logits, and classify,
+// the finished runs' inference path, over repeated calls on one session), on
 // onnxruntime-web's wasm provider and its WebGPU provider (SwiftShader here), and leave no
 // session or tensor behind.
 import { expect, test, type Page } from '@playwright/test';
@@ -27,7 +28,7 @@ test.afterAll(async () => {
 });
 
 for (const engine of ENGINES) {
-  test(`${engine} gives the tfjs features, hidden states and logits within 1e-4`, async () => {
+  test(`${engine} gives the tfjs features, hidden states, logits and classifications within 1e-4`, async () => {
     test.setTimeout(300_000);
     const report = await callHarness(page, 'ortParity', {
       hubUrl: harness.hubUrl,
@@ -39,6 +40,11 @@ for (const engine of ENGINES) {
       description: `${report.description}, ${report.seconds.toFixed(1)} s`,
     });
     expect(report.cases.map((c) => c.fixture)).toEqual(expect.arrayContaining(FIXTURES));
+    for (const fixture of FIXTURES) {
+      expect(report.cases, `${fixture}: classify compared`).toContainEqual(
+        expect.objectContaining({ fixture, output: 'classify' }),
+      );
+    }
     for (const c of report.cases) {
       expect.soft(c.values, `${c.fixture} ${c.output}: values compared`).toBeGreaterThan(0);
       expect.soft(c.maxAbs, `${c.fixture} ${c.output}: max |ORT - tfjs|`).toBeLessThan(1e-4);

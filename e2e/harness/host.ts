@@ -107,13 +107,19 @@ export interface RunningHarness {
   close(): Promise<void>;
 }
 
-/** Serves a harness build and a hub over the fixture models on free localhost ports. */
-export async function startHarness(purpose: 'e2e' | 'bench'): Promise<RunningHarness> {
+/**
+ * Serves a harness build and a hub over the fixture models (or the model folders in `modelsDir`)
+ * on free localhost ports.
+ */
+export async function startHarness(
+  purpose: 'e2e' | 'bench',
+  options: { modelsDir?: string } = {},
+): Promise<RunningHarness> {
   const dist = harnessDist(purpose);
   if (!existsSync(resolve(dist, 'index.html'))) {
     throw new Error(`build the harness first (buildHarness('${purpose}'))`);
   }
-  const hub: RunningHub = await startHub({ dir: fixtureModelsDir(), port: 0 });
+  const hub: RunningHub = await startHub({ dir: options.modelsDir ?? fixtureModelsDir(), port: 0 });
   const server = await serveStatic(dist, datasetRoutes());
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

@@ -200,6 +200,33 @@ export interface HeadEpochReport {
   leakedTensors: number;
 }
 
+export interface HeadOnlyRunRequest {
+  hubUrl: string;
+  /** The checkpoint's repo on the hub. */
+  repo: string;
+  /** Banking77's train.csv, same-origin. */
+  csvUrl: string;
+  /** Rows evenly spaced over the file. */
+  rows: number;
+  maxLength: number;
+  backend: HarnessBackend;
+  /** WASM threads of tfjs and onnxruntime-web. */
+  threads?: number;
+}
+
+export interface HeadOnlyRunReport {
+  backend: BackendInfo;
+  rows: number;
+  labels: number;
+  /** From the file's bytes to the end of the third epoch. */
+  seconds: number;
+  /** From the first to the last cached batch. */
+  featuresSeconds: number;
+  /** What computed the features, as the run notes name it. */
+  engine: string;
+  leakedTensors: number;
+}
+
 export interface OpfsCacheRequest {
   lengths: number[];
   dim: number;
@@ -269,6 +296,7 @@ export interface HarnessApi {
   benchModel(request: ModelBenchRequest): Promise<ModelBenchReport>;
   benchData(request: DataBenchRequest): Promise<DataBenchReport>;
   benchHeadEpoch(request: HeadEpochRequest): Promise<HeadEpochReport>;
+  benchHeadOnly(request: HeadOnlyRunRequest): Promise<HeadOnlyRunReport>;
   benchTrainStep(request: TrainStepRequest): Promise<TrainStepReport>;
   opfsCache(request: OpfsCacheRequest): Promise<OpfsCacheReport>;
   ortParity(options: {

@@ -3,8 +3,13 @@
 // length 128 and batch 8 and 32, against transformers' DistilBertModel on PyTorch CPU in the same
 // run at the same thread count; and head-only training end to end as a user meets it:
 // `finetune-studio train --mode head` on Banking77 texts (max length 64, feature caching then 3
-// epochs) with whatever engine the CLI computes features on, against PyTorch doing the same job.
+// epochs) with whatever engine the CLI computes features on, and the same job in a Chromium page
+// (features on onnxruntime-web's wasm build, the head on tfjs' WASM), against PyTorch doing it.
+import { chromium } from '@playwright/test';
 import Papa from 'papaparse';
+import { CHROMIUM_ARGS, findChromium } from '../../e2e/support/browser.ts';
+import { buildHarness, callHarness, openHarness, startHarness } from '../../e2e/harness/host.ts';
+import type { HeadOnlyRunReport } from '../../e2e/harness/types.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -44,6 +49,8 @@ export interface EnginesBenchOptions {
   headRows?: number;
   /** Max length of the head-only run (default 64). */
   headMaxLength?: number;
+  /** Also run the head-only job in Chromium (default true). */
+  chromium?: boolean;
   onProgress?(message: string): void;
 }
 
@@ -363,6 +370,35 @@ async function cliHeadOnly(
   };
 }
 
+/** The head-only job in a Chromium page on the hub's `repo`, wasm on `threads` threads. */
+async function chromiumHeadOnly(
+  modelsDir: string,
+  repo: string,
+  rows: number,
+  maxLength: number,
+  threads: number,
+): Promise<HeadOnlyRunReport> {
+  await buildHarness('bench');
+  const harness = await startHarness('bench', { modelsDir });
+  const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    await openHarness(page, harness);
+    return await callHarness(page, 'benchHeadOnly', {
+      hubUrl: harness.hubUrl,
+      repo,
+      csvUrl: harness.banking77Url,
+      rows,
+      maxLength,
+      backend: 'wasm',
+      threads,
+    });
+  } finally {
+    await browser.close();
+    await harness.close();
+  }
+}
+
 /** Head-only end to end through the CLI, against PyTorch doing the same job on the same checkpoint. */
 async function benchHeadOnly(options: EnginesBenchOptions): Promise<BenchRow[]> {
   const dims: ModelDims = { ...DISTILBERT_BASE_DIMS, ...options.dims };
@@ -387,7 +423,8 @@ async function benchHeadOnly(options: EnginesBenchOptions): Promise<BenchRow[]> 
   try {
     const file = join(dir, 'banking77-subset.csv');
     const data = await bankingSubset(rowsWanted, file);
-    const model = join(dir, 'distilbert-base-random');
+    const repo = 'distilbert-base-random';
+    const model = join(dir, repo);
     log('engines bench: writing a distilbert-base-sized checkpoint with random weights');
     await runScript(
       PYTORCH_CHECKPOINT,
@@ -409,6 +446,32 @@ async function benchHeadOnly(options: EnginesBenchOptions): Promise<BenchRow[]> 
         note: `wall time of the process (load, tokenize, features, 3 epochs, run folder written); features ${ours.featureSeconds === null ? '?' : ours.featureSeconds.toFixed(1)} s on ${ours.engine}; goal ≤ 1.5× PyTorch's time (ratio ≥ 0.67); ${dataNote}`,
       },
     ];
+    if (options.chromium ?? true) {
+      log(`engines bench: ${name}, Chromium`);
+      try {
+        const page = await chromiumHeadOnly(dir, repo, data.rows, maxLength, threads);
+        const wasm = page.backend.threads === undefined ? 'WASM' : `WASM · ${page.backend.threads} threads`;
+        rows.push({
+          suite: 'engines',
+          name,
+          where: 'chromium page',
+          threads,
+          value: page.seconds,
+          unit: 's',
+          note: `from the file's bytes to the third epoch's end (import, tokenize, load, features, 3 epochs on ${wasm}); features ${page.featuresSeconds.toFixed(1)} s on ${page.engine}; goal ≤ 4× PyTorch's time (ratio ≥ 0.25); ${dataNote}${page.leakedTensors ? `; ${page.leakedTensors} tensors left` : ''}`,
+        });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        rows.push({
+          suite: 'engines',
+          name,
+          where: 'chromium page',
+          value: NaN,
+          unit: '',
+          note: `failed: ${reason}`,
+        });
+      }
+    }
     if (options.pytorch ?? true) {
       log(`engines bench: ${name}, PyTorch`);
       const train = defaultTrainConfig('head');
@@ -429,7 +492,10 @@ async function benchHeadOnly(options: EnginesBenchOptions): Promise<BenchRow[]> 
         ),
       ) as { seconds: number; featureSeconds: number; threads: number };
       // Wall time: above 1 we are faster, as every other "× PyTorch CPU" ratio.
-      rows[0]!.ratio = { against: 'PyTorch CPU', value: torch.seconds / ours.seconds };
+      for (const row of rows) {
+        if (Number.isFinite(row.value))
+          row.ratio = { against: 'PyTorch CPU', value: torch.seconds / row.value };
+      }
       rows.push({
         suite: 'engines',
         name,

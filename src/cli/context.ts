@@ -10,6 +10,7 @@ import { initNodeBackend, softwareAdapterWarning, type NodeBackendChoice } from 
 import { registerNodeGradients } from '../node/gradients.ts';
 import { loadData, type DataFlags, type LoadedData } from './commands/inspect.ts';
 import { modelSource, tokenizerOf } from './commands/train.ts';
+import { cliInference, type CliInference } from './inference.ts';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 
@@ -83,6 +84,8 @@ export interface RunSetupInput {
   maxLength: number;
   /** Refuses data the command cannot use, before tokenization (a CliError). */
   checkData?: (data: LoadedData) => void;
+  /** --engine: what computes the frozen part's cached output (head and top-k). */
+  engine?: string;
 }
 
 export interface RunSetup {
@@ -92,15 +95,19 @@ export interface RunSetup {
   encoded: Awaited<ReturnType<typeof encodeDataset>>['encoded'];
   fullLengths: Awaited<ReturnType<typeof encodeDataset>>['fullLengths'];
   backend: NodeBackendChoice;
+  /** The one engine choice of the command: feature caching and the int8 check run on it. */
+  inference: CliInference;
   /** The base model with a classification head for the data's labels, initialised with `seed`. */
   loadBase(seed: number): Promise<LoadedModel>;
 }
 
 /**
  * What train, search and label-issues do before they train: the base model's tokenizer (checked
- * against --max-length), the data read, split and tokenized, and the backend started.
+ * against --max-length), the data read, split and tokenized, the backend started, and the
+ * inference engine --engine asks for (loaded when first needed).
  */
 export async function setUpRun(options: GlobalOptions, input: RunSetupInput): Promise<RunSetup> {
+  const inference = cliInference(input.engine);
   const source = modelSource(input.model, options.hubUrl);
   const tokenizer = await tokenizerOf(source);
   if (tokenizer.modelMaxLength !== null && input.maxLength > tokenizer.modelMaxLength) {
@@ -126,7 +133,7 @@ export async function setUpRun(options: GlobalOptions, input: RunSetupInput): Pr
       throw new CliError(`cannot load ${source.describe()}: ${(error as Error).message}`);
     }
   };
-  return { source, tokenizer, data, encoded, fullLengths, backend, loadBase };
+  return { source, tokenizer, data, encoded, fullLengths, backend, inference, loadBase };
 }
 
 /** "wasm · 2 threads", "webgpu". */

@@ -22,7 +22,7 @@ import { splitSize } from '../core/train/data.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
 import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
 import type { BackendName } from '../core/backend/select.ts';
-import { engineOpener, tfjsEngine } from '../core/infer/index.ts';
+import { engineOpener, tfjsEngine, type ForwardEngine } from '../core/infer/index.ts';
 import type { FeatureEngineFactory } from '../core/train/trainer/index.ts';
 import { wasmThreadCount } from './backend.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
@@ -53,6 +53,8 @@ interface DeviceModel {
   runId: string;
   config: DistilBertConfig;
   params: Params;
+  /** The finished run's classifier on ONNX Runtime, opened on first use and released with the model. */
+  classifier?: Promise<ForwardEngine>;
 }
 
 const finished = new Map<string, RunWeights>();
@@ -82,7 +84,32 @@ function buildModel(
 }
 
 function disposeModel(model: DeviceModel | null): void {
-  if (model) tf.dispose(Object.values(model.params));
+  if (!model) return;
+  void model.classifier?.then((engine) => engine.dispose()).catch(() => undefined);
+  tf.dispose(Object.values(model.params));
+}
+
+/** The ONNX Runtime the studio infers on: WebGPU provider when WebGPU trains, else wasm on the chosen threads. */
+function webOrt() {
+  return loadWebOrt({ backend: tf.getBackend() as BackendName, threads: wasmThreadCount() });
+}
+
+/**
+ * A finished run's classifier for the playground and predictions: ONNX Runtime over the run's
+ * classifier graph, written once from its weights and kept with its model on the device (tfjs
+ * where onnxruntime-web does not load). A run still training answers on tfjs: its weights change.
+ */
+function classifierEngine(model: DeviceModel, live: boolean): Promise<ForwardEngine> {
+  const output = { kind: 'logits' } as const;
+  if (live) return Promise.resolve(tfjsEngine(model.params, model.config, output));
+  if (!model.classifier) {
+    const opening = webOrt().then((ort) => engineOpener(ort.runtime)(model, output));
+    opening.catch(() => {
+      if (model.classifier === opening) delete model.classifier;
+    });
+    model.classifier = opening;
+  }
+  return model.classifier;
 }
 
 /** Safetensors bytes of a run's weights, shaped by the run's own model (its head has its labels). */
@@ -114,7 +141,7 @@ function ortFeatureEngine(
   notify: (message: string, level: 'info' | 'warning') => void,
 ): FeatureEngineFactory {
   return async (frozen, output) => {
-    const ort = await loadWebOrt({ backend: tf.getBackend() as BackendName, threads: wasmThreadCount() });
+    const ort = await webOrt();
     if (ort.fallback) notify(`${ort.fallback}; tfjs computes the features.`, 'warning');
     return engineOpener(ort.runtime)(frozen, output);
   };
@@ -333,11 +360,11 @@ export function dropRun(runId: string): void {
 /** Runs `use` with the run's weights on the device: the training copy, the resident one, or a fresh build. */
 async function withRunModel<T>(
   runId: string,
-  use: (model: DeviceModel, labels: string[], multiLabel: boolean) => Promise<T>,
+  use: (model: DeviceModel, labels: string[], multiLabel: boolean, live: boolean) => Promise<T>,
 ): Promise<T> {
   if (training?.runId === runId) {
     const config = training.model.config;
-    return use(training.model, config.id2label, config.problemType === 'multi_label_classification');
+    return use(training.model, config.id2label, config.problemType === 'multi_label_classification', true);
   }
   const run = finished.get(runId);
   if (!run) throw new Error('This run has no trained weights in memory; open it again after it finishes.');
@@ -346,7 +373,7 @@ async function withRunModel<T>(
     if (training) {
       // A training holds the device: use a temporary copy and free it straight away.
       try {
-        return await use(model, run.labels, run.multiLabel);
+        return await use(model, run.labels, run.multiLabel, false);
       } finally {
         disposeModel(model);
       }
@@ -354,7 +381,7 @@ async function withRunModel<T>(
     disposeModel(resident);
     resident = model;
   }
-  return use(resident!, run.labels, run.multiLabel);
+  return use(resident!, run.labels, run.multiLabel, false);
 }
 
 export async function predict(
@@ -362,8 +389,8 @@ export async function predict(
   ids: Int32Array,
   offsets: Int32Array,
 ): Promise<{ probabilities: Float32Array; numLabels: number }> {
-  return withRunModel(runId, async (model, labels) => {
-    const engine = tfjsEngine(model.params, model.config, { kind: 'logits' });
+  return withRunModel(runId, async (model, labels, _multiLabel, live) => {
+    const engine = await classifierEngine(model, live);
     const { probabilities } = await classify(
       model.config,
       { ids, offsets },
@@ -384,7 +411,7 @@ export async function exportRun(
   const run = finished.get(runId);
   if (!run && training?.runId !== runId) throw new Error('This run has no trained weights to export yet.');
   const config = run?.config ?? training!.config;
-  return withRunModel(runId, async (model, labels, multiLabel) => {
+  return withRunModel(runId, async (model, labels, multiLabel, live) => {
     const weights = await namedTensorsFromParams(model.params);
     const args = toTrainingArguments(config, greaterIsBetter(metricKey(config.metricForBestModel)));
     const { studio, ...trainingArgs } = args as Record<string, unknown> & {
@@ -432,6 +459,8 @@ export async function exportRun(
         runId,
         await evaluateQuantization(model, validation.split, {
           multiLabel,
+          // Both exported graphs on ONNX Runtime, once the weights no longer change.
+          runtime: live ? null : (await webOrt()).runtime,
           padTokenId: validation.padTokenId,
           maxLength: validation.maxLength,
           ...(request.thresholds ? { thresholds: request.thresholds } : {}),

@@ -1,6 +1,7 @@
 // The harness page: exposes parity checks and benchmarks to the Node drivers as window.harness.
 import type { HarnessApi } from '../types.ts';
 import { runDataBench } from './bench-data.ts';
+import { runHeadOnlyBench } from './bench-head-only.ts';
 import { runModelBench } from './bench-model.ts';
 import { runHeadEpochBench, runTrainStepBench } from './bench-train.ts';
 import { runOpfsCacheCheck } from './opfs-cache.ts';
@@ -21,6 +22,7 @@ window.harness = {
   benchModel: runModelBench,
   benchData: runDataBench,
   benchHeadEpoch: runHeadEpochBench,
+  benchHeadOnly: runHeadOnlyBench,
   benchTrainStep: runTrainStepBench,
   opfsCache: runOpfsCacheCheck,
   ortParity: runOrtParity,

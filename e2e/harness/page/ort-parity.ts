@@ -1,6 +1,7 @@
 // The studio's ONNX Runtime engines in Chromium (onnxruntime-web, wasm and WebGPU providers)
 // against the tfjs forward pass on the cpu backend, on the fixture checkpoints loaded from the
-// hub as the studio loads them: first-token features, hidden states at every cut, logits. The
+// hub as the studio loads them: first-token features, hidden states at every cut, logits, and
+// classify (the finished run's inference path) over one session called twice. The
 // page measures; the spec judges.
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -8,10 +9,11 @@ import {
   openForwardEngine,
   openOrtSessions,
   tfjsEngine,
+  type ForwardEngine,
   type ForwardOutput,
   type TokenBatch,
 } from '../../../src/core/infer/index.ts';
-import { disposeParams } from '../../../src/core/model/index.ts';
+import { classify, disposeParams, type DistilBertConfig } from '../../../src/core/model/index.ts';
 import { readSafetensors } from '../../../src/core/model/safetensors.ts';
 import { createRng } from '../../../src/core/util/random.ts';
 import { loadWebOrt } from '../../../src/workers/ort-runtime.ts';
@@ -49,6 +51,39 @@ function batches(vocabSize: number): TokenBatch[] {
   });
 }
 
+/** The batches' rows through classify, twice on the ONNX Runtime session, against the tfjs engine. */
+async function classifyParity(
+  fixture: string,
+  config: DistilBertConfig,
+  onnx: ForwardEngine,
+  tfjs: ForwardEngine,
+): Promise<OrtParityCase> {
+  const ids: number[] = [];
+  const offsets = [0];
+  for (const batch of batches(config.vocabSize)) {
+    for (let b = 0; b < batch.batchSize; b++) {
+      for (let t = 0; t < batch.seqLength && batch.mask[b * batch.seqLength + t] === 1; t++) {
+        ids.push(batch.ids[b * batch.seqLength + t]!);
+      }
+      offsets.push(ids.length);
+    }
+  }
+  const rows = { ids: Int32Array.from(ids), offsets: Int32Array.from(offsets) };
+  const options = { padTokenId: config.padTokenId, batchSize: 4 };
+  const expected = await classify(config, rows, { ...options, engine: tfjs });
+  let worst = 0;
+  for (let round = 0; round < 2; round++) {
+    const actual = await classify(config, rows, { ...options, engine: onnx });
+    for (const d of [
+      maxAbsDiff(actual.logits, expected.logits),
+      maxAbsDiff(actual.probabilities, expected.probabilities),
+    ]) {
+      worst = Number.isNaN(d) ? NaN : Math.max(worst, d);
+    }
+  }
+  return { fixture, output: 'classify', maxAbs: worst, values: expected.logits.length };
+}
+
 export async function runOrtParity(options: {
   hubUrl: string;
   engine: 'onnxruntime-web-wasm' | 'onnxruntime-web-webgpu';
@@ -82,6 +117,7 @@ export async function runOrtParity(options: {
         const tfjs = tfjsEngine(model.params, model.config, output);
         let worst = 0;
         let values = 0;
+        let classified: OrtParityCase | null = null;
         try {
           for (const batch of batches(model.config.vocabSize)) {
             const actual = await onnx.run(batch);
@@ -90,6 +126,7 @@ export async function runOrtParity(options: {
             worst = Number.isNaN(d) ? NaN : Math.max(worst, d);
             values += expected.length;
           }
+          if (output.kind === 'logits') classified = await classifyParity(name, model.config, onnx, tfjs);
         } finally {
           await onnx.dispose();
         }
@@ -99,6 +136,7 @@ export async function runOrtParity(options: {
           maxAbs: worst,
           values,
         });
+        if (classified) cases.push(classified);
       }
     } finally {
       disposeParams(model.params);

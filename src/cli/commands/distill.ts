@@ -26,6 +26,7 @@ import { scoreLogits } from '../../core/train/evaluate.ts';
 import type { TrainModel } from '../../core/train/trainer/index.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { backendLabel, CliError, globalOptions, progress, startTrainingBackend } from '../context.ts';
+import { cliInference } from '../inference.ts';
 import { addDataOptions, loadData } from './inspect.ts';
 import {
   addTrainingOptions,
@@ -133,6 +134,7 @@ export function registerDistill(program: Command): void {
       .option('--train-layers <k>', 'top-k mode: student blocks that train (default 2)'),
   ).action(async (teacherDir: string, file: string, flags: DistillFlags, command: Command) => {
     const options = globalOptions(command);
+    const inference = cliInference(flags.engine);
     if (flags.layers !== undefined && flags.student !== undefined) {
       throw new CliError(
         'give either --layers (a student taken from the teacher) or --student MODEL, not both',
@@ -300,7 +302,7 @@ export function registerDistill(program: Command): void {
         data,
         baseModel,
         ...(baseModelOrigin ? { baseModelOrigin } : {}),
-        ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
+        inference,
         loss: distillationTrainingLoss(logits.train, encoded.labels.length, distillation),
         distillation: distillationArgs,
         report,

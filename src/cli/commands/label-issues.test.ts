@@ -138,7 +138,7 @@ describe('finetune-studio label-issues: bad input', () => {
 });
 
 describe('finetune-studio label-issues --threads', () => {
-  it('computes on the threads asked for', () => {
+  it("computes on the threads asked for, the frozen encoder's features once on onnxruntime-node", () => {
     const rows = Papa.parse<{ text: string; label: string }>(
       readFileSync(join(dataDir(), 'sms_spam', 'sms_spam.csv'), 'utf8'),
       { header: true, skipEmptyLines: true },
@@ -163,6 +163,10 @@ describe('finetune-studio label-issues --threads', () => {
     );
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/^backend: wasm · 2 threads$/m);
+    // The first fold's caches serve the second: one engine, opened once.
+    expect(result.stderr.match(/^inference engine: .*$/gm)).toEqual([
+      expect.stringMatching(/^inference engine: ONNX Runtime \(onnxruntime-node [\d.]+, CPU/),
+    ]);
   }, 300_000);
 });
 

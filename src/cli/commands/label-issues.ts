@@ -23,6 +23,7 @@ import {
   trainConfigFromFlags,
   type TrainFlags,
 } from './train.ts';
+import { addEngineOption } from '../inference.ts';
 
 interface LabelIssuesFlags extends Omit<TrainFlags, 'mode'> {
   mode?: string;
@@ -67,25 +68,27 @@ function scoreFrom(value: string | undefined): LabelQualityScore {
 }
 
 export function registerLabelIssues(program: Command): void {
-  addTrainSettingOptions(
-    addDataOptions(
-      program
-        .command('label-issues')
-        .description(
-          'find likely mislabelled rows: K-fold out-of-fold probabilities, then confident learning',
-        )
-        .argument('<file>', 'CSV, TSV or label<TAB>text file'),
-    )
-      .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
-      .requiredOption(
-        '--out <file>',
-        'CSV of the flagged rows: row,given_label,suggested_label,label_quality',
+  addEngineOption(
+    addTrainSettingOptions(
+      addDataOptions(
+        program
+          .command('label-issues')
+          .description(
+            'find likely mislabelled rows: K-fold out-of-fold probabilities, then confident learning',
+          )
+          .argument('<file>', 'CSV, TSV or label<TAB>text file'),
       )
-      .option('--mode <mode>', 'head (default), top-k or full: how each fold model trains')
-      .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)')
-      .option('--folds <k>', `fold models; each predicts the rows it never saw (default ${DEFAULT_FOLDS})`)
-      .option('--score <name>', 'label quality: self-confidence (default) or normalized-margin')
-      .option('--force', 'overwrite an existing --out file'),
+        .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
+        .requiredOption(
+          '--out <file>',
+          'CSV of the flagged rows: row,given_label,suggested_label,label_quality',
+        )
+        .option('--mode <mode>', 'head (default), top-k or full: how each fold model trains')
+        .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)')
+        .option('--folds <k>', `fold models; each predicts the rows it never saw (default ${DEFAULT_FOLDS})`)
+        .option('--score <name>', 'label quality: self-confidence (default) or normalized-margin')
+        .option('--force', 'overwrite an existing --out file'),
+    ),
   ).action(async (file: string, flags: LabelIssuesFlags, command: Command) => {
     const options = globalOptions(command);
     const config = trainConfigFromFlags({ ...flags, mode: flags.mode ?? 'head' });
@@ -110,6 +113,7 @@ export function registerLabelIssues(program: Command): void {
           );
         }
       },
+      ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
     });
     const { encoded } = run;
     const { dataset } = run.data;
@@ -133,6 +137,7 @@ export function registerLabelIssues(program: Command): void {
         config,
         ...(folds === undefined ? {} : { folds }),
         featureCache: cache.factory,
+        featureEngine: run.inference.featureEngine,
         signal: abort.signal,
         onEvent: (fold, event) => {
           if (event.type === 'step') return;

@@ -79,6 +79,12 @@ describe('finetune-studio search', () => {
     expect(stderr).toMatch(/^backend: wasm · 2 threads$/m);
   });
 
+  it("computes the frozen encoder's features once, on onnxruntime-node, for every trial", () => {
+    expect(stderr.match(/^inference engine: .*$/gm)).toEqual([
+      expect.stringMatching(/^inference engine: ONNX Runtime \(onnxruntime-node [\d.]+, CPU/),
+    ]);
+  });
+
   it('writes trials.json: number, params under training_args.json names, value, state', () => {
     const trials = readJson(join(out, 'trials.json')) as TrialRecord[];
     expect(trials.map((t) => t.number)).toEqual([0, 1, 2]);

@@ -30,9 +30,11 @@ import {
   prepareOut,
   trainConfigFromFlags,
 } from './train.ts';
+import { addEngineOption } from '../inference.ts';
 
 interface SearchFlags extends DataFlags {
   model: string;
+  engine?: string;
   mode: string;
   out: string;
   force?: boolean;
@@ -81,13 +83,15 @@ function formatParams(params: Trial['params']): string {
 }
 
 export function registerSearch(program: Command): void {
-  addDataOptions(
-    program
-      .command('search')
-      .description(
-        "search hyperparameters with Optuna's TPE (or random search), training trials one after another; writes trials.json and the best run's folder",
-      )
-      .argument('<file>', 'CSV, TSV or label<TAB>text file'),
+  addEngineOption(
+    addDataOptions(
+      program
+        .command('search')
+        .description(
+          "search hyperparameters with Optuna's TPE (or random search), training trials one after another; writes trials.json and the best run's folder",
+        )
+        .argument('<file>', 'CSV, TSV or label<TAB>text file'),
+    ),
   )
     .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
     .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
@@ -159,7 +163,7 @@ export function registerSearch(program: Command): void {
       const cacheMegabytes = number(flags.cacheMemory, '--cache-memory', (n) => n >= 0, 'megabytes ≥ 0');
       const outDir = prepareOut(flags.out, Boolean(flags.force));
 
-      const { data, encoded, fullLengths, loadBase } = await setUpRun(options, {
+      const { data, encoded, fullLengths, loadBase, inference } = await setUpRun(options, {
         model: flags.model,
         file,
         flags,
@@ -171,6 +175,7 @@ export function registerSearch(program: Command): void {
               `${file}: the validation split is empty; a search optimises a validation metric`,
             );
         },
+        ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
       });
       const { dataset, split } = data;
       // Each trial loads the model as `train --seed` does, so a trial retrains exactly with `train`.
@@ -197,6 +202,7 @@ export function registerSearch(program: Command): void {
           },
           disposeModel: (model) => disposeParams(model.params),
           featureCache: cache.factory,
+          featureEngine: inference.featureEngine,
         },
         {
           onTrialStart: (trial) => progress(`trial ${trial.number}: ${formatParams(trial.params)}`),

@@ -30,7 +30,7 @@ import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
 import { CliError, emit, globalOptions, progress, type GlobalOptions, setUpRun } from '../context.ts';
 import { addDataOptions, type DataFlags, type LoadedData } from './inspect.ts';
-import { addEngineOption, cliEngine, openCliEngine } from '../inference.ts';
+import { addEngineOption, type CliInference } from '../inference.ts';
 
 export interface TrainFlags extends DataFlags {
   model: string;
@@ -449,8 +449,8 @@ export interface TrainAndWriteInput {
   int8Check?: boolean;
   /** Where the base model came from, when `baseModel` alone cannot tell (a teacher's record). */
   baseModelOrigin?: BaseModelOrigin;
-  /** --engine: what computes the frozen part's cached output (head and top-k). */
-  engine?: string;
+  /** What computes the frozen part's cached output (head and top-k) and the int8 check. */
+  inference: CliInference;
 }
 
 /** Trains with a TrainController, reporting progress, and writes the run folder to `outDir`. */
@@ -468,10 +468,7 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
   try {
     const callbacks: TrainerCallbacks = input.loss ? { loss: input.loss } : {};
     // Head and top-k cache the frozen part's output: ONNX Runtime computes it where it loads.
-    if (config.mode !== 'full') {
-      const engine = await cliEngine(input.engine);
-      callbacks.featureEngine = (frozen, output) => openCliEngine(engine, frozen, output);
-    }
+    if (config.mode !== 'full') callbacks.featureEngine = input.inference.featureEngine;
     const controller = new TrainController({
       model,
       data: encoded,
@@ -508,6 +505,7 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
         padTokenId: encoded.padTokenId,
         maxLength: config.maxLength,
         ...(result.thresholds ? { thresholds: result.thresholds } : {}),
+        runtime: (await input.inference.load()).runtime,
       });
       if (!quantization) progress('note: no validation split, so the int8 model was not checked');
     }
@@ -625,6 +623,7 @@ export function registerTrain(program: Command): void {
         checkData: ({ split }) => {
           if (split.sizes[0] === 0) throw new CliError(`${file}: the training split is empty`);
         },
+        ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
       });
       const { data, encoded, fullLengths } = run;
       const model = await run.loadBase(config.seed);
@@ -642,7 +641,7 @@ export function registerTrain(program: Command): void {
           data,
           baseModel: flags.model,
           ...(flags.int8Check ? { int8Check: true } : {}),
-          ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
+          inference: run.inference,
         });
       } finally {
         disposeParams(model.params);

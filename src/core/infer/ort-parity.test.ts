@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNodeOrt } from '../../node/ort-runtime.ts';
 import { randomIdBatch } from '../export/test-support/onnx-inputs.ts';
-import { disposeParams, type LoadedModel } from '../model/index.ts';
+import { classify, disposeParams, type LoadedModel } from '../model/index.ts';
 import { FIXTURES, fixture, loadFixtureModel, maxAbsDiff, ref } from '../model/test-support/fixtures.ts';
 import {
   ModelGraphs,
@@ -34,6 +34,19 @@ function tokenBatch(lengths: number[], seqLength: number, seed: number, vocabSiz
     batchSize: lengths.length,
     seqLength,
   };
+}
+
+/** Rows of random ids with these lengths, concatenated as classify takes them. */
+function rowsFrom(lengths: number[], vocabSize: number): { ids: Int32Array; offsets: Int32Array } {
+  const longest = Math.max(...lengths);
+  const batch = tokenBatch(lengths, longest, 11, vocabSize);
+  const offsets = Int32Array.from([
+    0,
+    ...lengths.map((_, i) => lengths.slice(0, i + 1).reduce((a, b) => a + b)),
+  ]);
+  const ids = new Int32Array(offsets[lengths.length]!);
+  lengths.forEach((length, b) => ids.set(batch.ids.subarray(b * longest, b * longest + length), offsets[b]));
+  return { ids, offsets };
 }
 
 const runtimes: [string, () => Promise<OrtRuntime>][] = [
@@ -126,6 +139,37 @@ describe.each(FIXTURES)('%s', (name) => {
         await hiddenEngine.dispose();
         await logitsEngine.dispose();
       }
+    });
+
+    it('classifies rows as the tfjs path does within 1e-4, over repeated calls on one session', async () => {
+      const { ids, offsets } = rowsFrom(
+        BATCHES.flatMap((b) => b.lengths),
+        model.config.vocabSize,
+      );
+      const rows = { ids, offsets };
+      const options = { padTokenId: model.config.padTokenId, batchSize: 4 };
+      const expected = await classify(model.config, rows, {
+        ...options,
+        engine: tfjsEngine(model.params, model.config, { kind: 'logits' }),
+      });
+      const before = openOrtSessions();
+      const tensors = tf.memory().numTensors;
+      const engine = await openForwardEngine({ runtime, ...model, graphs, output: { kind: 'logits' } });
+      try {
+        for (let round = 0; round < 3; round++) {
+          const actual = await classify(model.config, rows, { ...options, engine });
+          expect(maxAbsDiff(actual.logits, expected.logits), `round ${round}: logits`).toBeLessThan(
+            TOLERANCE,
+          );
+          expect(maxAbsDiff(actual.probabilities, expected.probabilities)).toBeLessThan(TOLERANCE);
+          expect(Array.from(actual.argmax)).toEqual(Array.from(expected.argmax));
+          expect(openOrtSessions()).toBe(before + 1);
+        }
+      } finally {
+        await engine.dispose();
+      }
+      expect(openOrtSessions()).toBe(before);
+      expect(tf.memory().numTensors).toBe(tensors);
     });
 
     it('leaks no session and no tfjs tensor over repeated runs', async () => {

@@ -14,6 +14,7 @@ import {
   trainableParams,
   type FeatureCache,
   type FeatureCacheFactory,
+  type FeatureEngineFactory,
   type TrainConfig,
   type TrainEvent,
   type TrainModel,
@@ -39,6 +40,8 @@ export interface OutOfFoldOptions {
   seed?: number;
   validationFraction?: number;
   featureCache?: FeatureCacheFactory;
+  /** The frozen part's forward pass when folds cache features (default: tfjs). */
+  featureEngine?: FeatureEngineFactory;
   /** Each fold's training events, with the fold's index. */
   onEvent?: (fold: number, event: TrainEvent) => void;
   /** Starts the fold's run; replaces `new TrainController(options)` (tests watch what each fold sees). */
@@ -299,6 +302,7 @@ export async function outOfFoldProbabilities(options: OutOfFoldOptions): Promise
         data: foldData,
         config,
         ...(options.featureCache ? { featureCache: options.featureCache } : {}),
+        ...(options.featureEngine ? { callbacks: { featureEngine: options.featureEngine } } : {}),
         ...(pooled
           ? {
               featureCaches: {

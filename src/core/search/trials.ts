@@ -10,6 +10,7 @@ import { checkTrainConfig, metricKey, type TrainConfig } from '../train/config.t
 import type { EncodedDataset, SplitName } from '../train/data.ts';
 import type { TrainEvent, TrainResult } from '../train/events.ts';
 import type { FeatureCache, FeatureCacheFactory } from '../train/feature-cache.ts';
+import type { FeatureEngineFactory } from '../train/trainer/index.ts';
 import { TrainController, type TrainModel } from '../train/trainer/index.ts';
 import { isBetter, type Direction, type Trial } from './study.ts';
 import { configForParams } from './space.ts';
@@ -23,6 +24,8 @@ export interface TrialRunSettings {
   newModel(seed: number): TrainModel | Promise<TrainModel>;
   disposeModel(model: TrainModel): void;
   featureCache?: FeatureCacheFactory;
+  /** The frozen part's forward pass when trials cache features (default: tfjs). */
+  featureEngine?: FeatureEngineFactory;
   emitIntervalMs?: number;
   now?: () => number;
 }
@@ -149,6 +152,7 @@ export class SearchRunner {
         keepCaches: true,
         ...(this.caches ? { featureCaches: this.caches } : {}),
         ...(this.run.featureCache ? { featureCache: this.run.featureCache } : {}),
+        ...(this.run.featureEngine ? { callbacks: { featureEngine: this.run.featureEngine } } : {}),
         ...(this.run.emitIntervalMs !== undefined ? { emitIntervalMs: this.run.emitIntervalMs } : {}),
         ...(this.run.now ? { now: this.run.now } : {}),
       });
