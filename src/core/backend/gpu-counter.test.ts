@@ -45,6 +45,7 @@ describe('countGpuWork', () => {
     expect(counter.counts()).toEqual({
       dispatches: 3,
       reads: 1,
+      syncReads: 0,
       readBytes: 32,
       bufferAllocations: 2,
       bytesUploaded: 64 + 24 + 12 + 16,
@@ -94,6 +95,7 @@ describe('countGpuWork', () => {
     expect(gpuWorkBetween(before, counter.counts())).toEqual({
       dispatches: 1,
       reads: 0,
+      syncReads: 0,
       readBytes: 0,
       bufferAllocations: 1,
       bytesUploaded: 0,
@@ -106,9 +108,22 @@ describe('countGpuWork', () => {
     expect(counter.counts()).toEqual({
       dispatches: 0,
       reads: 0,
+      syncReads: 0,
       readBytes: 0,
       bufferAllocations: 0,
       bytesUploaded: 0,
     });
+  });
+
+  it("counts a backend's synchronous reads and puts its readSync back", () => {
+    const { device } = fakeDevice();
+    const backend = { readSync: (id: unknown) => [id] };
+    const counter = countGpuWork(device, { backend });
+    expect(backend.readSync(7)).toEqual([7]);
+    expect(backend.readSync(8)).toEqual([8]);
+    expect(counter.counts().syncReads).toBe(2);
+    counter.restore();
+    backend.readSync(9);
+    expect(counter.counts().syncReads).toBe(2);
   });
 });

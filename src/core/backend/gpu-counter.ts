@@ -9,6 +9,11 @@
 export interface GpuWorkCounts {
   dispatches: number;
   reads: number;
+  /**
+   * Synchronous reads asked of the backend (readSync: the host blocks until the GPU is done);
+   * counted only when CountOptions.backend is given.
+   */
+  syncReads: number;
   /** Bytes read back from the GPU (sizes of the buffers mapped for reading). */
   readBytes: number;
   bufferAllocations: number;
@@ -49,6 +54,7 @@ export interface GpuCounter {
 const zero = (): GpuWorkCounts => ({
   dispatches: 0,
   reads: 0,
+  syncReads: 0,
   readBytes: 0,
   bufferAllocations: 0,
   bytesUploaded: 0,
@@ -70,6 +76,8 @@ export interface CountOptions {
    * given; without it, only the buffers made while counting are seen.
    */
   bufferPrototype?: { mapAsync(mode: number, ...args: unknown[]): Promise<void> };
+  /** The tfjs backend over the device, whose synchronous reads are counted. */
+  backend?: { readSync(...args: unknown[]): unknown };
 }
 
 /** Starts counting what `device` is asked to do. */
@@ -87,6 +95,14 @@ export function countGpuWork(device: CountableDevice, options: CountOptions = {}
     prototype.mapAsync = function (this: BufferLike, mode: number, ...args: unknown[]) {
       countRead(mode, this.size);
       return prototypeMapAsync.call(this, mode, ...args);
+    };
+  }
+  const backend = options.backend as unknown as Record<string, unknown> | undefined;
+  const readSync = options.backend?.readSync;
+  if (backend && readSync) {
+    backend.readSync = function (this: unknown, ...args: unknown[]) {
+      counts.syncReads++;
+      return readSync.apply(this, args);
     };
   }
   const target = device as unknown as Record<string, unknown>;
@@ -157,6 +173,7 @@ export function countGpuWork(device: CountableDevice, options: CountOptions = {}
       target.createCommandEncoder = createCommandEncoder;
       queue.writeBuffer = writeBuffer;
       if (prototype) prototype.mapAsync = prototypeMapAsync;
+      if (backend && readSync) backend.readSync = readSync;
     },
   };
 }
@@ -166,6 +183,7 @@ export function gpuWorkBetween(before: GpuWorkCounts, after: GpuWorkCounts): Gpu
   return {
     dispatches: after.dispatches - before.dispatches,
     reads: after.reads - before.reads,
+    syncReads: after.syncReads - before.syncReads,
     readBytes: after.readBytes - before.readBytes,
     bufferAllocations: after.bufferAllocations - before.bufferAllocations,
     bytesUploaded: after.bytesUploaded - before.bytesUploaded,

@@ -2,13 +2,15 @@
 // decay p ← p·(1 − lr·wd), bias-corrected moments, eps added to √v̂; gradients first clipped to a
 // global L2 norm as torch.nn.utils.clip_grad_norm_ does. Works on any set of named variables.
 //
-// The update runs in one of two engines, both the same float32 arithmetic:
+// The update runs in one of three engines, all the same float32 arithmetic:
 //   host    one WebAssembly SIMD pass over host memory, on the cpu and wasm backends (host.ts);
+//   webgpu  three dispatches over flat parameter, gradient and moment buffers (webgpu.ts);
 //   device  tfjs ops on any backend's device (device.ts).
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { isHostBackend } from '../host-backend.ts';
 import { DeviceAdamW } from './device.ts';
 import { createHostAdamW } from './host.ts';
+import { createWebGpuAdamW } from './webgpu.ts';
 import {
   stepScalars,
   type AdamWEngine,
@@ -16,7 +18,7 @@ import {
   type AdamWHyperparameters,
 } from './hyperparameters.ts';
 
-export type AdamWEngineName = 'host' | 'device';
+export type AdamWEngineName = 'host' | 'webgpu' | 'device';
 
 export interface AdamWState {
   step: number;
@@ -31,20 +33,29 @@ export class AdamW {
   readonly engineName: AdamWEngineName;
 
   /**
-   * `engine` (default: host on the cpu and wasm backends where WebAssembly SIMD exists, device
-   * otherwise) chooses where the update runs; asking for one that cannot run here
-   * throws.
+   * `engine` (default: host on the cpu and wasm backends where WebAssembly SIMD exists, webgpu on
+   * the webgpu backend when the parameters fit one buffer, device otherwise) chooses where the
+   * update runs; asking for one that cannot run here throws.
    */
   constructor(
     params: Record<string, tf.Variable>,
     private readonly groups: AdamWGroups & { engine?: AdamWEngineName } = {},
   ) {
     const names = Object.keys(params);
-    const wanted = groups.engine ?? (isHostBackend() ? 'host' : 'device');
+    const wanted: AdamWEngineName =
+      groups.engine ?? (isHostBackend() ? 'host' : tf.getBackend() === 'webgpu' ? 'webgpu' : 'device');
     const engine: AdamWEngine | null =
-      wanted === 'host' ? createHostAdamW(params, names) : new DeviceAdamW(params, names);
+      wanted === 'host'
+        ? createHostAdamW(params, names)
+        : wanted === 'webgpu'
+          ? createWebGpuAdamW(params, names)
+          : new DeviceAdamW(params, names);
     if (!engine && groups.engine) {
-      throw new Error('WebAssembly SIMD is not available for the host AdamW update');
+      throw new Error(
+        wanted === 'host'
+          ? 'WebAssembly SIMD is not available for the host AdamW update'
+          : 'the fused AdamW update needs the webgpu backend and parameters that fit one GPU buffer',
+      );
     }
     this.engineName = engine ? wanted : 'device';
     this.engine = engine ?? new DeviceAdamW(params, names);

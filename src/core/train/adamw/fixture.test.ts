@@ -2,146 +2,19 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureModelDir } from '../../../node/paths.ts';
-import { directoryModelSource } from '../../../node/model-source.ts';
-import { disposeParams, encode, firstToken, classifierHead, loadModel } from '../../model/index.ts';
-import { readSafetensors } from '../../model/safetensors.ts';
-import { namedGradients } from '../gradients.ts';
-import { lossSum } from '../losses.ts';
-import { AdamW } from './adamw.ts';
-
-interface AdamWReference {
-  problem_type: string;
-  num_labels: number;
-  adamw: {
-    lr: number;
-    betas: [number, number];
-    eps: number;
-    weight_decay: number;
-    max_grad_norm: number;
-    steps: number;
-    grad_norm_before_clip: number[];
-    loss_per_step: number[];
-  };
-  tolerances: { adamw_max_abs: number; adamw_k_lin_bias_max_abs: number };
-}
+import { beforeAll, describe, it } from 'vitest';
+import { ADAMW_FIXTURES, reproduceAdamWFixture } from '../test-support/adamw-fixture.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 describe('AdamW against the Hugging Face reference', () => {
-  // The fused update over host memory (cpu and wasm backends) and the tfjs-ops update (GPUs).
-  for (const [fixture, onHost] of [
-    ['distilbert-tiny-seqcls', true],
-    ['distilbert-tiny-mlm-f16', true],
-    ['distilbert-tiny-seqcls', false],
-    ['distilbert-tiny-mlm-f16', false],
-  ] as const) {
-    it(`reproduces adamw.* after 3 steps on ${fixture} (${onHost ? 'host' : 'device'} update)`, async () => {
-      const dir = fixtureModelDir(fixture);
-      const reference = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as AdamWReference;
-      const tensors = new Map(
-        readSafetensors(new Uint8Array(readFileSync(join(dir, 'reference.safetensors')))).map((t) => [
-          t.name,
-          t,
-        ]),
-      );
-      const get = (name: string) => {
-        const t = tensors.get(name);
-        if (!t) throw new Error(`reference has no ${name}`);
-        return t;
-      };
-      const multiLabel = reference.problem_type === 'multi_label_classification';
-      const labels = Array.from({ length: reference.num_labels }, (_, i) => `LABEL_${i}`);
-      const model = await loadModel(directoryModelSource(dir), {
-        labels: fixture === 'distilbert-tiny-seqcls' ? undefined : labels,
-        problemType: multiLabel ? 'multi_label_classification' : 'single_label_classification',
-      });
-      const { config, params } = model;
-      // The pretraining checkpoint has no head: attach the one the reference used.
-      for (const name of [
-        'pre_classifier.weight',
-        'pre_classifier.bias',
-        'classifier.weight',
-        'classifier.bias',
-      ]) {
-        const head = tensors.get(`head.${name}`);
-        if (head) tf.tidy(() => params[name]!.assign(tf.tensor(head.data, head.shape, 'float32')));
-      }
-      const start = tf.memory().numTensors;
-      const settings = reference.adamw;
-      const trainable: Record<string, tf.Variable> = {};
-      for (const [name, variable] of Object.entries(params))
-        if (variable.trainable) trainable[name] = variable;
-      const optimizer = new AdamW(trainable, { engine: onHost ? 'host' : 'device' });
-      const hyper = {
-        lr: settings.lr,
-        beta1: settings.betas[0],
-        beta2: settings.betas[1],
-        eps: settings.eps,
-        weightDecay: settings.weight_decay,
-        maxGradNorm: settings.max_grad_norm,
-      };
-      const ids = get('input_ids');
-      const mask = get('attention_mask');
-      const target = get('labels');
-      const inputIds = tf.tensor2d(ids.data as Int32Array, ids.shape as [number, number], 'int32');
-      const attentionMask = tf.tensor2d(mask.data as Int32Array, mask.shape as [number, number], 'int32');
-      const labelTensor = multiLabel
-        ? tf.tensor2d(target.data as Float32Array, target.shape as [number, number], 'float32')
-        : tf.tensor1d(target.data as Int32Array, 'int32');
-      const batch = ids.shape[0]!;
-      const normalizer = multiLabel ? batch * reference.num_labels : batch;
-      const lossSettings = { multiLabel, numLabels: reference.num_labels };
-
-      for (let step = 0; step < settings.steps; step++) {
-        const { value, grads } = namedGradients(() => {
-          const hidden = encode(params, config, inputIds, attentionMask, { training: false });
-          const logits = classifierHead(params, config, firstToken(hidden), { training: false });
-          return tf.div(lossSum(logits, labelTensor, lossSettings), normalizer) as tf.Scalar;
-        }, trainable);
-        const loss = value.dataSync()[0]!;
-        const norm = optimizer.step(grads, hyper);
-        expect(Math.abs(loss - settings.loss_per_step[step]!)).toBeLessThan(1e-5);
-        expect(Math.abs(norm.dataSync()[0]! - settings.grad_norm_before_clip[step]!)).toBeLessThan(
-          1e-4 * settings.grad_norm_before_clip[step]!,
-        );
-        tf.dispose([value, norm, ...Object.values(grads)]);
-      }
-
-      // Attention k_lin.bias has a zero gradient in exact arithmetic, which AdamW's normalization
-      // turns into steps of up to lr from float32 noise: it gets its own bound.
-      let worst = 0;
-      let worstName = '';
-      let worstKeyBias = 0;
-      let compared = 0;
-      for (const [name, variable] of Object.entries(trainable)) {
-        const expected = get(`adamw.${name}`).data;
-        const got = variable.dataSync();
-        expect(got.length).toBe(expected.length);
-        const keyBias = name.endsWith('attention.k_lin.bias');
-        for (let i = 0; i < got.length; i++) {
-          const diff = Math.abs(got[i]! - expected[i]!);
-          if (keyBias) worstKeyBias = Math.max(worstKeyBias, diff);
-          else if (diff > worst) {
-            worst = diff;
-            worstName = name;
-          }
-        }
-        compared++;
-      }
-      expect(compared).toBe([...tensors.keys()].filter((k) => k.startsWith('adamw.')).length);
-      expect(worst, `worst ${worstName}`).toBeLessThan(reference.tolerances.adamw_max_abs);
-      expect(worstKeyBias).toBeLessThan(reference.tolerances.adamw_k_lin_bias_max_abs);
-
-      optimizer.dispose();
-      tf.dispose([inputIds, attentionMask, labelTensor]);
-      expect(tf.memory().numTensors).toBe(start - 0);
-      disposeParams(params);
-    });
+  // The fused update over host memory (cpu and wasm backends) and the tfjs-ops update (any device).
+  for (const engine of ['host', 'device'] as const) {
+    for (const fixture of ADAMW_FIXTURES) {
+      it(`reproduces adamw.* after 3 steps on ${fixture} (${engine} engine)`, () =>
+        reproduceAdamWFixture(fixture, engine));
+    }
   }
 });
