@@ -1,14 +1,39 @@
 // The Data step in the built studio: files dropped anywhere land, bad files explain themselves
 // and leave the studio usable, a bad drop keeps what was open, big files stay smooth.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { dataDir } from '../src/node/paths.ts';
 import { ARTIFACTS_DIR } from './support/env.ts';
 
 mkdirSync(ARTIFACTS_DIR, { recursive: true });
 
 const yelp = readFileSync(resolve(dataDir(), 'uci_sentiment/yelp.csv'));
+const ROOT = resolve(import.meta.dirname, '..');
+
+/** The dropped rows of a file as `finetune-studio inspect --export-dropped` writes them. */
+function cliDroppedRows(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-dropped-'));
+  try {
+    writeFileSync(join(dir, name), text);
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'src/cli/bin.mjs'),
+        'inspect',
+        join(dir, name),
+        '--export-dropped',
+        join(dir, 'dropped.csv'),
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
+    );
+    return readFileSync(join(dir, 'dropped.csv'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function dropFile(page: Page, target: Locator, name: string, bytes: Buffer | string): Promise<void> {
   const data = Buffer.from(bytes).toString('base64');
@@ -162,8 +187,9 @@ test('UTF-16 and Windows-1252 files are decoded, and the fallback is announced',
 test('malformed rows are dropped, counted and downloadable; nothing else is lost', async ({ page }) => {
   await page.goto('/');
   const lines = yelp.toString('utf8').trimEnd().split('\n').slice(0, 41);
-  // Row 5 gets an extra field, row 9 loses its label, and the last row opens a quote it never closes.
-  lines[5] = `${lines[5]},surplus`;
+  // Row 5 gets an extra field (a formula), row 9 loses its label, and the last row opens a quote
+  // it never closes.
+  lines[5] = `${lines[5]},=HYPERLINK("http://x")`;
   lines[9] = lines[9]!.replace(/,(positive|negative)$/, ',');
   const file = `${lines.join('\n')}\n"an unfinished thought,positive\n`;
   await dropFile(page, page.locator('main'), 'ragged.csv', file);
@@ -178,9 +204,11 @@ test('malformed rows are dropped, counted and downloadable; nothing else is lost
   expect(download.suggestedFilename()).toBe('ragged-dropped-rows.csv');
   const csv = readFileSync(await download.path(), 'utf8');
   expect(csv.split(/\r\n/).filter(Boolean)).toHaveLength(4); // header + 3 rows
-  expect(csv.split(/\r\n/)[0]).toBe('\ufeffrow,reason,text,label,extra field 1');
-  expect(csv).toContain('surplus');
+  expect(csv.split(/\r\n/)[0]).toBe('\ufeffrow,reason,detail,text,label,extra field 1');
+  expect(csv).toContain(`'=HYPERLINK(""http://x"")`);
   expect(csv).toContain('an unfinished thought');
+  // The CLI writes the same file, byte for byte.
+  expect(cliDroppedRows('ragged.csv', file)).toBe(csv);
 });
 
 test('labels that cannot be trained on say so and block confirmation', async ({ page }) => {

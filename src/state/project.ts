@@ -16,7 +16,7 @@ import {
   writeRuns,
 } from './persist.ts';
 import { resetPreviewRows } from './previewRows.ts';
-import type { RunRecord } from './runs.ts';
+import { isRunLive, replaceAllRuns, type RunRecord } from './runs/index.ts';
 import { packSteps, unpackSteps, type PackedSteps } from './savedSeries.ts';
 import {
   migrateRecord,
@@ -185,8 +185,6 @@ async function saveDataset(input: DataInput): Promise<void> {
 /** A run record as stored: the steps packed into columns. */
 type SavedRun = Omit<RunRecord, 'steps'> & { steps: PackedSteps | RunRecord['steps'] };
 
-const ACTIVE_STATUSES = new Set(['preparing', 'running', 'paused', 'stopping']);
-
 async function restore(): Promise<void> {
   const { setUi, setModel, setStorage } = studio();
   const settings = migrateRecord<SettingsRecord>(await readKey(SETTINGS_KEY).catch(() => undefined));
@@ -222,10 +220,10 @@ async function restore(): Promise<void> {
   if (runs.length > 0) {
     // A run that was training when the page closed continues from its last checkpoint on request.
     const restored = runs
-      .map((run) => (ACTIVE_STATUSES.has(run.status) ? { ...run, status: 'interrupted' as const } : run))
+      .map((run) => (isRunLive(run.status) ? { ...run, status: 'interrupted' as const } : run))
       .sort((a, b) => a.createdAt - b.createdAt);
     const active = (await readKey<string | null>(ACTIVE_RUN_KEY).catch(() => null)) ?? null;
-    studio().replaceRuns(restored, active && restored.some((run) => run.id === active) ? active : null);
+    replaceAllRuns(restored, active && restored.some((run) => run.id === active) ? active : null);
     // Migrated records are written back in the current shape with the next save.
     if (migrated.migratedFrom === null) {
       savedRuns = new Map(
@@ -318,7 +316,7 @@ export async function initProject(): Promise<void> {
 export async function newProject(): Promise<void> {
   if (saveTimer) clearTimeout(saveTimer);
   saveTimer = null;
-  const { setData, setModel, setUi, setStorage, replaceRuns, model } = studio();
+  const { setData, setModel, setUi, setStorage, model } = studio();
   try {
     await clearAll();
   } catch (error) {
@@ -331,7 +329,7 @@ export async function newProject(): Promise<void> {
   sampleUrl = null;
   suspended = false;
   resetPreviewRows();
-  replaceRuns([], null);
+  replaceAllRuns([], null);
   setData(initialData());
   setModel({ ...initialModel(), backend: model.backend });
   setUi({ step: 'data' });

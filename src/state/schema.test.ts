@@ -43,9 +43,14 @@ describe('migrateRun', () => {
       record: {
         id: 'r',
         saved: { epoch: { step: 13, epoch: 1, optimizer: false }, best: { step: 13, epoch: 1 } },
+        liveSettings: {},
       },
     });
-    expect(migrateRun({ id: 'r' }, 1)).toEqual({ ok: true, migratedFrom: 1, record: { id: 'r' } });
+    expect(migrateRun({ id: 'r' }, 1)).toEqual({
+      ok: true,
+      migratedFrom: 1,
+      record: { id: 'r', liveSettings: {} },
+    });
   });
 
   it('packs the steps of a format-2 run into columns', () => {
@@ -61,14 +66,29 @@ describe('migrateRun', () => {
   });
 
   it('gives a format-3 run without the gradient checkpointing setting the one it trained with', () => {
-    const run = { id: 'r', config: { mode: 'full', epochs: 3 } };
+    const run = { id: 'r', settings: { mode: 'full', epochs: 3 } };
     expect(migrateRun(run, 3)).toEqual({
       ok: true,
       migratedFrom: 3,
-      record: { id: 'r', config: { mode: 'full', epochs: 3, gradientCheckpointing: true } },
+      record: {
+        id: 'r',
+        settings: { mode: 'full', epochs: 3, gradientCheckpointing: true },
+        liveSettings: {},
+      },
     });
-    const off = { id: 'r', config: { mode: 'full', gradientCheckpointing: false } };
-    expect(migrateRun(off, 3)).toEqual({ ok: true, migratedFrom: 3, record: off });
+    const off = { id: 'r', settings: { mode: 'full', gradientCheckpointing: false } };
+    expect(migrateRun(off, 3)).toEqual({ ok: true, migratedFrom: 3, record: { ...off, liveSettings: {} } });
+  });
+
+  it('gives a format-4 run no live changes beside the settings it saved', () => {
+    const run = { id: 'r', settings: { mode: 'head', learningRate: 2e-4 } };
+    expect(migrateRun(run, 4)).toEqual({
+      ok: true,
+      migratedFrom: 4,
+      record: { id: 'r', settings: { mode: 'head', learningRate: 2e-4 }, liveSettings: {} },
+    });
+    const current = { ...run, liveSettings: { learningRate: 1e-4 } };
+    expect(migrateRun(current, SCHEMA_VERSION)).toEqual({ ok: true, migratedFrom: null, record: current });
   });
 
   it('leaves a current run as it is', () => {

@@ -10,10 +10,11 @@ import type { DataSourceKind, StepId } from './slices.ts';
  * loop's bookkeeping, so an interrupted run resumes exactly; run records say whether theirs does
  * (`saved.epoch.optimizer`). 3: a run's training steps are saved as one Float64Array of columns
  * (savedSeries.ts) rather than an object per step. 4: a run's settings always say whether it trains
- * with gradient checkpointing (runs saved before the setting existed trained with it). The project
- * record itself is the same in all.
+ * with gradient checkpointing (runs saved before the setting existed trained with it). 5: a run
+ * keeps the settings it started with apart from those changed while it trained (`liveSettings`).
+ * The project record itself is the same in all.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export interface SavedData {
   name: string;
@@ -56,6 +57,7 @@ export const PROJECT_MIGRATIONS: Migrations = {
   1: (record) => record,
   2: (record) => record,
   3: (record) => record,
+  4: (record) => record,
 };
 
 /**
@@ -71,11 +73,13 @@ export const RUN_MIGRATIONS: Migrations = {
   2: (run) => (Array.isArray(run.steps) ? { ...run, steps: packSteps(run.steps as SavedStepPoint[]) } : run),
   // Settings saved before gradient checkpointing was a setting: those runs trained with it.
   3: (run) => {
-    const config = run.config as Record<string, unknown> | undefined;
-    return config && config.gradientCheckpointing === undefined
-      ? { ...run, config: { ...config, gradientCheckpointing: true } }
+    const settings = run.settings as Record<string, unknown> | undefined;
+    return settings && settings.gradientCheckpointing === undefined
+      ? { ...run, settings: { ...settings, gradientCheckpointing: true } }
       : run;
   },
+  // Earlier runs wrote a live change into their settings: those stand as started, with no changes.
+  4: (run) => (run.liveSettings === undefined ? { ...run, liveSettings: {} } : run),
 };
 
 /** A run record saved under project format `version`, in the current shape. */

@@ -1,7 +1,8 @@
-// The studio's one store, composed of slices: data, model and ui here, runs in runs.ts.
-// Components select from it; actions live at module level (data.ts, model.ts, project.ts, ui.ts).
-import { create, type StoreApi } from 'zustand';
-import { createRunsSlice, type RunsSlice } from './runs.ts';
+// The studio's one store, composed of slices as zustand's slices pattern does: data, model and ui
+// in slices.ts, runs in runs/slice.ts, each typed on the whole store. Components select from it;
+// actions live at module level (data.ts, model.ts, project.ts, ui.ts, runs/actions.ts).
+import { create, type StateCreator, type StoreApi } from 'zustand';
+import { createRunsSlice, type RunsSlice } from './runs/slice.ts';
 import {
   createDataSlice,
   createModelSlice,
@@ -13,15 +14,15 @@ import {
 
 export type StudioState = DataSlice & ModelSlice & UiSlice & RunsSlice;
 
-type RunsArgs = Parameters<typeof createRunsSlice>;
+/** Every slice in one state creator: the page's store below, or a fresh one in a test. */
+export const createStudioState: StateCreator<StudioState> = (...args) => ({
+  ...createDataSlice(...args),
+  ...createModelSlice(...args),
+  ...createUiSlice(...args),
+  ...createRunsSlice(...args),
+});
 
-export const useStudio = create<StudioState>()((set, get, api) => ({
-  ...createDataSlice(set, get, api),
-  ...createModelSlice(set, get, api),
-  ...createUiSlice(set, get, api),
-  // The runs slice is typed against its own state only; the composed store is a superset of it.
-  ...createRunsSlice(...([set, get, api] as unknown as RunsArgs)),
-}));
+export const useStudio = create<StudioState>()(createStudioState);
 
 export const studio = (): StudioState => useStudio.getState();
 export const studioApi: StoreApi<StudioState> = useStudio;

@@ -3,10 +3,12 @@
 // columns, page through rows and download check rows without re-reading anything.
 import Papa from 'papaparse';
 import { CsvError, isAbortError } from '../core/csv/errors.ts';
+import { defuseFormula } from '../core/csv/cells.ts';
 import { parseCsv, type CsvSniff, type MalformedRow, type ParseSummary } from '../core/csv/parse.ts';
 import { bytesFromReadableStream, bytesFromString, type ByteChunks } from '../core/csv/source.ts';
 import { DatasetBuilder, fatalReason } from '../core/dataset/build.ts';
 import { guessColumns } from '../core/dataset/columns.ts';
+import { droppedRowsToCsv } from '../core/dataset/export.ts';
 import { splitLabelCell } from '../core/dataset/labels.ts';
 import { splitDataset, type SplitResult } from '../core/dataset/split.ts';
 import type { Dataset, ColumnMapping as CoreMapping } from '../core/dataset/types.ts';
@@ -336,47 +338,44 @@ function analyze(requestId: string, mapping: ColumnMapping, settings: SplitSetti
 // ---------------------------------------------------------------------------------------------
 // Downloads of rows
 
-/** Escapes cells a spreadsheet would run as a formula. */
-function safeCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) && !/^[-+]?\d/.test(value) ? `'${value}` : value;
-}
-
 function exportRows(checkId: string): { fileName: string; blob: Blob } {
   if (!table || !current) throw new Error('Open a file first.');
   const base = table.name.replace(/\.[^.]+$/, '') || 'data';
-  const header = ['row', 'reason', ...table.columns];
+  const csv =
+    checkId === 'dropped'
+      ? droppedRowsToCsv(current.dataset.dropped, table.columns)
+      : checkRowsCsv(checkId, table, current.dataset);
+  return {
+    fileName: `${base}-${checkId}-rows.csv`,
+    blob: new Blob([csv], { type: 'text/csv;charset=utf-8' }),
+  };
+}
+
+/** The rows a check names, with the reason and the row's own fields. */
+function checkRowsCsv(checkId: string, opened: Table, dataset: Dataset): string {
+  const header = ['row', 'reason', ...opened.columns];
   const lines: string[][] = [];
-  if (checkId === 'dropped') {
-    for (const row of current.dataset.dropped) {
-      lines.push([String(row.row), row.detail || row.reason, ...row.fields.map(safeCell)]);
-    }
-  } else {
-    const check = current.dataset.checks.find((c) => c.id === checkId);
-    if (!check) throw new Error(`No check named ${checkId}.`);
-    const byNumber = new Map<number, string[]>();
-    const wanted = new Set(check.rows);
-    table.rowNumbers.forEach((number, index) => {
-      if (wanted.has(number)) byNumber.set(number, table!.rows[index]!);
-    });
-    for (const bad of table.malformed) if (wanted.has(bad.row)) byNumber.set(bad.row, bad.fields);
-    check.rows.forEach((number, i) => {
-      lines.push([
-        String(number),
-        check.details?.[i] ?? check.title,
-        ...(byNumber.get(number) ?? []).map(safeCell),
-      ]);
-    });
-  }
+  const check = dataset.checks.find((c) => c.id === checkId);
+  if (!check) throw new Error(`No check named ${checkId}.`);
+  const byNumber = new Map<number, string[]>();
+  const wanted = new Set(check.rows);
+  opened.rowNumbers.forEach((number, index) => {
+    if (wanted.has(number)) byNumber.set(number, opened.rows[index]!);
+  });
+  for (const bad of opened.malformed) if (wanted.has(bad.row)) byNumber.set(bad.row, bad.fields);
+  check.rows.forEach((number, i) => {
+    lines.push([
+      String(number),
+      check.details?.[i] ?? check.title,
+      ...(byNumber.get(number) ?? []).map(defuseFormula),
+    ]);
+  });
   // Malformed rows may hold more fields than the header names: give them columns so none is lost.
   const widest = lines.reduce((max, line) => Math.max(max, line.length), header.length);
   const named = header.length;
   for (let extra = 1; named + extra <= widest; extra += 1) header.push(`extra field ${extra}`);
-  const csv = Papa.unparse({ fields: header, data: lines }, { newline: '\r\n' });
-  return {
-    fileName: `${base}-${checkId}-rows.csv`,
-    // A BOM so that spreadsheet programs read the file as UTF-8.
-    blob: new Blob(['\ufeff', csv], { type: 'text/csv;charset=utf-8' }),
-  };
+  // A BOM so that spreadsheet programs read the file as UTF-8.
+  return '\ufeff' + Papa.unparse({ fields: header, data: lines }, { newline: '\r\n' });
 }
 
 // ---------------------------------------------------------------------------------------------

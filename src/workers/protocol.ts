@@ -5,7 +5,7 @@
 import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/select.ts';
 import type { MappedColumns } from '../core/export/training-args.ts';
 import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
-import type { TrainConfig } from '../core/train/config.ts';
+import type { LiveSettings, TrainConfig } from '../core/train/config.ts';
 import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
 import type { StoredFeatureCache } from '../core/train/feature-store.ts';
 import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
@@ -322,7 +322,8 @@ export type TrainCommand =
     }
   | { type: 'train'; runId: string; config: TrainConfig; data: EncodedDataset; resume?: RunResume }
   | { type: 'control'; runId: string; action: 'pause' | 'resume' | 'stop' }
-  | { type: 'setLr'; runId: string; lr: number }
+  /** A live change of any of the running run's settings, applied at its next step. */
+  | { type: 'update'; runId: string; settings: Partial<LiveSettings> }
   /** Gives the worker a finished run's weights (after a reload), for predictions and export. */
   | {
       type: 'attachRun';

@@ -17,7 +17,7 @@ import { classify, type DistilBertConfig, type LoadedModel, type Params } from '
 import { readSafetensors, writeSafetensors } from '../core/model/safetensors.ts';
 import { parameterShapes } from '../core/model/weights.ts';
 import { runModelCopy } from '../core/model/run-copy.ts';
-import { metricKey, toTrainingArguments, type TrainConfig } from '../core/train/config.ts';
+import { metricKey, toTrainingArguments, type LiveSettings, type TrainConfig } from '../core/train/config.ts';
 import { splitSize } from '../core/train/data.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
 import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
@@ -325,12 +325,15 @@ function hintFor(error: unknown): string {
   return 'Check the settings and start again; the earlier runs are kept.';
 }
 
-export function controlRun(runId: string, action: 'pause' | 'resume' | 'stop' | { lr: number }): void {
+export function controlRun(
+  runId: string,
+  action: 'pause' | 'resume' | 'stop' | { settings: Partial<LiveSettings> },
+): void {
   if (!training || training.runId !== runId) return;
   if (action === 'pause') training.controller.pause();
   else if (action === 'resume') training.controller.resume();
   else if (action === 'stop') training.controller.stop();
-  else training.controller.setLr(action.lr);
+  else training.controller.update(action.settings);
 }
 
 export function attachRun(command: Extract<TrainCommand, { type: 'attachRun' }>): void {

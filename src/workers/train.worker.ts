@@ -45,8 +45,8 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
     case 'control':
       controlRun(command.runId, command.action);
       return;
-    case 'setLr':
-      controlRun(command.runId, { lr: command.lr });
+    case 'update':
+      controlRun(command.runId, { settings: command.settings });
       return;
     case 'attachRun':
       try {

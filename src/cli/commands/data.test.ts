@@ -86,7 +86,9 @@ describe('inspect', () => {
     ]);
     expect(report.checks.find((c) => c.id === 'malformed-row')?.rows).toEqual([2, 6]);
     expect(Object.values(report.split.sizes).reduce((a, b) => a + b, 0)).toBe(3);
-    const dropped = Papa.parse<string[]>(readFileSync(join(dir, 'dropped.csv'), 'utf8').trim()).data;
+    const droppedCsv = readFileSync(join(dir, 'dropped.csv'), 'utf8');
+    expect(droppedCsv.startsWith('\ufeff')).toBe(true);
+    const dropped = Papa.parse<string[]>(droppedCsv.slice(1).trim()).data;
     expect(dropped.map((r) => r[0])).toEqual(['row', '2', '3', '6']);
   });
 

@@ -181,8 +181,10 @@ describe('dropped rows and checks', () => {
     const checks = Papa.parse<string[]>(checksToCsv(dataset.checks).trim()).data;
     expect(checks[0]).toEqual(['check', 'severity', 'row', 'detail']);
     expect(checks).toContainEqual(['exact-duplicate', 'warning', '6', 'same text and labels as row 1']);
-    const dropped = Papa.parse<string[]>(droppedRowsToCsv(dataset.dropped, dataset.columns).trim()).data;
-    expect(dropped[0]).toEqual(['row', 'reason', 'detail', 'text', 'label', 'extra 1']);
+    const droppedCsv = droppedRowsToCsv(dataset.dropped, dataset.columns);
+    expect(droppedCsv.startsWith('\ufeffrow,reason,detail,')).toBe(true);
+    const dropped = Papa.parse<string[]>(droppedCsv.slice(1).trim()).data;
+    expect(dropped[0]).toEqual(['row', 'reason', 'detail', 'text', 'label', 'extra field 1']);
     expect(dropped).toContainEqual([
       '5',
       'malformed',
@@ -199,6 +201,14 @@ describe('dropped rows and checks', () => {
       '',
       '',
     ]);
+  });
+
+  it('defuses formulas in the dropped rows’ fields, leaving numbers as they are', async () => {
+    const { dataset } = await importText('text,label\ngood,a\nfine,b\n=cmd(),-1,@x\n');
+    const dropped = Papa.parse<string[]>(
+      droppedRowsToCsv(dataset.dropped, dataset.columns).slice(1).trim(),
+    ).data;
+    expect(dropped[1]!.slice(3)).toEqual(["'=cmd()", '-1', "'@x"]);
   });
 
   it('calls a one-class label column unusable', async () => {

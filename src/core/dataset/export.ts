@@ -2,6 +2,7 @@
 // fields, as CSV files they can open next to their data.
 
 import Papa from 'papaparse';
+import { defuseFormula } from '../csv/cells.ts';
 import type { DatasetCheck, DroppedRow } from './types.ts';
 
 /** One line per affected row of every check: check, severity, row, detail. */
@@ -20,19 +21,21 @@ export function checksToCsv(checks: readonly DatasetCheck[]): string {
 }
 
 /**
- * The dropped rows: row number, reason, detail, then the row's own fields under the file's
- * column names (malformed rows may have more fields than columns: extra ones go in `extra N`).
+ * The dropped rows as the studio's download and `inspect --export-dropped` both write them: row
+ * number, reason, detail, then the row's own fields under the file's column names (malformed rows
+ * may have more fields than columns: extra ones go in `extra field N`), formulas defused, with a
+ * byte-order mark so that spreadsheet programs read the file as UTF-8.
  */
 export function droppedRowsToCsv(dropped: readonly DroppedRow[], columns: readonly string[]): string {
   const width = Math.max(columns.length, ...dropped.map((d) => d.fields.length));
   const fields = ['row', 'reason', 'detail', ...columns];
-  for (let i = columns.length; i < width; i++) fields.push(`extra ${i - columns.length + 1}`);
+  for (let i = columns.length; i < width; i++) fields.push(`extra field ${i - columns.length + 1}`);
   const data = dropped.map((d) => [
     String(d.row),
     d.reason,
     d.detail,
-    ...d.fields,
+    ...d.fields.map(defuseFormula),
     ...new Array<string>(width - d.fields.length).fill(''),
   ]);
-  return Papa.unparse({ fields, data }, { newline: '\r\n' }) + '\r\n';
+  return '\ufeff' + Papa.unparse({ fields, data }, { newline: '\r\n' }) + '\r\n';
 }

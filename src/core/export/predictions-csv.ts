@@ -1,20 +1,9 @@
 // predictions.csv: the test split with true and predicted labels and one probability column per
 // label. Cells are quoted per RFC 4180, and text that a spreadsheet would run as a formula is
-// defused with a leading apostrophe (the OWASP recommendation).
+// defused (core/csv/cells.ts).
+import { csvCell } from '../csv/cells.ts';
 
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** A cell as a spreadsheet will see it: numbers untouched, formula-like text prefixed with '. */
-export function defuseFormula(cell: string): string {
-  if (NUMBER.test(cell)) return cell;
-  return FORMULA_START.test(cell) ? `'${cell}` : cell;
-}
-
-export function csvCell(cell: string): string {
-  const safe = defuseFormula(cell);
-  return /[",\r\n]/.test(safe) || /^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+export { csvCell, defuseFormula } from '../csv/cells.ts';
 
 export interface PredictionRow {
   text: string;

@@ -11,7 +11,6 @@ export type ControlCommand =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
-  | { type: 'setLr'; lr: number }
   | { type: 'update'; settings: Partial<LiveSettings> };
 
 /** One evaluation of a split. */

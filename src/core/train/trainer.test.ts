@@ -218,7 +218,7 @@ describe('training loop', () => {
 });
 
 describe('control', () => {
-  it('acknowledges pause, setLr, resume and stop at the next step, keeping the best checkpoint', async () => {
+  it('acknowledges pause, a live learning rate, resume and stop at the next step, keeping the best checkpoint', async () => {
     const m = model();
     const data = syntheticData({ train: 64, validation: 8, test: 8 });
     const controller = new TrainController({
@@ -234,7 +234,7 @@ describe('control', () => {
       if (event.type === 'step' && event.step === 3) {
         sentAt = event.step;
         controller.pause();
-        controller.setLr(2e-3);
+        controller.update({ learningRate: 2e-3 });
         setTimeout(() => controller.resume(), 30);
       }
       if (event.type === 'step' && event.step === 6) controller.stop();
@@ -243,7 +243,7 @@ describe('control', () => {
     const commands = events.filter((e) => e.type === 'command');
     expect(commands.map((e) => e.type === 'command' && [e.command.type, e.step, e.applied])).toEqual([
       ['pause', sentAt, true],
-      ['setLr', sentAt, true],
+      ['update', sentAt, true],
       ['resume', sentAt, true],
       ['stop', 6, true],
     ]);

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import type { RunRecord } from '../../state/runs.ts';
+import type { RunRecord } from '../../state/runs/index.ts';
 import { evaluateSplit, examplesInCell, mistakesByConfidence, type Decision } from './analysis.ts';
 import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { ExampleList } from './ExampleList.tsx';

@@ -1,12 +1,13 @@
-import { selectRun, useRuns } from '../../state/runs.ts';
+import { selectRun } from '../../state/runs/index.ts';
+import { useStudio } from '../../state/store.ts';
 import { EvaluateRun } from './EvaluateRun.tsx';
 import '../train/train.css';
 
 /** How well the chosen run does on held-out data, where it goes wrong, and a playground. */
 export function EvaluateStep() {
-  const runs = useRuns((s) => s.runs);
-  const runOrder = useRuns((s) => s.runOrder);
-  const activeRunId = useRuns((s) => s.activeRunId);
+  const runs = useStudio((s) => s.runs);
+  const runOrder = useStudio((s) => s.runOrder);
+  const activeRunId = useStudio((s) => s.activeRunId);
   const evaluated = runOrder.filter((id) => runs[id]?.testResult);
   const run =
     activeRunId && runs[activeRunId]?.testResult

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { classifyTexts } from '../../state/runs.ts';
+import { classifyTexts } from '../../state/runs/index.ts';
 
 interface PlaygroundProps {
   runId: string;

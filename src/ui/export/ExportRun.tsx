@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { buildPredictionsCsv, exportRunZip, type RunRecord } from '../../state/runs.ts';
+import { buildPredictionsCsv, exportRunZip, type RunRecord } from '../../state/runs/index.ts';
 
 function slug(text: string): string {
   return (

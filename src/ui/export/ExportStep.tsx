@@ -1,12 +1,13 @@
-import { selectRun, useRuns } from '../../state/runs.ts';
+import { selectRun } from '../../state/runs/index.ts';
+import { useStudio } from '../../state/store.ts';
 import { ExportRun } from './ExportRun.tsx';
 import '../train/train.css';
 
 /** Downloads of the chosen run: the model zip and the test predictions. */
 export function ExportStep() {
-  const runs = useRuns((s) => s.runs);
-  const runOrder = useRuns((s) => s.runOrder);
-  const activeRunId = useRuns((s) => s.activeRunId);
+  const runs = useStudio((s) => s.runs);
+  const runOrder = useStudio((s) => s.runOrder);
+  const activeRunId = useStudio((s) => s.activeRunId);
   const exportable = runOrder.filter((id) => runs[id]?.best);
   const run =
     activeRunId && runs[activeRunId]?.best

@@ -1,8 +1,9 @@
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { cloneRun, deleteRun, selectRun, toggleRunOverlay, useRuns } from '../../state/runs.ts';
+import { cloneRun, currentSettings, deleteRun, selectRun, toggleRunOverlay } from '../../state/runs/index.ts';
+import { useStudio } from '../../state/store.ts';
 import { runColor } from '../train/palette.ts';
-import type { RunRecord } from '../../state/runs.ts';
+import type { RunRecord } from '../../state/runs/index.ts';
 
 const STATUS_TEXT: Record<RunRecord['status'], string> = {
   preparing: 'Preparing',
@@ -46,7 +47,7 @@ function rowView(run: RunRecord): RowView {
     name: run.name,
     status: run.status,
     mode: modeText(run),
-    learningRate: run.settings.learningRate,
+    learningRate: currentSettings(run).learningRate,
     epochs: run.settings.epochs,
     batchSize: run.settings.batchSize,
     bestMetric: run.bestMetric,
@@ -70,7 +71,7 @@ const RunRow = memo(function RunRow({
   compared: boolean;
   onClone?: (() => void) | undefined;
 }) {
-  const run = useRuns(useShallow((s) => (s.runs[id] ? rowView(s.runs[id]) : MISSING)));
+  const run = useStudio(useShallow((s) => (s.runs[id] ? rowView(s.runs[id]) : MISSING)));
   if (!run) return null;
   return (
     <tr className={active ? 'fs-run-row-active' : undefined} aria-current={active ? 'true' : undefined}>
@@ -138,7 +139,7 @@ const RunRow = memo(function RunRow({
 
 /** Every run of the project: compare (overlay), open, clone into the form, delete. */
 export const RunsPanel = memo(function RunsPanel({ onClone }: { onClone?: () => void }) {
-  const { runOrder, activeRunId, overlayRunIds } = useRuns(
+  const { runOrder, activeRunId, overlayRunIds } = useStudio(
     useShallow((s) => ({
       runOrder: s.runOrder,
       activeRunId: s.activeRunId,

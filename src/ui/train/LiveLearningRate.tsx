@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { setRunLearningRate } from '../../state/runs.ts';
+import { updateRunSettings } from '../../state/runs/index.ts';
 import { formatSetting, parseSetting } from './fields.ts';
 
 /** Changes the peak learning rate of a running run; the worker applies it at the next step. */
@@ -22,7 +22,7 @@ export function LiveLearningRate({
       return;
     }
     setProblem(null);
-    setRunLearningRate(runId, lr);
+    updateRunSettings(runId, { learningRate: lr });
   };
   return (
     <form

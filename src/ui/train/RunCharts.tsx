@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useRuns, type EvalPoint, type RunRecord, type StepPoint } from '../../state/runs.ts';
+import { type EvalPoint, type RunRecord, type StepPoint } from '../../state/runs/index.ts';
+import { useStudio } from '../../state/store.ts';
 import { MetricChart, type ChartSeries } from './MetricChart.tsx';
 import { runColor } from './palette.ts';
 import { smoothEma, type XY } from './series.ts';
@@ -45,7 +46,7 @@ function useLines<T>(
   pick: (run: RunRecord) => readonly T[],
 ): Line<T>[] {
   const ids = runs.map((run) => run.id);
-  const series = useRuns(useShallow((s) => ids.map((id) => (s.runs[id] ? pick(s.runs[id]) : NO_POINTS))));
+  const series = useStudio(useShallow((s) => ids.map((id) => (s.runs[id] ? pick(s.runs[id]) : NO_POINTS))));
   const labels = runs
     .map((run) => `${run.id}\u0000${run.name}\u0000${runColor(colorIndex(run.id))}`)
     .join('\u0001');

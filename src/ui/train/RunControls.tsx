@@ -1,14 +1,20 @@
 import { useState } from 'react';
-import { continueRun, pauseRun, resumeRun, stopRun, type RunRecord } from '../../state/runs.ts';
+import {
+  currentSettings,
+  isRunLive,
+  continueRun,
+  pauseRun,
+  resumeRun,
+  stopRun,
+  type RunRecord,
+} from '../../state/runs/index.ts';
 import { LiveLearningRate } from './LiveLearningRate.tsx';
-
-const LIVE = new Set<RunRecord['status']>(['preparing', 'running', 'paused', 'stopping']);
 
 /** Pause / Resume / Stop, the live learning rate, and Continue for a run the page lost. */
 export function RunControls({ run }: { run: RunRecord | undefined }) {
   const [error, setError] = useState<string | null>(null);
   if (!run) return null;
-  const live = LIVE.has(run.status);
+  const live = isRunLive(run.status);
   return (
     <div className="fs-train-controls">
       {run.status === 'running' && (
@@ -48,9 +54,9 @@ export function RunControls({ run }: { run: RunRecord | undefined }) {
       )}
       {(run.status === 'running' || run.status === 'paused') && (
         <LiveLearningRate
-          key={`${run.id}-${run.settings.learningRate}`}
+          key={`${run.id}-${currentSettings(run).learningRate}`}
           runId={run.id}
-          current={run.settings.learningRate}
+          current={currentSettings(run).learningRate}
           disabled={false}
         />
       )}

@@ -1,11 +1,9 @@
-import { selectRun, type RunRecord } from '../../state/runs.ts';
+import { currentSettings, isRunLive, selectRun, type RunRecord } from '../../state/runs/index.ts';
 import { goToStep } from '../../state/ui.ts';
 import { Notice } from '../shell/Notice.tsx';
 import { RunControls } from './RunControls.tsx';
 import { TrainProgress } from './TrainProgress.tsx';
 import { presetOf } from './presets.ts';
-
-const LIVE = new Set<RunRecord['status']>(['preparing', 'running', 'paused', 'stopping']);
 
 /** The shown run: progress, speed, controls, and what the worker said about it. */
 export function RunStatusPanel({ run }: { run: RunRecord }) {
@@ -17,7 +15,7 @@ export function RunStatusPanel({ run }: { run: RunRecord }) {
           {run.name}{' '}
           <span className="fs-muted fs-small">
             {run.modelId} · {presetOf(run.settings).name.toLowerCase()} · lr{' '}
-            {run.settings.learningRate.toExponential(1)}
+            {currentSettings(run).learningRate.toExponential(1)}
           </span>
         </h3>
         <span className={`fs-status fs-status-${run.status}`} role="status" aria-label="Run status">
@@ -53,7 +51,7 @@ export function RunStatusPanel({ run }: { run: RunRecord }) {
           ))}
         </ul>
       )}
-      {run.testResult && !LIVE.has(run.status) && (
+      {run.testResult && !isRunLive(run.status) && (
         <div className="fs-next-row">
           <button
             type="button"

@@ -1,13 +1,11 @@
-import type { RunRecord } from '../../state/runs.ts';
+import { isRunLive, type RunRecord } from '../../state/runs/index.ts';
 import { ProgressBar } from '../shell/ProgressBar.tsx';
 import { formatCount, formatDuration } from '../format.ts';
-
-const LIVE = new Set(['preparing', 'running', 'paused', 'stopping']);
 
 /** Where the run is: steps done, epoch, examples and tokens per second, time left. */
 export function TrainProgress({ run }: { run: RunRecord }) {
   const p = run.progress;
-  const live = LIVE.has(run.status);
+  const live = isRunLive(run.status);
   const working = p.work && p.stage !== 'Training' && live;
   const fraction = working
     ? p.work!.total > 0

@@ -2,7 +2,7 @@ import { memo, useCallback, useMemo, useState, type Ref } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MULTI_LABEL_METRIC_NAMES, SINGLE_LABEL_METRIC_NAMES } from '../../core/metrics/index.ts';
 import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../core/train/config.ts';
-import { startBlocker, startRun, useRuns, type RunRecord } from '../../state/runs.ts';
+import { isRunLive, startBlocker, startRun } from '../../state/runs/index.ts';
 import { useStudio } from '../../state/store.ts';
 import { Notice } from '../shell/Notice.tsx';
 import { ADVANCED_FIELDS, BASIC_FIELDS, type FieldContext } from './fields.ts';
@@ -10,17 +10,15 @@ import { MaxLengthField } from './MaxLengthField.tsx';
 import { PresetPicker } from './PresetPicker.tsx';
 import { SettingField } from './SettingField.tsx';
 
-const LIVE = new Set<RunRecord['status']>(['preparing', 'running', 'paused', 'stopping']);
-
 /**
  * The next run's settings: a preset, the common settings with their help, the advanced ones
  * folded away, and Start. Subscribes only to what it shows, so a streaming run does not redraw it.
  */
 function TrainSettingsForm({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
-  const draft = useRuns((s) => s.draftSettings);
-  const setDraft = useRuns((s) => s.setDraftSettings);
+  const draft = useStudio((s) => s.draftSettings);
+  const setDraft = useStudio((s) => s.setDraftSettings);
   // Which run, if any, is training: the only thing about runs that changes this form.
-  useRuns((s) => s.runOrder.find((id) => LIVE.has(s.runs[id]?.status ?? 'done')) ?? null);
+  useStudio((s) => s.runOrder.find((id) => isRunLive(s.runs[id]?.status)) ?? null);
   const { maxLength, multiLabel, labels, nLayers } = useStudio(
     useShallow((s) => ({
       maxLength: s.data.maxLength,

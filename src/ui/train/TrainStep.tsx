@@ -1,24 +1,23 @@
 import { useCallback, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useRuns, type RunRecord } from '../../state/runs.ts';
+import { isRunLive, type RunRecord } from '../../state/runs/index.ts';
+import { useStudio } from '../../state/store.ts';
 import { RunsPanel } from '../runs/RunsPanel.tsx';
 import { RunCharts } from './RunCharts.tsx';
 import { RunStatusPanel } from './RunStatusPanel.tsx';
 import { TrainSettings } from './TrainSettings.tsx';
 import './train.css';
 
-const LIVE = new Set<RunRecord['status']>(['preparing', 'running', 'paused', 'stopping']);
-
 /** Settings, Start / Pause / Resume / Stop, live curves and every run of the project. */
 export function TrainStep() {
   const formRef = useRef<HTMLFormElement>(null);
-  const runOrder = useRuns((s) => s.runOrder);
+  const runOrder = useStudio((s) => s.runOrder);
   // The shown run is the chosen one, else the one training; overlays follow it on the charts.
-  const chartRuns = useRuns(
+  const chartRuns = useStudio(
     useShallow((s) => {
       const shown =
         (s.activeRunId ? s.runs[s.activeRunId] : undefined) ??
-        s.runOrder.map((id) => s.runs[id]).find((run) => run && LIVE.has(run.status));
+        s.runOrder.map((id) => s.runs[id]).find((run) => run && isRunLive(run.status));
       const list: RunRecord[] = shown ? [shown] : [];
       for (const id of s.overlayRunIds) {
         const run = s.runs[id];

@@ -27,8 +27,6 @@ export function applyCommand(
     case 'stop':
       target.stop();
       return { applied: true };
-    case 'setLr':
-      return applySettings({ learningRate: command.lr }, target);
     case 'update':
       return applySettings(command.settings, target);
   }

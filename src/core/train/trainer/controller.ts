@@ -1,5 +1,5 @@
 // TrainController: the public face of a run. Events go out through listeners (at most one step
-// event per emit interval); commands (pause, resume, stop, setLr, update) and state captures are
+// event per emit interval); commands (pause, resume, stop, update) and state captures are
 // queued and applied at the next step boundary by the loop.
 import type { LiveSettings } from '../config.ts';
 import type { ControlCommand, RunState, TrainEvent, TrainResult } from '../events.ts';
@@ -87,9 +87,6 @@ export class TrainController {
   }
   stop(): void {
     this.send({ type: 'stop' });
-  }
-  setLr(lr: number): void {
-    this.send({ type: 'setLr', lr });
   }
   update(settings: Partial<LiveSettings>): void {
     this.send({ type: 'update', settings });

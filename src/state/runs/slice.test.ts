@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
-import { defaultTrainConfig } from '../core/train/config.ts';
-import { createRunsSlice, emptyProgress, type RunRecord, type RunsSlice } from './runs.ts';
+import { defaultTrainConfig } from '../../core/train/config.ts';
+import { createStudioState, type StudioState } from '../store.ts';
+import { emptyProgress, type RunRecord } from './record.ts';
 
 function run(id: string, name = id): RunRecord {
   return {
@@ -10,6 +11,7 @@ function run(id: string, name = id): RunRecord {
     createdAt: 0,
     status: 'done',
     settings: defaultTrainConfig('head'),
+    liveSettings: {},
     modelId: 'tiny',
     labels: ['a', 'b'],
     multiLabel: false,
@@ -23,7 +25,7 @@ function run(id: string, name = id): RunRecord {
 
 describe('runs slice', () => {
   it('keeps runs in creation order, makes a new run active, and grows series without losing points', () => {
-    const store = createStore<RunsSlice>()(createRunsSlice);
+    const store = createStore<StudioState>()(createStudioState);
     store.getState().addRun(run('r1'));
     store.getState().addRun(run('r2'));
     expect(store.getState().runOrder).toEqual(['r1', 'r2']);
@@ -44,7 +46,7 @@ describe('runs slice', () => {
   });
 
   it('deleting the active run shows the newest remaining one and forgets it in overlays', () => {
-    const store = createStore<RunsSlice>()(createRunsSlice);
+    const store = createStore<StudioState>()(createStudioState);
     for (const id of ['r1', 'r2', 'r3']) store.getState().addRun(run(id));
     store.getState().toggleOverlay('r1');
     store.getState().setActiveRun('r1');
@@ -58,7 +60,7 @@ describe('runs slice', () => {
   });
 
   it('restores a saved project with its active run, or the newest', () => {
-    const store = createStore<RunsSlice>()(createRunsSlice);
+    const store = createStore<StudioState>()(createStudioState);
     store.getState().replaceRuns([run('a'), run('b')], 'a');
     expect(store.getState().activeRunId).toBe('a');
     store.getState().replaceRuns([run('a'), run('b')], null);

@@ -1,0 +1,281 @@
+// What the studio does with runs: start, steer, continue, delete and query them in the train
+// worker. Components call these; only runs/ talks to the train worker about runs.
+import type { DataSummary, BaseModelOrigin } from '../../core/export/types.ts';
+import type { MappedColumns } from '../../core/export/training-args.ts';
+import { metricKey, type LiveSettings, type TrainConfig } from '../../core/train/config.ts';
+import type { RunResume } from '../../workers/protocol.ts';
+import { encodeTexts, prepareTrainingData } from '../data.ts';
+import { HUB_URL } from '../hub.ts';
+import { deleteRunBlobs, loadRunBlob } from '../persist.ts';
+import { studio } from '../store.ts';
+import { RequestError, newRequestId } from '../workerClient.ts';
+import { trainWorker } from '../workers.ts';
+import { dropQueuedSteps, listenToRuns, workerHeldRuns } from './listener.ts';
+import { currentSettings, emptyProgress, isRunLive, type RunRecord, type RunSettings } from './record.ts';
+
+function nextRunName(): string {
+  let highest = 0;
+  for (const run of Object.values(studio().runs)) {
+    const match = /^Run (\d+)$/.exec(run.name);
+    if (match) highest = Math.max(highest, Number(match[1]));
+  }
+  return `Run ${highest + 1}`;
+}
+
+function dataSummaryNow(maxLength: number): DataSummary | undefined {
+  const { analysis, tokenStats } = studio().data;
+  if (!analysis) return undefined;
+  const summary: DataSummary = {
+    rows: analysis.kept,
+    labelCounts: Object.fromEntries(analysis.labelCounts.map((c) => [c.label, c.count])),
+    checks: analysis.checks.filter((c) => c.count > 0).map((c) => ({ name: c.title, count: c.count })),
+  };
+  if (analysis.splits) summary.splits = { ...analysis.splits.sizes };
+  if (tokenStats) {
+    let truncated = 0;
+    for (const length of tokenStats.lengths) if (length > maxLength) truncated++;
+    summary.tokenLengths = { ...tokenStats.percentiles, max_length: maxLength, truncated };
+  }
+  return summary;
+}
+
+/** Why a run cannot start now, in plain words, or null. */
+export function startBlocker(): string | null {
+  const { data, model, runs, runOrder } = studio();
+  if (!data.confirmed || !data.analysis) return 'Confirm the columns in the Data step first.';
+  if (model.status !== 'loaded') return 'Load a model in the Model step first.';
+  const busy = runOrder.find((id) => isRunLive(runs[id]?.status));
+  if (busy) return `${runs[busy]?.name ?? 'A run'} is still training: stop it first.`;
+  return null;
+}
+
+function modelOriginNow(): { modelOrigin?: BaseModelOrigin } {
+  const { model } = studio();
+  if (model.sourceKind === 'hub') return { modelOrigin: { kind: 'hub', url: HUB_URL } };
+  if (model.sourceKind === 'files') return { modelOrigin: { kind: 'folder' } };
+  return {};
+}
+
+function mappedColumnsNow(): { columns?: MappedColumns } {
+  const { data } = studio();
+  const mapping = data.analysis?.mapping;
+  const names = data.opened?.parse.columns;
+  if (!mapping || !names) return {};
+  const name = (index: number) => names[index] ?? `column ${index + 1}`;
+  return {
+    columns: {
+      textColumns: mapping.textColumns.map(name),
+      // The studio's mapping has no joiner: several text columns join with core/dataset's default.
+      textJoiner: '\n',
+      labelColumn: name(mapping.labelColumn),
+      labelSeparator: mapping.multiLabel ? (mapping.labelSeparator ?? '|') : null,
+    },
+  };
+}
+
+function modelName(): string {
+  const { model } = studio();
+  return model.sourceLabel ?? model.repoId;
+}
+
+/** Starts a new run with these settings; resolves with its id once the worker has it. */
+export async function startRun(settings: RunSettings): Promise<string> {
+  const blocker = startBlocker();
+  if (blocker) throw new Error(blocker);
+  listenToRuns();
+  const { data } = studio();
+  const maxLength = data.maxLength ?? settings.maxLength;
+  const config: TrainConfig = { ...settings, maxLength };
+  const id = newRequestId('run');
+  const analysis = data.analysis!;
+  const summary = dataSummaryNow(maxLength);
+  studio().addRun({
+    id,
+    name: nextRunName(),
+    createdAt: Date.now(),
+    status: 'preparing',
+    settings: config,
+    liveSettings: {},
+    modelId: modelName(),
+    ...modelOriginNow(),
+    ...mappedColumnsNow(),
+    labels: [...analysis.labels],
+    multiLabel: analysis.mapping.multiLabel,
+    bestMetric: metricKey(config.metricForBestModel),
+    steps: [],
+    evals: [],
+    progress: { ...emptyProgress, stage: 'Encoding the texts', totalEpochs: config.epochs },
+    notices: [],
+    ...(summary ? { dataSummary: summary } : {}),
+  });
+  try {
+    const encoded = await prepareTrainingData();
+    studio().updateRun(id, { labels: [...encoded.labels], multiLabel: encoded.multiLabel });
+    trainWorker().post({ type: 'train', runId: id, config, data: encoded });
+  } catch (error) {
+    studio().updateRun(id, { status: 'error', error: describeError(error) });
+    throw error;
+  }
+  return id;
+}
+
+/** A worker's or the page's error in one sentence, with its hint when it has one. */
+export function describeError(error: unknown): string {
+  if (error instanceof RequestError && error.hint) return `${error.message} ${error.hint}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function pauseRun(id: string): void {
+  trainWorker().post({ type: 'control', runId: id, action: 'pause' });
+}
+
+export function resumeRun(id: string): void {
+  trainWorker().post({ type: 'control', runId: id, action: 'resume' });
+}
+
+export function stopRun(id: string): void {
+  studio().updateRun(id, { status: 'stopping' });
+  trainWorker().post({ type: 'control', runId: id, action: 'stop' });
+}
+
+/**
+ * Changes settings of the running run from its next step (a new learning rate is the peak the
+ * schedule keeps shaping). The worker checks them and acknowledges; the run record takes them then.
+ */
+export function updateRunSettings(id: string, settings: Partial<LiveSettings>): void {
+  const lr = settings.learningRate;
+  if (lr !== undefined && !(lr > 0 && Number.isFinite(lr)))
+    throw new Error('The learning rate must be a positive number.');
+  trainWorker().post({ type: 'update', runId: id, settings });
+}
+
+/**
+ * Continues an interrupted run from its last epoch checkpoint (or from the start without one).
+ * The stored files go to the worker as Blobs: the page reads none of their bytes.
+ */
+export async function continueRun(id: string): Promise<void> {
+  const run = studio().runs[id];
+  if (!run) return;
+  const blocker = startBlocker();
+  if (blocker) throw new Error(blocker);
+  listenToRuns();
+  const at = run.saved?.epoch;
+  let resume: RunResume | undefined;
+  if (at) {
+    const checkpoint = await loadRunBlob(id, 'epoch.safetensors');
+    if (checkpoint) {
+      resume = { step: at.step, epoch: at.epoch, checkpoint };
+      // A checkpoint with the optimizer's state carries its own best; an older one needs the stored best.
+      const best =
+        !at.optimizer && run.saved?.best && run.best ? await loadRunBlob(id, 'best.safetensors') : undefined;
+      if (best && run.best) resume.best = { ...run.best, file: best };
+    }
+  }
+  const keepTo = resume?.step ?? 0;
+  studio().updateRun(id, {
+    status: 'preparing',
+    error: undefined,
+    steps: run.steps.filter((p) => p.step <= keepTo),
+    evals: run.evals.filter((e) => e.step <= keepTo),
+    ...(resume ? {} : { best: undefined, saved: undefined }),
+    progress: { ...run.progress, stage: 'Encoding the texts', work: undefined },
+    notices: [
+      ...run.notices,
+      resume
+        ? `Continuing from the checkpoint at step ${resume.step} after the page was closed.`
+        : 'No checkpoint was saved before the page closed: the run starts again from the beginning.',
+    ],
+  });
+  studio().setActiveRun(id);
+  try {
+    const encoded = await prepareTrainingData();
+    trainWorker().post({
+      type: 'train',
+      runId: id,
+      config: currentSettings(run),
+      data: encoded,
+      ...(resume ? { resume } : {}),
+    });
+  } catch (error) {
+    studio().updateRun(id, { status: 'interrupted', error: describeError(error) });
+    throw error;
+  }
+}
+
+export function selectRun(id: string): void {
+  studio().setActiveRun(id);
+}
+
+export function toggleRunOverlay(id: string): void {
+  studio().toggleOverlay(id);
+}
+
+/** Puts a run's settings into the Train step's form, to change and start as a new run. */
+export function cloneRun(id: string): void {
+  const run = studio().runs[id];
+  if (run) studio().setDraftSettings(currentSettings(run));
+}
+
+export async function deleteRun(id: string): Promise<void> {
+  const run = studio().runs[id];
+  if (!run) return;
+  if (isRunLive(run.status)) throw new Error('Stop the run before deleting it.');
+  dropQueuedSteps(id);
+  studio().removeRun(id);
+  workerHeldRuns.delete(id);
+  trainWorker().post({ type: 'dropRun', runId: id });
+  try {
+    await deleteRunBlobs(id);
+  } catch {
+    // The record is gone; an orphaned checkpoint file is cleared with "New project".
+  }
+}
+
+/** Replaces every run, e.g. with a restored project's or none for "New project". */
+export function replaceAllRuns(runs: RunRecord[], activeRunId: string | null): void {
+  workerHeldRuns.clear();
+  studio().replaceRuns(runs, activeRunId);
+}
+
+/** Makes sure the worker holds the run's trained weights (after a reload they come from storage). */
+export async function ensureWorkerHoldsRun(id: string): Promise<void> {
+  if (workerHeldRuns.has(id)) return;
+  const run = studio().runs[id];
+  if (!run) throw new Error('This run no longer exists.');
+  if (isRunLive(run.status)) return;
+  if (studio().model.status !== 'loaded')
+    throw new Error('Load the model in the Model step first: the run’s weights build on it.');
+  const blob = (await loadRunBlob(id, 'final.safetensors')) ?? (await loadRunBlob(id, 'best.safetensors'));
+  if (!blob) throw new Error(`No saved weights were found for ${run.name}.`);
+  listenToRuns();
+  await trainWorker().request(
+    {
+      type: 'attachRun',
+      requestId: newRequestId('attach'),
+      runId: id,
+      labels: run.labels,
+      multiLabel: run.multiLabel,
+      config: currentSettings(run),
+      weights: new Uint8Array(await blob.arrayBuffer()),
+    },
+    ['attached'],
+  );
+  workerHeldRuns.add(id);
+}
+
+/** Probabilities per label for each text under the run's weights (tokenized in the data worker). */
+export async function classifyTexts(id: string, texts: string[]): Promise<number[][]> {
+  const run = studio().runs[id];
+  if (!run) throw new Error('This run no longer exists.');
+  await ensureWorkerHoldsRun(id);
+  const { ids, offsets } = await encodeTexts(texts, run.settings.maxLength);
+  try {
+    const { probabilities, numLabels } = await trainWorker().request(
+      { type: 'predict', requestId: newRequestId('predict'), runId: id, ids, offsets },
+      ['predictions'],
+    );
+    return texts.map((_, i) => Array.from(probabilities.subarray(i * numLabels, (i + 1) * numLabels)));
+  } catch (error) {
+    throw new Error(describeError(error), { cause: error });
+  }
+}
