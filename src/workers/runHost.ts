@@ -22,7 +22,7 @@ import { splitSize } from '../core/train/data.ts';
 import type { BestCheckpoint } from '../core/train/events.ts';
 import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
 import type { BackendName } from '../core/backend/select.ts';
-import { engineOpener, tfjsEngine, type ForwardEngine } from '../core/infer/index.ts';
+import { engineOpener, modelGraphs, tfjsEngine, type ForwardEngine } from '../core/infer/index.ts';
 import type { FeatureEngineFactory } from '../core/train/trainer/index.ts';
 import { wasmThreadCount } from './backend.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
@@ -469,6 +469,8 @@ export async function exportRun(
     }
     const quantization = quantizationChecks.get(runId);
     if (quantization) input.quantization = quantization;
+    // The classifier graph the run's inference runs is the export's onnx/model.onnx.
+    if (!live) input.onnxModel = await modelGraphs(model).graph({ kind: 'logits' });
     const { chunks, notes } =
       request.layout === 'run'
         ? { chunks: buildRunFolderZipChunks(input), notes: [] }

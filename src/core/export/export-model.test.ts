@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { directoryModelSource } from '../../node/model-source.ts';
 import { fixtureModelDir } from '../../node/paths.ts';
+import { ModelGraphs } from '../infer/index.ts';
+import { disposeParams, loadModel } from '../model/index.ts';
+import { namedTensorsFromParams } from './params.ts';
 import { buildExportFiles, buildExportZip, buildExportZipChunks } from './export-model.ts';
 import { dataSummaryFrom, mapFolderReader, readExportInput } from './run-folder.ts';
 import { decodeSafetensors } from './safetensors.ts';
@@ -68,6 +74,26 @@ describe('the single-label export', () => {
     expect([config.dim, config.n_layers, config.n_heads, config.hidden_dim]).toEqual([32, 2, 4, 64]);
     expect(config).not.toHaveProperty('_name_or_path');
     expect(config).not.toHaveProperty('num_labels');
+  });
+
+  it("writes onnx/model.onnx byte for byte as the run's inference graph, and ships a kept one as it is", async () => {
+    await tf.setBackend('cpu');
+    const model = await loadModel(directoryModelSource(fixtureModelDir('distilbert-tiny-seqcls')), {
+      labels: [...SEQCLS_LABELS],
+    });
+    try {
+      const kept = await new ModelGraphs(model.config, model.params).graph({ kind: 'logits' });
+      const own = { ...input, weights: await namedTensorsFromParams(model.params) };
+      const written = buildExportFiles(own).files.find((f) => f.path === 'onnx/model.onnx')!.bytes;
+      expect(written.length).toBe(kept.length);
+      expect(firstDifference(written, kept)).toBe(-1);
+      const shipped = buildExportFiles({ ...own, onnxModel: kept }).files.find(
+        (f) => f.path === 'onnx/model.onnx',
+      )!.bytes;
+      expect(shipped).toBe(kept);
+    } finally {
+      disposeParams(model.params);
+    }
   });
 
   it('writes float32 weights under Hugging Face names, equal to the input', () => {

@@ -59,7 +59,7 @@ export function buildExportFiles(input: ExportInput): ExportResult {
   const files: ExportFile[] = [
     { path: 'config.json', bytes: utf8(stableJson(config)) },
     { path: 'model.safetensors', bytes: writeSafetensors(weights) },
-    { path: 'onnx/model.onnx', bytes: buildDistilBertOnnx(config, weights, input.labels) },
+    { path: 'onnx/model.onnx', bytes: input.onnxModel ?? buildDistilBertOnnx(config, weights, input.labels) },
     { path: 'tokenizer.json', bytes: utf8(tokenizer.tokenizerJson) },
     { path: 'tokenizer_config.json', bytes: utf8(stableJson(tokenizer.tokenizerConfig)) },
     { path: 'special_tokens_map.json', bytes: utf8(stableJson(tokenizer.specialTokensMap)) },

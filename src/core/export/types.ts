@@ -96,6 +96,12 @@ export interface ExportInput {
   thresholds?: readonly number[];
   /** The int8 model's check on the validation split; onnx/model_quantized.onnx ships only when accepted. */
   quantization?: QuantizationCheck;
+  /**
+   * onnx/model.onnx as already written for the run's inference (core/infer's ModelGraphs writes
+   * the same bytes from the same weights and labels), so a run's graph is written once; written
+   * here when absent.
+   */
+  onnxModel?: Uint8Array;
 }
 
 /** One file of the exported folder. */
