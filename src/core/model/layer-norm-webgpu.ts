@@ -6,25 +6,12 @@
 //   FusedLayerNormGrad  one workgroup per row for dx, then one thread per column for dγ and dβ.
 // Registered on import for the webgpu backend only; other backends keep the composed ops.
 import * as tf from '@tensorflow/tfjs-core';
+import { MAX_GRID, type WebGpuBackend } from '../backend/webgpu-backend.ts';
 
 export const FUSED_LAYER_NORM = 'FusedLayerNorm';
 export const FUSED_LAYER_NORM_GRAD = 'FusedLayerNormGrad';
 
 const WORKGROUP = 256;
-/** The most workgroups along one dimension WebGPU guarantees. */
-const MAX_GRID = 65535;
-
-/** The parts of tfjs-backend-webgpu's WebGPUBackend used here (public members of that class). */
-interface WebGpuBackend {
-  device: GPUDevice;
-  tensorMap: { get(dataId: tf.DataId): { resource?: unknown } | undefined };
-  commandEncoder: GPUCommandEncoder | null;
-  commandQueueOwnedIds?: WeakSet<tf.DataId>;
-  uploadToGPU(dataId: tf.DataId): void;
-  ensureCommandEncoderReady(): void;
-  endComputePassEncoder(): void;
-  write(values: null, shape: number[], dtype: tf.DataType): tf.DataId;
-}
 
 /** The workgroup-wide sum of `value` (every invocation gets it); `sums` is free again on return. */
 const REDUCE_WGSL = /* wgsl */ `

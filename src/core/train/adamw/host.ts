@@ -12,7 +12,13 @@ import {
   type AdamWKernel,
   type AdamWScalars,
 } from './wasm-kernel.ts';
-import { clipFor, gradientsInOrder, type AdamWEngine, type StepScalars } from './hyperparameters.ts';
+import {
+  checkMomentState,
+  clipFor,
+  gradientsInOrder,
+  type AdamWEngine,
+  type StepScalars,
+} from './hyperparameters.ts';
 
 /** The fused update for the current backend; null without WebAssembly SIMD or the memory it needs. */
 export function createHostAdamW(
@@ -250,15 +256,10 @@ class CopyAdamW implements AdamWEngine {
   }
 
   setState(mState: Record<string, Float32Array>, vState: Record<string, Float32Array>): void {
+    checkMomentState(this.slots, mState, vState);
     for (const slot of this.slots) {
-      const mValues = mState[slot.name];
-      const vValues = vState[slot.name];
-      if (!mValues || !vValues) throw new Error(`optimizer state has no moments for ${slot.name}`);
-      if (mValues.length !== slot.size || vValues.length !== slot.size) {
-        throw new Error(`optimizer state for ${slot.name} has the wrong size`);
-      }
-      this.view(2, slot).set(mValues);
-      this.view(3, slot).set(vValues);
+      this.view(2, slot).set(mState[slot.name] as Float32Array);
+      this.view(3, slot).set(vState[slot.name] as Float32Array);
     }
   }
 

@@ -73,3 +73,19 @@ export function gradientsInOrder(names: readonly string[], grads: Record<string,
     return g;
   });
 }
+
+/** Throws unless the restored moments hold every slot's parameter at its size. */
+export function checkMomentState(
+  slots: readonly { name: string; size: number }[],
+  mState: Record<string, Float32Array>,
+  vState: Record<string, Float32Array>,
+): void {
+  for (const slot of slots) {
+    const mValues = mState[slot.name];
+    const vValues = vState[slot.name];
+    if (!mValues || !vValues) throw new Error(`optimizer state has no moments for ${slot.name}`);
+    if (mValues.length !== slot.size || vValues.length !== slot.size) {
+      throw new Error(`optimizer state for ${slot.name} has the wrong size`);
+    }
+  }
+}

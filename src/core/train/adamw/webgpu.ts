@@ -9,13 +9,12 @@
 // clone sharing a parameter's old data never changes. Every parameter is padded to a whole
 // workgroup (256 floats), so a workgroup updates one parameter; the padding stays zero.
 import * as tf from '@tensorflow/tfjs-core';
-import { gradientsInOrder, type AdamWEngine, type StepScalars } from './hyperparameters.ts';
+import { MAX_GRID, type WebGpuBackend } from '../../backend/webgpu-backend.ts';
+import { checkMomentState, gradientsInOrder, type AdamWEngine, type StepScalars } from './hyperparameters.ts';
 import { scalarsFor } from './host.ts';
 
 const WORKGROUP = 256;
 const MAX_PARTIALS = 1024;
-/** The most workgroups along one dimension WebGPU guarantees. */
-const MAX_GRID = 65535;
 
 // GPUBufferUsage and GPUMapMode, the same numbers on every WebGPU implementation.
 const MAP_READ = 0x0001;
@@ -23,19 +22,6 @@ const COPY_SRC = 0x0004;
 const COPY_DST = 0x0008;
 const UNIFORM = 0x0040;
 const STORAGE = 0x0080;
-
-/** The parts of tfjs-backend-webgpu's WebGPUBackend used here (public members of that class). */
-interface WebGpuBackend {
-  device: GPUDevice;
-  tensorMap: { get(dataId: tf.DataId): { resource?: unknown } | undefined };
-  commandEncoder: GPUCommandEncoder | null;
-  commandQueueOwnedIds?: WeakSet<tf.DataId>;
-  uploadToGPU(dataId: tf.DataId): void;
-  ensureCommandEncoderReady(): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-  write(values: null, shape: number[], dtype: tf.DataType): tf.DataId;
-}
 
 function webGpuBackend(): WebGpuBackend | null {
   if (tf.getBackend() !== 'webgpu') return null;
@@ -405,14 +391,7 @@ class WebGpuAdamW implements AdamWEngine {
   }
 
   setState(mState: Record<string, Float32Array>, vState: Record<string, Float32Array>): void {
-    for (const slot of this.slots) {
-      const mValues = mState[slot.name];
-      const vValues = vState[slot.name];
-      if (!mValues || !vValues) throw new Error(`optimizer state has no moments for ${slot.name}`);
-      if (mValues.length !== slot.size || vValues.length !== slot.size) {
-        throw new Error(`optimizer state for ${slot.name} has the wrong size`);
-      }
-    }
+    checkMomentState(this.slots, mState, vState);
     // Queued steps run before the new moments land.
     if (this.backend.commandEncoder) this.backend.submitQueue();
     for (const slot of this.slots) {
