@@ -35,6 +35,15 @@ export interface Classification {
   argmax: Int32Array;
 }
 
+/** log Σ exp(values[start .. start + width)), shifted by the maximum so no term overflows. */
+export function logSumExp(values: ArrayLike<number>, start: number, width: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < width; j++) max = Math.max(max, values[start + j] as number);
+  let sum = 0;
+  for (let j = 0; j < width; j++) sum += Math.exp((values[start + j] as number) - max);
+  return max + Math.log(sum);
+}
+
 /**
  * Probabilities of row-major [n, numLabels] logits, as the problem type defines them, into `out`
  * (float32 unless a caller needs doubles).
@@ -52,11 +61,7 @@ export function probabilitiesOf<Out extends Float32Array | Float64Array = Float3
   const n = logits.length / numLabels;
   for (let row = 0; row < n; row++) {
     const start = row * numLabels;
-    let max = -Infinity;
-    for (let j = 0; j < numLabels; j++) max = Math.max(max, logits[start + j] as number);
-    let sum = 0;
-    for (let j = 0; j < numLabels; j++) sum += Math.exp((logits[start + j] as number) - max);
-    const logSum = max + Math.log(sum);
+    const logSum = logSumExp(logits, start, numLabels);
     for (let j = 0; j < numLabels; j++) out[start + j] = Math.exp((logits[start + j] as number) - logSum);
   }
   return out;

@@ -4,6 +4,7 @@
 // normaliser known from the labels alone, so gradient accumulation over micro-batches gives
 // exactly the gradient of the mean over the whole accumulated batch.
 import * as tf from '@tensorflow/tfjs-core';
+import { logSumExp } from '../model/classify.ts';
 
 export interface LossSettings {
   multiLabel: boolean;
@@ -108,11 +109,7 @@ function lossAndGradient(
     const targets = new Float64Array(columns);
     for (let i = 0; i < rows; i++) {
       const row = i * columns;
-      let max = -Infinity;
-      for (let c = 0; c < columns; c++) max = Math.max(max, logits[row + c] as number);
-      let sum = 0;
-      for (let c = 0; c < columns; c++) sum += Math.exp((logits[row + c] as number) - max);
-      const logSum = max + Math.log(sum);
+      const logSum = logSumExp(logits, row, columns);
       const y = labels[i] as number;
       let total = 0;
       for (let c = 0; c < columns; c++) {
