@@ -76,7 +76,7 @@ export async function benchEngine(
 
 const PYTORCH_FORWARD = `
 import json, sys, time, torch
-from transformers import ModelConfig, DistilBertModel
+from transformers import DistilBertConfig, DistilBertModel
 spec = json.loads(sys.stdin.read())
 torch.set_num_threads(spec['threads'])
 d = spec['dims']
@@ -227,7 +227,7 @@ async function bankingSubset(rows: number, file: string): Promise<{ rows: number
 // model folder both sides start from.
 const PYTORCH_CHECKPOINT = `
 import json, shutil, sys, torch
-from transformers import ModelConfig, DistilBertForSequenceClassification
+from transformers import DistilBertConfig, DistilBertForSequenceClassification
 spec = json.loads(sys.stdin.read())
 d = spec['dims']
 labels = spec['labels']

@@ -169,7 +169,7 @@ export async function measureModel(options: ModelBenchOptions = {}): Promise<Mod
 
 const PYTORCH_SCRIPT = `
 import json, sys, time, torch
-from transformers import ModelConfig, DistilBertForSequenceClassification
+from transformers import DistilBertConfig, DistilBertForSequenceClassification
 spec = json.loads(sys.stdin.read())
 if spec.get('threads'):
     torch.set_num_threads(spec['threads'])

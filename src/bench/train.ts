@@ -90,7 +90,7 @@ async function headEpoch(
 
 const PYTORCH_SCRIPT = `
 import json, sys, time, torch
-from transformers import ModelConfig, DistilBertForSequenceClassification
+from transformers import DistilBertConfig, DistilBertForSequenceClassification
 spec = json.loads(sys.stdin.read())
 if spec.get('threads'):
     torch.set_num_threads(spec['threads'])
