@@ -25,11 +25,22 @@ export function generatedFixturesDir(): string {
   return dir;
 }
 
-export type FixtureModelName = 'distilbert-tiny-seqcls' | 'distilbert-tiny-mlm-f16';
+export type FixtureModelName =
+  | 'distilbert-tiny-seqcls'
+  | 'distilbert-tiny-mlm-f16'
+  | 'bert-tiny-seqcls'
+  | 'bert-tiny-pretraining-f16'
+  | 'roberta-tiny-seqcls'
+  | 'xlm-roberta-tiny-mlm-f16';
 
 /** The folder the local hub serves: one Hugging Face model folder per fixture model. */
 export const fixtureModelsDir = (): string => resolve(generatedFixturesDir(), 'models');
 export const fixtureModelDir = (name: FixtureModelName): string => resolve(fixtureModelsDir(), name);
+
+/** Reference tokenizations by transformers of the tokenizer trained for a family's fixtures. */
+export function familyTokenizationReference(family: 'bert' | 'roberta' | 'xlm-roberta'): string {
+  return resolve(generatedFixturesDir(), 'tokenizers', `reference_tokenization_${family}.jsonl`);
+}
 
 /**
  * Reference tokenizations of bert-base-uncased: `hf-tokenizers`, generated with the Rust tokenizers

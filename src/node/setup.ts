@@ -94,6 +94,7 @@ function filesUnder(dir: string): string[] {
 function fixtureInputsHash(): string {
   const inputs = [
     resolve(fixturesDir(), 'make_fixtures.py'),
+    resolve(fixturesDir(), 'families.py'),
     REQUIREMENTS,
     ...filesUnder(resolve(fixturesDir(), 'data')),
     ...filesUnder(resolve(fixturesDir(), 'tokenizers')),
@@ -107,7 +108,7 @@ function ensureFixtures(python: string): void {
     say('generated fixtures are up to date');
     return;
   }
-  say('generating the fixtures with Python transformers (src/fixtures/make_fixtures.py, about a minute)');
+  say('generating the fixtures with Python transformers (src/fixtures/make_fixtures.py, about two minutes)');
   const script = resolve(fixturesDir(), 'make_fixtures.py');
   if (!run(python, [script, generatedFixturesPath()])) {
     throw new SetupError(

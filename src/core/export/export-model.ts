@@ -60,7 +60,7 @@ export function buildExportFiles(input: ExportInput): ExportResult {
     { path: 'tokenizer.json', bytes: utf8(tokenizer.tokenizerJson) },
     { path: 'tokenizer_config.json', bytes: utf8(stableJson(tokenizer.tokenizerConfig)) },
     { path: 'special_tokens_map.json', bytes: utf8(stableJson(tokenizer.specialTokensMap)) },
-    { path: 'vocab.txt', bytes: utf8(tokenizer.vocabTxt) },
+    ...(tokenizer.vocabTxt === null ? [] : [{ path: 'vocab.txt', bytes: utf8(tokenizer.vocabTxt) }]),
     { path: 'training_args.json', bytes: utf8(stableJson(trainingArgs.json)) },
     { path: 'train.py', bytes: utf8(TRAIN_PY) },
     { path: 'serve.py', bytes: utf8(SERVE_PY) },

@@ -13,6 +13,7 @@ import { pythonPath, requirePython, runPython, startPython } from '../../node/py
 import { disposeParams, loadModel, type LoadedModel } from '../model/index.ts';
 import { buildExportZip } from './export-model.ts';
 import {
+  familyInput,
   MULTI_LABELS,
   multiLabelInput,
   removeDir,
@@ -257,4 +258,56 @@ describe.each([
       await server.stop();
     }
   });
+});
+
+// The other families: transformers and ONNX Runtime load each export and agree with the studio.
+describe.each([
+  ['bert-tiny-seqcls', 64],
+  ['bert-tiny-pretraining-f16', 32],
+  ['roberta-tiny-seqcls', 64],
+  ['xlm-roberta-tiny-mlm-f16', 32],
+] as const)('Python on the export of %s', (fixture, maxLength) => {
+  let input: ExportInput;
+  let root: string;
+  let folder: string;
+  let zipPath: string;
+  let model: LoadedModel;
+  let ours: StudioScores;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    input = await familyInput(fixture, maxLength);
+    root = tempDir('python');
+    const { zip } = buildExportZip(input);
+    zipPath = join(root, 'model.zip');
+    writeFileSync(zipPath, zip);
+    folder = writeFolder(unzipFolder(zip), join(root, 'model'));
+    model = await loadModel(directoryModelSource(folder));
+    ours = await studioScores(model, folder, TEXTS, input.maxLength);
+  });
+
+  afterAll(() => {
+    if (model) disposeParams(model.params);
+    if (root) removeDir(root);
+  });
+
+  it('loads in transformers with the same input ids and logits within 1e-4, and in onnxruntime', async () => {
+    const run = await runPython([HF_CHECK, folder, zipPath], {
+      input: JSON.stringify(TEXTS),
+      timeoutMs: 180_000,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const hf = JSON.parse(run.stdout) as HfCheck;
+    expect(hf.zip_damaged_entry).toBeNull();
+    expect(hf.model_max_length).toBe(input.maxLength);
+    expect(hf.problem_type).toBe(input.problemType);
+    expect(Object.values(hf.id2label)).toEqual(input.labels);
+    expect(hf.input_ids).toEqual(ours.ids);
+    expect(hf.attention_mask).toEqual(ours.mask);
+    expect(maxAbsDiff(hf.logits, ours.logits)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(hf.onnx_logits, hf.logits)).toBeLessThan(1e-4);
+    expect(hf.onnx_outputs).toEqual([
+      { name: 'logits', type: 'tensor(float)', shape: ['batch_size', input.labels.length] },
+    ]);
+  }, 240_000);
 });

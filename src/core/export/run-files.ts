@@ -36,7 +36,7 @@ export function buildRunFolderFiles(input: ExportInput): ExportFile[] {
     { path: 'tokenizer.json', bytes: utf8(tokenizer.tokenizerJson) },
     { path: 'tokenizer_config.json', bytes: utf8(stableJson(tokenizer.tokenizerConfig)) },
     { path: 'special_tokens_map.json', bytes: utf8(stableJson(tokenizer.specialTokensMap)) },
-    { path: 'vocab.txt', bytes: utf8(tokenizer.vocabTxt) },
+    ...(tokenizer.vocabTxt === null ? [] : [{ path: 'vocab.txt', bytes: utf8(tokenizer.vocabTxt) }]),
     { path: 'training_args.json', bytes: utf8(stableJson(trainingArgs)) },
   ];
   if (input.metrics) files.push({ path: 'metrics.json', bytes: utf8(stableJson(input.metrics)) });

@@ -1,4 +1,5 @@
-// The tokenizer half of the exported folder: tokenizer.json unchanged, vocab.txt, a
+// The tokenizer half of the exported folder: tokenizer.json unchanged, vocab.txt (WordPiece
+// tokenizers: BERT's family), a
 // tokenizer_config.json carrying the run's maximum length, and special_tokens_map.json.
 import type { TokenizerFiles } from './types.ts';
 
@@ -84,9 +85,14 @@ function lowercases(tokenizer: TokenizerJson): boolean | undefined {
   return undefined;
 }
 
-/** vocab.txt as given, else the WordPiece vocabulary of tokenizer.json, one token per line in id order. */
-export function vocabText(files: TokenizerFiles, tokenizer: TokenizerJson): string {
+/**
+ * vocab.txt as given, else the WordPiece vocabulary of tokenizer.json, one token per line in id
+ * order; null for byte-level BPE and Unigram tokenizers (RoBERTa, XLM-RoBERTa), which have no
+ * vocab.txt: tokenizer.json is their whole description.
+ */
+export function vocabText(files: TokenizerFiles, tokenizer: TokenizerJson): string | null {
   if (files.vocabTxt !== undefined) return files.vocabTxt;
+  if (tokenizer.model?.type === 'BPE' || tokenizer.model?.type === 'Unigram') return null;
   const vocab = tokenizer.model?.vocab;
   // Older tokenizer.json files omit the model type; WordPiece is the one with a subword prefix.
   const wordPiece =
@@ -112,7 +118,8 @@ export function vocabText(files: TokenizerFiles, tokenizer: TokenizerJson): stri
 
 export interface TokenizerOutput {
   tokenizerJson: string;
-  vocabTxt: string;
+  /** Null for tokenizers without a vocab.txt (BPE, Unigram). */
+  vocabTxt: string | null;
   tokenizerConfig: Record<string, unknown>;
   specialTokensMap: Record<string, string>;
 }

@@ -4,7 +4,9 @@
 // are keyed by the same ModelType in export/onnx/graphs.ts).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, ModelType } from './config.ts';
+import { bert } from './bert.ts';
 import { distilBert } from './distilbert.ts';
+import { roberta, xlmRoberta } from './roberta.ts';
 import type { ClassificationHead, EncodeOptions, ForwardOptions, Params } from './layers.ts';
 
 /** What the parameter shapes depend on. */
@@ -62,6 +64,9 @@ export interface Architecture {
 
 const ARCHITECTURES: Readonly<Record<ModelType, Architecture>> = {
   distilbert: distilBert,
+  bert,
+  roberta,
+  'xlm-roberta': xlmRoberta,
 };
 
 export const SUPPORTED_MODEL_TYPES = Object.keys(ARCHITECTURES) as ModelType[];

@@ -52,7 +52,11 @@ describe('parseConfig', () => {
       { model_type: 'gpt2' },
       `model_type "gpt2" is not supported; the studio trains ${SUPPORTED_MODEL_TYPES.join(', ')}`,
     ],
-    ['no model_type', { dim: 768 }, 'config.json has no model_type; the studio trains distilbert'],
+    [
+      'no model_type',
+      { dim: 768 },
+      'config.json has no model_type; the studio trains distilbert, bert, roberta, xlm-roberta',
+    ],
     ['a JSON array', [1], 'config.json is not a JSON object'],
     [
       'an unsupported architecture',

@@ -1,4 +1,5 @@
-// Parity with Hugging Face transformers on the fixture checkpoints: forward outputs for every
+// Parity with Hugging Face transformers on the fixture checkpoints of every family (DistilBERT, BERT,
+// RoBERTa, XLM-RoBERTa): forward outputs for every
 // padding pattern, the loss, and the gradient of every parameter; on the cpu and wasm backends.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -20,7 +21,7 @@ import {
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 
-describe.each(BACKENDS)('DistilBERT on the %s backend', (backend) => {
+describe.each(BACKENDS)('sequence classifiers of every family on the %s backend', (backend) => {
   beforeAll(async () => {
     const choice = await initNodeBackend(backend);
     expect(choice.name).toBe(backend);

@@ -259,7 +259,7 @@ describe('loadModel', () => {
       [
         'a GPT-2 config',
         () => folderWith(SEQCLS, { 'config.json': JSON.stringify({ model_type: 'gpt2' }) }),
-        /model_type "gpt2" is not supported; the studio trains distilbert/,
+        /model_type "gpt2" is not supported; the studio trains distilbert, bert, roberta, xlm-roberta/,
       ],
       [
         'an unsupported architecture',

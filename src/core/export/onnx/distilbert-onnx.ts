@@ -137,16 +137,14 @@ export class GraphBuilder {
   }
 }
 
-/** Looks weights up by Hugging Face name, with or without the `distilbert.` prefix, checking shapes. */
-class WeightTable {
+/** Looks weights up by Hugging Face name, with or without the encoder's prefix (`distilbert.`), checking shapes. */
+export class WeightTable {
   private readonly byName = new Map<string, NamedTensor>();
   readonly used = new Set<string>();
 
-  constructor(weights: readonly NamedTensor[]) {
+  constructor(weights: readonly NamedTensor[], prefix = 'distilbert.') {
     for (const weight of weights) {
-      const name = weight.name.startsWith('distilbert.')
-        ? weight.name.slice('distilbert.'.length)
-        : weight.name;
+      const name = weight.name.startsWith(prefix) ? weight.name.slice(prefix.length) : weight.name;
       this.byName.set(name, weight);
     }
   }
@@ -414,7 +412,7 @@ export function buildDistilBertOnnx(
   });
 }
 
-function gelu(g: GraphBuilder, x: string, prefix: string): string {
+export function gelu(g: GraphBuilder, x: string, prefix: string): string {
   const invSqrt2 = 'const_inv_sqrt2';
   const half = 'const_half';
   const oneF = 'const_one_float';

@@ -4,6 +4,7 @@
 import { architectureFor } from '../../model/architectures.ts';
 import type { ModelType } from '../../model/config.ts';
 import type { NamedTensor } from '../types.ts';
+import { buildBertLikeOnnx } from './bert-onnx.ts';
 import { buildDistilBertOnnx, type DistilBertOnnxOptions } from './distilbert-onnx.ts';
 
 export type OnnxOptions = DistilBertOnnxOptions;
@@ -17,6 +18,9 @@ type OnnxWriter = (
 
 const ONNX_WRITERS: Readonly<Record<ModelType, OnnxWriter>> = {
   distilbert: buildDistilBertOnnx,
+  bert: buildBertLikeOnnx,
+  roberta: buildBertLikeOnnx,
+  'xlm-roberta': buildBertLikeOnnx,
 };
 
 /**

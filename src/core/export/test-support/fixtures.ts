@@ -1,6 +1,6 @@
 // Test support (Node only): export inputs built from the shared fixture checkpoints, folders on
 // disk, and real texts from the shared data sets.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Papa from 'papaparse';
@@ -120,6 +120,60 @@ export async function multiLabelInput(): Promise<ExportInput> {
     baseModel: 'distilbert/distilbert-base-uncased',
     trainingArgs: {},
     ...runMetadata(MULTI_LABELS, true),
+  };
+}
+
+/**
+ * A BERT or RoBERTa/XLM-RoBERTa fixture as a trained run would hand it to the export: the
+ * checkpoint (single or sharded, under the names it was saved with) and, for one without a
+ * classifier, the head from its reference file; single-label when the checkpoint has labels.
+ */
+export async function familyInput(
+  fixture:
+    'bert-tiny-seqcls' | 'bert-tiny-pretraining-f16' | 'roberta-tiny-seqcls' | 'xlm-roberta-tiny-mlm-f16',
+  maxLength: number,
+): Promise<ExportInput> {
+  const dir = fixtureModelDir(fixture);
+  const read = fsReader(dir);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  const files = existsSync(indexPath)
+    ? [
+        ...new Set(
+          Object.values(
+            (JSON.parse(readFileSync(indexPath, 'utf8')) as { weight_map: Record<string, string> })
+              .weight_map,
+          ),
+        ),
+      ]
+    : ['model.safetensors'];
+  const weights = files.flatMap((file) => decodeSafetensors(new Uint8Array(readFileSync(join(dir, file)))));
+  const head = [...readReferenceTensors(join(dir, 'reference.safetensors'))]
+    .filter(([name]) => name.startsWith('head.'))
+    .map(([name, t]) => ({
+      name: name.slice('head.'.length),
+      shape: t.shape,
+      data: Float32Array.from(t.values),
+    }));
+  const multi = head.length > 0;
+  const labels = multi ? MULTI_LABELS : SEQCLS_LABELS;
+  const tokenizer = {
+    tokenizerJson: readFileSync(join(dir, 'tokenizer.json'), 'utf8'),
+    tokenizerConfig: JSON.parse(new TextDecoder().decode(await read('tokenizer_config.json'))) as Record<
+      string,
+      unknown
+    >,
+  };
+  return {
+    config,
+    weights: [...weights, ...head],
+    tokenizer,
+    labels,
+    problemType: multi ? 'multi_label_classification' : 'single_label_classification',
+    trainingArgs: {},
+    ...runMetadata(labels, multi),
+    baseModel: fixture,
+    maxLength,
   };
 }
 

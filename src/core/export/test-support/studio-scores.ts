@@ -1,9 +1,11 @@
 // Test support: what the studio computes for texts with an exported folder's tokenizer files:
-// transformers.js tokenization, then the tfjs model, then softmax or sigmoid.
+// the studio's tokenizer (core/tokenize over transformers.js, truncating as Hugging Face does),
+// rows padded to the longest, then the tfjs model, then softmax or sigmoid.
 import * as tf from '@tensorflow/tfjs-core';
-import { AutoTokenizer, env } from '@huggingface/transformers';
-import { basename, dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { forward, type LoadedModel } from '../../model/index.ts';
+import { loadTokenizer } from '../../tokenize/tokenizer.ts';
 
 export interface StudioScores {
   ids: number[][];
@@ -18,15 +20,25 @@ export async function studioScores(
   texts: string[],
   maxLength: number,
 ): Promise<StudioScores> {
-  env.allowRemoteModels = false;
-  env.localModelPath = dirname(folder) + '/';
-  const tokenizer = await AutoTokenizer.from_pretrained(basename(folder));
-  const encoded = tokenizer(texts, { padding: true, truncation: true, max_length: maxLength });
-  const idsTensor = encoded.input_ids as { dims: number[]; data: BigInt64Array };
-  const maskTensor = encoded.attention_mask as { data: BigInt64Array };
-  const shape = idsTensor.dims as [number, number];
-  const ids = Array.from(idsTensor.data, Number);
-  const mask = Array.from(maskTensor.data, Number);
+  const tokenizer = await loadTokenizer(
+    Object.fromEntries(
+      ['tokenizer.json', 'tokenizer_config.json'].map((name) => [
+        name,
+        readFileSync(join(folder, name), 'utf8'),
+      ]),
+    ),
+  );
+  const encoded = texts.map((text) => tokenizer.encode(text, { maxLength }).ids);
+  const longest = Math.max(...encoded.map((row) => row.length));
+  const shape: [number, number] = [texts.length, longest];
+  const ids = encoded.flatMap((row) => [
+    ...row,
+    ...new Array<number>(longest - row.length).fill(tokenizer.padTokenId),
+  ]);
+  const mask = encoded.flatMap((row) => [
+    ...new Array<number>(row.length).fill(1),
+    ...new Array<number>(longest - row.length).fill(0),
+  ]);
   const { logits, probabilities } = tf.tidy(() => {
     const out = forward(
       model.params,

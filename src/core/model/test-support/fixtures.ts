@@ -1,15 +1,15 @@
-// Test support (Node only): the two tiny fixture checkpoints and their Hugging Face reference
-// tensors, as the parity tests use them.
+// Test support (Node only): the tiny fixture checkpoints of every family and their Hugging Face
+// reference tensors, as the parity tests use them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { fixtureModelDir } from '../../../node/paths.ts';
+import { fixtureModelDir, type FixtureModelName } from '../../../node/paths.ts';
 import { directoryModelSource } from '../../../node/model-source.ts';
 import { loadModel, type LoadedModel } from '../index.ts';
 import { readSafetensors, type DecodedTensor } from '../safetensors.ts';
 import type { ProblemType } from '../config.ts';
 
-export type FixtureName = 'distilbert-tiny-seqcls' | 'distilbert-tiny-mlm-f16';
+export type FixtureName = FixtureModelName;
 
 export interface Fixture {
   name: FixtureName;
@@ -27,7 +27,15 @@ export interface Fixture {
   loss: number;
 }
 
-export const FIXTURES: FixtureName[] = ['distilbert-tiny-seqcls', 'distilbert-tiny-mlm-f16'];
+/** One F32 classifier and one F16 checkpoint without a classifier (odd sizes) per family. */
+export const FIXTURES: FixtureName[] = [
+  'distilbert-tiny-seqcls',
+  'distilbert-tiny-mlm-f16',
+  'bert-tiny-seqcls',
+  'bert-tiny-pretraining-f16',
+  'roberta-tiny-seqcls',
+  'xlm-roberta-tiny-mlm-f16',
+];
 
 const cache = new Map<FixtureName, Fixture>();
 
@@ -66,24 +74,32 @@ export function refTensor(fx: Fixture, name: string): tf.Tensor {
   return tf.tensor(t.data, t.shape, t.data instanceof Int32Array ? 'int32' : 'float32');
 }
 
+/** Whether the checkpoint carries its classifier (else the reference's `head.*` tensors stand in). */
+export function hasClassifier(fx: Fixture): boolean {
+  return ![...fx.reference.keys()].some((name) => name.startsWith('head.'));
+}
+
 /**
- * Loads the fixture model as the reference used it: the seqcls checkpoint as is; the MLM
- * checkpoint with the reference's `head.*` tensors attached for its multi-label task.
+ * Loads the fixture model as the reference used it: a classifier checkpoint as is; one without a
+ * classifier with the reference's `head.*` tensors attached for its multi-label task.
  */
 export async function loadFixtureModel(fx: Fixture): Promise<LoadedModel> {
-  if (fx.name === 'distilbert-tiny-seqcls') return loadModel(directoryModelSource(fx.dir));
+  if (hasClassifier(fx)) return loadModel(directoryModelSource(fx.dir));
   const labels = Array.from({ length: fx.numLabels }, (_, i) => `label_${i}`);
   const model = await loadModel(directoryModelSource(fx.dir), { labels, problemType: fx.problemType });
-  for (const name of [
-    'pre_classifier.weight',
-    'pre_classifier.bias',
-    'classifier.weight',
-    'classifier.bias',
-  ]) {
-    const head = ref(fx, `head.${name}`);
-    tf.tidy(() => model.params[name]!.assign(tf.tensor(head.data, head.shape, 'float32')));
-  }
+  attachReferenceHead(fx, model.params);
   return model;
+}
+
+/** Assigns the reference's `head.*` tensors to the head parameters they name. */
+export function attachReferenceHead(fx: Fixture, params: Record<string, tf.Variable>): void {
+  for (const [key, head] of fx.reference) {
+    if (!key.startsWith('head.')) continue;
+    const name = key.slice('head.'.length);
+    const variable = params[name];
+    if (!variable) throw new Error(`${fx.name}: the model has no head parameter ${name}`);
+    tf.tidy(() => variable.assign(tf.tensor(head.data, head.shape, 'float32')));
+  }
 }
 
 export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {

@@ -12,7 +12,14 @@ import { AdamW, type AdamWEngineName } from '../adamw/index.ts';
 import { namedGradients } from '../gradients.ts';
 import { lossSum } from '../losses.ts';
 
-export const ADAMW_FIXTURES = ['distilbert-tiny-seqcls', 'distilbert-tiny-mlm-f16'] as const;
+export const ADAMW_FIXTURES = [
+  'distilbert-tiny-seqcls',
+  'distilbert-tiny-mlm-f16',
+  'bert-tiny-seqcls',
+  'bert-tiny-pretraining-f16',
+  'roberta-tiny-seqcls',
+  'xlm-roberta-tiny-mlm-f16',
+] as const;
 
 interface AdamWReference {
   problem_type: string;
@@ -47,20 +54,16 @@ export async function reproduceAdamWFixture(
   };
   const multiLabel = reference.problem_type === 'multi_label_classification';
   const labels = Array.from({ length: reference.num_labels }, (_, i) => `LABEL_${i}`);
+  const headless = [...tensors.keys()].some((name) => name.startsWith('head.'));
   const model = await loadModel(directoryModelSource(dir), {
-    labels: fixture === 'distilbert-tiny-seqcls' ? undefined : labels,
+    labels: headless ? labels : undefined,
     problemType: multiLabel ? 'multi_label_classification' : 'single_label_classification',
   });
   const { config, params } = model;
-  // The pretraining checkpoint has no head: attach the one the reference used.
-  for (const name of [
-    'pre_classifier.weight',
-    'pre_classifier.bias',
-    'classifier.weight',
-    'classifier.bias',
-  ]) {
-    const head = tensors.get(`head.${name}`);
-    if (head) tf.tidy(() => params[name]!.assign(tf.tensor(head.data, head.shape, 'float32')));
+  // A checkpoint without a classifier: attach the head the reference used.
+  for (const [key, head] of tensors) {
+    if (!key.startsWith('head.')) continue;
+    tf.tidy(() => params[key.slice('head.'.length)]!.assign(tf.tensor(head.data, head.shape, 'float32')));
   }
   const start = tf.memory().numTensors;
   const settings = reference.adamw;
@@ -103,7 +106,7 @@ export async function reproduceAdamWFixture(
     tf.dispose([value, norm, ...Object.values(grads)]);
   }
 
-  // Attention k_lin.bias has a zero gradient in exact arithmetic, which AdamW's normalization
+  // The attention key bias (k_lin / self.key) has a zero gradient in exact arithmetic, which AdamW's normalization
   // turns into steps of up to lr from float32 noise: it gets its own bound.
   let worst = 0;
   let worstName = '';
@@ -113,7 +116,7 @@ export async function reproduceAdamWFixture(
     const expected = get(`adamw.${name}`).data;
     const got = await variable.data();
     expect(got.length).toBe(expected.length);
-    const keyBias = name.endsWith('attention.k_lin.bias');
+    const keyBias = name.endsWith('attention.k_lin.bias') || name.endsWith('attention.self.key.bias');
     for (let i = 0; i < got.length; i++) {
       const diff = Math.abs(got[i]! - expected[i]!);
       if (keyBias) worstKeyBias = Math.max(worstKeyBias, diff);

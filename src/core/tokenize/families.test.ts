@@ -1,0 +1,49 @@
+// The tokenizer of each family's fixture (WordPiece for BERT, byte-level BPE for RoBERTa, the
+// SentencePiece Unigram for XLM-RoBERTa, trained by src/fixtures/families.py) gives the ids and
+// tokens transformers gives, on accents, CJK, emoji, long words, whitespace runs, sample
+// sentences and truncation.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { familyTokenizationReference, fixtureModelDir, type FixtureModelName } from '../../node/paths.ts';
+import { loadTokenizer } from './tokenizer.ts';
+
+interface Case {
+  text: string;
+  max_length?: number;
+  input_ids: number[];
+  tokens: string[];
+}
+
+const FAMILIES: ReadonlyArray<readonly ['bert' | 'roberta' | 'xlm-roberta', FixtureModelName, string]> = [
+  ['bert', 'bert-tiny-seqcls', 'BertTokenizer'],
+  ['roberta', 'roberta-tiny-seqcls', 'RobertaTokenizer'],
+  ['xlm-roberta', 'xlm-roberta-tiny-mlm-f16', 'XLMRobertaTokenizer'],
+];
+
+describe.each(FAMILIES)('the %s tokenizer', (family, fixture, className) => {
+  const cases = readFileSync(familyTokenizationReference(family), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Case);
+  const dir = fixtureModelDir(fixture);
+  const files = Object.fromEntries(
+    ['tokenizer.json', 'tokenizer_config.json'].map((name) => [
+      name,
+      readFileSync(resolve(dir, name), 'utf8'),
+    ]),
+  );
+  const tokenizer = loadTokenizer(files);
+
+  it('is the family tokenizer, with truncated and untruncated cases in its table', async () => {
+    expect((await tokenizer).className).toBe(className);
+    expect(cases.some((c) => c.max_length !== undefined)).toBe(true);
+    expect(cases.length).toBeGreaterThan(20);
+  });
+
+  it.each(cases.map((c, i) => [i, c.text.slice(0, 40), c] as const))('case %i: %s', async (_i, _text, c) => {
+    const encoding = (await tokenizer).encode(c.text, { maxLength: c.max_length ?? null });
+    expect(encoding.ids).toEqual(c.input_ids);
+    expect((await tokenizer).idsToTokens(encoding.ids)).toEqual(c.tokens);
+  });
+});
