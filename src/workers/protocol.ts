@@ -3,6 +3,7 @@
 // answers, so a client can drop events of a request it has already abandoned. Typed arrays travel
 // in transfer lists (see `transferablesOf`), never as copies.
 import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/select.ts';
+import type { EditList, RowEdit } from '../core/dataset/edits.ts';
 import type { MappedColumns } from '../core/export/training-args.ts';
 import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
 import type { LiveSettings, TrainConfig } from '../core/train/config.ts';
@@ -144,6 +145,10 @@ export interface DatasetAnalysis {
   /** Absent when `fatal` is set. */
   splits: SplitSummary | null;
   notices: string[];
+  /** The data version analysed: the edit list's version the rows were edited to (0: none). */
+  dataVersion: number;
+  /** Rows the analyst's edits left out, relabelled, and marked as reviewed. */
+  edited: { dropped: number; relabelled: number; kept: number };
 }
 
 export interface TokenStats {
@@ -157,11 +162,21 @@ export interface TokenStats {
 export type DataCommand =
   | { type: 'open'; requestId: string; input: DataInput }
   | { type: 'rows'; requestId: string; start: number; count: number }
-  | { type: 'analyze'; requestId: string; mapping: ColumnMapping; split: SplitSettings }
+  /** `edits`: each edited row's latest edit (core/dataset/edits), applied before the checks. */
+  | {
+      type: 'analyze';
+      requestId: string;
+      mapping: ColumnMapping;
+      split: SplitSettings;
+      edits: RowEdit[];
+      dataVersion: number;
+    }
   | { type: 'loadTokenizer'; requestId: string; source: string; files: Record<string, string> }
   | { type: 'tokenize'; requestId: string }
   | { type: 'encode'; requestId: string; maxLength: number }
   | { type: 'exportRows'; requestId: string; checkId: string }
+  /** The upload with the edits applied, written as the upload was (columns, delimiter, encoding). */
+  | { type: 'exportCorrected'; requestId: string; edits: EditList }
   /** Tokenizes texts typed by the user (the playground) with the loaded tokenizer. */
   | { type: 'encodeTexts'; requestId: string; texts: string[]; maxLength: number }
   | { type: 'cancel'; requestId: string };
