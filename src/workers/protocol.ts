@@ -5,6 +5,7 @@
 import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/select.ts';
 import type { EditList, RowEdit } from '../core/dataset/edits.ts';
 import type { MappedColumns } from '../core/export/training-args.ts';
+import type { LabelQualityScore, RowLabelIssue } from '../core/quality/index.ts';
 import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
 import type { LiveSettings, TrainConfig } from '../core/train/config.ts';
 import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
@@ -354,7 +355,32 @@ export type TrainCommand =
   | { type: 'predict'; requestId: string; runId: string; ids: Int32Array; offsets: Int32Array }
   | { type: 'exportRun'; requestId: string; runId: string; request: RunExportRequest }
   /** The frozen-feature caches kept in OPFS: list them, delete one or all, set the budget. */
-  | { type: 'featureStore'; requestId: string; action: FeatureStoreAction };
+  | { type: 'featureStore'; requestId: string; action: FeatureStoreAction }
+  /**
+   * Label issues of the data under a run's settings: K fold models trained from the loaded model
+   * (core/quality), each row's held-out probabilities, confident learning over them.
+   */
+  | {
+      type: 'labelIssues';
+      requestId: string;
+      config: TrainConfig;
+      data: EncodedDataset;
+      folds: number;
+      score: LabelQualityScore;
+    }
+  | { type: 'cancelLabelIssues'; requestId: string };
+
+/** The flagged rows of a label-issue search, most suspect first. */
+export interface LabelIssuesOutcome {
+  labels: string[];
+  multiLabel: boolean;
+  score: LabelQualityScore;
+  folds: number;
+  /** Rows examined. */
+  rows: number;
+  issues: RowLabelIssue[];
+  seconds: number;
+}
 
 export type FeatureStoreAction =
   { kind: 'list' } | { kind: 'delete'; key: string } | { kind: 'clear' } | { kind: 'budget'; bytes: number };
@@ -386,6 +412,16 @@ export type TrainEvent =
   | { type: 'predictions'; requestId: string; probabilities: Float32Array; numLabels: number }
   | { type: 'exported'; requestId: string; zip: Blob; notes: string[] }
   | { type: 'featureStore'; requestId: string; listing: FeatureStoreListing }
+  /** A label-issue search's progress: the fold training now, and its step. */
+  | {
+      type: 'labelIssuesProgress';
+      requestId: string;
+      fold: number;
+      folds: number;
+      step: number;
+      totalSteps: number;
+    }
+  | { type: 'labelIssues'; requestId: string; outcome: LabelIssuesOutcome }
   /**
    * Forward passes timed after a load (shader compilation makes this take seconds on software
    * GPUs, so the load answers first). `timing` is null when the backend could not run them.

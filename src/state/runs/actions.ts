@@ -47,6 +47,9 @@ export function startBlocker(): string | null {
   if (model.status !== 'loaded') return 'Load a model in the Model step first.';
   const busy = runOrder.find((id) => isRunLive(runs[id]?.status));
   if (busy) return `${runs[busy]?.name ?? 'A run'} is still training: stop it first.`;
+  const searching = Object.values(studio().labelIssues).find((search) => search.status === 'running');
+  if (searching)
+    return `Label issues of ${runs[searching.runId]?.name ?? 'a run'} are being found: wait or stop it.`;
   return null;
 }
 

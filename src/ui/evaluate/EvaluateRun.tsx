@@ -12,6 +12,7 @@ import {
 } from './analysis.ts';
 import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { ExampleList } from './ExampleList.tsx';
+import { LabelIssuesPanel } from './LabelIssuesPanel.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { PerClassTable } from './PerClassTable.tsx';
 import { Playground } from './Playground.tsx';
@@ -220,6 +221,8 @@ export function EvaluateRun({ run }: { run: RunRecord }) {
           />
         )}
       </section>
+
+      <LabelIssuesPanel run={run} />
 
       {!run.multiLabel && (
         <Playground
