@@ -13,7 +13,7 @@ import {
 import { evaluateQuantization } from '../core/export/quantization-eval.ts';
 import { mappedColumnsJson } from '../core/export/training-args.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
-import { classify, type DistilBertConfig, type LoadedModel, type Params } from '../core/model/index.ts';
+import { classify, type ModelConfig, type LoadedModel, type Params } from '../core/model/index.ts';
 import { readSafetensors, writeSafetensors } from '../core/model/safetensors.ts';
 import { parameterShapes } from '../core/model/weights.ts';
 import { runModelCopy } from '../core/model/run-copy.ts';
@@ -52,7 +52,7 @@ interface RunWeights {
 
 interface DeviceModel {
   runId: string;
-  config: DistilBertConfig;
+  config: ModelConfig;
   params: Params;
   /** The finished run's classifier on ONNX Runtime, opened on first use and released with the model. */
   classifier?: Promise<ForwardEngine>;
@@ -133,7 +133,7 @@ function classifierEngine(model: DeviceModel, live: boolean): Promise<ForwardEng
 /** Safetensors bytes of a run's weights, shaped by the run's own model (its head has its labels). */
 function encodeWeights(
   weights: Map<string, Float32Array> | Record<string, Float32Array>,
-  config: DistilBertConfig,
+  config: ModelConfig,
 ): Uint8Array {
   const entries = weights instanceof Map ? [...weights] : Object.entries(weights);
   const shapes = parameterShapes(config);

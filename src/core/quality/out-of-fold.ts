@@ -252,7 +252,7 @@ class PooledFeatureCache {
 
 /** The trainable weights' values, to reset each fold to the same start. */
 function snapshotTrainable(model: TrainModel, config: TrainConfig): Map<tf.Variable, Float32Array> {
-  const trainable = trainableParams(model.params, config, model.config.nLayers);
+  const trainable = trainableParams(model.params, config, model.config);
   return new Map(
     Object.values(trainable).map((variable) => [
       variable as tf.Variable,
