@@ -210,7 +210,7 @@ export function adoptTrainedModel(
   runId: string,
   data: Pick<EncodedDataset, 'labels' | 'multiLabel'>,
   result: TrainResult,
-  trained: { config: DistilBertConfig; params: Params },
+  trained: { config: ModelConfig; params: Params },
 ): RunOutcome {
   const model: DeviceModel = { runId, config: trained.config, params: trained.params };
   const outcome = finishedOutcome(runId, data, result, model);
