@@ -13,7 +13,7 @@ import {
   type GpuWorkCounts,
 } from '../core/backend/gpu-counter.ts';
 import { describeAdapter } from '../core/backend/select.ts';
-import { forward, lossFn } from '../core/model/distilbert.ts';
+import { forward, lossFn } from '../core/model/encoder.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
 import { namedGradients } from '../core/train/gradients.ts';
 import { AdamW, DEFAULT_ADAMW } from '../core/train/adamw/index.ts';

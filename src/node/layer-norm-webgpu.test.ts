@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countGpuWork, type CountableDevice } from '../core/backend/gpu-counter.ts';
-import { layerNormRows } from '../core/model/distilbert.ts';
+import { layerNormRows } from '../core/model/layers.ts';
 import { fusedLayerNormAvailable } from '../core/model/layer-norm-webgpu.ts';
 import { createRng } from '../core/util/random.ts';
 import { initNodeBackend } from './backend.ts';
