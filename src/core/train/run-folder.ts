@@ -104,7 +104,8 @@ export async function buildRunFolder(input: RunFolderInput): Promise<RunFile[]> 
   files.push({ path: 'tokenizer.json', bytes: encoder.encode(tokenizer.tokenizerJson) });
   files.push({ path: 'tokenizer_config.json', bytes: json(tokenizer.tokenizerConfig) });
   files.push({ path: 'special_tokens_map.json', bytes: json(tokenizer.specialTokensMap) });
-  if (tokenizer.vocabTxt !== null) files.push({ path: 'vocab.txt', bytes: encoder.encode(tokenizer.vocabTxt) });
+  if (tokenizer.vocabTxt !== null)
+    files.push({ path: 'vocab.txt', bytes: encoder.encode(tokenizer.vocabTxt) });
 
   const metric = metricKey(input.trainConfig.metricForBestModel);
   const trainingArgs = toTrainingArguments(input.trainConfig, greaterIsBetter(metric));
