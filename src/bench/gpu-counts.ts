@@ -48,6 +48,18 @@ function rowsOf(name: string, where: string, phase: Phase, counts: GpuWorkCounts
   ];
 }
 
+/** Dispatches per pipeline label between two breakdowns, most first. */
+function pipelineDifference(
+  before: [string, number][],
+  after: [string, number][],
+): [label: string, dispatches: number][] {
+  const earlier = new Map(before);
+  return after
+    .map(([label, count]): [string, number] => [label, count - (earlier.get(label) ?? 0)])
+    .filter(([, count]) => count > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
 /** The counts of one forward, backward and AdamW step on the WebGPU backend in Node. */
 export async function benchGpuCounts(options: GpuCountsBenchOptions = {}): Promise<BenchRow[]> {
   const dims: ModelDims = { ...DISTILBERT_BASE_DIMS, ...options.dims };
@@ -100,8 +112,10 @@ export async function benchGpuCounts(options: GpuCountsBenchOptions = {}): Promi
     const afterForward = at();
     logits.dispose();
     const beforeGrads = at();
+    const pipelinesBefore = counter?.dispatchesByPipeline() ?? [];
     const { value, grads } = namedGradients(() => lossFn(config, trainingForward(), labels), params);
     const afterGrads = at();
+    const tapedByPipeline = pipelineDifference(pipelinesBefore, counter?.dispatchesByPipeline() ?? []);
     const norm = optimizer.step(grads, { ...DEFAULT_ADAMW, lr: 5e-5 });
     const afterOptimizer = at();
     await value.data();
@@ -118,6 +132,7 @@ export async function benchGpuCounts(options: GpuCountsBenchOptions = {}): Promi
       optimizer: gpuWorkBetween(afterGrads, afterOptimizer),
       whole: gpuWorkBetween(beforeGrads, afterOptimizer),
       lossRead: gpuWorkBetween(afterOptimizer, afterRead),
+      tapedByPipeline,
     };
   };
   try {
@@ -145,6 +160,12 @@ export async function benchGpuCounts(options: GpuCountsBenchOptions = {}): Promi
       ...rowsOf(name, where, 'whole step', counted.whole),
       ...rowsOf(name, where, 'loss read', counted.lossRead),
     ];
+    const backward = rows.find((r) => r.name.startsWith('backward') && r.unit === 'dispatches');
+    if (backward) {
+      const taped = counted.tapedByPipeline.map(([label, count]) => `${label} ${count}`).join(', ');
+      backward.note = `forward+backward on the tape by pipeline: ${taped}`;
+      log(`gpu-counts bench: ${backward.note}`);
+    }
     const whole = rows.find((r) => r.name.startsWith('whole step') && r.unit === 'dispatches');
     if (whole) {
       whole.note = `forward and backward on the tape (gradient checkpointing), AdamW (${optimizer.engineName} engine); the loss is read after the step, asynchronously; after one warm-up step`;

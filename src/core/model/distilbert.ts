@@ -14,7 +14,7 @@
 // F = config.hiddenDim, L = config.numLabels, N = B * T (tokens flattened for the Linear layers).
 import * as tf from '@tensorflow/tfjs-core';
 import type { DistilBertConfig } from './config.ts';
-import { FUSED_LAYER_NORM, FUSED_LAYER_NORM_GRAD, fusedLayerNormAvailable } from './layer-norm-webgpu.ts';
+import { attentionSoftmax, biasGelu, layerNormRows, wordAndPositionEmbeddings } from './encoder-ops.ts';
 import { matMul } from './matmul.ts';
 import { layerPrefix } from './weights.ts';
 
@@ -43,8 +43,6 @@ export interface EncodeOptions extends ForwardOptions {
 }
 
 const LAYER_NORM_EPS = 1e-12;
-/** torch.finfo(torch.float32).min, which transformers puts on masked attention scores. */
-const FLOAT32_MIN = -3.4028234663852886e38;
 
 function param(params: Params, name: string): tf.Variable {
   const value = params[name];
@@ -64,117 +62,20 @@ function linear(params: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
   );
 }
 
-/**
- * nn.LayerNorm over the last axis, eps 1e-12: [..., D] -> [..., D]. The gradient is written out
- * (the usual closed form over x̂ and 1/σ), so the backward pass keeps two tensors per call instead
- * of the eight intermediates the taped ops would keep, and runs a third as many kernels. On
- * WebGPU the forward and the gradient are fused kernels (1 and 2 dispatches).
- */
+/** nn.LayerNorm over the last axis, eps 1e-12: [..., D] -> [..., D] (encoder-ops.ts's layerNormRows). */
 function layerNorm<R extends tf.Rank>(params: Params, name: string, x: tf.Tensor<R>): tf.Tensor<R> {
   const dim = x.shape[x.shape.length - 1]!;
   const rows = tf.reshape<tf.Rank.R2>(x, [-1, dim]); // [..., D] -> [N, D]
   const gamma = param(params, `${name}.weight`) as tf.Tensor1D;
   const beta = param(params, `${name}.bias`) as tf.Tensor1D;
-  return tf.reshape(layerNormRows(rows, gamma, beta), x.shape); // [N, D] -> [..., D]
+  return tf.reshape(layerNormRows(rows, gamma, beta, LAYER_NORM_EPS), x.shape); // [N, D] -> [..., D]
 }
 
-/** LayerNorm of each row of `rows` [N, D]: fused kernels where the backend has them. */
-export function layerNormRows(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor2D {
-  return fusedLayerNormAvailable() ? fusedLayerNorm(rows, gamma, beta) : composedLayerNorm(rows, gamma, beta);
-}
-
-/** The same LayerNorm and gradients as composedLayerNorm, in three WebGPU dispatches (layer-norm-webgpu.ts). */
-function fusedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor2D {
-  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [value, stats] = tf
-      .engine()
-      .runKernel(FUSED_LAYER_NORM, { x, gamma: g, beta: b }, { eps: LAYER_NORM_EPS }) as [
-      tf.Tensor2D,
-      tf.Tensor2D,
-    ]; // [N, D], [N, 2] (mean, 1/σ per row)
-    save([x, stats, g]);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedX, savedStats, savedGamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-        return tf
-          .engine()
-          .runKernel(FUSED_LAYER_NORM_GRAD, { dy, x: savedX, stats: savedStats, gamma: savedGamma }) as [
-          tf.Tensor2D,
-          tf.Tensor1D,
-          tf.Tensor1D,
-        ]; // dx [N, D], dγ [D], dβ [D]
-      },
-    };
-  });
-  return normalize(rows, gamma, beta) as tf.Tensor2D;
-}
-
-function composedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor2D {
-  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [rows, gamma, beta, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const { mean, variance } = tf.moments(rows, -1, true); // [N, 1] each
-    const inverseStd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPS)); // [N, 1]
-    const normalized = tf.mul(tf.sub(rows, mean), inverseStd); // x̂ [N, D]
-    save([normalized, inverseStd, gamma]);
-    return {
-      value: tf.add(tf.mul(normalized, gamma), beta),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xHat, invStd, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-        const dxHat = tf.mul(dy, g); // [N, D]
-        // dx = (1/σ) (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂)), means over the normalized axis.
-        const centered = tf.sub(dxHat, tf.mean(dxHat, -1, true));
-        const dx = tf.mul(tf.sub(centered, tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), -1, true))), invStd);
-        return [dx, tf.sum(tf.mul(dy, xHat), 0), tf.sum(dy, 0)];
-      },
-    };
-  });
-  return normalize(rows, gamma, beta) as tf.Tensor2D;
-}
-
-/**
- * nn.Embedding: rows of `table` [V, D] for `ids` [B, T] -> [B, T, D]. The gradient is a scatter-add
- * of dy into a [V, D] zero table; tf.gather's own gradient (UnsortedSegmentSum) is missing on wasm
- * and costs O(V * B * T * D) on cpu, which is unusable for a 30k-word vocabulary.
- */
-function embeddingLookup(table: tf.Variable, ids: tf.Tensor2D): tf.Tensor3D {
-  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [weights, indices, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    save([indices]);
-    return {
-      value: tf.gather(weights, indices) as tf.Tensor, // [V, D] gathered by [B, T] -> [B, T, D]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [vocab, dim] = weights.shape;
-        const flatIds = tf.reshape(saved[0]!, [-1, 1]); // [B, T] -> [N, 1]
-        const flatDy = tf.reshape(dy, [-1, dim]); // [B, T, D] -> [N, D]
-        return [tf.scatterND(flatIds, flatDy, [vocab, dim]), tf.zerosLike(saved[0]!)];
-      },
-    };
-  });
-  return lookup(table, ids) as tf.Tensor3D;
-}
-
-/**
- * Exact GELU, 0.5 x (1 + erf(x / √2)), as torch.nn.functional.gelu, with its derivative
- * Φ(x) + x φ(x) written out: backward keeps x alone instead of five [N, F] intermediates.
- */
-const gelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  save([x]);
-  return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [input] = saved as [tf.Tensor];
-      const cdf = tf.mul(tf.add(tf.erf(tf.mul(input, Math.SQRT1_2)), 1), 0.5); // Φ(x)
-      const pdf = tf.mul(tf.exp(tf.mul(tf.square(input), -0.5)), 1 / Math.sqrt(2 * Math.PI)); // φ(x)
-      return tf.mul(dy, tf.add(cdf, tf.mul(input, pdf)));
-    },
-  };
-});
-
-function activation(config: DistilBertConfig, x: tf.Tensor2D): tf.Tensor2D {
-  return config.activation === 'gelu' ? (gelu(x) as tf.Tensor2D) : tf.relu(x);
+/** The FFN's first Linear and its activation: [N, D] -> [N, F]; GELU takes the bias in its fused kernel. */
+function ffnInner(params: Params, config: DistilBertConfig, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  if (config.activation !== 'gelu') return tf.relu(linear(params, name, x));
+  const product = matMul<tf.Tensor2D>(x, param(params, `${name}.weight`), false, true); // [N, F]
+  return biasGelu(product, param(params, `${name}.bias`) as tf.Tensor1D);
 }
 
 /** Inverted dropout, active only when training; each call site gets its own seeded stream. */
@@ -198,27 +99,27 @@ export function embed(
       );
     }
     const ids = inputIds.dtype === 'int32' ? inputIds : tf.cast(inputIds, 'int32');
-    const words = embeddingLookup(param(params, 'distilbert.embeddings.word_embeddings.weight'), ids); // [B, T, D]
-    const positions = tf.slice(
-      param(params, 'distilbert.embeddings.position_embeddings.weight'),
-      [0, 0],
-      [seqLength, config.dim],
-    ); // [T, D], broadcast over B
-    const embeddings = layerNorm(params, 'distilbert.embeddings.LayerNorm', tf.add(words, positions));
+    const summed = wordAndPositionEmbeddings(
+      param(params, 'distilbert.embeddings.word_embeddings.weight') as tf.Tensor2D,
+      param(params, 'distilbert.embeddings.position_embeddings.weight') as tf.Tensor2D,
+      ids,
+    ); // [B, T, D]: word rows of the ids plus positions 0..T−1
+    const embeddings = layerNorm(params, 'distilbert.embeddings.LayerNorm', summed);
     return dropout(embeddings, config.dropout, opts, 'embeddings') as tf.Tensor3D;
   });
 }
 
 /**
  * Multi-head self-attention over the flattened tokens, with padded keys masked out.
- * x: [N, D], maskBias: [B, 1, 1, T] (0 where attended, float32 min where padded) -> [N, D].
+ * x: [N, D], attentionMask: [B, T] (0 where padded) -> [N, D]. The 1/√Dh scale that transformers
+ * applies to q is applied to the scores inside attentionSoftmax, with the mask.
  */
 function selfAttention(
   params: Params,
   config: DistilBertConfig,
   prefix: string,
   x: tf.Tensor2D,
-  maskBias: tf.Tensor4D,
+  attentionMask: tf.Tensor2D,
   batch: number,
   seqLength: number,
   opts: ForwardOptions,
@@ -228,21 +129,15 @@ function selfAttention(
   const headDim = config.dim / heads;
   const splitHeads = (t: tf.Tensor2D): tf.Tensor4D =>
     tf.transpose(tf.reshape(t, [batch, seqLength, heads, headDim]), [0, 2, 1, 3]); // [N, D] -> [B, T, H, Dh] -> [B, H, T, Dh]
-  const q = splitHeads(tf.mul(linear(params, `${prefix}q_lin`, x), 1 / Math.sqrt(headDim)));
+  const q = splitHeads(linear(params, `${prefix}q_lin`, x));
   const k = splitHeads(linear(params, `${prefix}k_lin`, x));
   const v = splitHeads(linear(params, `${prefix}v_lin`, x));
-  const scores = tf.add(matMul(q, k, false, true), maskBias); // [B, H, T, T]
-  const weights = dropout(tf.softmax(scores, -1), config.attentionDropout, opts, `${site}/attention`);
+  const scores = matMul<tf.Tensor4D>(q, k, false, true); // [B, H, T, T]
+  const probabilities = attentionSoftmax(scores, attentionMask, 1 / Math.sqrt(headDim));
+  const weights = dropout(probabilities, config.attentionDropout, opts, `${site}/attention`);
   const context = matMul(weights, v); // [B, H, T, Dh]
   const merged = tf.reshape<tf.Rank.R2>(tf.transpose(context, [0, 2, 1, 3]), [batch * seqLength, config.dim]); // [B, H, T, Dh] -> [B, T, H, Dh] -> [N, D]
   return linear(params, `${prefix}out_lin`, merged);
-}
-
-/** 0 for tokens to attend to, float32 min for padding: [B, T] -> [B, 1, 1, T]. */
-function attentionBias(attentionMask: tf.Tensor2D): tf.Tensor4D {
-  const [batch, seqLength] = attentionMask.shape;
-  const padding = tf.sub(1, tf.cast(tf.cast(attentionMask, 'bool'), 'float32'));
-  return tf.reshape(tf.mul(padding, FLOAT32_MIN), [batch, 1, 1, seqLength]); // [B, T] -> [B, 1, 1, T]
 }
 
 /** One TransformerBlock: attention, add & LayerNorm, FFN, add & LayerNorm. [B, T, D] -> [B, T, D]. */
@@ -264,14 +159,14 @@ export function transformerLayer(
       config,
       `${prefix}attention.`,
       x,
-      attentionBias(attentionMask),
+      attentionMask,
       batch,
       seqLength,
       opts,
       site,
     );
     const attended = layerNorm(params, `${prefix}sa_layer_norm`, tf.add<tf.Tensor2D>(attention, x));
-    const inner = activation(config, linear(params, `${prefix}ffn.lin1`, attended)); // [N, F]
+    const inner = ffnInner(params, config, `${prefix}ffn.lin1`, attended); // [N, F]
     const ffn = dropout(linear(params, `${prefix}ffn.lin2`, inner), config.dropout, opts, `${site}/ffn`); // [N, D]
     const out = layerNorm(params, `${prefix}output_layer_norm`, tf.add<tf.Tensor2D>(ffn, attended));
     return tf.reshape(out, [batch, seqLength, dim]); // [N, D] -> [B, T, D]
