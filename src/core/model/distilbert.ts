@@ -14,7 +14,13 @@
 // F = config.hiddenDim, L = config.numLabels, N = B * T (tokens flattened for the Linear layers).
 import * as tf from '@tensorflow/tfjs-core';
 import type { DistilBertConfig } from './config.ts';
-import { attentionSoftmax, biasGelu, layerNormRows, wordAndPositionEmbeddings } from './encoder-ops.ts';
+import {
+  attentionSoftmax,
+  biasGelu,
+  layerNormRows,
+  linearRows,
+  wordAndPositionEmbeddings,
+} from './encoder-ops.ts';
 import { matMul } from './matmul.ts';
 import { layerPrefix } from './weights.ts';
 
@@ -50,15 +56,12 @@ function param(params: Params, name: string): tf.Variable {
   return value;
 }
 
-/**
- * nn.Linear with a torch-layout weight [out, in]: [N, in] -> [N, out].
- * Not tf.fused.matMul: tfjs-backend-wasm 4.22 adds the bias to the wrong elements when
- * transposeB is set, and the unfused pair is correct on every backend.
- */
+/** nn.Linear with a torch-layout weight [out, in]: [N, in] -> [N, out] (encoder-ops.ts's linearRows). */
 function linear(params: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.add(
-    matMul<tf.Tensor2D>(x, param(params, `${name}.weight`), false, true),
-    param(params, `${name}.bias`),
+  return linearRows(
+    x,
+    param(params, `${name}.weight`) as tf.Tensor2D,
+    param(params, `${name}.bias`) as tf.Tensor1D,
   );
 }
 

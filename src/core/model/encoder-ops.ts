@@ -17,10 +17,23 @@ import {
 import { FUSED_BIAS_GELU, FUSED_BIAS_GELU_GRAD, fusedBiasGeluAvailable } from './bias-gelu-webgpu.ts';
 import { FUSED_EMBEDDINGS, FUSED_EMBEDDINGS_GRAD, fusedEmbeddingsAvailable } from './embeddings-webgpu.ts';
 import { FUSED_LAYER_NORM, FUSED_LAYER_NORM_GRAD, fusedLayerNormAvailable } from './layer-norm-webgpu.ts';
+import { matMul } from './matmul.ts';
 
 export { FLOAT32_MIN };
 
 type CustomGradArgs = (tf.Tensor | tf.GradSaveFunc)[];
+
+/**
+ * nn.Linear with a torch-layout weight [out, in]: x [N, in] -> x Wᵀ + b [N, out]. On WebGPU the
+ * bias is added inside the product's own program (tf.fused.matMul), one dispatch instead of two.
+ * Elsewhere not tf.fused.matMul: tfjs-backend-wasm 4.22 adds the bias to the wrong elements when
+ * transposeB is set, and the unfused pair is correct on every backend.
+ */
+export function linearRows(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  if (tf.getBackend() === 'webgpu')
+    return tf.fused.matMul({ a: x, b: weight, transposeB: true, bias }) as tf.Tensor2D;
+  return tf.add(matMul<tf.Tensor2D>(x, weight, false, true), bias);
+}
 
 /**
  * LayerNorm of each row of `rows` [N, D] with weight γ and bias β [D]. The gradient is written out
