@@ -2,7 +2,9 @@
 // reuses the first one's cache (kept in the worker for the session), a run after a reload reuses
 // it from OPFS, and Settings lists the kept caches with their sizes and deletes them.
 import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ARTIFACTS_DIR } from './support/env.ts';
 import { loadTinyModel, openData, runStatus, setSetting } from './training.ts';
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
@@ -16,6 +18,21 @@ async function train(page: Page, name: string): Promise<void> {
   await page.getByRole('button', { name: 'Start training' }).click();
   await expect(page.getByRole('region', { name: `${name} progress` })).toBeVisible({ timeout: 60_000 });
   await expect(runStatus(page)).toHaveText('done', { timeout: 600_000 });
+}
+
+async function download(page: Page, button: string): Promise<string> {
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: button }).click();
+  return readFileSync(await (await pending).path(), 'utf8');
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: `${ARTIFACTS_DIR}/${name}-${scheme}.png`, fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 /** The run's panel: its notes list exists only once it has a note. */
@@ -71,4 +88,47 @@ test('a head-only run reuses the feature cache of an earlier one, after a reload
   // Deleted means computed again.
   await train(page, 'Run 5');
   await expect(panel(page, 'Run 5')).not.toContainText(REUSED);
+
+  // Data quality: find the label issues of Run 5 (5 fold models on its settings, reading the kept
+  // feature caches), relabel the most suspect row, drop a misclassified test row, undo the drop;
+  // the corrected file and a run on the edited data follow the edit list.
+  const qualityStart = Date.now();
+  await page.getByRole('tab', { name: /Evaluate/ }).click();
+  const issues = page.getByRole('region', { name: 'Label issues' });
+  await issues.getByRole('button', { name: 'Find label issues' }).click();
+  await expect(issues.getByLabel('Label issue summary')).toContainText(
+    /^\d+ of 1000 rows flagged \(5 folds, self-confidence, data as uploaded, \d+ s\)$/,
+    { timeout: 300_000 },
+  );
+  const flagged = issues.getByRole('table', { name: 'Flagged rows' }).getByRole('row').nth(1);
+  await flagged.getByRole('button', { name: /^Relabel row \d+ as / }).click();
+  await expect(flagged).toContainText('relabelled');
+  await issues.scrollIntoViewIfNeeded();
+  await shoot(page, 'evaluate-label-issues');
+  const mistakes = page.getByRole('region', { name: 'Misclassified, most confident first' });
+  const mistake = mistakes.getByRole('listitem').filter({ hasNotText: 'relabelled' }).first();
+  await mistake.getByRole('button', { name: 'Drop', exact: true }).click();
+  await page.getByRole('tab', { name: /Data/ }).click();
+  const edits = page.getByRole('region', { name: 'Edits' });
+  await expect(edits.getByLabel('Edit counts')).toHaveText('1 relabelled · 1 dropped · 0 kept');
+  await expect(edits.getByTestId('data-version')).toHaveText('Data version 2');
+  await edits.getByLabel('Show edited rows').check();
+  const editedRows = edits.getByRole('table', { name: 'Edited rows' });
+  await expect(editedRows.getByRole('row')).toHaveCount(3);
+  await edits.scrollIntoViewIfNeeded();
+  await shoot(page, 'data-edits');
+  const relabelled = editedRows.getByRole('row').filter({ hasText: 'relabelled' }).getByRole('cell');
+  const [text, label] = [await relabelled.nth(1).innerText(), await relabelled.nth(4).innerText()];
+  const corrected = (await download(page, 'Download corrected file')).split(/\r?\n/).filter(Boolean);
+  const original = readFileSync(YELP, 'utf8').split(/\r?\n/).filter(Boolean);
+  expect(corrected).toHaveLength(original.length - 1);
+  expect(corrected.some((line) => line.includes(text.slice(0, 12)) && line.endsWith(`,${label}`))).toBe(true);
+  await edits.getByRole('button', { name: /Undo last edit/ }).click();
+  await expect(edits.getByTestId('data-version')).toHaveText('Data version 1');
+  await expect(edits.getByLabel('Edit counts')).toHaveText('1 relabelled · 0 dropped · 0 kept');
+  await train(page, 'Run 6');
+  const runs = page.getByRole('table', { name: 'Runs' });
+  await expect(runs.getByRole('row').filter({ hasText: 'Run 6' })).toContainText('edited v1');
+  await expect(runs.getByRole('row').filter({ hasText: 'Run 1' })).toContainText('as uploaded');
+  console.log(`data-quality check: ${((Date.now() - qualityStart) / 1000).toFixed(1)} s`);
 });

@@ -18,7 +18,7 @@ import { readCsvTable } from '../core/csv/parse.ts';
 import { bytesFromArray } from '../core/csv/source.ts';
 import { defaultTrainConfig } from '../core/train/config.ts';
 import { bertTokenizerDir, dataDir, repoRoot } from '../node/paths.ts';
-import type { DistilBertConfig } from '../core/model/config.ts';
+import type { ModelConfig } from '../core/model/config.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
 import {
   ModelGraphs,
@@ -66,7 +66,7 @@ function randomBatch(batchSize: number, seqLength: number, vocabSize: number, se
 /** Opens the engine of `kind` over the model's features graph; tfjs runs on the WASM backend. */
 export async function benchEngine(
   kind: EngineKind,
-  model: { config: DistilBertConfig; params: ReturnType<typeof initParams> },
+  model: { config: ModelConfig; params: ReturnType<typeof initParams> },
   graphs: ModelGraphs,
   threads: number,
 ): Promise<ForwardEngine> {

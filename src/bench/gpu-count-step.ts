@@ -10,7 +10,7 @@ import {
   type CountOptions,
   type GpuWorkCounts,
 } from '../core/backend/gpu-counter.ts';
-import { forward, lossFn } from '../core/model/distilbert.ts';
+import { forward, lossFn } from '../core/model/encoder.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
 import { AdamW, DEFAULT_ADAMW } from '../core/train/adamw/index.ts';
 import { namedGradients } from '../core/train/gradients.ts';

@@ -2,8 +2,8 @@
 // Node (src/bench/model.ts) and the browser harness (e2e/harness/page/bench-model.ts) both time
 // exactly this step, so their figures compare.
 import * as tf from '@tensorflow/tfjs-core';
-import { parseConfig, type DistilBertConfig } from '../core/model/config.ts';
-import { forward, lossFn, type Params } from '../core/model/distilbert.ts';
+import { parseConfig, type ModelConfig } from '../core/model/config.ts';
+import { forward, lossFn, type Params } from '../core/model/encoder.ts';
 
 export type ModelBenchMode = 'forward' | 'forward+backward';
 
@@ -26,7 +26,7 @@ export const DISTILBERT_BASE_DIMS: ModelDims = {
 };
 
 /** A config of the given dimensions with placeholder labels, for random-weight benchmarks. */
-export function benchConfig(dims: ModelDims): DistilBertConfig {
+export function benchConfig(dims: ModelDims): ModelConfig {
   return parseConfig({
     model_type: 'distilbert',
     dim: dims.dim,
@@ -52,7 +52,7 @@ export const median = (values: number[]): number => {
  * a value back, so asynchronous backends have finished their work.
  */
 export function modelStep(
-  config: DistilBertConfig,
+  config: ModelConfig,
   params: Params,
   mode: ModelBenchMode,
   batch: number,

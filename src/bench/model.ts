@@ -3,7 +3,7 @@
 // transformers on PyTorch CPU as the baseline measured in the same run.
 // forward+backward runs with gradient checkpointing on both sides (see model-step.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import type { DistilBertConfig } from '../core/model/config.ts';
+import type { ModelConfig } from '../core/model/config.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
 import { describeAdapter } from '../core/backend/select.ts';
 import { initNodeBackend } from '../node/backend.ts';
@@ -73,7 +73,7 @@ export const DEFAULT_MODEL_CASES: ModelBenchCase[] = [
 
 /** Times `iterations` steps of one mode on the current backend. */
 async function measure(
-  config: DistilBertConfig,
+  config: ModelConfig,
   params: ReturnType<typeof initParams>,
   mode: ModelBenchMode,
   batch: number,

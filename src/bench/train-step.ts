@@ -1,6 +1,6 @@
 // Optimizer steps of one training mode through the real training loop (TrainController) on
 // random tokens, for the Node training benchmark and the browser harness alike.
-import type { DistilBertConfig } from '../core/model/config.ts';
+import type { ModelConfig } from '../core/model/config.ts';
 import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
 import { defaultTrainConfig, type TrainMode } from '../core/train/config.ts';
 import type { TrainEvent } from '../core/train/events.ts';
@@ -16,7 +16,7 @@ const emptySplit = (): EncodedSplit => ({
 });
 
 /** `n` examples of exactly `length` random tokens ([CLS] … [SEP]) with random labels. */
-export function randomSplit(n: number, length: number, config: DistilBertConfig, seed: string): EncodedSplit {
+export function randomSplit(n: number, length: number, config: ModelConfig, seed: string): EncodedSplit {
   const rng = createRng(seed);
   const ids = new Int32Array(n * length);
   for (let i = 0; i < n; i++) {
@@ -32,7 +32,7 @@ export function randomSplit(n: number, length: number, config: DistilBertConfig,
   };
 }
 
-export function dataset(train: EncodedSplit, config: DistilBertConfig, maxLength: number): EncodedDataset {
+export function dataset(train: EncodedSplit, config: ModelConfig, maxLength: number): EncodedDataset {
   return {
     labels: [...config.id2label],
     multiLabel: false,

@@ -10,7 +10,7 @@ import { countGpuWork, type CountableDevice } from '../core/backend/gpu-counter.
 import type { WebGpuBackend } from '../core/backend/webgpu-backend.ts';
 import { fusedAttentionSoftmaxAvailable } from '../core/model/attention-softmax-webgpu.ts';
 import { fusedBiasGeluAvailable } from '../core/model/bias-gelu-webgpu.ts';
-import { forward, lossFn } from '../core/model/distilbert.ts';
+import { forward, lossFn } from '../core/model/encoder.ts';
 import { fusedEmbeddingsAvailable } from '../core/model/embeddings-webgpu.ts';
 import {
   attentionSoftmax,

@@ -1,6 +1,7 @@
 // Data step actions: open a file / pasted text / sample in the data worker, keep the mapping form
 // and the analysis (checks, splits) in step, tokenize once a model's tokenizer is known, and hand
 // the encoded splits to training. Components call these; only this module talks to the data worker.
+import { dataVersion, effectiveEdits, emptyEditList, type EditList } from '../core/dataset/edits.ts';
 import type {
   ColumnMapping,
   DataEvent,
@@ -51,6 +52,7 @@ export interface RestoreSettings {
   split: SplitSettings;
   confirmed: boolean;
   maxLength: number | null;
+  edits: EditList;
 }
 
 /** Called with the opened input so the project module can save it. */
@@ -122,6 +124,7 @@ export async function openDataset(
     source: { name, kind, bytes },
     split: restore?.split ?? initialData().split,
     maxLength: restore?.maxLength ?? null,
+    edits: restore?.edits ?? emptyEditList(),
   });
   try {
     const { dataset } = await dataWorker().request(
@@ -224,7 +227,14 @@ async function runAnalysis(): Promise<void> {
   setData({ analyzing: true, analysisError: null });
   try {
     const { analysis } = await dataWorker().request(
-      { type: 'analyze', requestId, mapping: data.mapping, split: data.split },
+      {
+        type: 'analyze',
+        requestId,
+        mapping: data.mapping,
+        split: data.split,
+        edits: [...effectiveEdits(data.edits).values()],
+        dataVersion: dataVersion(data.edits),
+      },
       ['analyzed'],
       (event) => {
         const progress = progressOf(event);
@@ -271,6 +281,36 @@ export function confirmMapping(): void {
   if (!data.analysis || data.analysis.fatal || data.analyzing) return;
   setData({ confirmed: true });
   void tokenizeIfReady();
+}
+
+/**
+ * The edit list changed: the rows are checked and split again with the edits applied, and stay
+ * confirmed unless the edits made them unusable (e.g. one class left).
+ */
+export async function applyEditList(edits: EditList): Promise<void> {
+  const { data, setData } = studio();
+  setData({ edits, analyzing: data.status === 'opened' });
+  await runAnalysis();
+  const after = studio().data;
+  if (!after.confirmed || after.analyzing) return;
+  if (!after.analysis || after.analysis.fatal) {
+    setData({ confirmed: false, tokenStats: null });
+    return;
+  }
+  await tokenizeIfReady();
+}
+
+/** Downloads the upload with the edits applied, written as the upload was. */
+export async function downloadCorrectedFile(): Promise<void> {
+  try {
+    const { blob, fileName } = await dataWorker().request(
+      { type: 'exportCorrected', requestId: newRequestId('export'), edits: studio().data.edits },
+      ['exported'],
+    );
+    saveBlob(blob, fileName);
+  } catch (error) {
+    studio().setData({ analysisError: toMessage(error) });
+  }
 }
 
 export function setMaxLength(maxLength: number): void {
@@ -343,7 +383,7 @@ export function countTokens(): Promise<void> {
   return tokenizeIfReady();
 }
 
-function saveBlob(blob: Blob, fileName: string): void {
+export function saveBlob(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;

@@ -86,6 +86,7 @@ function projectRecord(state: StudioState): ProjectRecord {
             split: data.split,
             confirmed: data.confirmed,
             maxLength: data.maxLength,
+            edits: data.edits,
           }
         : null;
   }
@@ -247,6 +248,7 @@ async function restore(): Promise<void> {
         split: saved.split,
         confirmed: saved.confirmed,
         maxLength: saved.maxLength,
+        edits: saved.edits,
       });
     } else {
       studio().setData({

@@ -34,6 +34,26 @@ describe('migrateRecord', () => {
   });
 });
 
+describe('project records', () => {
+  it('gives a format-5 dataset an empty edit list and leaves a project without data alone', () => {
+    const data = { name: 'a.csv', kind: 'file', confirmed: true };
+    expect(migrateRecord({ schemaVersion: 5, data, step: 'train' })).toEqual({
+      ok: true,
+      migratedFrom: 5,
+      record: {
+        schemaVersion: SCHEMA_VERSION,
+        data: { ...data, edits: { entries: [], nextVersion: 1 } },
+        step: 'train',
+      },
+    });
+    expect(migrateRecord({ schemaVersion: 5, data: null })).toEqual({
+      ok: true,
+      migratedFrom: 5,
+      record: { schemaVersion: SCHEMA_VERSION, data: null },
+    });
+  });
+});
+
 describe('migrateRun', () => {
   it('marks the epoch checkpoint of a format-1 run as one without the optimizer’s state', () => {
     const run = { id: 'r', saved: { epoch: { step: 13, epoch: 1 }, best: { step: 13, epoch: 1 } } };
@@ -44,12 +64,13 @@ describe('migrateRun', () => {
         id: 'r',
         saved: { epoch: { step: 13, epoch: 1, optimizer: false }, best: { step: 13, epoch: 1 } },
         liveSettings: {},
+        dataVersion: 0,
       },
     });
     expect(migrateRun({ id: 'r' }, 1)).toEqual({
       ok: true,
       migratedFrom: 1,
-      record: { id: 'r', liveSettings: {} },
+      record: { id: 'r', liveSettings: {}, dataVersion: 0 },
     });
   });
 
@@ -74,10 +95,15 @@ describe('migrateRun', () => {
         id: 'r',
         settings: { mode: 'full', epochs: 3, gradientCheckpointing: true },
         liveSettings: {},
+        dataVersion: 0,
       },
     });
     const off = { id: 'r', settings: { mode: 'full', gradientCheckpointing: false } };
-    expect(migrateRun(off, 3)).toEqual({ ok: true, migratedFrom: 3, record: { ...off, liveSettings: {} } });
+    expect(migrateRun(off, 3)).toEqual({
+      ok: true,
+      migratedFrom: 3,
+      record: { ...off, liveSettings: {}, dataVersion: 0 },
+    });
   });
 
   it('gives a format-4 run no live changes beside the settings it saved', () => {
@@ -85,10 +111,18 @@ describe('migrateRun', () => {
     expect(migrateRun(run, 4)).toEqual({
       ok: true,
       migratedFrom: 4,
-      record: { id: 'r', settings: { mode: 'head', learningRate: 2e-4 }, liveSettings: {} },
+      record: { id: 'r', settings: { mode: 'head', learningRate: 2e-4 }, liveSettings: {}, dataVersion: 0 },
     });
-    const current = { ...run, liveSettings: { learningRate: 1e-4 } };
+    const current = { ...run, liveSettings: { learningRate: 1e-4 }, dataVersion: 2 };
     expect(migrateRun(current, SCHEMA_VERSION)).toEqual({ ok: true, migratedFrom: null, record: current });
+  });
+
+  it('says a format-5 run trained on the file as uploaded', () => {
+    expect(migrateRun({ id: 'r', liveSettings: {} }, 5)).toEqual({
+      ok: true,
+      migratedFrom: 5,
+      record: { id: 'r', liveSettings: {}, dataVersion: 0 },
+    });
   });
 
   it('leaves a current run as it is', () => {

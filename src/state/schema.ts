@@ -1,6 +1,7 @@
 // The saved project's shape and its versions. A record from an older studio is migrated step by
 // step to the current version; one from a newer studio is left untouched (not overwritten) and
 // the user is told, so opening an old tab never destroys a newer save.
+import { emptyEditList, type EditList } from '../core/dataset/edits.ts';
 import type { BackendName, ColumnMapping, SplitSettings } from '../workers/protocol.ts';
 import { packSteps, type SavedStepPoint } from './savedSeries.ts';
 import type { DataSourceKind, StepId } from './slices.ts';
@@ -12,9 +13,11 @@ import type { DataSourceKind, StepId } from './slices.ts';
  * (savedSeries.ts) rather than an object per step. 4: a run's settings always say whether it trains
  * with gradient checkpointing (runs saved before the setting existed trained with it). 5: a run
  * keeps the settings it started with apart from those changed while it trained (`liveSettings`).
- * The project record itself is the same in all.
+ * 6: the saved dataset carries the analyst's edit list (`data.edits`, empty before), and a run
+ * names the data version it trained on (`dataVersion`, 0 = the file as uploaded). The project
+ * record was the same in 1 to 5.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export interface SavedData {
   name: string;
@@ -26,6 +29,8 @@ export interface SavedData {
   split: SplitSettings;
   confirmed: boolean;
   maxLength: number | null;
+  /** Keep / relabel / drop edits over the file, which itself is stored unchanged. */
+  edits: EditList;
 }
 
 export interface SavedModel {
@@ -58,6 +63,10 @@ export const PROJECT_MIGRATIONS: Migrations = {
   2: (record) => record,
   3: (record) => record,
   4: (record) => record,
+  5: (record) => {
+    const data = record.data as Record<string, unknown> | null | undefined;
+    return data ? { ...record, data: { ...data, edits: emptyEditList() } } : record;
+  },
 };
 
 /**
@@ -80,6 +89,8 @@ export const RUN_MIGRATIONS: Migrations = {
   },
   // Earlier runs wrote a live change into their settings: those stand as started, with no changes.
   4: (run) => (run.liveSettings === undefined ? { ...run, liveSettings: {} } : run),
+  // Runs before the edit list trained on the file as uploaded.
+  5: (run) => (run.dataVersion === undefined ? { ...run, dataVersion: 0 } : run),
 };
 
 /** A run record saved under project format `version`, in the current shape. */

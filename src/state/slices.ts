@@ -13,6 +13,7 @@ import type {
   SplitSettings,
   TokenStats,
 } from '../workers/protocol.ts';
+import { emptyEditList, type EditList } from '../core/dataset/edits.ts';
 import type { StudioState } from './store.ts';
 
 export type StepId = 'data' | 'model' | 'train' | 'evaluate' | 'export';
@@ -55,6 +56,8 @@ export interface DataState {
   tokenizerSource: string | null;
   tokenStats: TokenStats | null;
   maxLength: number | null;
+  /** The analyst's keep / relabel / drop edits over the file (core/dataset/edits), saved with it. */
+  edits: EditList;
   error: UserMessage | null;
   /** Bumped when preview rows arrive from the worker, so the table redraws. */
   rowsVersion: number;
@@ -139,6 +142,7 @@ export const initialData = (): DataState => ({
   tokenizerSource: null,
   tokenStats: null,
   maxLength: null,
+  edits: emptyEditList(),
   error: null,
   rowsVersion: 0,
 });

@@ -1,7 +1,9 @@
 // The studio's one store, composed of slices as zustand's slices pattern does: data, model and ui
-// in slices.ts, runs in runs/slice.ts, each typed on the whole store. Components select from it;
-// actions live at module level (data.ts, model.ts, project.ts, ui.ts, runs/actions.ts).
+// in slices.ts, runs in runs/slice.ts, label issues in quality/slice.ts, each typed on the whole
+// store. Components select from it; actions live at module level (data.ts, model.ts, project.ts,
+// ui.ts, runs/actions.ts, quality/actions.ts).
 import { create, type StateCreator, type StoreApi } from 'zustand';
+import { createQualitySlice, type QualitySlice } from './quality/slice.ts';
 import { createRunsSlice, type RunsSlice } from './runs/slice.ts';
 import {
   createDataSlice,
@@ -12,7 +14,7 @@ import {
   type UiSlice,
 } from './slices.ts';
 
-export type StudioState = DataSlice & ModelSlice & UiSlice & RunsSlice;
+export type StudioState = DataSlice & ModelSlice & UiSlice & RunsSlice & QualitySlice;
 
 /** Every slice in one state creator: the page's store below, or a fresh one in a test. */
 export const createStudioState: StateCreator<StudioState> = (...args) => ({
@@ -20,6 +22,7 @@ export const createStudioState: StateCreator<StudioState> = (...args) => ({
   ...createModelSlice(...args),
   ...createUiSlice(...args),
   ...createRunsSlice(...args),
+  ...createQualitySlice(...args),
 });
 
 export const useStudio = create<StudioState>()(createStudioState);

@@ -8,6 +8,7 @@ import { parseCsv, type CsvSniff, type MalformedRow, type ParseSummary } from '.
 import { bytesFromReadableStream, bytesFromString, type ByteChunks } from '../core/csv/source.ts';
 import { DatasetBuilder, fatalReason } from '../core/dataset/build.ts';
 import { guessColumns } from '../core/dataset/columns.ts';
+import { applyEdits, correctedFile, type EditList, type RowEdit } from '../core/dataset/edits.ts';
 import { droppedRowsToCsv } from '../core/dataset/export.ts';
 import { splitLabelCell } from '../core/dataset/labels.ts';
 import { splitDataset, type SplitResult } from '../core/dataset/split.ts';
@@ -265,8 +266,17 @@ function toCoreMapping(mapping: ColumnMapping, split: SplitSettings): CoreMappin
   };
 }
 
-function analyze(requestId: string, mapping: ColumnMapping, settings: SplitSettings): DatasetAnalysis {
+function analyze(
+  requestId: string,
+  mapping: ColumnMapping,
+  settings: SplitSettings,
+  rowEdits: readonly RowEdit[],
+  dataVersion: number,
+): DatasetAnalysis {
   if (!table?.summary) throw new Error('Open a file first.');
+  const edits = new Map(rowEdits.map((edit) => [edit.row, edit]));
+  const edited = applyEdits(table.rows, table.rowNumbers, mapping.labelColumn, edits);
+  const droppedByEdit = (row: number) => edits.get(row)?.action === 'drop';
   const builder = new DatasetBuilder(table.columns, toCoreMapping(mapping, settings));
   post({
     type: 'progress',
@@ -278,8 +288,8 @@ function analyze(requestId: string, mapping: ColumnMapping, settings: SplitSetti
     rows: 0,
     ratePerSec: 0,
   });
-  builder.addMalformed(table.summary.malformed);
-  builder.addRows(table.rows, Int32Array.from(table.rowNumbers));
+  builder.addMalformed(table.summary.malformed.filter((bad) => !droppedByEdit(bad.row)));
+  builder.addRows(edited.rows, edited.rowNumbers);
   const dataset = builder.finish(table.summary);
   const fatal = fatalReason(dataset);
   let split: SplitResult | null = null;
@@ -332,7 +342,40 @@ function analyze(requestId: string, mapping: ColumnMapping, settings: SplitSetti
         }
       : null,
     notices: dataset.notices,
+    dataVersion,
+    edited: {
+      dropped: rowEdits.filter((e) => e.action === 'drop').length,
+      relabelled: rowEdits.filter((e) => e.action === 'relabel').length,
+      kept: rowEdits.filter((e) => e.action === 'keep').length,
+    },
   };
+}
+
+/** The upload with the edits applied, in its own columns, delimiter, line ends and encoding. */
+function exportCorrected(edits: EditList): { fileName: string; blob: Blob } {
+  if (!table?.summary || !current) throw new Error('Open a file first.');
+  const { sniff } = table.summary;
+  const bytes = correctedFile(
+    {
+      columns: table.columns,
+      rows: table.rows,
+      rowNumbers: table.rowNumbers,
+      malformed: table.summary.malformed,
+      labelColumn: current.mapping.labelColumn,
+      dialect: {
+        delimiter: sniff.delimiter,
+        newline: sniff.newline,
+        encoding: table.summary.encoding,
+        bom: sniff.bom,
+        hasHeader: sniff.hasHeader,
+      },
+    },
+    edits,
+  );
+  const dot = table.name.lastIndexOf('.');
+  const fileName =
+    dot > 0 ? `${table.name.slice(0, dot)}-corrected${table.name.slice(dot)}` : `${table.name}-corrected.csv`;
+  return { fileName, blob: new Blob([bytes], { type: `text/csv;charset=${table.summary.encoding}` }) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,11 +487,22 @@ async function handle(command: DataCommand): Promise<void> {
       post({
         type: 'analyzed',
         requestId: command.requestId,
-        analysis: analyze(command.requestId, command.mapping, command.split),
+        analysis: analyze(
+          command.requestId,
+          command.mapping,
+          command.split,
+          command.edits,
+          command.dataVersion,
+        ),
       });
       return;
     case 'exportRows': {
       const { fileName, blob } = exportRows(command.checkId);
+      post({ type: 'exported', requestId: command.requestId, fileName, blob });
+      return;
+    }
+    case 'exportCorrected': {
+      const { fileName, blob } = exportCorrected(command.edits);
       post({ type: 'exported', requestId: command.requestId, fileName, blob });
       return;
     }

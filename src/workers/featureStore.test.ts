@@ -19,7 +19,7 @@ afterAll(() => vi.unstubAllGlobals());
 
 function model(seed: number): LoadedModel {
   return {
-    config: { nLayers: 2, dim: 4 } as LoadedModel['config'],
+    config: { modelType: 'distilbert', nLayers: 2, dim: 4 } as LoadedModel['config'],
     params: {
       'distilbert.embeddings.word_embeddings.weight': tf.variable(tf.fill([3, 4], seed)),
       'classifier.weight': tf.variable(tf.randomNormal([2, 4])),

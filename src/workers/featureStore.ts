@@ -114,7 +114,7 @@ let clock = 0;
 function modelFingerprint(model: LoadedModel): Promise<string> {
   let fingerprint = fingerprints.get(model);
   if (!fingerprint) {
-    fingerprint = weightsFingerprint(model.params, isHeadName);
+    fingerprint = weightsFingerprint(model.params, (name) => isHeadName(model.config, name));
     fingerprints.set(model, fingerprint);
   }
   return fingerprint;

@@ -3,7 +3,9 @@
 // answers, so a client can drop events of a request it has already abandoned. Typed arrays travel
 // in transfer lists (see `transferablesOf`), never as copies.
 import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/select.ts';
+import type { EditList, RowEdit } from '../core/dataset/edits.ts';
 import type { MappedColumns } from '../core/export/training-args.ts';
+import type { LabelQualityScore, RowLabelIssue } from '../core/quality/index.ts';
 import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
 import type { LiveSettings, TrainConfig } from '../core/train/config.ts';
 import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
@@ -144,6 +146,10 @@ export interface DatasetAnalysis {
   /** Absent when `fatal` is set. */
   splits: SplitSummary | null;
   notices: string[];
+  /** The data version analysed: the edit list's version the rows were edited to (0: none). */
+  dataVersion: number;
+  /** Rows the analyst's edits left out, relabelled, and marked as reviewed. */
+  edited: { dropped: number; relabelled: number; kept: number };
 }
 
 export interface TokenStats {
@@ -157,11 +163,21 @@ export interface TokenStats {
 export type DataCommand =
   | { type: 'open'; requestId: string; input: DataInput }
   | { type: 'rows'; requestId: string; start: number; count: number }
-  | { type: 'analyze'; requestId: string; mapping: ColumnMapping; split: SplitSettings }
+  /** `edits`: each edited row's latest edit (core/dataset/edits), applied before the checks. */
+  | {
+      type: 'analyze';
+      requestId: string;
+      mapping: ColumnMapping;
+      split: SplitSettings;
+      edits: RowEdit[];
+      dataVersion: number;
+    }
   | { type: 'loadTokenizer'; requestId: string; source: string; files: Record<string, string> }
   | { type: 'tokenize'; requestId: string }
   | { type: 'encode'; requestId: string; maxLength: number }
   | { type: 'exportRows'; requestId: string; checkId: string }
+  /** The upload with the edits applied, written as the upload was (columns, delimiter, encoding). */
+  | { type: 'exportCorrected'; requestId: string; edits: EditList }
   /** Tokenizes texts typed by the user (the playground) with the loaded tokenizer. */
   | { type: 'encodeTexts'; requestId: string; texts: string[]; maxLength: number }
   | { type: 'cancel'; requestId: string };
@@ -339,7 +355,32 @@ export type TrainCommand =
   | { type: 'predict'; requestId: string; runId: string; ids: Int32Array; offsets: Int32Array }
   | { type: 'exportRun'; requestId: string; runId: string; request: RunExportRequest }
   /** The frozen-feature caches kept in OPFS: list them, delete one or all, set the budget. */
-  | { type: 'featureStore'; requestId: string; action: FeatureStoreAction };
+  | { type: 'featureStore'; requestId: string; action: FeatureStoreAction }
+  /**
+   * Label issues of the data under a run's settings: K fold models trained from the loaded model
+   * (core/quality), each row's held-out probabilities, confident learning over them.
+   */
+  | {
+      type: 'labelIssues';
+      requestId: string;
+      config: TrainConfig;
+      data: EncodedDataset;
+      folds: number;
+      score: LabelQualityScore;
+    }
+  | { type: 'cancelLabelIssues'; requestId: string };
+
+/** The flagged rows of a label-issue search, most suspect first. */
+export interface LabelIssuesOutcome {
+  labels: string[];
+  multiLabel: boolean;
+  score: LabelQualityScore;
+  folds: number;
+  /** Rows examined. */
+  rows: number;
+  issues: RowLabelIssue[];
+  seconds: number;
+}
 
 export type FeatureStoreAction =
   { kind: 'list' } | { kind: 'delete'; key: string } | { kind: 'clear' } | { kind: 'budget'; bytes: number };
@@ -371,6 +412,16 @@ export type TrainEvent =
   | { type: 'predictions'; requestId: string; probabilities: Float32Array; numLabels: number }
   | { type: 'exported'; requestId: string; zip: Blob; notes: string[] }
   | { type: 'featureStore'; requestId: string; listing: FeatureStoreListing }
+  /** A label-issue search's progress: the fold training now, and its step. */
+  | {
+      type: 'labelIssuesProgress';
+      requestId: string;
+      fold: number;
+      folds: number;
+      step: number;
+      totalSteps: number;
+    }
+  | { type: 'labelIssues'; requestId: string; outcome: LabelIssuesOutcome }
   /**
    * Forward passes timed after a load (shader compilation makes this take seconds on software
    * GPUs, so the load answers first). `timing` is null when the backend could not run them.

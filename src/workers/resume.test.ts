@@ -47,7 +47,7 @@ async function train(options: { resume?: ResumeState; stopAfterEpoch?: number } 
       }
     });
     await controller.run();
-    const trainable = trainableParams(model.params, config, model.config.nLayers);
+    const trainable = trainableParams(model.params, config, model.config);
     const weights = Object.fromEntries(
       Object.entries(trainable).map(([name, v]) => [name, v.dataSync().slice() as Float32Array]),
     );

@@ -7,7 +7,7 @@
 //
 // Format 1 (older studios) held the trainable weights only: such a run resumes with a fresh
 // optimizer, and says so.
-import type { DistilBertConfig } from '../core/model/config.ts';
+import type { ModelConfig } from '../core/model/config.ts';
 import { readSafetensorsHeader, safetensorsLayout } from '../core/model/safetensors.ts';
 import { parameterShapes } from '../core/model/weights.ts';
 import type { TrainConfig } from '../core/train/config.ts';
@@ -31,7 +31,7 @@ type StoredState = Omit<ResumeState, 'weights' | 'optimizer' | 'best'> & {
  * The checkpoint file of a captured state, as a Blob built from the state's arrays (no combined
  * buffer is made; posted to the page it travels by reference and is written to storage as is).
  */
-export function resumeCheckpointBlob(state: ResumeState, config: DistilBertConfig): Blob {
+export function resumeCheckpointBlob(state: ResumeState, config: ModelConfig): Blob {
   const shapes = parameterShapes(config);
   const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
   const add = (prefix: string, values: Record<string, Float32Array>) => {

@@ -13,13 +13,14 @@ import {
 import { evaluateQuantization } from '../core/export/quantization-eval.ts';
 import { mappedColumnsJson } from '../core/export/training-args.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
-import { classify, type DistilBertConfig, type LoadedModel, type Params } from '../core/model/index.ts';
+import { classify, type ModelConfig, type LoadedModel, type Params } from '../core/model/index.ts';
 import { readSafetensors, writeSafetensors } from '../core/model/safetensors.ts';
 import { parameterShapes } from '../core/model/weights.ts';
 import { runModelCopy } from '../core/model/run-copy.ts';
 import { metricKey, toTrainingArguments, type LiveSettings, type TrainConfig } from '../core/train/config.ts';
 import { splitSize } from '../core/train/data.ts';
-import type { BestCheckpoint } from '../core/train/events.ts';
+import type { BestCheckpoint, TrainResult } from '../core/train/events.ts';
+import type { EncodedDataset } from '../core/tokenize/types.ts';
 import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
 import type { BackendName } from '../core/backend/select.ts';
 import { engineOpener, modelGraphs, tfjsEngine, type ForwardEngine } from '../core/infer/index.ts';
@@ -51,7 +52,7 @@ interface RunWeights {
 
 interface DeviceModel {
   runId: string;
-  config: DistilBertConfig;
+  config: ModelConfig;
   params: Params;
   /** The finished run's classifier on ONNX Runtime, opened on first use and released with the model. */
   classifier?: Promise<ForwardEngine>;
@@ -62,8 +63,25 @@ let training: { runId: string; controller: TrainController; model: DeviceModel; 
   null;
 /** The run whose weights are on the device for predictions and export (not training). */
 let resident: DeviceModel | null = null;
+/** Another job on the device (a label-issue search): no run starts until it ends. */
+let borrowedBy: string | null = null;
 
-function baseModel(): LoadedModel {
+/**
+ * The device for another job than a run (the resident model freed); refused while a run trains
+ * or another job holds it. Returns the release.
+ */
+export function borrowDevice(job: string): () => void {
+  if (training) throw new Error('A run is still training: stop it first, or wait until it finishes.');
+  if (borrowedBy) throw new Error(`The ${borrowedBy} is still running.`);
+  disposeModel(resident);
+  resident = null;
+  borrowedBy = job;
+  return () => {
+    borrowedBy = null;
+  };
+}
+
+export function baseModel(): LoadedModel {
   const base = currentModel();
   if (!base) throw new Error('No model is loaded. Load one in the Model step first.');
   return base;
@@ -115,7 +133,7 @@ function classifierEngine(model: DeviceModel, live: boolean): Promise<ForwardEng
 /** Safetensors bytes of a run's weights, shaped by the run's own model (its head has its labels). */
 function encodeWeights(
   weights: Map<string, Float32Array> | Record<string, Float32Array>,
-  config: DistilBertConfig,
+  config: ModelConfig,
 ): Uint8Array {
   const entries = weights instanceof Map ? [...weights] : Object.entries(weights);
   const shapes = parameterShapes(config);
@@ -137,7 +155,7 @@ function decodeWeights(bytes: Uint8Array): Map<string, Float32Array> {
  * The frozen part's forward pass for head-only and top-k feature caching: onnxruntime-web, with
  * the WebGPU provider when WebGPU is the training backend, else wasm on the chosen threads.
  */
-function ortFeatureEngine(
+export function ortFeatureEngine(
   notify: (message: string, level: 'info' | 'warning') => void,
 ): FeatureEngineFactory {
   return async (frozen, output) => {
@@ -147,8 +165,71 @@ function ortFeatureEngine(
   };
 }
 
+/**
+ * What a run finished with, its kept weights recorded for predictions and export (also for a
+ * search's best trial, which becomes a run this way).
+ */
+function finishedOutcome(
+  runId: string,
+  data: Pick<EncodedDataset, 'labels' | 'multiLabel'>,
+  result: TrainResult,
+  model: DeviceModel,
+): RunOutcome {
+  const weights = result.checkpoint ? new Map(Object.entries(result.checkpoint)) : null;
+  if (weights) {
+    finished.set(runId, {
+      labels: data.labels,
+      multiLabel: data.multiLabel,
+      config: result.config,
+      weights,
+    });
+  }
+  const outcome: RunOutcome = {
+    reason: result.reason,
+    message: result.message,
+    best: result.best,
+    validation: result.validation?.metrics ?? null,
+    test: result.test?.metrics ?? null,
+    testPredictions: result.testPredictions
+      ? {
+          rows: result.testPredictions.rows,
+          labels: result.testPredictions.labels,
+          probabilities: result.testPredictions.probabilities,
+        }
+      : null,
+    thresholds: result.thresholds,
+    weights: weights ? new Blob([encodeWeights(weights, model.config) as Uint8Array<ArrayBuffer>]) : null,
+    config: result.config,
+    notices: result.notices,
+  };
+  return outcome;
+}
+
+/** A model trained elsewhere in the worker (a search's best trial) as the finished run `runId`. */
+export function adoptTrainedModel(
+  runId: string,
+  data: Pick<EncodedDataset, 'labels' | 'multiLabel'>,
+  result: TrainResult,
+  trained: { config: ModelConfig; params: Params },
+): RunOutcome {
+  const model: DeviceModel = { runId, config: trained.config, params: trained.params };
+  const outcome = finishedOutcome(runId, data, result, model);
+  disposeModel(resident);
+  resident = model;
+  return outcome;
+}
+
 export async function startRun(command: TrainRequest, post: Post): Promise<void> {
   const { runId, data, resume } = command;
+  if (borrowedBy) {
+    post({
+      type: 'error',
+      runId,
+      message: `The ${borrowedBy} is still running.`,
+      hint: 'Wait until it ends.',
+    });
+    return;
+  }
   if (training) {
     post({
       type: 'error',
@@ -241,33 +322,7 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       // Before `finished`, so a run started right after (or after a reload) finds them.
       for (const { message, level } of await caches.keep(result.caches)) notify(message, level);
     }
-    const weights = result.checkpoint ? new Map(Object.entries(result.checkpoint)) : null;
-    if (weights) {
-      finished.set(runId, {
-        labels: data.labels,
-        multiLabel: data.multiLabel,
-        config: result.config,
-        weights,
-      });
-    }
-    const outcome: RunOutcome = {
-      reason: result.reason,
-      message: result.message,
-      best: result.best,
-      validation: result.validation?.metrics ?? null,
-      test: result.test?.metrics ?? null,
-      testPredictions: result.testPredictions
-        ? {
-            rows: result.testPredictions.rows,
-            labels: result.testPredictions.labels,
-            probabilities: result.testPredictions.probabilities,
-          }
-        : null,
-      thresholds: result.thresholds,
-      weights: weights ? new Blob([encodeWeights(weights, model.config) as Uint8Array<ArrayBuffer>]) : null,
-      config: result.config,
-      notices: result.notices,
-    };
+    const outcome = finishedOutcome(runId, data, result, model);
     training = null;
     if (result.reason === 'device_lost') {
       disposeModel(model);

@@ -4,6 +4,7 @@
 import { initWorkerBackend, onDeviceLost } from './backend.ts';
 import { featureStoreAction } from './featureStore.ts';
 import { handleLoadModel } from './modelHost.ts';
+import { cancelLabelIssues, findLabelIssues } from './qualityHost.ts';
 import {
   errorMessage,
   transferablesOf,
@@ -94,6 +95,12 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
             message: `The kept feature caches could not be read or changed: ${errorMessage(error)}`,
           }),
         );
+      return;
+    case 'labelIssues':
+      void findLabelIssues(command, post);
+      return;
+    case 'cancelLabelIssues':
+      cancelLabelIssues(command.requestId);
       return;
     default:
       unreachable(command);

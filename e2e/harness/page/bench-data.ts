@@ -116,7 +116,10 @@ async function importThroughWorker(
   const mapping: ColumnMapping = dataset.guess;
   onStage('check');
   start = performance.now();
-  const analyzed = await worker.request({ type: 'analyze', mapping, split: SPLIT }, 'analyzed');
+  const analyzed = await worker.request(
+    { type: 'analyze', mapping, split: SPLIT, edits: [], dataVersion: 0 },
+    'analyzed',
+  );
   const checkMs = performance.now() - start;
   if (analyzed.analysis.fatal)
     throw new Error(`the benchmark file cannot be used: ${analyzed.analysis.fatal}`);

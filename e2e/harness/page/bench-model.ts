@@ -1,8 +1,8 @@
 // Model throughput in the browser: forward and forward+backward of a DistilBERT with random
 // weights on one backend, the same steps as the Node model benchmark (src/bench/model.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import type { DistilBertConfig } from '../../../src/core/model/config.ts';
-import type { Params } from '../../../src/core/model/distilbert.ts';
+import type { ModelConfig } from '../../../src/core/model/config.ts';
+import type { Params } from '../../../src/core/model/encoder.ts';
 import { disposeParams, initParams } from '../../../src/core/model/index.ts';
 import { ensureGradients } from '../../../src/core/train/gradients.ts';
 import type {
@@ -14,7 +14,7 @@ import type {
 import { benchConfig, median, modelStep } from '../../../src/bench/model-step.ts';
 import { useBackend } from './backends.ts';
 
-export const benchModelConfig = (dims: ModelDimsSpec): DistilBertConfig => benchConfig(dims);
+export const benchModelConfig = (dims: ModelDimsSpec): ModelConfig => benchConfig(dims);
 
 /** Chromium's non-standard heap figure; 0 where the browser does not expose it. */
 export function jsHeapBytes(): number {
@@ -23,7 +23,7 @@ export function jsHeapBytes(): number {
 }
 
 async function measure(
-  config: DistilBertConfig,
+  config: ModelConfig,
   params: Params,
   mode: BrowserModelMeasurement['mode'],
   batch: number,

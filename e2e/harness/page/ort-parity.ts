@@ -13,7 +13,7 @@ import {
   type ForwardOutput,
   type TokenBatch,
 } from '../../../src/core/infer/index.ts';
-import { classify, disposeParams, type DistilBertConfig } from '../../../src/core/model/index.ts';
+import { classify, disposeParams, type ModelConfig } from '../../../src/core/model/index.ts';
 import { readSafetensors } from '../../../src/core/model/safetensors.ts';
 import { createRng } from '../../../src/core/util/random.ts';
 import { loadWebOrt } from '../../../src/workers/ort-runtime.ts';
@@ -54,7 +54,7 @@ function batches(vocabSize: number): TokenBatch[] {
 /** The batches' rows through classify, twice on the ONNX Runtime session, against the tfjs engine. */
 async function classifyParity(
   fixture: string,
-  config: DistilBertConfig,
+  config: ModelConfig,
   onnx: ForwardEngine,
   tfjs: ForwardEngine,
 ): Promise<OrtParityCase> {

@@ -3,7 +3,7 @@
 // against the reference tensors Hugging Face computed. The page only measures; the spec judges
 // against the fixture's tolerances.
 import * as tf from '@tensorflow/tfjs-core';
-import { forward, lossFn } from '../../../src/core/model/distilbert.ts';
+import { forward, lossFn } from '../../../src/core/model/encoder.ts';
 import { disposeParams, hubModelSource, loadModel, type LoadedModel } from '../../../src/core/model/index.ts';
 import { readSafetensors, type DecodedTensor } from '../../../src/core/model/safetensors.ts';
 import type { ProblemType } from '../../../src/core/model/config.ts';

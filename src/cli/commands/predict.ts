@@ -10,7 +10,7 @@ import {
   loadModel,
   tokenRows,
   validateRows,
-  type DistilBertConfig,
+  type ModelConfig,
   type Prediction,
   type TokenizedRow,
 } from '../../core/model/index.ts';
@@ -168,7 +168,7 @@ async function tokenizeColumns(
   return rows;
 }
 
-function humanLine(config: DistilBertConfig, row: number, prediction: Prediction): string {
+function humanLine(config: ModelConfig, row: number, prediction: Prediction): string {
   const label = Array.isArray(prediction.label) ? `[${prediction.label.join(', ')}]` : prediction.label;
   const probabilities = config.id2label
     .map((name) => `${name} ${prediction.probabilities[name]!.toFixed(4)}`)
@@ -182,7 +182,7 @@ function humanLine(config: DistilBertConfig, row: number, prediction: Prediction
  * per label (as the studio's predictions.csv) or, with `topK`, the k most probable labels.
  */
 export function predictionsCsv(
-  config: DistilBertConfig,
+  config: ModelConfig,
   input: { columns: readonly string[]; rows: readonly (readonly string[])[] },
   predictions: readonly Prediction[],
   topK?: number,

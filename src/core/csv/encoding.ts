@@ -354,3 +354,48 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   }
   return lo - incompleteUtf8Tail(bytes.subarray(0, lo)).length;
 }
+
+const CP1252_BYTE = new Map<number, number>();
+for (let b = 255; b >= 0; b--) CP1252_BYTE.set(CP1252[b] as number, b);
+
+/**
+ * Text → bytes in one of the encodings we read, with the byte-order mark when `bom`, so a file
+ * written back reads as the one it came from. Windows-1252 cannot hold every character: one it
+ * lacks is refused with its position rather than replaced.
+ */
+export function encodeText(text: string, encoding: TextEncodingName, bom: boolean): Uint8Array<ArrayBuffer> {
+  switch (encoding) {
+    case 'utf-8': {
+      const body = new TextEncoder().encode(text);
+      if (!bom) return body;
+      const out = new Uint8Array(body.length + 3);
+      out.set([0xef, 0xbb, 0xbf]);
+      out.set(body, 3);
+      return out;
+    }
+    case 'utf-16le':
+    case 'utf-16be': {
+      const start = bom ? 2 : 0;
+      const out = new Uint8Array(start + text.length * 2);
+      const view = new DataView(out.buffer);
+      const little = encoding === 'utf-16le';
+      if (bom) view.setUint16(0, 0xfeff, little);
+      for (let i = 0; i < text.length; i++) view.setUint16(start + i * 2, text.charCodeAt(i), little);
+      return out;
+    }
+    case 'windows-1252': {
+      const out = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) {
+        const byte = CP1252_BYTE.get(text.charCodeAt(i));
+        if (byte === undefined) {
+          throw new CsvError(
+            'unsupported-encoding',
+            `"${text.charAt(i)}" (character ${i + 1}) has no Windows-1252 byte; the file cannot be written in its own encoding`,
+          );
+        }
+        out[i] = byte;
+      }
+      return out;
+    }
+  }
+}

@@ -65,15 +65,23 @@ describe('studentFromTeacher', () => {
     for (const [name, variable] of Object.entries(student.params)) {
       let teacherName = name;
       for (const [i, t] of [0, 2, 4].entries()) {
-        if (name.startsWith(layerPrefix(i))) teacherName = layerPrefix(t) + name.slice(layerPrefix(i).length);
+        if (name.startsWith(layerPrefix(teacher.config, i)))
+          teacherName = layerPrefix(teacher.config, t) + name.slice(layerPrefix(teacher.config, i).length);
       }
       expect(maxAbsDiff(variable.dataSync(), teacher.params[teacherName]!.dataSync()), name).toBe(0);
     }
     // Training the student (an assignment) leaves the teacher as it was.
-    const name = `${layerPrefix(1)}ffn.lin1.weight`;
-    const teacherValues = Float32Array.from(teacher.params[`${layerPrefix(2)}ffn.lin1.weight`]!.dataSync());
+    const name = `${layerPrefix(teacher.config, 1)}ffn.lin1.weight`;
+    const teacherValues = Float32Array.from(
+      teacher.params[`${layerPrefix(teacher.config, 2)}ffn.lin1.weight`]!.dataSync(),
+    );
     tf.tidy(() => student.params[name]!.assign(tf.zerosLike(student.params[name]!)));
-    expect(maxAbsDiff(teacher.params[`${layerPrefix(2)}ffn.lin1.weight`]!.dataSync(), teacherValues)).toBe(0);
+    expect(
+      maxAbsDiff(
+        teacher.params[`${layerPrefix(teacher.config, 2)}ffn.lin1.weight`]!.dataSync(),
+        teacherValues,
+      ),
+    ).toBe(0);
     disposeParams(student.params);
     disposeParams(teacher.params);
     expect(tf.memory().numTensors).toBe(before);

@@ -3,8 +3,9 @@
 // embeddings, one teacher block out of every L/n (every other one for half the depth), and here
 // also the teacher's classification head, since the student learns the same labels.
 import * as tf from '@tensorflow/tfjs-core';
-import type { DistilBertConfig } from '../model/config.ts';
-import type { Params } from '../model/distilbert.ts';
+import type { ModelConfig } from '../model/config.ts';
+import type { Params } from '../model/encoder.ts';
+import { architectureOf } from '../model/architectures.ts';
 import { layerPrefix, parameterShapes } from '../model/weights.ts';
 
 /**
@@ -22,7 +23,7 @@ export function studentLayerIndices(teacherLayers: number, studentLayers: number
 }
 
 export interface StudentModel {
-  config: DistilBertConfig;
+  config: ModelConfig;
   params: Params;
   /** For each student block, the teacher block it was copied from. */
   teacherLayers: number[];
@@ -33,18 +34,18 @@ export interface StudentModel {
  * and head. Its variables are its own: training it leaves the teacher unchanged.
  */
 export function studentFromTeacher(
-  teacher: { config: DistilBertConfig; params: Params },
+  teacher: { config: ModelConfig; params: Params },
   layers: number,
 ): StudentModel {
   const chosen = studentLayerIndices(teacher.config.nLayers, layers);
-  const config: DistilBertConfig = {
-    ...teacher.config,
-    nLayers: layers,
-    raw: { ...teacher.config.raw, n_layers: layers },
+  const shallower: ModelConfig = { ...teacher.config, nLayers: layers };
+  const config: ModelConfig = {
+    ...shallower,
+    raw: { ...teacher.config.raw, ...architectureOf(shallower).configFields(shallower) },
   };
   const params: Params = {};
   for (const name of parameterShapes(config).keys()) {
-    const teacherName = teacherParameterName(name, chosen);
+    const teacherName = teacherParameterName(config, name, chosen);
     const source = teacher.params[teacherName];
     if (!source) {
       for (const variable of Object.values(params)) variable.dispose();
@@ -57,10 +58,10 @@ export function studentFromTeacher(
 }
 
 /** The teacher's name of a student parameter: block i of the student is block chosen[i] of the teacher. */
-function teacherParameterName(name: string, chosen: readonly number[]): string {
+function teacherParameterName(config: ModelConfig, name: string, chosen: readonly number[]): string {
   for (const [studentLayer, teacherLayer] of chosen.entries()) {
-    const prefix = layerPrefix(studentLayer);
-    if (name.startsWith(prefix)) return layerPrefix(teacherLayer) + name.slice(prefix.length);
+    const prefix = layerPrefix(config, studentLayer);
+    if (name.startsWith(prefix)) return layerPrefix(config, teacherLayer) + name.slice(prefix.length);
   }
   return name;
 }

@@ -2,8 +2,8 @@
 // (dropout off, on the teacher's own tokenization, which may differ from the student's) and
 // kept for all epochs, and the training loss that reads them by row.
 import * as tf from '@tensorflow/tfjs-core';
-import type { DistilBertConfig } from '../model/config.ts';
-import type { Params } from '../model/distilbert.ts';
+import type { ModelConfig } from '../model/config.ts';
+import type { Params } from '../model/encoder.ts';
 import { tfjsEngine } from '../infer/tfjs-engine.ts';
 import { classify } from '../model/classify.ts';
 import { SPLITS, splitSize, type EncodedDataset, type SplitName } from '../train/data.ts';
@@ -18,7 +18,7 @@ export type TeacherLogits = Record<SplitName, Float32Array>;
  * data's labels (in any order) for the same kind of problem.
  */
 export function checkTeacher(
-  teacherConfig: DistilBertConfig,
+  teacherConfig: ModelConfig,
   labels: readonly string[],
   multiLabel: boolean,
 ): void {
@@ -47,7 +47,7 @@ export function checkTeacher(
  * labels in that order (load it with `labels: data.labels`).
  */
 export async function computeTeacherLogits(
-  teacher: { config: DistilBertConfig; params: Params },
+  teacher: { config: ModelConfig; params: Params },
   teacherData: EncodedDataset,
   options: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<TeacherLogits> {

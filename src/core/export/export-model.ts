@@ -4,8 +4,8 @@ import { writeSafetensors } from '../model/safetensors.ts';
 import { buildModelConfig, checkLabels } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildModelCard } from './model-card.ts';
-import { buildDistilBertOnnx, distilBertShape } from './onnx/distilbert-onnx.ts';
-import { buildDistilBertOnnxQuantized } from './onnx/quantize.ts';
+import { buildOnnx } from './onnx/graphs.ts';
+import { buildOnnxQuantized } from './onnx/quantize.ts';
 import { quantizationNote } from './quantization.ts';
 import { DOCKERFILE, SERVE_PY } from './templates/serve-py.ts';
 import { TRAIN_PY } from './templates/train-py.ts';
@@ -44,10 +44,7 @@ export function buildExportFiles(input: ExportInput): ExportResult {
   const notes: string[] = [];
   const multi = input.problemType === 'multi_label_classification';
   const config = buildModelConfig(input.config, input.labels, input.problemType);
-  const { weights, dropped } = canonicalizeWeights(
-    input.weights,
-    distilBertShape(config, input.labels.length),
-  );
+  const { weights, dropped } = canonicalizeWeights(input.weights, config);
   if (dropped.length) notes.push(`Left out weights the classifier does not use: ${dropped.join(', ')}.`);
   const tokenizer = buildTokenizerFiles(input.tokenizer, input.maxLength);
   const trainingArgs = buildTrainingArgs(input);
@@ -59,7 +56,7 @@ export function buildExportFiles(input: ExportInput): ExportResult {
   const files: ExportFile[] = [
     { path: 'config.json', bytes: utf8(stableJson(config)) },
     { path: 'model.safetensors', bytes: writeSafetensors(weights) },
-    { path: 'onnx/model.onnx', bytes: input.onnxModel ?? buildDistilBertOnnx(config, weights, input.labels) },
+    { path: 'onnx/model.onnx', bytes: input.onnxModel ?? buildOnnx(config, weights, input.labels) },
     { path: 'tokenizer.json', bytes: utf8(tokenizer.tokenizerJson) },
     { path: 'tokenizer_config.json', bytes: utf8(stableJson(tokenizer.tokenizerConfig)) },
     { path: 'special_tokens_map.json', bytes: utf8(stableJson(tokenizer.specialTokensMap)) },
@@ -72,7 +69,7 @@ export function buildExportFiles(input: ExportInput): ExportResult {
   if (input.quantization?.accepted) {
     files.push({
       path: 'onnx/model_quantized.onnx',
-      bytes: buildDistilBertOnnxQuantized(config, weights, input.labels),
+      bytes: buildOnnxQuantized(config, weights, input.labels),
     });
   } else {
     notes.push(

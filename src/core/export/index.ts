@@ -21,7 +21,7 @@ export {
   quantizationNote,
   type QuantizationCheck,
 } from './quantization.ts';
-export { buildDistilBertOnnxQuantized, dequantizedWeights } from './onnx/quantize.ts';
+export { buildOnnxQuantized, dequantizedWeights } from './onnx/quantize.ts';
 export { namedTensorsFromParams, type ReadableParam } from './params.ts';
 export {
   readExportInput,
@@ -41,4 +41,5 @@ export {
 } from './predictions-csv.ts';
 export { zipDifference } from './zip-compare.ts';
 export { unzipFolder, zipFiles, DEFAULT_UNZIP_LIMITS, type UnzipLimits } from './zip.ts';
-export { buildDistilBertOnnx, ONNX_OPSET, ONNX_IR_VERSION } from './onnx/distilbert-onnx.ts';
+export { ONNX_OPSET, ONNX_IR_VERSION } from './onnx/distilbert-onnx.ts';
+export { buildOnnx } from './onnx/graphs.ts';

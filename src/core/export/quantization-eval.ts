@@ -8,11 +8,11 @@ import { modelGraphs } from '../infer/model-engines.ts';
 import { ortEngine, type OrtRuntime } from '../infer/ort-engine.ts';
 import { tfjsEngine } from '../infer/tfjs-engine.ts';
 import { configToJson } from '../model/config.ts';
-import type { DistilBertConfig, Params } from '../model/index.ts';
+import type { ModelConfig, Params } from '../model/index.ts';
 import { classify, probabilitiesOf } from '../model/classify.ts';
 import { splitSize, type EncodedSplit } from '../train/data.ts';
 import { namedTensorsFromParams } from './params.ts';
-import { buildDistilBertOnnxQuantized, dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
+import { buildOnnxQuantized, dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
 import { checkQuantization, type QuantizationCheck } from './quantization.ts';
 
 export interface QuantizationEvalOptions {
@@ -27,7 +27,7 @@ export interface QuantizationEvalOptions {
 
 /** The int8 model's check on `split`; undefined when the split is empty. */
 export async function evaluateQuantization(
-  model: { config: DistilBertConfig; params: Params },
+  model: { config: ModelConfig; params: Params },
   split: EncodedSplit,
   options: QuantizationEvalOptions,
 ): Promise<QuantizationCheck | undefined> {
@@ -60,11 +60,7 @@ export async function evaluateQuantization(
       const float = await ortEngine(options.runtime, await modelGraphs(model).graph(output), output);
       engines.push(float);
       const weights = await namedTensorsFromParams(model.params);
-      const int8Graph = buildDistilBertOnnxQuantized(
-        configToJson(model.config),
-        weights,
-        model.config.id2label,
-      );
+      const int8Graph = buildOnnxQuantized(configToJson(model.config), weights, model.config.id2label);
       const quantized = await ortEngine(options.runtime, int8Graph, output);
       engines.push(quantized);
       return check(await logitsOn(float), await logitsOn(quantized));

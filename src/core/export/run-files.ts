@@ -6,7 +6,6 @@
 import { writeSafetensors } from '../model/safetensors.ts';
 import { buildModelConfig } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
-import { distilBertShape } from './onnx/distilbert-onnx.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
 import { originToJson } from './training-args.ts';
 import type { ExportFile, ExportInput } from './types.ts';
@@ -16,7 +15,7 @@ import { zipChunks } from './zip.ts';
 /** The run folder's files, in path order. Unlike the export, it may name the base model by any name. */
 export function buildRunFolderFiles(input: ExportInput): ExportFile[] {
   const config = buildModelConfig(input.config, input.labels, input.problemType);
-  const { weights } = canonicalizeWeights(input.weights, distilBertShape(config, input.labels.length));
+  const { weights } = canonicalizeWeights(input.weights, config);
   const tokenizer = buildTokenizerFiles(input.tokenizer, input.maxLength);
   const nested = input.trainingArgs.finetune_studio;
   const trainingArgs = {

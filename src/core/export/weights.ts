@@ -1,25 +1,26 @@
-// The exact parameter set of DistilBertForSequenceClassification under Hugging Face names (the
-// model layer's table), so that every export writes the same tensors whatever naming the trained
-// model used.
+// The exact parameter set of the model's *ForSequenceClassification under Hugging Face names (the
+// model layer's table for its family), so that every export writes the same tensors whatever
+// naming the trained model used.
+import { parseConfig } from '../model/config.ts';
 import { canonicalName, parameterShapes } from '../model/weights.ts';
-import type { DistilBertShape } from './onnx/distilbert-onnx.ts';
 import type { NamedTensor } from './types.ts';
 
 /**
- * Returns the classifier's tensors under their canonical names (encoder weights prefixed with
- * `distilbert.`), checking every shape; tensors of other heads (e.g. the MLM head) are listed
- * in `dropped`.
+ * Returns the classifier's tensors under their canonical names (encoder weights prefixed, e.g.
+ * `distilbert.`), checking every shape against `config` (the exported config.json); tensors of
+ * other heads (e.g. the MLM head) are listed in `dropped`.
  */
 export function canonicalizeWeights(
   weights: readonly NamedTensor[],
-  shape: DistilBertShape,
+  configJson: Record<string, unknown>,
 ): { weights: NamedTensor[]; dropped: string[] } {
-  const expected = parameterShapes(shape);
+  const config = parseConfig(configJson);
+  const expected = parameterShapes(config);
   const known = new Set(expected.keys());
   const found = new Map<string, NamedTensor>();
   const dropped: string[] = [];
   for (const weight of weights) {
-    const name = canonicalName(weight.name, known);
+    const name = canonicalName(config, weight.name, known);
     if (name === null) {
       dropped.push(weight.name);
       continue;

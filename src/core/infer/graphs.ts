@@ -1,9 +1,9 @@
 // The ONNX graphs a model's inference engines run, written by the studio's own ONNX writer from
 // the model's current weights, once per model and output kind, and kept with the model (or the
 // finished run) for as long as it lives.
-import type { DistilBertConfig } from '../model/config.ts';
+import type { ModelConfig } from '../model/config.ts';
 import { configToJson } from '../model/config.ts';
-import { buildDistilBertOnnx } from '../export/onnx/distilbert-onnx.ts';
+import { buildOnnx } from '../export/onnx/graphs.ts';
 import { namedTensorsFromParams, type ReadableParam } from '../export/params.ts';
 import type { NamedTensor } from '../export/types.ts';
 import type { ForwardOutput } from './engine.ts';
@@ -16,7 +16,7 @@ export class ModelGraphs {
   private readonly graphs = new Map<string, Promise<Uint8Array>>();
 
   constructor(
-    private readonly config: DistilBertConfig,
+    private readonly config: ModelConfig,
     private readonly params: Readonly<Record<string, ReadableParam>>,
   ) {}
 
@@ -35,6 +35,6 @@ export class ModelGraphs {
   private async write(output: ForwardOutput): Promise<Uint8Array> {
     const weights: readonly NamedTensor[] = await namedTensorsFromParams(this.params);
     const labels = output.kind === 'logits' ? this.config.id2label : [];
-    return buildDistilBertOnnx(configToJson(this.config), weights, labels, { output });
+    return buildOnnx(configToJson(this.config), weights, labels, { output });
   }
 }

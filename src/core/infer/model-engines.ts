@@ -1,15 +1,15 @@
 // Engines bound to a model: its graphs are written once per model (by parameter set) and kept
 // while the model lives, so a second head-only run, the evaluation after it and the playground
 // reuse the graph instead of writing it again.
-import type { DistilBertConfig } from '../model/config.ts';
-import type { Params } from '../model/distilbert.ts';
+import type { ModelConfig } from '../model/config.ts';
+import type { Params } from '../model/encoder.ts';
 import type { ForwardEngine, ForwardOutput } from './engine.ts';
 import { ModelGraphs } from './graphs.ts';
 import { openForwardEngine } from './open.ts';
 import type { OrtRuntime } from './ort-engine.ts';
 
 export interface EngineModel {
-  config: DistilBertConfig;
+  config: ModelConfig;
   params: Params;
 }
 

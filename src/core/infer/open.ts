@@ -1,6 +1,6 @@
 // Opens the engine for a model's forward pass on the runtime the platform loaded.
-import type { DistilBertConfig } from '../model/config.ts';
-import type { Params } from '../model/distilbert.ts';
+import type { ModelConfig } from '../model/config.ts';
+import type { Params } from '../model/encoder.ts';
 import type { ForwardEngine, ForwardOutput } from './engine.ts';
 import type { ModelGraphs } from './graphs.ts';
 import { ortEngine, type OrtRuntime } from './ort-engine.ts';
@@ -12,7 +12,7 @@ import { tfjsEngine } from './tfjs-engine.ts';
  */
 export async function openForwardEngine(options: {
   runtime: OrtRuntime | null;
-  config: DistilBertConfig;
+  config: ModelConfig;
   params: Params;
   graphs: ModelGraphs;
   output: ForwardOutput;

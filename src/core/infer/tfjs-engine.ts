@@ -1,11 +1,11 @@
 // ForwardEngine over the training engine's own forward pass (tfjs, dropout off): the reference
 // the ONNX Runtime engines are tested against, and the engine where no ONNX Runtime loads.
 import * as tf from '@tensorflow/tfjs-core';
-import type { DistilBertConfig } from '../model/config.ts';
-import { encode, firstToken, forward, type Params } from '../model/distilbert.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { encode, firstToken, forward, type Params } from '../model/encoder.ts';
 import type { ForwardEngine, ForwardOutput, TokenBatch } from './engine.ts';
 
-export function tfjsEngine(params: Params, config: DistilBertConfig, output: ForwardOutput): ForwardEngine {
+export function tfjsEngine(params: Params, config: ModelConfig, output: ForwardOutput): ForwardEngine {
   return {
     description: `tfjs (${tf.getBackend()})`,
     output,

@@ -5,7 +5,7 @@
 // caller opened, so the CLI, the studio's playground and predictions and the int8 check share it.
 import type { ForwardEngine } from '../infer/engine.ts';
 import { padBatch } from '../tokenize/batch.ts';
-import type { DistilBertConfig, ProblemType } from './config.ts';
+import type { ModelConfig, ProblemType } from './config.ts';
 
 /** Token ids of n rows, concatenated: row i is ids[offsets[i] .. offsets[i + 1]). */
 export interface TokenRows {
@@ -92,7 +92,7 @@ function byLength(offsets: Int32Array): Int32Array {
 
 /** Logits, probabilities and argmax of every row, in the rows' order. */
 export async function classify(
-  config: Pick<DistilBertConfig, 'numLabels' | 'problemType' | 'maxPositionEmbeddings'>,
+  config: Pick<ModelConfig, 'numLabels' | 'problemType' | 'maxPositionEmbeddings'>,
   rows: TokenRows,
   options: ClassifyOptions,
 ): Promise<Classification> {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureModelDir } from '../../node/paths.ts';
+import { SUPPORTED_MODEL_TYPES } from './architectures.ts';
 import { configToJson, parseConfig, withLabels } from './config.ts';
 
 const fixtureConfig = (name: 'distilbert-tiny-seqcls' | 'distilbert-tiny-mlm-f16') =>
@@ -20,7 +21,7 @@ describe('parseConfig', () => {
       activation: 'gelu',
       dropout: 0.1,
       attentionDropout: 0.1,
-      seqClassifDropout: 0.2,
+      classifierDropout: 0.2,
       sinusoidalPosEmbds: false,
       initializerRange: 0.02,
       padTokenId: 0,
@@ -46,8 +47,12 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    ['a BERT config', { model_type: 'bert' }, 'not a DistilBERT model: model_type is bert'],
-    ['no model_type', { dim: 768 }, 'not a DistilBERT model: config.json has no model_type'],
+    [
+      'a GPT-2 config',
+      { model_type: 'gpt2' },
+      `model_type "gpt2" is not supported; the studio trains ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+    ],
+    ['no model_type', { dim: 768 }, 'config.json has no model_type; the studio trains distilbert'],
     ['a JSON array', [1], 'config.json is not a JSON object'],
     [
       'an unsupported architecture',

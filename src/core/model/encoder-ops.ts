@@ -191,7 +191,7 @@ export function attentionSoftmax(
  * of dy into a [V, D] zero table; tf.gather's own gradient (UnsortedSegmentSum) is missing on wasm
  * and costs O(V * B * T * D) on cpu, which is unusable for a 30k-word vocabulary.
  */
-export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor2D): tf.Tensor3D {
+export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor2D): tf.Tensor3D {
   const lookup = tf.customGrad((...args: CustomGradArgs) => {
     const [weights, indices, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     save([indices]);

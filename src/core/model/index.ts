@@ -1,8 +1,8 @@
-// Loading a DistilBERT checkpoint into tfjs variables and writing it back, with a report of what
+// Loading a checkpoint of any registered family (architectures.ts) into tfjs variables and writing it back, with a report of what
 // was used, ignored and newly initialised, in the spirit of transformers' from_pretrained.
 import * as tf from '@tensorflow/tfjs-core';
-import { parseConfig, withLabels, type DistilBertConfig, type ProblemType } from './config.ts';
-import type { Params } from './distilbert.ts';
+import { parseConfig, withLabels, type ModelConfig, type ProblemType } from './config.ts';
+import type { Params } from './encoder.ts';
 import {
   isFloatDtype,
   parseShardIndex,
@@ -11,12 +11,26 @@ import {
   type SafetensorsHeader,
 } from './safetensors.ts';
 import type { ModelFileSource } from './source.ts';
+import { architectureOf } from './architectures.ts';
 import { canonicalName, initialValue, isHeadName, parameterShapes, seededRandom } from './weights.ts';
 
 export type { ModelFileSource } from './source.ts';
 export { blobModelSource, hubModelSource, isHubRepoId, type CacheLike } from './source.ts';
-export { parseConfig, configToJson, withLabels, type DistilBertConfig, type ProblemType } from './config.ts';
-export * from './distilbert.ts';
+export {
+  parseConfig,
+  configToJson,
+  withLabels,
+  type ModelConfig,
+  type ModelType,
+  type ProblemType,
+} from './config.ts';
+export {
+  SUPPORTED_MODEL_TYPES,
+  architectureFor,
+  architectureOf,
+  isSupportedModelType,
+} from './architectures.ts';
+export * from './encoder.ts';
 export {
   argmaxRows,
   classify,
@@ -51,7 +65,7 @@ export interface LoadReport {
 }
 
 export interface LoadedModel {
-  config: DistilBertConfig;
+  config: ModelConfig;
   params: Params;
   report: LoadReport;
   /** Tokenizer files found beside the weights, by file name (text content). */
@@ -108,7 +122,7 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
 
   const inspectHeader = (file: string) => (header: SafetensorsHeader) => {
     for (const info of header.tensors) {
-      const name = canonicalName(info.name, known);
+      const name = canonicalName(checkpointConfig, info.name, known);
       if (!name) continue;
       if (!isFloatDtype(info.dtype)) {
         throw new Error(
@@ -117,7 +131,7 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
       }
       const expected = checkpointShapes.get(name)!;
       const matches = expected.length === info.shape.length && expected.every((d, i) => d === info.shape[i]);
-      if (!matches && !isHeadName(name)) {
+      if (!matches && !isHeadName(checkpointConfig, name)) {
         throw new Error(
           `${file}: weight ${info.name} has shape [${info.shape.join(', ')}], but config.json implies [${expected.join(', ')}]`,
         );
@@ -141,7 +155,7 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
       what: file,
       onHeader: inspectHeader(file),
       include: (info) => {
-        const name = canonicalName(info.name, known);
+        const name = canonicalName(checkpointConfig, info.name, known);
         if (!name) {
           unexpected.push(info.name);
           return false;
@@ -151,7 +165,7 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
         return !mismatchedHead.includes(name);
       },
       onTensor: (tensor) => {
-        const name = canonicalName(tensor.name, known)!;
+        const name = canonicalName(checkpointConfig, tensor.name, known)!;
         loaded.set(name, tf.tensor(tensor.data as Float32Array, tensor.shape, 'float32'));
       },
       ...(progress ? { onProgress: progress } : {}),
@@ -189,7 +203,7 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
         done += shardTotal;
       }
       const absent = Object.keys(index.weightMap).filter((key) => {
-        const name = canonicalName(key, known);
+        const name = canonicalName(checkpointConfig, key, known);
         return name ? !seen.has(name) : !unexpected.includes(key);
       });
       if (absent.length > 0) {
@@ -228,7 +242,7 @@ function sameLabels(a: readonly string[], b: readonly string[]): boolean {
 
 /** Turns loaded tensors into variables, building or reusing the head for the requested labels. */
 function assemble(
-  checkpointConfig: DistilBertConfig,
+  checkpointConfig: ModelConfig,
   loaded: Map<string, tf.Tensor>,
   unexpected: string[],
   mismatchedHead: string[],
@@ -241,7 +255,10 @@ function assemble(
   const notes: string[] = [];
   const reinitialised: string[] = [];
 
-  const hasClassifier = loaded.has('classifier.weight') && loaded.has('classifier.bias');
+  const architecture = architectureOf(config);
+  const labelHead = architecture.labelHeadNames;
+  const isHead = (name: string) => isHeadName(config, name);
+  const hasClassifier = labelHead.every((name) => loaded.has(name));
   if (hasClassifier && opts.labels && !sameLabels(opts.labels, checkpointConfig.id2label)) {
     const old = checkpointConfig.id2label;
     const sameSet = old.length === labels.length && labels.every((label) => old.includes(label));
@@ -251,7 +268,7 @@ function assemble(
         labels.map((label) => old.indexOf(label)),
         'int32',
       );
-      for (const name of ['classifier.weight', 'classifier.bias']) {
+      for (const name of labelHead) {
         const reordered = tf.gather(loaded.get(name)!, order);
         loaded.get(name)!.dispose();
         loaded.set(name, reordered);
@@ -259,7 +276,7 @@ function assemble(
       order.dispose();
       notes.push(`Reordered the checkpoint's classifier rows to the labels' order (${labels.join(', ')}).`);
     } else {
-      for (const name of ['classifier.weight', 'classifier.bias']) {
+      for (const name of labelHead) {
         loaded.get(name)!.dispose();
         loaded.delete(name);
         reinitialised.push(name);
@@ -283,7 +300,7 @@ function assemble(
   const isFixedPositions = (name: string) =>
     name.endsWith('position_embeddings.weight') && config.sinusoidalPosEmbds;
   const absentEncoder = [...shapes.keys()].filter(
-    (name) => !loaded.has(name) && !isHeadName(name) && !isFixedPositions(name),
+    (name) => !loaded.has(name) && !isHead(name) && !isFixedPositions(name),
   );
   const random = seededRandom(opts.seed ?? 0);
   const missing: string[] = [];
@@ -293,10 +310,10 @@ function assemble(
       const isPositions = name.endsWith('position_embeddings.weight');
       let tensor = loaded.get(name);
       if (!tensor) {
-        const optional = isHeadName(name) || (isPositions && config.sinusoidalPosEmbds);
+        const optional = isHead(name) || (isPositions && config.sinusoidalPosEmbds);
         if (!optional) {
           throw new Error(
-            `the checkpoint lacks ${absentEncoder.length} encoder weight(s): ${listNames(absentEncoder)} (is it a DistilBERT checkpoint?)`,
+            `the checkpoint lacks ${absentEncoder.length} encoder weight(s): ${listNames(absentEncoder)} (is it a ${architecture.displayName} checkpoint?)`,
           );
         }
         if (!reinitialised.includes(name)) missing.push(name);
@@ -312,14 +329,14 @@ function assemble(
     throw error;
   }
 
-  const newHead = missing.filter(isHeadName);
+  const newHead = missing.filter(isHead);
   if (newHead.length > 0) {
     notes.push(
       `${listNames(newHead)} ${newHead.length === 1 ? 'was' : 'were'} not in the checkpoint and ` +
         `${newHead.length === 1 ? 'was' : 'were'} initialised for ${labels.length} labels (${listNames(labels)}); train before use.`,
     );
   }
-  const otherMissing = missing.filter((name) => !isHeadName(name));
+  const otherMissing = missing.filter((name) => !isHead(name));
   if (otherMissing.length > 0) notes.push(`Computed ${listNames(otherMissing)} (sinusoidal positions).`);
   if (unexpected.length > 0) {
     notes.push(
@@ -336,7 +353,7 @@ function assemble(
 }
 
 /** Every parameter freshly initialised as transformers does (benchmarks, tests, from-scratch). */
-export function initParams(config: DistilBertConfig, seed = 0): Params {
+export function initParams(config: ModelConfig, seed = 0): Params {
   const random = seededRandom(seed);
   const params: Params = {};
   for (const [name, shape] of parameterShapes(config)) {

@@ -257,9 +257,9 @@ describe('loadModel', () => {
         /not a model repo: .* has no config\.json/,
       ],
       [
-        'a BERT config',
-        () => folderWith(SEQCLS, { 'config.json': JSON.stringify({ model_type: 'bert' }) }),
-        /not a DistilBERT model: model_type is bert/,
+        'a GPT-2 config',
+        () => folderWith(SEQCLS, { 'config.json': JSON.stringify({ model_type: 'gpt2' }) }),
+        /model_type "gpt2" is not supported; the studio trains distilbert/,
       ],
       [
         'an unsupported architecture',

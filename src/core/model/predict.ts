@@ -1,7 +1,7 @@
 // Rows a user hands in (token ids, optional masks): checked against the model, gathered for
 // `classify`, and one row's logits read as probabilities and label(s) for output.
 import { argmaxRows, probabilitiesOf, type TokenRows } from './classify.ts';
-import type { DistilBertConfig } from './config.ts';
+import type { ModelConfig } from './config.ts';
 
 export interface TokenizedRow {
   inputIds: ArrayLike<number>;
@@ -18,7 +18,7 @@ export interface Prediction {
 }
 
 /** Checks ids and masks against the model before anything runs, with the offending row named. */
-export function validateRows(config: DistilBertConfig, rows: readonly TokenizedRow[]): void {
+export function validateRows(config: ModelConfig, rows: readonly TokenizedRow[]): void {
   rows.forEach((row, index) => {
     const where = `row ${index + 1}`;
     const length = row.inputIds.length;
@@ -65,11 +65,7 @@ export function tokenRows(rows: readonly TokenizedRow[]): TokenRows {
 }
 
 /** Probabilities and label(s) from one row's logits. */
-export function interpretLogits(
-  config: DistilBertConfig,
-  logits: ArrayLike<number>,
-  threshold = 0.5,
-): Prediction {
+export function interpretLogits(config: ModelConfig, logits: ArrayLike<number>, threshold = 0.5): Prediction {
   const values = Array.from(logits);
   const probabilities: Record<string, number> = {};
   const scores = probabilitiesOf(

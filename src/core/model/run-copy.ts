@@ -1,8 +1,8 @@
 // A run's own set of variables over a loaded base model, so runs (and search trials) never disturb
 // each other or the base.
 import * as tf from '@tensorflow/tfjs-core';
-import { withLabels, type DistilBertConfig } from './config.ts';
-import type { Params } from './distilbert.ts';
+import { withLabels, type ModelConfig } from './config.ts';
+import type { Params } from './encoder.ts';
 import { initialValue, isHeadName, parameterShapes, seededRandom } from './weights.ts';
 
 /**
@@ -11,12 +11,12 @@ import { initialValue, isHeadName, parameterShapes, seededRandom } from './weigh
  * weights) on top.
  */
 export function runModelCopy(
-  base: { config: DistilBertConfig; params: Params },
+  base: { config: ModelConfig; params: Params },
   labels: readonly string[],
   multiLabel: boolean,
   seed: number,
   overrides?: ReadonlyMap<string, Float32Array>,
-): { config: DistilBertConfig; params: Params } {
+): { config: ModelConfig; params: Params } {
   const problemType = multiLabel ? 'multi_label_classification' : 'single_label_classification';
   const config = withLabels(base.config, [...labels], problemType);
   const keepHead =
@@ -32,7 +32,7 @@ export function runModelCopy(
       let value: tf.Tensor;
       if (override) {
         value = tf.tensor(override, shape, 'float32');
-      } else if (baseParam && (keepHead || !isHeadName(name))) {
+      } else if (baseParam && (keepHead || !isHeadName(config, name))) {
         value = tf.clone(baseParam);
       } else {
         value = tf.tensor(initialValue(name, shape, config, random), shape, 'float32');

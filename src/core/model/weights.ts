@@ -1,73 +1,38 @@
-// Parameter names and shapes of DistilBertForSequenceClassification, and the mapping from the
-// names a checkpoint uses to them. Canonical names are exactly the Hugging Face state_dict keys,
-// so a checkpoint we write loads in transformers unchanged. Linear weights keep torch's
-// [out, in] layout (the model multiplies with transposeB), so load and save never transpose.
-import type { DistilBertConfig } from './config.ts';
+// Parameter names and shapes of a model's family (through the architecture registry), and the
+// initial values of parameters a checkpoint lacks. Canonical names are exactly the Hugging Face
+// state_dict keys, so a checkpoint we write loads in transformers unchanged. Linear weights keep
+// torch's [out, in] layout (the model multiplies with transposeB), so load and save never transpose.
+import { architectureOf, type ParameterDims } from './architectures.ts';
+import type { ModelConfig } from './config.ts';
 
-export const ENCODER_PREFIX = 'distilbert.';
-export const HEAD_NAMES = [
-  'pre_classifier.weight',
-  'pre_classifier.bias',
-  'classifier.weight',
-  'classifier.bias',
-] as const;
-
-/** What the parameter shapes depend on. */
-export type ParameterDims = Pick<
-  DistilBertConfig,
-  'dim' | 'nLayers' | 'hiddenDim' | 'vocabSize' | 'maxPositionEmbeddings' | 'numLabels'
->;
-
-const LAYER_PARTS: ReadonlyArray<readonly [string, (c: ParameterDims) => number[]]> = [
-  ['attention.q_lin.weight', (c) => [c.dim, c.dim]],
-  ['attention.q_lin.bias', (c) => [c.dim]],
-  ['attention.k_lin.weight', (c) => [c.dim, c.dim]],
-  ['attention.k_lin.bias', (c) => [c.dim]],
-  ['attention.v_lin.weight', (c) => [c.dim, c.dim]],
-  ['attention.v_lin.bias', (c) => [c.dim]],
-  ['attention.out_lin.weight', (c) => [c.dim, c.dim]],
-  ['attention.out_lin.bias', (c) => [c.dim]],
-  ['sa_layer_norm.weight', (c) => [c.dim]],
-  ['sa_layer_norm.bias', (c) => [c.dim]],
-  ['ffn.lin1.weight', (c) => [c.hiddenDim, c.dim]],
-  ['ffn.lin1.bias', (c) => [c.hiddenDim]],
-  ['ffn.lin2.weight', (c) => [c.dim, c.hiddenDim]],
-  ['ffn.lin2.bias', (c) => [c.dim]],
-  ['output_layer_norm.weight', (c) => [c.dim]],
-  ['output_layer_norm.bias', (c) => [c.dim]],
-];
-
-export const layerPrefix = (layer: number): string => `${ENCODER_PREFIX}transformer.layer.${layer}.`;
+export type { ParameterDims } from './architectures.ts';
 
 /** Every parameter of the model with its shape, in state_dict order. */
 export function parameterShapes(config: ParameterDims): Map<string, number[]> {
-  const shapes = new Map<string, number[]>([
-    [`${ENCODER_PREFIX}embeddings.word_embeddings.weight`, [config.vocabSize, config.dim]],
-    [`${ENCODER_PREFIX}embeddings.position_embeddings.weight`, [config.maxPositionEmbeddings, config.dim]],
-    [`${ENCODER_PREFIX}embeddings.LayerNorm.weight`, [config.dim]],
-    [`${ENCODER_PREFIX}embeddings.LayerNorm.bias`, [config.dim]],
-  ]);
-  for (let layer = 0; layer < config.nLayers; layer++) {
-    for (const [part, shape] of LAYER_PARTS) shapes.set(layerPrefix(layer) + part, shape(config));
-  }
-  shapes.set('pre_classifier.weight', [config.dim, config.dim]);
-  shapes.set('pre_classifier.bias', [config.dim]);
-  shapes.set('classifier.weight', [config.numLabels, config.dim]);
-  shapes.set('classifier.bias', [config.numLabels]);
-  return shapes;
+  return architectureOf(config).parameterShapes(config);
 }
 
-export const isHeadName = (name: string): boolean => (HEAD_NAMES as readonly string[]).includes(name);
+/** Prefix of the names of transformer block `layer`'s parameters. */
+export function layerPrefix(config: Pick<ModelConfig, 'modelType'>, layer: number): string {
+  return architectureOf(config).layerPrefix(layer);
+}
 
-/**
- * The canonical name for a checkpoint key, or null when the model has no such parameter.
- * Bare DistilBertModel checkpoints store encoder keys without the `distilbert.` prefix.
- */
-export function canonicalName(key: string, known: ReadonlySet<string>): string | null {
-  if (known.has(key)) return key;
-  const prefixed = ENCODER_PREFIX + key;
-  if (!isHeadName(key) && known.has(prefixed)) return prefixed;
-  return null;
+/** The classification head's parameters (what head-only training trains; a checkpoint may lack them). */
+export function headNames(config: Pick<ModelConfig, 'modelType'>): readonly string[] {
+  return architectureOf(config).headNames;
+}
+
+export function isHeadName(config: Pick<ModelConfig, 'modelType'>, name: string): boolean {
+  return architectureOf(config).headNames.includes(name);
+}
+
+/** The canonical name for a checkpoint key, or null when the model has no such parameter. */
+export function canonicalName(
+  config: Pick<ModelConfig, 'modelType'>,
+  key: string,
+  known: ReadonlySet<string>,
+): string | null {
+  return architectureOf(config).canonicalName(key, known);
 }
 
 /** A seeded generator (mulberry32) so a fresh head is the same on every backend and run. */
@@ -96,13 +61,12 @@ export function normalInit(count: number, std: number, random: () => number): Fl
 }
 
 /**
- * A freshly initialised tensor for `name` as transformers' DistilBertPreTrainedModel._init_weights
- * does: Linear and Embedding weights ~ N(0, initializer_range), biases 0, LayerNorm weight 1.
+ * A freshly initialised tensor for `name` as transformers' *PreTrainedModel._init_weights does: Linear and Embedding weights ~ N(0, initializer_range), biases 0, LayerNorm weight 1.
  */
 export function initialValue(
   name: string,
   shape: readonly number[],
-  config: DistilBertConfig,
+  config: Pick<ModelConfig, 'sinusoidalPosEmbds' | 'initializerRange'>,
   random: () => number,
 ): Float32Array {
   const count = shape.reduce((a, b) => a * b, 1);

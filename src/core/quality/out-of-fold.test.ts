@@ -165,6 +165,50 @@ describe('out-of-fold probabilities', () => {
     });
   }
 
+  it("head: a finished run's caches of the splits serve every fold, and stay the caller's", async () => {
+    const encoded = data({ train: 40, validation: 8, test: 8 });
+    const settings = config({ mode: 'head' });
+    const run = await new TrainController({
+      model: model(),
+      data: encoded,
+      config: settings,
+      keepCaches: true,
+    }).run();
+    const { train, validation, test } = run.caches;
+    const cacheEvents: number[] = [];
+    const given = await outOfFoldProbabilities({
+      model: model(),
+      data: encoded,
+      config: settings,
+      folds: 3,
+      featureCaches: { train: train!, validation: validation!, test: test! },
+      onEvent: (fold, event) => {
+        if (event.type === 'progress' && event.stage === 'cache') cacheEvents.push(fold);
+      },
+    });
+    expect(cacheEvents).toEqual([]);
+    const computed = await outOfFoldProbabilities({
+      model: model(),
+      data: encoded,
+      config: settings,
+      folds: 3,
+    });
+    given.probabilities.forEach((p, i) =>
+      expect(Math.abs(p - computed.probabilities[i]!)).toBeLessThan(1e-5),
+    );
+    // Still readable: the folds never disposed them.
+    expect((await train!.read([0], 1)).length).toBe(train!.dim);
+    await expect(
+      outOfFoldProbabilities({
+        model: model(),
+        data: encoded,
+        config: settings,
+        featureCaches: { train: train! },
+      }),
+    ).rejects.toThrow('the given feature caches do not cover the validation split');
+    for (const cache of [train, validation, test]) await cache!.dispose();
+  });
+
   it('multi-label: one sigmoid per label for every row, and label issues name file rows', async () => {
     const encoded = data({ train: 30, validation: 6, test: 6 }, true);
     const result = await outOfFoldProbabilities({

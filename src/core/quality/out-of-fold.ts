@@ -48,6 +48,11 @@ export interface OutOfFoldOptions {
   startFold?: (fold: number, options: TrainOptions) => TrainController;
   /** Reuse the first fold's frozen-part caches in the later folds (default true). */
   reuseCaches?: boolean;
+  /**
+   * Head-only and top-k: frozen-part caches of `data`'s own splits (a finished run's, kept by the
+   * caller): every fold reads its rows from them, none is computed, and they stay the caller's.
+   */
+  featureCaches?: Partial<Record<'train' | 'validation' | 'test', FeatureCache>>;
   signal?: AbortSignal;
 }
 
@@ -191,6 +196,8 @@ class PooledFeatureCache {
     private readonly caches: FeatureCache[],
     parts: Int32Array[],
     rows: number,
+    /** Caches handed in by the caller are theirs to release. */
+    private readonly owned = true,
   ) {
     this.source = new Int32Array(rows).fill(-1);
     this.local = new Int32Array(rows);
@@ -239,13 +246,13 @@ class PooledFeatureCache {
   }
 
   async dispose(): Promise<void> {
-    for (const cache of this.caches) await cache.dispose();
+    if (this.owned) for (const cache of this.caches) await cache.dispose();
   }
 }
 
 /** The trainable weights' values, to reset each fold to the same start. */
 function snapshotTrainable(model: TrainModel, config: TrainConfig): Map<tf.Variable, Float32Array> {
-  const trainable = trainableParams(model.params, config, model.config.nLayers);
+  const trainable = trainableParams(model.params, config, model.config);
   return new Map(
     Object.values(trainable).map((variable) => [
       variable as tf.Variable,
@@ -258,6 +265,29 @@ function restoreTrainable(values: Map<tf.Variable, Float32Array>): void {
   for (const [variable, initial] of values) {
     tf.tidy(() => variable.assign(tf.tensor(initial, variable.shape, 'float32')));
   }
+}
+
+/** The caller's caches of `data`'s splits as one pool, rows in the pool's (file row) order. */
+function givenPool(
+  data: EncodedDataset,
+  pool: EncodedSplit,
+  caches: NonNullable<OutOfFoldOptions['featureCaches']>,
+): PooledFeatureCache {
+  const indexOfRow = new Map<number, number>();
+  pool.rows.forEach((row, index) => indexOfRow.set(row, index));
+  const parts: Int32Array[] = [];
+  const given: FeatureCache[] = [];
+  for (const name of ['train', 'validation', 'test'] as const) {
+    const split = data[name];
+    if (splitSize(split) === 0) continue;
+    const cache = caches[name];
+    if (!cache || cache.rows !== splitSize(split)) {
+      throw new Error(`the given feature caches do not cover the ${name} split`);
+    }
+    given.push(cache);
+    parts.push(Int32Array.from(split.rows, (row) => indexOfRow.get(row) as number));
+  }
+  return new PooledFeatureCache(given, parts, splitSize(pool), false);
 }
 
 /** Trains K fold models and gathers each row's probabilities from the model that held it out. */
@@ -282,7 +312,8 @@ export async function outOfFoldProbabilities(options: OutOfFoldOptions): Promise
   const summaries: FoldSummary[] = [];
   const initial = snapshotTrainable(model, config);
   const caching = config.mode !== 'full' && (options.reuseCaches ?? true);
-  let pooled: PooledFeatureCache | null = null;
+  let pooled: PooledFeatureCache | null =
+    caching && options.featureCaches ? givenPool(data, pool, options.featureCaches) : null;
   const started = performance.now();
   try {
     for (let fold = 0; fold < folds; fold++) {

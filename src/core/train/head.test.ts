@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { classifierHead } from '../model/distilbert.ts';
+import { classifierHead } from '../model/encoder.ts';
 import { disposeParams } from '../model/index.ts';
 import { headLogits } from './head.ts';
 import { syntheticModel } from './test-support/synthetic.ts';

@@ -1,23 +1,19 @@
-// The classification head as head-only training runs it: the math of the model's classifierHead
-// (pre_classifier, ReLU, dropout, classifier), with the one large product laid out for speed.
+// The classification head as head-only training runs it: the math of the family's head
+// (layers.ts' headForward: [dropout], dense, ReLU or tanh, dropout, out), with the one large product laid out for speed.
 //
 // classifierHead computes x·Wᵀ as matMul(x, W, transposeB=true), and autodiff takes the weight
 // gradient as matMul(dy, x, transposeA=true). tfjs-backend-wasm sends every transposed product
 // to a naive loop (about 15 ms for [16, 768]·[768, 768] against 1 ms through XNNPACK), and
 // packs the right-hand operand again whenever it is a new tensor, which a weight is after every
-// update. Here the [D, D] pre_classifier weight is always the left operand and no product is
+// update. Here the [D, D] dense weight is always the left operand and no product is
 // transposed: (W·xᵀ)ᵀ forward and dyᵀ·x for the gradient; only [B, D] tensors get transposed.
 // The head's gradient is written out rather than taped: the features are constants of the step,
 // and tfjs's tape would record (and clone the inputs of) every small op in between.
 import * as tf from '@tensorflow/tfjs-core';
-import type { DistilBertConfig } from '../model/config.ts';
-import type { ForwardOptions, Params } from '../model/distilbert.ts';
-
-function param(params: Params, name: string): tf.Variable {
-  const value = params[name];
-  if (!value) throw new Error(`model parameter "${name}" is missing`);
-  return value;
-}
+import type { ModelConfig } from '../model/config.ts';
+import { architectureOf } from '../model/architectures.ts';
+import type { ForwardOptions, Params } from '../model/encoder.ts';
+import { param } from '../model/layers.ts';
 
 /**
  * Logits [B, L] of the classification head on first-token features [B, D] that do not train, as
@@ -25,32 +21,40 @@ function param(params: Params, name: string): tf.Variable {
  */
 export function headLogits(
   params: Params,
-  config: DistilBertConfig,
+  config: ModelConfig,
   features: tf.Tensor2D,
   opts: ForwardOptions,
 ): tf.Tensor2D {
-  const rate = opts.training ? config.seqClassifDropout : 0;
-  // The same mask classifierHead draws for this seed (its dropout site is named 'head').
-  const seed = opts.seed === undefined ? undefined : `${opts.seed}/head`;
+  const head = architectureOf(config).head;
+  const rate = opts.training ? config.classifierDropout : 0;
+  // The same masks headForward draws for this seed (its dropout sites are 'head/features' and 'head').
+  const seed = (site: string) => (opts.seed === undefined ? undefined : `${opts.seed}/${site}`);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [preWeight, preBias, weight, bias, save] = args as [
+    const [denseWeight, denseBias, weight, bias, save] = args as [
       tf.Tensor2D,
       tf.Tensor1D,
       tf.Tensor2D,
       tf.Tensor1D,
       tf.GradSaveFunc,
     ];
-    // pre_classifier: x·Wᵀ + b as (W·xᵀ)ᵀ + b.
-    const hidden = tf.add(tf.transpose(tf.matMul(preWeight, tf.transpose(features))), preBias);
-    const pooled = tf.relu(hidden);
-    const multiplier = rate > 0 ? dropoutMultiplier(pooled.shape, rate, seed) : null;
+    const input =
+      head.dropoutBeforeDense && rate > 0
+        ? tf.mul(features, dropoutMultiplier(features.shape, rate, seed('head/features')))
+        : features;
+    // dense: x·Wᵀ + b as (W·xᵀ)ᵀ + b.
+    const hidden = tf.add(tf.transpose(tf.matMul(denseWeight, tf.transpose(input))), denseBias);
+    const pooled = head.activation === 'relu' ? tf.relu(hidden) : tf.tanh(hidden);
+    const multiplier = rate > 0 ? dropoutMultiplier(pooled.shape, rate, seed('head')) : null;
     const dropped = multiplier ? tf.mul(pooled, multiplier) : pooled;
     const logits = tf.add(tf.matMul(dropped, weight, false, true), bias);
-    save(multiplier ? [hidden, dropped, multiplier] : [hidden, dropped]);
+    // ReLU's derivative needs its input, tanh's its output.
+    const activationSaved = head.activation === 'relu' ? hidden : pooled;
+    save(multiplier ? [activationSaved, dropped, input, multiplier] : [activationSaved, dropped, input]);
     return {
       value: logits,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedHidden, savedDropped, savedMultiplier] = saved as [
+        const [savedActivation, savedDropped, savedInput, savedMultiplier] = saved as [
+          tf.Tensor2D,
           tf.Tensor2D,
           tf.Tensor2D,
           tf.Tensor2D?,
@@ -58,10 +62,15 @@ export function headLogits(
         const dLogits = dy as tf.Tensor2D;
         const dDropped = tf.matMul(dLogits, weight);
         const dPooled = savedMultiplier ? tf.mul(dDropped, savedMultiplier) : dDropped;
-        // ReLU passes the gradient where its input was positive (tfjs's own rule: step(x)).
-        const dHidden = tf.mul(dPooled, tf.step(savedHidden)) as tf.Tensor2D;
+        // ReLU passes the gradient where its input was positive (tfjs's own rule: step(x));
+        // tanh scales it by 1 − tanh².
+        const dHidden = (
+          head.activation === 'relu'
+            ? tf.mul(dPooled, tf.step(savedActivation))
+            : tf.mul(dPooled, tf.sub(1, tf.square(savedActivation)))
+        ) as tf.Tensor2D;
         return [
-          tf.matMul(tf.transpose(dHidden), features),
+          tf.matMul(tf.transpose(dHidden), savedInput),
           tf.sum(dHidden, 0),
           tf.matMul(dLogits, savedDropped, true, false),
           tf.sum(dLogits, 0),
@@ -72,10 +81,10 @@ export function headLogits(
   return tf.tidy(
     () =>
       op(
-        param(params, 'pre_classifier.weight'),
-        param(params, 'pre_classifier.bias'),
-        param(params, 'classifier.weight'),
-        param(params, 'classifier.bias'),
+        param(params, `${head.dense}.weight`),
+        param(params, `${head.dense}.bias`),
+        param(params, `${head.out}.weight`),
+        param(params, `${head.out}.bias`),
       ) as tf.Tensor2D,
   );
 }

@@ -14,7 +14,7 @@ export function isNoDecay(name: string): boolean {
  */
 export function layerDepth(name: string, nLayers: number): number {
   if (name.includes('embeddings.')) return 0;
-  const match = /transformer\.layer\.(\d+)\./.exec(name);
+  const match = /(?:transformer|encoder)\.layer\.(\d+)\./.exec(name);
   if (match) return Number(match[1]) + 1;
   return nLayers + 1;
 }

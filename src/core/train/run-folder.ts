@@ -7,8 +7,8 @@ import { buildModelConfig } from '../export/hf-config.ts';
 import { buildTokenizerFiles } from '../export/tokenizer-files.ts';
 import { hubModelId, mappedColumnsJson, originToJson, type MappedColumns } from '../export/training-args.ts';
 import type { BaseModelOrigin } from '../export/types.ts';
-import { configToJson, type DistilBertConfig } from '../model/config.ts';
-import type { Params } from '../model/distilbert.ts';
+import { configToJson, type ModelConfig } from '../model/config.ts';
+import type { Params } from '../model/encoder.ts';
 import { paramsToSafetensors } from '../model/index.ts';
 import { greaterIsBetter } from '../metrics/index.ts';
 import { bertTokenizerJsonFromVocab } from '../tokenize/tokenizer.ts';
@@ -21,7 +21,7 @@ export interface RunFile {
 }
 
 export interface RunFolderInput {
-  config: DistilBertConfig;
+  config: ModelConfig;
   /** The trained model's variables (already holding the kept checkpoint). */
   params: Params;
   /** The base model's tokenizer files by name (tokenizer.json, tokenizer_config.json, vocab.txt, …). */

@@ -61,7 +61,7 @@ async function train(
       }
     });
     const result = await controller.run();
-    const trainable = trainableParams(model.params, config, model.config.nLayers);
+    const trainable = trainableParams(model.params, config, model.config);
     const weights = Object.fromEntries(
       Object.entries(trainable).map(([name, variable]) => [
         name,

@@ -8,7 +8,7 @@ import { padBatch } from './data.ts';
 import type { TrainEvent, TrainResult } from './events.ts';
 import { syntheticData, syntheticModels } from './test-support/synthetic.ts';
 import { TrainController, trainModel, type TrainOptions } from './trainer/index.ts';
-import { classifierHead, encode, firstToken } from '../model/distilbert.ts';
+import { classifierHead, encode, firstToken } from '../model/encoder.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

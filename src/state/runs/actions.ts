@@ -43,9 +43,13 @@ function dataSummaryNow(maxLength: number): DataSummary | undefined {
 export function startBlocker(): string | null {
   const { data, model, runs, runOrder } = studio();
   if (!data.confirmed || !data.analysis) return 'Confirm the columns in the Data step first.';
+  if (data.analyzing || data.tokenizing) return 'The data is being checked after a change: a moment.';
   if (model.status !== 'loaded') return 'Load a model in the Model step first.';
   const busy = runOrder.find((id) => isRunLive(runs[id]?.status));
   if (busy) return `${runs[busy]?.name ?? 'A run'} is still training: stop it first.`;
+  const searching = Object.values(studio().labelIssues).find((search) => search.status === 'running');
+  if (searching)
+    return `Label issues of ${runs[searching.runId]?.name ?? 'a run'} are being found: wait or stop it.`;
   return null;
 }
 
@@ -96,6 +100,7 @@ export async function startRun(settings: RunSettings): Promise<string> {
     status: 'preparing',
     settings: config,
     liveSettings: {},
+    dataVersion: analysis.dataVersion,
     modelId: modelName(),
     ...modelOriginNow(),
     ...mappedColumnsNow(),

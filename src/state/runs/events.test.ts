@@ -22,6 +22,7 @@ function run(patch: Partial<RunRecord> = {}): RunRecord {
     status: 'running',
     settings: defaultTrainConfig('head'),
     liveSettings: {},
+    dataVersion: 0,
     modelId: 'tiny',
     labels: ['neg', 'pos'],
     multiLabel: false,

@@ -171,7 +171,7 @@ async function dataRows(start: number, count: number): Promise<string[][]> {
 }
 
 /** Texts of 1-based data rows, read from the data worker page by page. */
-async function textsOfRows(rows: Int32Array): Promise<string[]> {
+export async function textsOfRows(rows: Int32Array): Promise<string[]> {
   const mapping = studio().data.analysis?.mapping;
   if (!mapping || rows.length === 0) return [];
   const PAGE = 1000;

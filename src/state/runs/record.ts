@@ -74,6 +74,8 @@ export interface RunRecord {
   modelId: string;
   /** Where that model came from: a hub (which) or a folder; the model card links the Hub only for it. */
   modelOrigin?: BaseModelOrigin;
+  /** Version of the data it trained on: 0 the file as uploaded, else the edit list's version then. */
+  dataVersion: number;
   /** The file's columns the run trained on, as the analyst mapped them. */
   columns?: MappedColumns;
   /** Label names in id order and whether the task is multi-label. */

@@ -12,6 +12,7 @@ function run(id: string, name = id): RunRecord {
     status: 'done',
     settings: defaultTrainConfig('head'),
     liveSettings: {},
+    dataVersion: 0,
     modelId: 'tiny',
     labels: ['a', 'b'],
     multiLabel: false,

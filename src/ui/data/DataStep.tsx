@@ -7,6 +7,7 @@ import { ProgressBar } from '../shell/ProgressBar.tsx';
 import { ChecksPanel } from './ChecksPanel.tsx';
 import { ColumnMapping } from './ColumnMapping.tsx';
 import { DataSummary } from './DataSummary.tsx';
+import { EditsPanel } from './EditsPanel.tsx';
 import { ImportProgress, progressDetail } from './ImportProgress.tsx';
 import { LabelChart } from './LabelChart.tsx';
 import { PreviewTable } from './PreviewTable.tsx';
@@ -124,6 +125,7 @@ export function DataStep() {
               {analysis.splits ? <SplitTable splits={analysis.splits} /> : null}
             </div>
           ) : null}
+          {analysis ? <EditsPanel /> : null}
           <TokenSection />
           <PreviewTable />
         </>

@@ -1,8 +1,18 @@
 import { useMemo, useState } from 'react';
+import { effectiveEdits, type EditAction } from '../../core/dataset/edits.ts';
+import { editRows } from '../../state/edits.ts';
 import type { RunRecord } from '../../state/runs/index.ts';
-import { evaluateSplit, examplesInCell, mistakesByConfidence, type Decision } from './analysis.ts';
+import { useStudio } from '../../state/store.ts';
+import {
+  evaluateSplit,
+  examplesInCell,
+  mistakesByConfidence,
+  type Decision,
+  type ExampleVerdict,
+} from './analysis.ts';
 import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { ExampleList } from './ExampleList.tsx';
+import { LabelIssuesPanel } from './LabelIssuesPanel.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { PerClassTable } from './PerClassTable.tsx';
 import { Playground } from './Playground.tsx';
@@ -78,6 +88,21 @@ export function EvaluateRun({ run }: { run: RunRecord }) {
     [cell, evaluation, run.multiLabel],
   );
   const textOf = (index: number) => result.texts[index];
+  const edits = useStudio((s) => s.data.edits);
+  const editedRows = useMemo(() => effectiveEdits(edits), [edits]);
+  const editOf = (index: number) => editedRows.get(result.rows[index]!);
+  const onEdit = (verdicts: readonly ExampleVerdict[], action: EditAction) =>
+    void editRows(
+      verdicts.map((v) => ({
+        row: result.rows[v.index]!,
+        text: result.texts[v.index] ?? '',
+        labels: v.truth,
+        relabelTo: v.predicted,
+      })),
+      action,
+      run.labels,
+      `${run.name}: test examples`,
+    );
   const validation = bestValidation(run);
 
   return (
@@ -180,6 +205,8 @@ export function EvaluateRun({ run }: { run: RunRecord }) {
               labels={run.labels}
               textOf={textOf}
               emptyText="No test example falls in this cell."
+              editOf={editOf}
+              onEdit={onEdit}
             />
           </>
         ) : (
@@ -189,9 +216,13 @@ export function EvaluateRun({ run }: { run: RunRecord }) {
             labels={run.labels}
             textOf={textOf}
             emptyText="The model got every test example right at this threshold."
+            editOf={editOf}
+            onEdit={onEdit}
           />
         )}
       </section>
+
+      <LabelIssuesPanel run={run} />
 
       {!run.multiLabel && (
         <Playground

@@ -32,6 +32,7 @@ interface RowView {
   name: string;
   status: RunRecord['status'];
   mode: string;
+  dataVersion: number;
   learningRate: number;
   epochs: number;
   batchSize: number;
@@ -47,6 +48,7 @@ function rowView(run: RunRecord): RowView {
     name: run.name,
     status: run.status,
     mode: modeText(run),
+    dataVersion: run.dataVersion,
     learningRate: currentSettings(run).learningRate,
     epochs: run.settings.epochs,
     batchSize: run.settings.batchSize,
@@ -99,6 +101,15 @@ const RunRow = memo(function RunRow({
         <span className={`fs-status fs-status-${run.status}`}>{STATUS_TEXT[run.status]}</span>
       </td>
       <td>{run.mode}</td>
+      <td
+        title={
+          run.dataVersion === 0
+            ? 'Trained on the file as uploaded'
+            : `Trained on the file with the edits up to version ${run.dataVersion}`
+        }
+      >
+        {run.dataVersion === 0 ? 'as uploaded' : `edited v${run.dataVersion}`}
+      </td>
       <td className="fs-num">{run.learningRate.toExponential(1)}</td>
       <td className="fs-num">{run.epochs}</td>
       <td className="fs-num">{run.batchSize}</td>
@@ -167,6 +178,7 @@ export const RunsPanel = memo(function RunsPanel({ onClone }: { onClone?: () => 
               <th scope="col">Run</th>
               <th scope="col">Status</th>
               <th scope="col">Mode</th>
+              <th scope="col">Data</th>
               <th scope="col" className="fs-num">
                 Learning rate
               </th>

@@ -4,12 +4,8 @@
 // (`dtype: 'q8'`) load it with their standard kernels, and the model it computes is exactly the
 // float model with the dequantized weights: that model is what the accuracy check evaluates.
 import type { NamedTensor } from '../types.ts';
-import {
-  buildDistilBertOnnx,
-  transpose2d,
-  type GraphBuilder,
-  type LinearEmitter,
-} from './distilbert-onnx.ts';
+import { transpose2d, type GraphBuilder, type LinearEmitter } from './distilbert-onnx.ts';
+import { buildOnnx } from './graphs.ts';
 import { DataType } from './onnx-proto.ts';
 
 const INT8_MAX = 127;
@@ -87,12 +83,12 @@ export const int8Linear: LinearEmitter = (
 };
 
 /** The bytes of `onnx/model_quantized.onnx`. */
-export function buildDistilBertOnnxQuantized(
+export function buildOnnxQuantized(
   config: Record<string, unknown>,
   weights: readonly NamedTensor[],
   labels: readonly string[],
 ): Uint8Array {
-  return buildDistilBertOnnx(config, weights, labels, { linear: int8Linear });
+  return buildOnnx(config, weights, labels, { linear: int8Linear });
 }
 
 /** Names of the weights the quantized graph stores as int8 (every Linear weight). */

@@ -2,7 +2,8 @@
 // state to resume from at each epoch end but the last. The train worker (which posts them for
 // persistence) and any other caller subscribe with the same listener, so the rule lives here.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Params } from '../../model/distilbert.ts';
+import type { ModelConfig } from '../../model/config.ts';
+import type { Params } from '../../model/encoder.ts';
 import type { TrainConfig } from '../config.ts';
 import type { TrainController } from './controller.ts';
 import type { ResumeState } from './state.ts';
@@ -22,10 +23,10 @@ export interface CheckpointHandlers {
  * on at once) and reads the copies back in the background.
  */
 export function snapshotTrainable(
-  model: { params: Params; config: { nLayers: number } },
+  model: { params: Params; config: Pick<ModelConfig, 'modelType' | 'nLayers'> },
   config: TrainConfig,
 ): Promise<Map<string, Float32Array>> {
-  const trainable = trainableParams(model.params, config, model.config.nLayers);
+  const trainable = trainableParams(model.params, config, model.config);
   const copies = Object.entries(trainable).map(([name, variable]) => [name, tf.clone(variable)] as const);
   return (async () => {
     const out = new Map<string, Float32Array>();
@@ -41,7 +42,7 @@ export function snapshotTrainable(
 /** Subscribes the checkpoint rule to a controller; returns the unsubscribe function. */
 export function watchCheckpoints(
   controller: TrainController,
-  model: { params: Params; config: { nLayers: number } },
+  model: { params: Params; config: Pick<ModelConfig, 'modelType' | 'nLayers'> },
   config: TrainConfig,
   handlers: CheckpointHandlers,
 ): () => void {

@@ -1,12 +1,12 @@
 // Commands a run takes between steps: pause, resume, stop, and live changes of settings.
-import type { DistilBertConfig } from '../../model/config.ts';
+import type { ModelConfig } from '../../model/config.ts';
 import { checkTrainConfig, LIVE_SETTINGS, type LiveSettings, type TrainConfig } from '../config.ts';
 import type { ControlCommand } from '../events.ts';
 
 /** What a command changes in the run. */
 export interface CommandTarget {
   config: TrainConfig;
-  modelConfig: DistilBertConfig;
+  modelConfig: ModelConfig;
   pause(): void;
   resume(): void;
   stop(): void;

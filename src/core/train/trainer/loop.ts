@@ -89,7 +89,7 @@ export class Run {
     this.multiLabel = data.multiLabel;
     checkRunInputs(this.config, model, data);
     this.firstTrainable = firstTrainableLayer(this.config, model.config.nLayers);
-    this.trainable = trainableParams(model.params, this.config, model.config.nLayers);
+    this.trainable = trainableParams(model.params, this.config, model.config);
     if (Object.keys(this.trainable).length === 0) throw new Error('no parameter would train in this mode');
     this.now = options.now ?? (() => performance.now());
     this.emitInterval = options.emitIntervalMs ?? 100;

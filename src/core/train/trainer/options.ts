@@ -1,6 +1,6 @@
 // What a caller gives a training run.
-import type { DistilBertConfig } from '../../model/config.ts';
-import type { Params } from '../../model/distilbert.ts';
+import type { ModelConfig } from '../../model/config.ts';
+import type { Params } from '../../model/encoder.ts';
 import type { TrainConfig } from '../config.ts';
 import type { EncodedDataset, SplitName } from '../data.ts';
 import type { FeatureCache, FeatureCacheFactory } from '../feature-cache.ts';
@@ -8,7 +8,7 @@ import type { TrainerCallbacks } from './callbacks.ts';
 import type { ResumeState } from './state.ts';
 
 export interface TrainModel {
-  config: DistilBertConfig;
+  config: ModelConfig;
   params: Params;
 }
 

@@ -7,7 +7,7 @@ import {
   encode,
   firstToken,
   transformerLayer,
-} from '../../model/distilbert.ts';
+} from '../../model/encoder.ts';
 import { hashSeed } from '../../util/random.ts';
 import type { TrainConfig } from '../config.ts';
 import { namedGradients } from '../gradients.ts';

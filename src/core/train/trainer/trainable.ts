@@ -1,19 +1,25 @@
 // Which parameters a training mode updates; everything else stays fixed.
-import type { Params } from '../../model/distilbert.ts';
-import { HEAD_NAMES, layerPrefix } from '../../model/weights.ts';
+import type { Params } from '../../model/encoder.ts';
+import type { ModelConfig } from '../../model/config.ts';
+import { isHeadName, layerPrefix } from '../../model/weights.ts';
 import type { TrainConfig } from '../config.ts';
 
 /** The trainable parameters of a mode; everything else stays fixed. */
-export function trainableParams(params: Params, config: TrainConfig, nLayers: number): Params {
+export function trainableParams(
+  params: Params,
+  config: TrainConfig,
+  model: Pick<ModelConfig, 'modelType' | 'nLayers'>,
+): Params {
+  const nLayers = model.nLayers;
   const out: Params = {};
   const firstTrainable = firstTrainableLayer(config, nLayers);
   for (const [name, variable] of Object.entries(params)) {
     if (!variable.trainable) continue;
-    const isHead = (HEAD_NAMES as readonly string[]).includes(name);
+    const isHead = isHeadName(model, name);
     let trains = isHead;
     if (config.mode === 'top-k') {
       for (let layer = firstTrainable; layer < nLayers; layer++) {
-        if (name.startsWith(layerPrefix(layer))) trains = true;
+        if (name.startsWith(layerPrefix(model, layer))) trains = true;
       }
     } else if (config.mode === 'full') {
       trains = !(config.freezeEmbeddings && name.includes('embeddings.'));

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend.ts';
-import { classifierHead, encode, firstToken, forward, lossFn } from './distilbert.ts';
+import { classifierHead, encode, firstToken, forward, lossFn } from './encoder.ts';
 import { disposeParams, type LoadedModel } from './index.ts';
 import {
   FIXTURES,
@@ -284,7 +284,7 @@ describe('DistilBERT memory and dropout (cpu)', () => {
   });
 
   it('zeroes about the configured fraction of activations and rescales the rest', () => {
-    const config = { ...model.config, seqClassifDropout: 0.5 };
+    const config = { ...model.config, classifierDropout: 0.5 };
     const first = tf.ones([64, model.config.dim]) as tf.Tensor2D;
     const noHead = { ...model.params };
     // An identity pre_classifier and a sum classifier expose the dropout mask in the logits.

@@ -1,0 +1,34 @@
+// The ONNX writer of each family, keyed by the registry's ModelType (core/model/architectures.ts),
+// so a family cannot be registered without one; the export and the inference engines write every
+// graph through `buildOnnx`.
+import { architectureFor } from '../../model/architectures.ts';
+import type { ModelType } from '../../model/config.ts';
+import type { NamedTensor } from '../types.ts';
+import { buildDistilBertOnnx, type DistilBertOnnxOptions } from './distilbert-onnx.ts';
+
+export type OnnxOptions = DistilBertOnnxOptions;
+
+type OnnxWriter = (
+  config: Record<string, unknown>,
+  weights: readonly NamedTensor[],
+  labels: readonly string[],
+  options?: OnnxOptions,
+) => Uint8Array;
+
+const ONNX_WRITERS: Readonly<Record<ModelType, OnnxWriter>> = {
+  distilbert: buildDistilBertOnnx,
+};
+
+/**
+ * The inference graph of a model given by its config.json (a config without `model_type` is
+ * DistilBERT's) and weights: the classifier's logits, or a frozen part (`options.output`).
+ */
+export function buildOnnx(
+  config: Record<string, unknown>,
+  weights: readonly NamedTensor[],
+  labels: readonly string[],
+  options: OnnxOptions = {},
+): Uint8Array {
+  const modelType = architectureFor(config.model_type ?? 'distilbert').modelType;
+  return ONNX_WRITERS[modelType](config, weights, labels, options);
+}
