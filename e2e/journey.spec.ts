@@ -68,7 +68,7 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   await page.getByRole('tab', { name: /Train/ }).click();
   await page.getByRole('radio', { name: /Balanced/ }).check();
   await setSetting(page, 'Layers to train', '1');
-  await setSetting(page, 'Epochs', '2');
+  await setSetting(page, 'Epochs', '1');
   await setSetting(page, 'Batch size', '32');
   await setSetting(page, 'Learning rate', '1e-3');
   await setSetting(page, 'Evaluate every (updates)', '10');

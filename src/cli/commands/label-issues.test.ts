@@ -71,7 +71,7 @@ describe('finetune-studio label-issues on SMS spam with planted label noise', ()
       '--lr',
       '1e-3',
       '--max-length',
-      '64',
+      '32',
       '--out',
       out,
     );
