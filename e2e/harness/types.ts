@@ -1,6 +1,7 @@
 // What the harness page returns to its Node drivers (the parity spec and the browser benchmark).
 // Plain JSON: everything crosses page.evaluate.
 import type { ModelBenchMode, ModelDims } from '../../src/bench/model-step.ts';
+import type { CountedStep } from '../../src/bench/gpu-count-step.ts';
 
 export type HarnessBackend = 'webgpu' | 'wasm' | 'cpu' | 'webgl';
 
@@ -290,6 +291,17 @@ export interface ConfusionMatrixReport {
   lastColumnReachable: boolean;
 }
 
+export interface GpuCountsRequest {
+  dims: ModelDimsSpec;
+  batch: number;
+  seqLength: number;
+}
+
+export interface GpuCountsReport {
+  backend: BackendInfo;
+  counted: CountedStep;
+}
+
 export interface HarnessApi {
   confusionMatrix(request: ConfusionMatrixRequest): Promise<ConfusionMatrixReport>;
   parity(options: { hubUrl: string; backend: HarnessBackend; fixtures: string[] }): Promise<ParityReport>;
@@ -298,6 +310,7 @@ export interface HarnessApi {
   benchHeadEpoch(request: HeadEpochRequest): Promise<HeadEpochReport>;
   benchHeadOnly(request: HeadOnlyRunRequest): Promise<HeadOnlyRunReport>;
   benchTrainStep(request: TrainStepRequest): Promise<TrainStepReport>;
+  gpuCounts(request: GpuCountsRequest): Promise<GpuCountsReport>;
   opfsCache(request: OpfsCacheRequest): Promise<OpfsCacheReport>;
   ortParity(options: {
     hubUrl: string;

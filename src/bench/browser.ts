@@ -6,6 +6,7 @@
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from '../../e2e/support/browser.ts';
 import { buildHarness, callHarness, openHarness, startHarness } from '../../e2e/harness/host.ts';
+import { gpuCountRows } from './gpu-counts.ts';
 import type {
   DataBenchReport,
   HarnessBackend,
@@ -37,7 +38,9 @@ export interface BrowserBenchOptions {
   /** Examples in the head-only epoch (default 10,000). */
   headExamples?: number;
   /** Which parts run (default all). */
-  parts?: ('model' | 'data' | 'head')[];
+  parts?: ('model' | 'data' | 'head' | 'gpu-counts')[];
+  /** The step counted on WebGPU by the gpu-counts part (default distilbert-base dims, b=1 t=32). */
+  gpuCounts?: { batch: number; seqLength: number };
   /** Rebuild the harness page first (default true). */
   build?: boolean;
   /**
@@ -246,6 +249,22 @@ export async function benchBrowser(options: BrowserBenchOptions = {}): Promise<B
         } catch (error) {
           rows.push(skipped('head-only epoch', `chromium ${backend}`, error));
         }
+      }
+    }
+    if (parts.includes('gpu-counts')) {
+      const { batch, seqLength } = options.gpuCounts ?? { batch: 1, seqLength: 32 };
+      log(`browser bench: one training step counted on WebGPU (b=${batch} t=${seqLength})`);
+      try {
+        const report = await callHarness(page, 'gpuCounts', { dims, batch, seqLength });
+        options.onReport?.('gpu-counts', report);
+        rows.push(
+          ...gpuCountRows(report.counted, whereOf(report), dims, batch, seqLength).map((row) => ({
+            ...row,
+            suite: 'browser',
+          })),
+        );
+      } catch (error) {
+        rows.push(skipped('gpu counts', 'chromium webgpu', error));
       }
     }
     if (parts.includes('model')) {

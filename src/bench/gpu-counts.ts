@@ -5,21 +5,12 @@
 // so a software adapter gives the figures a real GPU would see; they are the baseline the fused
 // kernels are measured against.
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  countGpuWork,
-  gpuWorkBetween,
-  type CountableDevice,
-  type CountOptions,
-  type GpuWorkCounts,
-} from '../core/backend/gpu-counter.ts';
+import type { CountOptions, GpuWorkCounts } from '../core/backend/gpu-counter.ts';
 import { describeAdapter } from '../core/backend/select.ts';
-import { forward, lossFn } from '../core/model/encoder.ts';
-import { disposeParams, initParams } from '../core/model/index.ts';
-import { namedGradients } from '../core/train/gradients.ts';
-import { AdamW, DEFAULT_ADAMW } from '../core/train/adamw/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
-import { benchConfig, DISTILBERT_BASE_DIMS, type ModelDims } from './model-step.ts';
+import { countTrainingStep, type CountedStep, type CountingDevice } from './gpu-count-step.ts';
+import { DISTILBERT_BASE_DIMS, type ModelDims } from './model-step.ts';
 import type { BenchRow } from './table.ts';
 
 export interface GpuCountsBenchOptions {
@@ -69,94 +60,49 @@ export async function benchGpuCounts(options: GpuCountsBenchOptions = {}): Promi
   }
   await registerNodeGradients();
   const where = `node webgpu (dawn, ${describeAdapter(choice.adapter)})`;
-  const device = (
-    tf.backend() as unknown as {
-      device: CountableDevice & {
-        pushErrorScope(filter: 'validation'): void;
-        popErrorScope(): Promise<{ message: string } | null>;
-      };
-    }
-  ).device;
-  const config = benchConfig(dims);
-  const params = initParams(config, 0);
-  const optimizer = new AdamW(params);
-  const ids = tf.tidy(() => tf.randomUniform([batch, seqLength], 1000, config.vocabSize, 'int32', 1));
-  const mask = tf.ones([batch, seqLength], 'int32');
-  const labels = tf.tidy(() => tf.randomUniform([batch], 0, config.numLabels, 'int32', 2));
-  let seed = 0;
-  const trainingForward = () =>
-    forward(params, config, ids as tf.Tensor2D, mask as tf.Tensor2D, {
-      training: true,
-      seed: seed++,
-      gradientCheckpointing: true,
-    }).logits;
-  // One step as the training loop takes it: forward and backward on the tape, then AdamW. The
-  // loop reads losses asynchronously, batched at most at the UI's update rate, never inside a
-  // step; that read is counted on its own.
-  const step = async (counter?: ReturnType<typeof countGpuWork>) => {
-    const at = () => counter?.counts();
-    const start = at();
-    const logits = tf.tidy(trainingForward);
-    const afterForward = at();
-    logits.dispose();
-    const beforeGrads = at();
-    const { value, grads } = namedGradients(() => lossFn(config, trainingForward(), labels), params);
-    const afterGrads = at();
-    const norm = optimizer.step(grads, { ...DEFAULT_ADAMW, lr: 5e-5 });
-    const afterOptimizer = at();
-    await value.data();
-    const afterRead = at();
-    tf.dispose([value, norm, ...Object.values(grads)]);
-    if (!start || !afterForward || !beforeGrads || !afterGrads || !afterOptimizer || !afterRead) return null;
-    const forwardCounts = gpuWorkBetween(start, afterForward);
-    const forwardAndBackward = gpuWorkBetween(beforeGrads, afterGrads);
-    return {
-      forward: forwardCounts,
-      // The backward pass: the taped step less one forward (the tape's own forward; with gradient
-      // checkpointing each block's forward runs once more inside it, and that counts as backward).
-      backward: gpuWorkBetween(forwardCounts, forwardAndBackward),
-      optimizer: gpuWorkBetween(afterGrads, afterOptimizer),
-      whole: gpuWorkBetween(beforeGrads, afterOptimizer),
-      lossRead: gpuWorkBetween(afterOptimizer, afterRead),
-    };
-  };
-  try {
-    log(`gpu-counts bench: warm-up step (${where})`);
-    await step();
-    log('gpu-counts bench: counted step');
-    const bufferPrototype = (globalThis as { GPUBuffer?: { prototype: CountOptions['bufferPrototype'] } })
-      .GPUBuffer?.prototype;
-    const backend = tf.backend() as unknown as CountOptions['backend'];
-    const counter = countGpuWork(device, { ...(bufferPrototype ? { bufferPrototype } : {}), backend });
-    let counted;
-    device.pushErrorScope('validation');
-    try {
-      counted = await step(counter);
-    } finally {
-      counter.restore();
-    }
-    const invalid = await device.popErrorScope();
-    if (!counted) throw new Error('the counted step returned no counts');
-    const name = `b=${batch} t=${seqLength}, dim ${dims.dim}, ${dims.nLayers} layers`;
-    const rows = [
-      ...rowsOf(name, where, 'forward', counted.forward),
-      ...rowsOf(name, where, 'backward', counted.backward),
-      ...rowsOf(name, where, 'optimizer step', counted.optimizer),
-      ...rowsOf(name, where, 'whole step', counted.whole),
-      ...rowsOf(name, where, 'loss read', counted.lossRead),
-    ];
-    const whole = rows.find((r) => r.name.startsWith('whole step') && r.unit === 'dispatches');
-    if (whole) {
-      whole.note = `forward and backward on the tape (gradient checkpointing), AdamW (${optimizer.engineName} engine); the loss is read after the step, asynchronously; after one warm-up step`;
-    }
-    if (invalid && whole) {
-      // The counts are what was encoded; a pipeline the adapter refused never ran.
-      whole.note += `; the adapter refused part of the step: ${invalid.message.split('\n')[0]}`;
-    }
-    return rows;
-  } finally {
-    tf.dispose([ids, mask, labels]);
-    optimizer.dispose();
-    disposeParams(params);
+  const device = (tf.backend() as unknown as { device: CountingDevice }).device;
+  const bufferPrototype = (globalThis as { GPUBuffer?: { prototype: CountOptions['bufferPrototype'] } })
+    .GPUBuffer?.prototype;
+  const counted = await countTrainingStep({
+    device,
+    backend: tf.backend() as unknown as CountOptions['backend'],
+    ...(bufferPrototype ? { bufferPrototype } : {}),
+    dims,
+    batch,
+    seqLength,
+    log: (message) => log(`gpu-counts bench: ${message} (${where})`),
+  });
+  return gpuCountRows(counted, where, dims, batch, seqLength);
+}
+
+/** The bench rows of one counted step, wherever it was counted. */
+export function gpuCountRows(
+  counted: CountedStep,
+  where: string,
+  dims: ModelDims,
+  batch: number,
+  seqLength: number,
+): BenchRow[] {
+  const name = `b=${batch} t=${seqLength}, dim ${dims.dim}, ${dims.nLayers} layers`;
+  const rows = [
+    ...rowsOf(name, where, 'forward', counted.forward),
+    ...rowsOf(name, where, 'backward', counted.backward),
+    ...rowsOf(name, where, 'optimizer step', counted.optimizer),
+    ...rowsOf(name, where, 'whole step', counted.whole),
+    ...rowsOf(name, where, 'loss read', counted.lossRead),
+  ];
+  const backward = rows.find((r) => r.name.startsWith('backward') && r.unit === 'dispatches');
+  if (backward) {
+    const taped = counted.tapedByPipeline.map(([label, count]) => `${label} ${count}`).join(', ');
+    backward.note = `forward+backward on the tape by pipeline: ${taped}`;
   }
+  const whole = rows.find((r) => r.name.startsWith('whole step') && r.unit === 'dispatches');
+  if (whole) {
+    whole.note = `forward and backward on the tape (gradient checkpointing), AdamW (${counted.optimizerEngine} engine); the loss is read after the step, asynchronously; after one warm-up step`;
+  }
+  if (counted.refused && whole) {
+    // The counts are what was encoded; a pipeline the adapter refused never ran.
+    whole.note += `; the adapter refused part of the step: ${counted.refused}`;
+  }
+  return rows;
 }

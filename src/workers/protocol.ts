@@ -6,6 +6,9 @@ import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '
 import type { EditList, RowEdit } from '../core/dataset/edits.ts';
 import type { MappedColumns } from '../core/export/training-args.ts';
 import type { LabelQualityScore, RowLabelIssue } from '../core/quality/index.ts';
+import type { SamplerName } from '../core/search/sampler.ts';
+import type { SearchSpace } from '../core/search/space.ts';
+import type { Direction, Trial } from '../core/search/study.ts';
 import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
 import type { LiveSettings, TrainConfig } from '../core/train/config.ts';
 import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
@@ -368,7 +371,25 @@ export type TrainCommand =
       folds: number;
       score: LabelQualityScore;
     }
-  | { type: 'cancelLabelIssues'; requestId: string };
+  | { type: 'cancelLabelIssues'; requestId: string }
+  /**
+   * A hyperparameter search (core/search): trials one after another from the loaded model, each
+   * `baseConfig` with its parameters; the objective is the config's `metricForBestModel`.
+   */
+  | {
+      type: 'search';
+      requestId: string;
+      baseConfig: TrainConfig;
+      data: EncodedDataset;
+      space: SearchSpace;
+      sampler: SamplerName;
+      seed: number;
+      pruning: boolean;
+      budget: { trials?: number; minutes?: number };
+    }
+  | { type: 'controlSearch'; requestId: string; action: 'pause' | 'resume' | 'stop' }
+  /** The ended search's best trial becomes the finished run `runId`; answered by `attached`. */
+  | { type: 'adoptSearchBest'; requestId: string; searchId: string; runId: string };
 
 /** The flagged rows of a label-issue search, most suspect first. */
 export interface LabelIssuesOutcome {
@@ -422,6 +443,18 @@ export type TrainEvent =
       totalSteps: number;
     }
   | { type: 'labelIssues'; requestId: string; outcome: LabelIssuesOutcome }
+  /** A trial started or ended (its state, parameters, reported values and objective). */
+  | { type: 'searchTrial'; requestId: string; trial: Trial }
+  | { type: 'searchProgress'; requestId: string; trial: number; step: number; totalSteps: number }
+  /** The search ended (budget spent or stopped): every trial, and the best one's number and settings. */
+  | {
+      type: 'searchDone';
+      requestId: string;
+      direction: Direction;
+      trials: Trial[];
+      best: number | null;
+      bestConfig: TrainConfig | null;
+    }
   /**
    * Forward passes timed after a load (shader compilation makes this take seconds on software
    * GPUs, so the load answers first). `timing` is null when the backend could not run them.

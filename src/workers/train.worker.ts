@@ -5,6 +5,7 @@ import { initWorkerBackend, onDeviceLost } from './backend.ts';
 import { featureStoreAction } from './featureStore.ts';
 import { handleLoadModel } from './modelHost.ts';
 import { cancelLabelIssues, findLabelIssues } from './qualityHost.ts';
+import { adoptSearchBest, controlSearch, runSearch } from './searchHost.ts';
 import {
   errorMessage,
   transferablesOf,
@@ -101,6 +102,15 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
       return;
     case 'cancelLabelIssues':
       cancelLabelIssues(command.requestId);
+      return;
+    case 'search':
+      void runSearch(command, post);
+      return;
+    case 'controlSearch':
+      controlSearch(command.requestId, command.action);
+      return;
+    case 'adoptSearchBest':
+      adoptSearchBest(command, post);
       return;
     default:
       unreachable(command);

@@ -4,6 +4,7 @@ import { runDataBench } from './bench-data.ts';
 import { runHeadOnlyBench } from './bench-head-only.ts';
 import { runModelBench } from './bench-model.ts';
 import { runHeadEpochBench, runTrainStepBench } from './bench-train.ts';
+import { runGpuCounts } from './gpu-counts.ts';
 import { runOpfsCacheCheck } from './opfs-cache.ts';
 import { runOrtParity } from './ort-parity.ts';
 import { runParity } from './parity.ts';
@@ -24,6 +25,7 @@ window.harness = {
   benchHeadEpoch: runHeadEpochBench,
   benchHeadOnly: runHeadOnlyBench,
   benchTrainStep: runTrainStepBench,
+  gpuCounts: runGpuCounts,
   opfsCache: runOpfsCacheCheck,
   ortParity: runOrtParity,
 };

@@ -115,6 +115,44 @@ describe('countGpuWork', () => {
     });
   });
 
+  it('breaks dispatches down by the label of the pipeline each ran', () => {
+    const { device } = fakeDevice();
+    const passes: { setPipeline(p: { label?: string }): void }[] = [];
+    const inner = device.createCommandEncoder;
+    device.createCommandEncoder = () => {
+      const encoder = inner();
+      return {
+        beginComputePass: () => {
+          const pass = {
+            ...encoder.beginComputePass(),
+            setPipeline: (p: { label?: string }) => passes.push(p as never),
+          };
+          return pass;
+        },
+      };
+    };
+    const counter = countGpuWork(device);
+    const pass = device.createCommandEncoder().beginComputePass();
+    pass.setPipeline?.({ label: 'MatMulPackedProgram' });
+    pass.dispatchWorkgroups(2);
+    pass.dispatchWorkgroups(2);
+    pass.setPipeline?.({ label: 'BinaryOpProgram' });
+    pass.dispatchWorkgroups(1);
+    const other = device.createCommandEncoder().beginComputePass();
+    other.setPipeline?.({ label: 'BinaryOpProgram' });
+    other.dispatchWorkgroups(1);
+    other.setPipeline?.({});
+    other.dispatchWorkgroups(1);
+    expect(counter.dispatchesByPipeline()).toEqual([
+      ['BinaryOpProgram', 2],
+      ['MatMulPackedProgram', 2],
+      ['(unlabelled)', 1],
+    ]);
+    expect(passes).toHaveLength(4);
+    counter.reset();
+    expect(counter.dispatchesByPipeline()).toEqual([]);
+  });
+
   it("counts a backend's synchronous reads and puts its readSync back", () => {
     const { device } = fakeDevice();
     const backend = { readSync: (id: unknown) => [id] };

@@ -21,6 +21,7 @@ export interface GpuWorkCounts {
 }
 
 interface ComputePassLike {
+  setPipeline?(pipeline: { label?: string }): void;
   dispatchWorkgroups(...args: number[]): void;
   dispatchWorkgroupsIndirect?(...args: unknown[]): void;
 }
@@ -46,6 +47,11 @@ export const MAP_MODE_READ = 0x0001;
 export interface GpuCounter {
   /** The counts since the counter started or was last reset. */
   counts(): GpuWorkCounts;
+  /**
+   * Dispatches since the counter started or was last reset, per pipeline label (tfjs labels each
+   * pipeline with its program's class name; ours carry their own), most first.
+   */
+  dispatchesByPipeline(): [label: string, dispatches: number][];
   reset(): void;
   /** Puts the device's own methods back; the counts stay readable. */
   restore(): void;
@@ -83,6 +89,11 @@ export interface CountOptions {
 /** Starts counting what `device` is asked to do. */
 export function countGpuWork(device: CountableDevice, options: CountOptions = {}): GpuCounter {
   let counts = zero();
+  let byPipeline = new Map<string, number>();
+  const countDispatch = (label: string) => {
+    counts.dispatches++;
+    byPipeline.set(label, (byPipeline.get(label) ?? 0) + 1);
+  };
   const countRead = (mode: number, size: number) => {
     if (mode & MAP_MODE_READ) {
       counts.reads++;
@@ -137,14 +148,22 @@ export function countGpuWork(device: CountableDevice, options: CountOptions = {}
       const pass = beginComputePass.apply(this, passArgs);
       const dispatch = pass.dispatchWorkgroups;
       const record = pass as unknown as Record<string, unknown>;
+      let label = '(no pipeline)';
+      const setPipeline = pass.setPipeline;
+      if (setPipeline) {
+        record.setPipeline = function (this: unknown, pipeline: { label?: string }) {
+          label = pipeline.label || '(unlabelled)';
+          return setPipeline.call(this, pipeline);
+        };
+      }
       record.dispatchWorkgroups = function (this: unknown, ...sizes: number[]) {
-        counts.dispatches++;
+        countDispatch(label);
         return dispatch.apply(this, sizes);
       };
       const indirect = pass.dispatchWorkgroupsIndirect;
       if (indirect) {
         record.dispatchWorkgroupsIndirect = function (this: unknown, ...rest: unknown[]) {
-          counts.dispatches++;
+          countDispatch(label);
           return indirect.apply(this, rest);
         };
       }
@@ -165,8 +184,10 @@ export function countGpuWork(device: CountableDevice, options: CountOptions = {}
 
   return {
     counts: () => ({ ...counts }),
+    dispatchesByPipeline: () => [...byPipeline].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
     reset: () => {
       counts = zero();
+      byPipeline = new Map();
     },
     restore: () => {
       target.createBuffer = createBuffer;

@@ -1,5 +1,7 @@
-// What our own WebGPU kernels (fused LayerNorm, fused AdamW) use of tfjs-backend-webgpu's
-// WebGPUBackend: public members of that class, which its typings do not export.
+// What our own WebGPU kernels (fused LayerNorm, bias + GELU, attention softmax, embeddings, AdamW)
+// use of tfjs-backend-webgpu's WebGPUBackend: public members of that class, which its typings do
+// not export; and the few steps every fused kernel takes to record one dispatch on tfjs' command
+// encoder, in its order, so tfjs' own kernels before and after see its results.
 import type * as tf from '@tensorflow/tfjs-core';
 
 export interface WebGpuBackend {
@@ -12,7 +14,81 @@ export interface WebGpuBackend {
   endComputePassEncoder(): void;
   submitQueue(): void;
   write(values: null, shape: number[], dtype: tf.DataType): tf.DataId;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
 }
 
 /** The most workgroups along one dimension WebGPU guarantees. */
 export const MAX_GRID = 65535;
+
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+/** The compute pipeline of `code` (entry point `main`), made once per device and key. */
+export function kernelPipeline(device: GPUDevice, key: string, code: () => string): GPUComputePipeline {
+  let cache = pipelines.get(device);
+  if (!cache) pipelines.set(device, (cache = new Map()));
+  let made = cache.get(key);
+  if (!made) {
+    made = device.createComputePipeline({
+      label: key,
+      layout: 'auto',
+      compute: { module: device.createShaderModule({ code: code(), label: key }), entryPoint: 'main' },
+    });
+    cache.set(key, made);
+  }
+  return made;
+}
+
+const BYTES_PER_ELEMENT = 4; // float32, int32 and bool (stored as int32) alike
+
+/** A tensor's GPU buffer, bound at exactly its size (the shaders read element counts from it). */
+function binding(backend: WebGpuBackend, info: tf.TensorInfo): GPUBufferBinding {
+  backend.uploadToGPU(info.dataId);
+  const buffer = backend.tensorMap.get(info.dataId)?.resource;
+  if (!(buffer instanceof GPUBuffer)) throw new Error('a tensor on the webgpu backend has no GPU buffer');
+  // Released buffers wait for the queue to be submitted, as tfjs' own kernels' inputs do.
+  backend.commandQueueOwnedIds?.add(info.dataId);
+  const size =
+    BYTES_PER_ELEMENT *
+    Math.max(
+      1,
+      info.shape.reduce((a, b) => a * b, 1),
+    );
+  return { buffer, offset: 0, size };
+}
+
+/** A new tensor of `shape` on the backend, its buffer made when first bound. */
+export function kernelOutput(
+  backend: WebGpuBackend,
+  shape: number[],
+  dtype: 'float32' | 'int32' = 'float32',
+): tf.TensorInfo {
+  return { dataId: backend.write(null, shape, dtype), shape, dtype };
+}
+
+/**
+ * Records one dispatch of `workgroups` workgroups (laid over x and y within MAX_GRID; shaders
+ * take the index wid.y * groups.x + wid.x) with `tensors` bound 0, 1, ... in order.
+ */
+export function recordDispatch(
+  backend: WebGpuBackend,
+  compute: GPUComputePipeline,
+  tensors: tf.TensorInfo[],
+  workgroups: number,
+): void {
+  const entries = tensors.map((info, i) => ({ binding: i, resource: binding(backend, info) }));
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  const pass = (backend.commandEncoder as GPUCommandEncoder).beginComputePass();
+  pass.setPipeline(compute);
+  pass.setBindGroup(0, backend.device.createBindGroup({ layout: compute.getBindGroupLayout(0), entries }));
+  const gridX = Math.max(1, Math.min(workgroups, MAX_GRID));
+  pass.dispatchWorkgroups(gridX, Math.ceil(workgroups / gridX));
+  pass.end();
+}
+
+/** Throws a one-line message when a fused kernel is given tensors of another dtype. */
+export function checkDtype(kernel: string, dtype: tf.DataType, ...infos: tf.TensorInfo[]): void {
+  for (const info of infos) {
+    if (info.dtype !== dtype) throw new Error(`${kernel} needs ${dtype} tensors, got ${info.dtype}`);
+  }
+}

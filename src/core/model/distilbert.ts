@@ -22,12 +22,11 @@ import {
   positiveNumber,
   probability,
 } from './config-fields.ts';
+import { wordAndPositionEmbeddings } from './encoder-ops.ts';
 import {
-  activate,
-  attentionBias,
   checkSequenceLength,
   dropout,
-  embeddingLookup,
+  ffnInner,
   int32Ids,
   layerNorm,
   linear,
@@ -169,16 +168,12 @@ export function embed(
   return tf.tidy(() => {
     const [, seqLength] = inputIds.shape;
     checkSequenceLength(config, seqLength);
-    const words = embeddingLookup(
-      param(params, 'distilbert.embeddings.word_embeddings.weight'),
+    const summed = wordAndPositionEmbeddings(
+      param(params, 'distilbert.embeddings.word_embeddings.weight') as tf.Tensor2D,
+      param(params, 'distilbert.embeddings.position_embeddings.weight') as tf.Tensor2D,
       int32Ids(inputIds),
-    ); // [B, T, D]
-    const positions = tf.slice(
-      param(params, 'distilbert.embeddings.position_embeddings.weight'),
-      [0, 0],
-      [seqLength, config.dim],
-    ); // [T, D], broadcast over B
-    const embeddings = layerNorm(params, 'distilbert.embeddings.LayerNorm', tf.add(words, positions));
+    ); // [B, T, D]: word rows of the ids plus positions 0..T−1
+    const embeddings = layerNorm(params, 'distilbert.embeddings.LayerNorm', summed);
     return dropout(embeddings, config.dropout, opts, 'embeddings') as tf.Tensor3D;
   });
 }
@@ -207,14 +202,14 @@ export function transformerLayer(
         output: `${prefix}attention.out_lin`,
       },
       x,
-      attentionBias(attentionMask),
+      attentionMask,
       batch,
       seqLength,
       opts,
       site,
     );
     const attended = layerNorm(params, `${prefix}sa_layer_norm`, tf.add<tf.Tensor2D>(attention, x));
-    const inner = activate(config.activation, linear(params, `${prefix}ffn.lin1`, attended)); // [N, F]
+    const inner = ffnInner(params, config.activation, `${prefix}ffn.lin1`, attended); // [N, F]
     const ffn = dropout(linear(params, `${prefix}ffn.lin2`, inner), config.dropout, opts, `${site}/ffn`); // [N, D]
     const out = layerNorm(params, `${prefix}output_layer_norm`, tf.add<tf.Tensor2D>(ffn, attended));
     return tf.reshape(out, [batch, seqLength, dim]); // [N, D] -> [B, T, D]

@@ -6,7 +6,13 @@
 //   FusedLayerNormGrad  one workgroup per row for dx, then one thread per column for dγ and dβ.
 // Registered on import for the webgpu backend only; other backends keep the composed ops.
 import * as tf from '@tensorflow/tfjs-core';
-import { MAX_GRID, type WebGpuBackend } from '../backend/webgpu-backend.ts';
+import {
+  checkDtype,
+  kernelOutput,
+  kernelPipeline,
+  recordDispatch,
+  type WebGpuBackend,
+} from '../backend/webgpu-backend.ts';
 
 export const FUSED_LAYER_NORM = 'FusedLayerNorm';
 export const FUSED_LAYER_NORM_GRAD = 'FusedLayerNormGrad';
@@ -122,66 +128,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 `;
 
-const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
-
-function pipeline(device: GPUDevice, key: string, code: () => string): GPUComputePipeline {
-  let cache = pipelines.get(device);
-  if (!cache) pipelines.set(device, (cache = new Map()));
-  let made = cache.get(key);
-  if (!made) {
-    made = device.createComputePipeline({
-      label: key,
-      layout: 'auto',
-      compute: { module: device.createShaderModule({ code: code(), label: key }), entryPoint: 'main' },
-    });
-    cache.set(key, made);
-  }
-  return made;
-}
-
-/** A tensor's GPU buffer, bound at exactly its size (the shaders read row counts from it). */
-function binding(backend: WebGpuBackend, info: tf.TensorInfo): GPUBufferBinding {
-  backend.uploadToGPU(info.dataId);
-  const buffer = backend.tensorMap.get(info.dataId)?.resource;
-  if (!(buffer instanceof GPUBuffer)) throw new Error('a tensor on the webgpu backend has no GPU buffer');
-  // Released buffers wait for the queue to be submitted, as tfjs' own kernels' inputs do.
-  backend.commandQueueOwnedIds?.add(info.dataId);
-  const size =
-    4 *
-    Math.max(
-      1,
-      info.shape.reduce((a, b) => a * b, 1),
-    );
-  return { buffer, offset: 0, size };
-}
-
-function output(backend: WebGpuBackend, shape: number[]): tf.TensorInfo {
-  return { dataId: backend.write(null, shape, 'float32'), shape, dtype: 'float32' };
-}
-
-/** Records one dispatch on tfjs' command encoder, in its order. */
-function dispatch(
-  backend: WebGpuBackend,
-  compute: GPUComputePipeline,
-  tensors: tf.TensorInfo[],
-  workgroups: number,
-): void {
-  const entries = tensors.map((info, i) => ({ binding: i, resource: binding(backend, info) }));
-  backend.ensureCommandEncoderReady();
-  backend.endComputePassEncoder();
-  const pass = (backend.commandEncoder as GPUCommandEncoder).beginComputePass();
-  pass.setPipeline(compute);
-  pass.setBindGroup(0, backend.device.createBindGroup({ layout: compute.getBindGroupLayout(0), entries }));
-  const gridX = Math.max(1, Math.min(workgroups, MAX_GRID));
-  pass.dispatchWorkgroups(gridX, Math.ceil(workgroups / gridX));
-  pass.end();
-}
-
 function checkFloat(...infos: tf.TensorInfo[]): void {
-  for (const info of infos) {
-    if (info.dtype !== 'float32')
-      throw new Error(`${FUSED_LAYER_NORM} needs float32 tensors, got ${info.dtype}`);
-  }
+  checkDtype(FUSED_LAYER_NORM, 'float32', ...infos);
 }
 
 tf.registerKernel({
@@ -193,10 +141,10 @@ tf.registerKernel({
     checkFloat(x, gamma, beta);
     const gpu = backend as unknown as WebGpuBackend;
     const [rows, dim] = x.shape as [number, number];
-    const y = output(gpu, [rows, dim]);
-    const stats = output(gpu, [rows, 2]);
-    const compute = pipeline(gpu.device, `layer norm ${dim} ${eps}`, () => forwardWgsl(dim, eps));
-    dispatch(gpu, compute, [x, gamma, beta, y, stats], rows);
+    const y = kernelOutput(gpu, [rows, dim]);
+    const stats = kernelOutput(gpu, [rows, 2]);
+    const compute = kernelPipeline(gpu.device, `layer norm ${dim} ${eps}`, () => forwardWgsl(dim, eps));
+    recordDispatch(gpu, compute, [x, gamma, beta, y, stats], rows);
     return [y, stats];
   },
 });
@@ -214,18 +162,18 @@ tf.registerKernel({
     checkFloat(dy, x, stats, gamma);
     const gpu = backend as unknown as WebGpuBackend;
     const [rows, dim] = x.shape as [number, number];
-    const dx = output(gpu, [rows, dim]);
-    const dgamma = output(gpu, [dim]);
-    const dbeta = output(gpu, [dim]);
-    dispatch(
+    const dx = kernelOutput(gpu, [rows, dim]);
+    const dgamma = kernelOutput(gpu, [dim]);
+    const dbeta = kernelOutput(gpu, [dim]);
+    recordDispatch(
       gpu,
-      pipeline(gpu.device, `layer norm dx ${dim}`, () => inputGradWgsl(dim)),
+      kernelPipeline(gpu.device, `layer norm dx ${dim}`, () => inputGradWgsl(dim)),
       [dy, x, stats, gamma, dx],
       rows,
     );
-    dispatch(
+    recordDispatch(
       gpu,
-      pipeline(gpu.device, `layer norm dgamma ${dim}`, () => paramGradWgsl(dim)),
+      kernelPipeline(gpu.device, `layer norm dgamma ${dim}`, () => paramGradWgsl(dim)),
       [dy, x, stats, dgamma, dbeta],
       Math.ceil(dim / WORKGROUP),
     );

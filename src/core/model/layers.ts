@@ -12,8 +12,18 @@
 // flattened for the Linear layers), L labels.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, ModelConfig } from './config.ts';
-import { FUSED_LAYER_NORM, FUSED_LAYER_NORM_GRAD, fusedLayerNormAvailable } from './layer-norm-webgpu.ts';
+import {
+  attentionBias,
+  attentionSoftmax,
+  biasGelu,
+  embeddingLookup,
+  gelu,
+  layerNormRows as encoderLayerNormRows,
+  linearRows,
+} from './encoder-ops.ts';
 import { matMul } from './matmul.ts';
+
+export { attentionBias, embeddingLookup };
 
 export type Params = Record<string, tf.Variable>;
 
@@ -43,8 +53,6 @@ export interface EncodeOptions extends ForwardOptions {
 
 /** transformers' default layer_norm_eps (DistilBERT's fixed eps, BERT's default). */
 export const DEFAULT_LAYER_NORM_EPS = 1e-12;
-/** torch.finfo(torch.float32).min, which transformers puts on masked attention scores. */
-const FLOAT32_MIN = -3.4028234663852886e38;
 
 export function param(params: Params, name: string): tf.Variable {
   const value = params[name];
@@ -52,15 +60,12 @@ export function param(params: Params, name: string): tf.Variable {
   return value;
 }
 
-/**
- * nn.Linear with a torch-layout weight [out, in]: [N, in] -> [N, out].
- * Not tf.fused.matMul: tfjs-backend-wasm 4.22 adds the bias to the wrong elements when
- * transposeB is set, and the unfused pair is correct on every backend.
- */
+/** nn.Linear with a torch-layout weight [out, in]: [N, in] -> [N, out] (encoder-ops.ts's linearRows). */
 export function linear(params: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.add(
-    matMul<tf.Tensor2D>(x, param(params, `${name}.weight`), false, true),
-    param(params, `${name}.bias`),
+  return linearRows(
+    x,
+    param(params, `${name}.weight`) as tf.Tensor2D,
+    param(params, `${name}.bias`) as tf.Tensor1D,
   );
 }
 
@@ -83,91 +88,14 @@ export function layerNorm<R extends tf.Rank>(
   return tf.reshape(layerNormRows(rows, gamma, beta, eps), x.shape); // [N, D] -> [..., D]
 }
 
-/** LayerNorm of each row of `rows` [N, D]: fused kernels where the backend has them. */
+/** LayerNorm of each row of `rows` [N, D] (encoder-ops.ts: fused kernels where the backend has them). */
 export function layerNormRows(
   rows: tf.Tensor2D,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps = DEFAULT_LAYER_NORM_EPS,
 ): tf.Tensor2D {
-  return fusedLayerNormAvailable()
-    ? fusedLayerNorm(rows, gamma, beta, eps)
-    : composedLayerNorm(rows, gamma, beta, eps);
-}
-
-/** The same LayerNorm and gradients as composedLayerNorm, in three WebGPU dispatches (layer-norm-webgpu.ts). */
-function fusedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
-  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [value, stats] = tf.engine().runKernel(FUSED_LAYER_NORM, { x, gamma: g, beta: b }, { eps }) as [
-      tf.Tensor2D,
-      tf.Tensor2D,
-    ]; // [N, D], [N, 2] (mean, 1/σ per row)
-    save([x, stats, g]);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedX, savedStats, savedGamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-        return tf
-          .engine()
-          .runKernel(FUSED_LAYER_NORM_GRAD, { dy, x: savedX, stats: savedStats, gamma: savedGamma }) as [
-          tf.Tensor2D,
-          tf.Tensor1D,
-          tf.Tensor1D,
-        ]; // dx [N, D], dγ [D], dβ [D]
-      },
-    };
-  });
-  return normalize(rows, gamma, beta) as tf.Tensor2D;
-}
-
-function composedLayerNorm(
-  rows: tf.Tensor2D,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  eps: number,
-): tf.Tensor2D {
-  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [rows, gamma, beta, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const { mean, variance } = tf.moments(rows, -1, true); // [N, 1] each
-    const inverseStd = tf.rsqrt(tf.add(variance, eps)); // [N, 1]
-    const normalized = tf.mul(tf.sub(rows, mean), inverseStd); // x̂ [N, D]
-    save([normalized, inverseStd, gamma]);
-    return {
-      value: tf.add(tf.mul(normalized, gamma), beta),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xHat, invStd, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-        const dxHat = tf.mul(dy, g); // [N, D]
-        // dx = (1/σ) (dx̂ - mean(dx̂) - x̂ mean(dx̂ x̂)), means over the normalized axis.
-        const centered = tf.sub(dxHat, tf.mean(dxHat, -1, true));
-        const dx = tf.mul(tf.sub(centered, tf.mul(xHat, tf.mean(tf.mul(dxHat, xHat), -1, true))), invStd);
-        return [dx, tf.sum(tf.mul(dy, xHat), 0), tf.sum(dy, 0)];
-      },
-    };
-  });
-  return normalize(rows, gamma, beta) as tf.Tensor2D;
-}
-
-/**
- * nn.Embedding: rows of `table` [V, D] for `ids` [B, T] -> [B, T, D]. The gradient is a scatter-add
- * of dy into a [V, D] zero table; tf.gather's own gradient (UnsortedSegmentSum) is missing on wasm
- * and costs O(V * B * T * D) on cpu, which is unusable for a 30k-word vocabulary.
- */
-export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor2D): tf.Tensor3D {
-  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [weights, indices, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    save([indices]);
-    return {
-      value: tf.gather(weights, indices) as tf.Tensor, // [V, D] gathered by [B, T] -> [B, T, D]
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [vocab, dim] = weights.shape;
-        const flatIds = tf.reshape(saved[0]!, [-1, 1]); // [B, T] -> [N, 1]
-        const flatDy = tf.reshape(dy, [-1, dim]); // [B, T, D] -> [N, D]
-        return [tf.scatterND(flatIds, flatDy, [vocab, dim]), tf.zerosLike(saved[0]!)];
-      },
-    };
-  });
-  return lookup(table, ids) as tf.Tensor3D;
+  return encoderLayerNormRows(rows, gamma, beta, eps);
 }
 
 /** `ids` as int32 (what tf.gather wants), without a copy when they already are. */
@@ -183,24 +111,6 @@ export function checkSequenceLength(config: Pick<ModelConfig, 'maxPositionEmbedd
     );
   }
 }
-
-/**
- * Exact GELU, 0.5 x (1 + erf(x / √2)), as torch.nn.functional.gelu, with its derivative
- * Φ(x) + x φ(x) written out: backward keeps x alone instead of five [N, F] intermediates.
- */
-const gelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  save([x]);
-  return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [input] = saved as [tf.Tensor];
-      const cdf = tf.mul(tf.add(tf.erf(tf.mul(input, Math.SQRT1_2)), 1), 0.5); // Φ(x)
-      const pdf = tf.mul(tf.exp(tf.mul(tf.square(input), -0.5)), 1 / Math.sqrt(2 * Math.PI)); // φ(x)
-      return tf.mul(dy, tf.add(cdf, tf.mul(input, pdf)));
-    },
-  };
-});
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -232,6 +142,16 @@ export function activate(activation: Activation, x: tf.Tensor2D): tf.Tensor2D {
   return tf.relu(x);
 }
 
+/**
+ * A feed-forward network's first Linear and its activation: [N, D] -> [N, F]. Exact GELU takes
+ * the bias inside its own kernel (encoder-ops.ts's biasGelu: one dispatch on WebGPU).
+ */
+export function ffnInner(params: Params, activation: Activation, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  if (activation !== 'gelu') return activate(activation, linear(params, name, x));
+  const product = matMul<tf.Tensor2D>(x, param(params, `${name}.weight`), false, true); // [N, F]
+  return biasGelu(product, param(params, `${name}.bias`) as tf.Tensor1D);
+}
+
 /** Inverted dropout, active only when training; each call site gets its own seeded stream. */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions, site: string): T {
   if (!opts.training || rate === 0) return x;
@@ -248,15 +168,15 @@ export interface AttentionNames {
 
 /**
  * Multi-head self-attention over the flattened tokens, with padded keys masked out; the output
- * projection included. x: [N, D], maskBias: [B, 1, 1, T] (0 where attended, float32 min where
- * padded) -> [N, D].
+ * projection included. x: [N, D], attentionMask: [B, T] (0 where padded) -> [N, D]. The 1/√Dh
+ * scale transformers applies to q is applied to the scores, with the mask, in attentionSoftmax.
  */
 export function selfAttention(
   params: Params,
   config: Pick<ModelConfig, 'dim' | 'nHeads' | 'attentionDropout'>,
   names: AttentionNames,
   x: tf.Tensor2D,
-  maskBias: tf.Tensor4D,
+  attentionMask: tf.Tensor2D,
   batch: number,
   seqLength: number,
   opts: ForwardOptions,
@@ -266,21 +186,15 @@ export function selfAttention(
   const headDim = config.dim / heads;
   const splitHeads = (t: tf.Tensor2D): tf.Tensor4D =>
     tf.transpose(tf.reshape(t, [batch, seqLength, heads, headDim]), [0, 2, 1, 3]); // [N, D] -> [B, T, H, Dh] -> [B, H, T, Dh]
-  const q = splitHeads(tf.mul(linear(params, names.query, x), 1 / Math.sqrt(headDim)));
+  const q = splitHeads(linear(params, names.query, x));
   const k = splitHeads(linear(params, names.key, x));
   const v = splitHeads(linear(params, names.value, x));
-  const scores = tf.add(matMul(q, k, false, true), maskBias); // [B, H, T, T]
-  const weights = dropout(tf.softmax(scores, -1), config.attentionDropout, opts, `${site}/attention`);
+  const scores = matMul<tf.Tensor4D>(q, k, false, true); // [B, H, T, T]
+  const probabilities = attentionSoftmax(scores, attentionMask, 1 / Math.sqrt(headDim));
+  const weights = dropout(probabilities, config.attentionDropout, opts, `${site}/attention`);
   const context = matMul(weights, v); // [B, H, T, Dh]
   const merged = tf.reshape<tf.Rank.R2>(tf.transpose(context, [0, 2, 1, 3]), [batch * seqLength, config.dim]); // [B, H, T, Dh] -> [B, T, H, Dh] -> [N, D]
   return linear(params, names.output, merged);
-}
-
-/** 0 for tokens to attend to, float32 min for padding: [B, T] -> [B, 1, 1, T]. */
-export function attentionBias(attentionMask: tf.Tensor2D): tf.Tensor4D {
-  const [batch, seqLength] = attentionMask.shape;
-  const padding = tf.sub(1, tf.cast(tf.cast(attentionMask, 'bool'), 'float32'));
-  return tf.reshape(tf.mul(padding, FLOAT32_MIN), [batch, 1, 1, seqLength]); // [B, T] -> [B, 1, 1, T]
 }
 
 /**

@@ -13,7 +13,7 @@ import { trainWorker } from '../workers.ts';
 import { dropQueuedSteps, listenToRuns, workerHeldRuns } from './listener.ts';
 import { currentSettings, emptyProgress, isRunLive, type RunRecord, type RunSettings } from './record.ts';
 
-function nextRunName(): string {
+export function nextRunName(): string {
   let highest = 0;
   for (const run of Object.values(studio().runs)) {
     const match = /^Run (\d+)$/.exec(run.name);
@@ -48,6 +48,9 @@ export function startBlocker(): string | null {
   const busy = runOrder.find((id) => isRunLive(runs[id]?.status));
   if (busy) return `${runs[busy]?.name ?? 'A run'} is still training: stop it first.`;
   const searching = Object.values(studio().labelIssues).find((search) => search.status === 'running');
+  const search = studio().search;
+  if (search?.status === 'running' || search?.status === 'paused')
+    return 'A hyperparameter search is running: stop it first, or wait until it ends.';
   if (searching)
     return `Label issues of ${runs[searching.runId]?.name ?? 'a run'} are being found: wait or stop it.`;
   return null;
@@ -82,20 +85,19 @@ function modelName(): string {
   return model.sourceLabel ?? model.repoId;
 }
 
-/** Starts a new run with these settings; resolves with its id once the worker has it. */
-export async function startRun(settings: RunSettings): Promise<string> {
-  const blocker = startBlocker();
-  if (blocker) throw new Error(blocker);
-  listenToRuns();
+/**
+ * A new run's record (status `preparing`) for settings on the current data; returns the settings
+ * with the data's max length. A search's best trial becomes a run through it too.
+ */
+export function addRunRecord(id: string, settings: RunSettings, name: string): TrainConfig {
   const { data } = studio();
   const maxLength = data.maxLength ?? settings.maxLength;
   const config: TrainConfig = { ...settings, maxLength };
-  const id = newRequestId('run');
   const analysis = data.analysis!;
   const summary = dataSummaryNow(maxLength);
   studio().addRun({
     id,
-    name: nextRunName(),
+    name,
     createdAt: Date.now(),
     status: 'preparing',
     settings: config,
@@ -113,6 +115,16 @@ export async function startRun(settings: RunSettings): Promise<string> {
     notices: [],
     ...(summary ? { dataSummary: summary } : {}),
   });
+  return config;
+}
+
+/** Starts a new run with these settings; resolves with its id once the worker has it. */
+export async function startRun(settings: RunSettings): Promise<string> {
+  const blocker = startBlocker();
+  if (blocker) throw new Error(blocker);
+  listenToRuns();
+  const id = newRequestId('run');
+  const config = addRunRecord(id, settings, nextRunName());
   try {
     const encoded = await prepareTrainingData();
     studio().updateRun(id, { labels: [...encoded.labels], multiLabel: encoded.multiLabel });

@@ -5,6 +5,7 @@ import { useStudio } from '../../state/store.ts';
 import { RunsPanel } from '../runs/RunsPanel.tsx';
 import { RunCharts } from './RunCharts.tsx';
 import { RunStatusPanel } from './RunStatusPanel.tsx';
+import { SearchPanel } from './SearchPanel.tsx';
 import { TrainSettings } from './TrainSettings.tsx';
 import './train.css';
 
@@ -45,6 +46,7 @@ export function TrainStep() {
       <TrainSettings formRef={formRef} />
       {shownRun && <RunStatusPanel run={shownRun} />}
       <RunCharts runs={chartRuns} colorIndex={colorIndex} />
+      <SearchPanel />
       <RunsPanel onClone={scrollToForm} />
     </section>
   );

@@ -1,0 +1,350 @@
+// The fused encoder kernels on WebGPU (Dawn in Node, SwiftShader where no GPU exists): each op's
+// output and every gradient against the composed ops on the cpu backend (LayerNorm, bias + GELU,
+// the masked attention softmax, word + position embeddings with repeated and padded ids), no
+// leaks, the dispatches each saves; and the fixture checkpoints' forward, loss and every
+// parameter's gradient on WebGPU against transformers' reference, as distilbert.test.ts checks
+// them on cpu and wasm.
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countGpuWork, type CountableDevice } from '../core/backend/gpu-counter.ts';
+import type { WebGpuBackend } from '../core/backend/webgpu-backend.ts';
+import { fusedAttentionSoftmaxAvailable } from '../core/model/attention-softmax-webgpu.ts';
+import { fusedBiasGeluAvailable } from '../core/model/bias-gelu-webgpu.ts';
+import { forward, lossFn } from '../core/model/encoder.ts';
+import { fusedEmbeddingsAvailable } from '../core/model/embeddings-webgpu.ts';
+import {
+  attentionSoftmax,
+  biasGelu,
+  layerNormRows,
+  wordAndPositionEmbeddings,
+} from '../core/model/encoder-ops.ts';
+import { disposeParams, type LoadedModel } from '../core/model/index.ts';
+import { fusedLayerNormAvailable } from '../core/model/layer-norm-webgpu.ts';
+import {
+  FIXTURES,
+  fixture,
+  l2,
+  l2Diff,
+  loadFixtureModel,
+  maxAbsDiff as maxAbsDiffOf,
+  ref,
+  refTensor,
+  type Fixture,
+} from '../core/model/test-support/fixtures.ts';
+import { createRng } from '../core/util/random.ts';
+import { initNodeBackend } from './backend.ts';
+import { registerNodeGradients } from './gradients.ts';
+
+function values(seed: string, count: number, scale: number, offset = 0): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: count }, () => offset + (rng.next() * 2 - 1) * scale);
+}
+
+const maxAbsDiff = (a: number[], b: number[]) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
+
+/** An op's output and its gradients with respect to `inputs` under the cotangent `dy`, read back. */
+async function valueAndGrads(
+  op: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: () => tf.Tensor[],
+  dySeed: string,
+): Promise<number[][]> {
+  const xs = inputs();
+  const y = op(...xs);
+  const dy = tf.tensor(values(dySeed, y.size, 1), y.shape);
+  const grads = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(op(...args), dy)))(xs);
+  const out = await Promise.all([y, ...grads].map(async (t) => Array.from(await t.data())));
+  tf.dispose([...xs, y, dy, ...grads]);
+  return out;
+}
+
+/** The same computation on webgpu (fused) and on cpu (composed), leak-free on webgpu. */
+async function onBothBackends(run: () => Promise<number[][]>): Promise<{ gpu: number[][]; cpu: number[][] }> {
+  const before = tf.memory().numTensors;
+  const gpu = await run();
+  expect(tf.memory().numTensors, 'tensors left on webgpu').toBe(before);
+  await tf.setBackend('cpu');
+  try {
+    return { gpu, cpu: await run() };
+  } finally {
+    await tf.setBackend('webgpu');
+  }
+}
+
+/** Dispatches `run` encodes on the current WebGPU device, its inputs uploaded beforehand. */
+async function dispatchesOf(inputs: tf.Tensor[], run: () => tf.Tensor | tf.Tensor[]): Promise<number> {
+  await Promise.all(inputs.map((t) => t.data()));
+  // Start from a fresh command encoder, which the counter sees being made.
+  const backend = tf.backend() as unknown as WebGpuBackend;
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+  const device = backend.device as unknown as CountableDevice;
+  const counter = countGpuWork(device);
+  const out = run();
+  counter.restore();
+  tf.dispose([...inputs, out]);
+  return counter.counts().dispatches;
+}
+
+describe('fused encoder kernels on WebGPU', () => {
+  let previous = '';
+  beforeAll(async () => {
+    previous = tf.getBackend();
+    const choice = await initNodeBackend('webgpu');
+    expect(choice.name, 'WebGPU (Dawn) must start here').toBe('webgpu');
+    await registerNodeGradients();
+  });
+  afterAll(async () => {
+    await tf.setBackend(previous || 'cpu');
+  });
+
+  describe('LayerNorm', () => {
+    for (const [rows, dim] of [
+      [7, 768],
+      [3, 300],
+      [1, 32],
+    ] as const) {
+      it(`matches the composed ops on the cpu backend, output and every gradient ([${rows}, ${dim}])`, async () => {
+        expect(fusedLayerNormAvailable()).toBe(true);
+        const { gpu, cpu } = await onBothBackends(() =>
+          valueAndGrads(
+            (x, g, b) => layerNormRows(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-12),
+            () => [
+              tf.tensor2d(values('x', rows * dim, 3, 0.5), [rows, dim]),
+              tf.tensor1d(values('gamma', dim, 0.5, 1)),
+              tf.tensor1d(values('beta', dim, 0.2)),
+            ],
+            'dy',
+          ),
+        );
+        const [tolerance] = [1e-5];
+        expect(maxAbsDiff(gpu[0]!, cpu[0]!)).toBeLessThan(tolerance);
+        expect(maxAbsDiff(gpu[1]!, cpu[1]!)).toBeLessThan(tolerance);
+        expect(maxAbsDiff(gpu[2]!, cpu[2]!)).toBeLessThan(1e-4);
+        expect(maxAbsDiff(gpu[3]!, cpu[3]!)).toBeLessThan(1e-4);
+        // Not a degenerate case: the gradients carry signal.
+        expect(Math.max(...gpu[1]!.map(Math.abs))).toBeGreaterThan(1e-3);
+      });
+    }
+
+    it('runs the forward in one dispatch and the gradient in two', async () => {
+      const x = tf.tensor2d(values('x', 4 * 64, 1), [4, 64]);
+      const gamma = tf.ones([64]) as tf.Tensor1D;
+      const beta = tf.zeros([64]) as tf.Tensor1D;
+      expect(await dispatchesOf([x, gamma, beta], () => layerNormRows(x, gamma, beta, 1e-12))).toBe(1);
+      const x2 = tf.tensor2d(values('x', 4 * 64, 1), [4, 64]);
+      const g2 = tf.ones([64]) as tf.Tensor1D;
+      const b2 = tf.zeros([64]) as tf.Tensor1D;
+      const [value, gradients] = [
+        () => layerNormRows(x2, g2, b2, 1e-12),
+        tf.grads((a, g, b) => layerNormRows(a as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-12)),
+      ];
+      expect(await dispatchesOf([], value)).toBe(1);
+      expect(await dispatchesOf([x2, g2, b2], () => gradients([x2, g2, b2]))).toBe(1 + 2);
+    });
+  });
+
+  describe('bias + GELU', () => {
+    for (const [rows, columns] of [
+      [9, 3072],
+      [5, 37],
+    ] as const) {
+      it(`matches gelu(h + b) composed on the cpu backend, output, dh and db ([${rows}, ${columns}])`, async () => {
+        expect(fusedBiasGeluAvailable()).toBe(true);
+        const { gpu, cpu } = await onBothBackends(() =>
+          valueAndGrads(
+            (h, b) => biasGelu(h as tf.Tensor2D, b as tf.Tensor1D),
+            () => [
+              tf.tensor2d(values('h', rows * columns, 4), [rows, columns]),
+              tf.tensor1d(values('b', columns, 1)),
+            ],
+            'dy',
+          ),
+        );
+        expect(maxAbsDiff(gpu[0]!, cpu[0]!)).toBeLessThan(2e-6 * 4);
+        expect(maxAbsDiff(gpu[1]!, cpu[1]!)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(gpu[2]!, cpu[2]!)).toBeLessThan(1e-5 * rows);
+        expect(Math.max(...gpu[2]!.map(Math.abs))).toBeGreaterThan(1e-2);
+      });
+    }
+
+    it('runs the forward in one dispatch and both gradients in one', async () => {
+      const h = tf.tensor2d(values('h', 8 * 40, 2), [8, 40]);
+      const b = tf.tensor1d(values('b', 40, 1));
+      expect(await dispatchesOf([h, b], () => biasGelu(h, b))).toBe(1);
+      const h2 = tf.tensor2d(values('h', 8 * 40, 2), [8, 40]);
+      const b2 = tf.tensor1d(values('b', 40, 1));
+      const gradients = tf.grads((x, y) => biasGelu(x as tf.Tensor2D, y as tf.Tensor1D));
+      expect(await dispatchesOf([h2, b2], () => gradients([h2, b2]))).toBe(1 + 1);
+    });
+  });
+
+  describe('attention softmax', () => {
+    const [batch, heads, seqLength] = [3, 2, 70];
+    // Row 0 unpadded, row 1 padded at the end, row 2 fully padded (uniform weights, as transformers).
+    const lengths = [seqLength, 23, 0];
+    const mask = (dtype: 'int32' | 'float32') =>
+      tf.tensor2d(
+        lengths.flatMap((length) => Array.from({ length: seqLength }, (_, t) => (t < length ? 1 : 0))),
+        [batch, seqLength],
+        dtype,
+      );
+
+    for (const dtype of ['int32', 'float32'] as const) {
+      it(`matches the composed mask, scale and softmax on the cpu backend, weights and gradient (${dtype} mask)`, async () => {
+        expect(fusedAttentionSoftmaxAvailable()).toBe(true);
+        const scale = 1 / Math.sqrt(32);
+        const run = async () => {
+          const m = mask(dtype);
+          const out = await valueAndGrads(
+            (s) => attentionSoftmax(s as tf.Tensor4D, m, scale),
+            () => [
+              tf.tensor4d(values('s', batch * heads * seqLength * seqLength, 8), [
+                batch,
+                heads,
+                seqLength,
+                seqLength,
+              ]),
+            ],
+            'dy',
+          );
+          m.dispose();
+          return out;
+        };
+        const { gpu, cpu } = await onBothBackends(run);
+        expect(maxAbsDiff(gpu[0]!, cpu[0]!)).toBeLessThan(1e-6);
+        expect(maxAbsDiff(gpu[1]!, cpu[1]!)).toBeLessThan(1e-6);
+        // Padded keys get no weight; a fully padded row spreads its weight evenly.
+        const weightAt = (b: number, t: number) =>
+          gpu[0]![((b * heads + 1) * seqLength + 5) * seqLength + t]!;
+        expect(weightAt(1, 40)).toBe(0);
+        expect(weightAt(2, 40)).toBeCloseTo(1 / seqLength, 6);
+        expect(Math.max(...gpu[1]!.map(Math.abs))).toBeGreaterThan(1e-3);
+      });
+    }
+
+    it('runs in one dispatch forward and one backward', async () => {
+      const s = tf.tensor4d(values('s', 2 * 2 * 8 * 8, 1), [2, 2, 8, 8]);
+      const m = tf.ones([2, 8], 'int32') as tf.Tensor2D;
+      expect(await dispatchesOf([s], () => attentionSoftmax(s, m, 0.5))).toBe(1);
+      const s2 = tf.tensor4d(values('s', 2 * 2 * 8 * 8, 1), [2, 2, 8, 8]);
+      const gradients = tf.grads((x) => attentionSoftmax(x as tf.Tensor4D, m, 0.5));
+      expect(await dispatchesOf([s2], () => gradients([s2]))).toBe(1 + 1);
+      m.dispose();
+    });
+  });
+
+  describe('word + position embeddings', () => {
+    it('matches the gather, slice and add on the cpu backend, output and both tables’ gradients', async () => {
+      expect(fusedEmbeddingsAvailable()).toBe(true);
+      const [vocab, positions, dim] = [50, 20, 24];
+      // Repeated ids within and across rows, padding (0) at the ends, the last id of the table.
+      const ids = [
+        [1, 7, 7, 3, 49, 0, 0],
+        [7, 2, 1, 1, 0, 0, 0],
+        [5, 49, 7, 8, 9, 10, 2],
+      ];
+      const run = async () => {
+        const idTensor = tf.tensor2d(ids, [3, 7], 'int32');
+        const out = await valueAndGrads(
+          (w, p) => wordAndPositionEmbeddings(w as tf.Tensor2D, p as tf.Tensor2D, idTensor),
+          () => [
+            tf.tensor2d(values('w', vocab * dim, 1), [vocab, dim]),
+            tf.tensor2d(values('p', positions * dim, 1), [positions, dim]),
+          ],
+          'dy',
+        );
+        idTensor.dispose();
+        return out;
+      };
+      const { gpu, cpu } = await onBothBackends(run);
+      expect(maxAbsDiff(gpu[0]!, cpu[0]!)).toBe(0);
+      expect(maxAbsDiff(gpu[1]!, cpu[1]!)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(gpu[2]!, cpu[2]!)).toBeLessThan(1e-6);
+      // id 7 appears four times: its row sums four rows of dy; an unused id's row stays zero.
+      expect(Math.max(...gpu[1]!.slice(7 * dim, 8 * dim).map(Math.abs))).toBeGreaterThan(1e-2);
+      expect(gpu[1]!.slice(30 * dim, 31 * dim).every((v) => v === 0)).toBe(true);
+      expect(gpu[2]!.slice(7 * dim).every((v) => v === 0)).toBe(true);
+    });
+
+    it('runs in one dispatch forward and two for both gradients', async () => {
+      const w = tf.tensor2d(values('w', 30 * 8, 1), [30, 8]);
+      const p = tf.tensor2d(values('p', 10 * 8, 1), [10, 8]);
+      const ids = tf.tensor2d([[1, 2, 2, 0]], [1, 4], 'int32');
+      expect(await dispatchesOf([w, p], () => wordAndPositionEmbeddings(w, p, ids))).toBe(1);
+      const w2 = tf.tensor2d(values('w', 30 * 8, 1), [30, 8]);
+      const p2 = tf.tensor2d(values('p', 10 * 8, 1), [10, 8]);
+      const gradients = tf.grads((a, b) =>
+        wordAndPositionEmbeddings(a as tf.Tensor2D, b as tf.Tensor2D, ids),
+      );
+      expect(await dispatchesOf([w2, p2], () => gradients([w2, p2]))).toBe(1 + 2);
+      ids.dispose();
+    });
+  });
+
+  // One fixture: the other differs in its checkpoint's dtype and head, which no kernel here touches.
+  describe.each(FIXTURES.slice(0, 1))('the %s fixture on WebGPU against transformers', (name) => {
+    let fx: Fixture;
+    let model: LoadedModel;
+    let inputIds: tf.Tensor2D;
+    let attentionMask: tf.Tensor2D;
+    let labels: tf.Tensor;
+
+    beforeAll(async () => {
+      fx = fixture(name);
+      model = await loadFixtureModel(fx);
+      inputIds = refTensor(fx, 'input_ids') as tf.Tensor2D;
+      attentionMask = refTensor(fx, 'attention_mask') as tf.Tensor2D;
+      labels = refTensor(fx, 'labels');
+    });
+    afterAll(() => {
+      tf.dispose([inputIds, attentionMask, labels]);
+      disposeParams(model.params);
+    });
+
+    it('matches last_hidden_state, logits, the loss and every parameter’s gradient (dropout off, checkpointed blocks)', async () => {
+      const { lastHiddenState, logits } = forward(model.params, model.config, inputIds, attentionMask, {
+        training: false,
+      });
+      expect(maxAbsDiffOf(await lastHiddenState.data(), ref(fx, 'last_hidden_state').data)).toBeLessThan(
+        fx.tolerances.last_hidden_state_max_abs,
+      );
+      expect(maxAbsDiffOf(await logits.data(), ref(fx, 'logits').data)).toBeLessThan(
+        fx.tolerances.logits_max_abs,
+      );
+      tf.dispose([lastHiddenState, logits]);
+
+      const { value, grads } = tf.variableGrads(() => {
+        const out = forward(model.params, model.config, inputIds, attentionMask, {
+          training: false,
+          gradientCheckpointing: true,
+        });
+        out.lastHiddenState.dispose();
+        return lossFn(model.config, out.logits, labels);
+      });
+      expect(Math.abs((await value.data())[0]! - fx.loss)).toBeLessThan(1e-5);
+      const checked: string[] = [];
+      for (const [paramName, variable] of Object.entries(model.params)) {
+        const grad = grads[variable.name];
+        expect(grad, `gradient of ${paramName}`).toBeDefined();
+        const actual = await grad!.data();
+        const expected = ref(fx, `grad.${paramName}`).data;
+        const norm = l2(expected);
+        const error = l2Diff(actual, expected);
+        if (norm < 1e-6) {
+          expect(error, `${paramName}: |grad| error (reference norm ${norm})`).toBeLessThan(
+            fx.tolerances['grad_abs_when_norm_below_1e-6'],
+          );
+        } else {
+          expect(error / norm, `${paramName}: relative L2 error`).toBeLessThan(fx.tolerances.grad_rel_l2);
+        }
+        checked.push(paramName);
+      }
+      const referenceGrads = [...fx.reference.keys()]
+        .filter((k) => k.startsWith('grad.'))
+        .map((k) => k.slice(5));
+      expect(checked.sort()).toEqual(referenceGrads.sort());
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+  });
+});
