@@ -25,11 +25,10 @@ import {
   probability,
 } from './config-fields.ts';
 import {
-  activate,
-  attentionBias,
   checkSequenceLength,
   dropout,
   embeddingLookup,
+  ffnInner,
   int32Ids,
   layerNorm,
   linear,
@@ -249,7 +248,7 @@ export function bertLikeLayer(
         output: `${at}attention.output.dense`,
       },
       x,
-      attentionBias(attentionMask),
+      attentionMask,
       batch,
       seqLength,
       opts,
@@ -261,7 +260,7 @@ export function bertLikeLayer(
       tf.add<tf.Tensor2D>(dropout(attention, config.dropout, opts, `${site}/attention-output`), x),
       config.layerNormEps,
     );
-    const inner = activate(config.activation, linear(params, `${at}intermediate.dense`, attended)); // [N, F]
+    const inner = ffnInner(params, config.activation, `${at}intermediate.dense`, attended); // [N, F]
     const ffn = dropout(linear(params, `${at}output.dense`, inner), config.dropout, opts, `${site}/ffn`); // [N, D]
     const out = layerNorm(
       params,
