@@ -1,6 +1,7 @@
 // The CLI as a user runs it: a real child process through the package's bin entry.
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startHub } from '../hub/server.ts';
@@ -60,7 +61,7 @@ describe('finetune-studio', () => {
         '--mode',
         'head',
         '--out',
-        '/tmp/x',
+        join(mkdtempSync(join(tmpdir(), 'cli-no-model-')), 'out'),
       );
       expect(train.code).toBe(1);
       expect(train.stderr.trim()).toBe(
