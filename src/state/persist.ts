@@ -151,6 +151,12 @@ export async function readBlob(key: string): Promise<Blob | undefined> {
   return (await settle(db.transaction(BLOBS).objectStore(BLOBS).get(key))) as Blob | undefined;
 }
 
+export async function deleteBlob(key: string): Promise<void> {
+  const dir = await opfsDir();
+  if (dir) await dir.removeEntry(opfsName(key)).catch(() => undefined);
+  await transact([BLOBS], 'readwrite', (tx) => tx.objectStore(BLOBS).delete(key));
+}
+
 export async function deleteBlobs(prefix: string): Promise<void> {
   const dir = await opfsDir();
   if (dir) {
@@ -203,6 +209,10 @@ export function saveRunBlob(runId: string, name: string, blob: Blob): Promise<vo
 
 export function loadRunBlob(runId: string, name: string): Promise<Blob | undefined> {
   return readBlob(runBlobKey(runId, name));
+}
+
+export function deleteRunBlob(runId: string, name: string): Promise<void> {
+  return deleteBlob(runBlobKey(runId, name));
 }
 
 export function deleteRunBlobs(runId: string): Promise<void> {

@@ -16,7 +16,7 @@ import {
   writeRuns,
 } from './persist.ts';
 import { resetPreviewRows } from './previewRows.ts';
-import { isRunLive, replaceAllRuns, type RunRecord } from './runs/index.ts';
+import { isRunLive, replaceAllRuns, setRecordsSaver, type RunRecord } from './runs/index.ts';
 import { packSteps, unpackSteps, type PackedSteps } from './savedSeries.ts';
 import {
   migrateRecord,
@@ -106,8 +106,9 @@ function projectRecord(state: StudioState): ProjectRecord {
 
 let sampleUrl: string | null = null;
 
-async function saveNow(): Promise<void> {
-  if (suspended) return;
+/** Writes the project and the run records now; false when storage refused or saving is suspended. */
+async function saveNow(): Promise<boolean> {
+  if (suspended) return false;
   const state = studio();
   try {
     await writeKey(PROJECT_KEY, projectRecord(state));
@@ -131,8 +132,10 @@ async function saveNow(): Promise<void> {
     // The warning stays while the dataset itself is still unsaved, even if smaller records fit.
     const datasetSaved = state.data.source === null || sourceKey(state.data.source) === storedSource;
     state.setStorage(datasetSaved ? { problem: null, lastSavedAt: Date.now() } : { lastSavedAt: Date.now() });
+    return true;
   } catch (error) {
     reportSaveFailure(error);
+    return false;
   }
 }
 
@@ -287,6 +290,7 @@ export async function initProject(): Promise<void> {
   if (started) return;
   started = true;
   setDatasetSaveHook((input) => void saveDataset(input));
+  setRecordsSaver(saveNow);
   try {
     await restore();
   } catch (error) {

@@ -11,7 +11,15 @@ import { studio } from '../store.ts';
 import { RequestError, newRequestId } from '../workerClient.ts';
 import { trainWorker } from '../workers.ts';
 import { dropQueuedSteps, listenToRuns, workerHeldRuns } from './listener.ts';
-import { currentSettings, emptyProgress, isRunLive, type RunRecord, type RunSettings } from './record.ts';
+import {
+  currentSettings,
+  emptyProgress,
+  epochCheckpointFile,
+  isRunLive,
+  UNNAMED_EPOCH_CHECKPOINT,
+  type RunRecord,
+  type RunSettings,
+} from './record.ts';
 
 export function nextRunName(): string {
   let highest = 0;
@@ -179,7 +187,9 @@ export async function continueRun(id: string): Promise<void> {
   const at = run.saved?.epoch;
   let resume: RunResume | undefined;
   if (at) {
-    const checkpoint = await loadRunBlob(id, 'epoch.safetensors');
+    const checkpoint =
+      (await loadRunBlob(id, epochCheckpointFile(at.step))) ??
+      (await loadRunBlob(id, UNNAMED_EPOCH_CHECKPOINT));
     if (checkpoint) {
       resume = { step: at.step, epoch: at.epoch, checkpoint };
       // A checkpoint with the optimizer's state carries its own best; an older one needs the stored best.

@@ -28,3 +28,4 @@ export {
   updateRunSettings,
 } from './actions.ts';
 export { buildPredictionsCsv, exportRunZip } from './export.ts';
+export { setRecordsSaver } from './listener.ts';

@@ -3,7 +3,7 @@
 // page's clock, and stores the checkpoint files the worker builds.
 import type { RunCheckpoint, RunLoopEvent, RunOutcome } from '../../workers/protocol.ts';
 import { coalesce } from '../coalesce.ts';
-import { isQuotaError, saveRunBlob } from '../persist.ts';
+import { deleteRunBlob, isQuotaError, saveRunBlob } from '../persist.ts';
 import { studio, studioApi } from '../store.ts';
 import { newRequestId } from '../workerClient.ts';
 import { dataWorker, trainWorker } from '../workers.ts';
@@ -20,7 +20,14 @@ import {
   type MeasuredSpeed,
   type StepUpdate,
 } from './events.ts';
-import { isRunLive, type RunRecord } from './record.ts';
+import { epochCheckpointFile, isRunLive, UNNAMED_EPOCH_CHECKPOINT, type RunRecord } from './record.ts';
+
+let saveRecordsNow: () => Promise<boolean> = () => Promise.resolve(false);
+
+/** How the project writes the run records to storage at once (state/project.ts sets it). */
+export function setRecordsSaver(save: () => Promise<boolean>): void {
+  saveRecordsNow = save;
+}
 
 /** Runs whose trained weights the train worker holds (trained in this page, or attached from storage). */
 export const workerHeldRuns = new Set<string>();
@@ -157,10 +164,20 @@ export async function saveCheckpoint(runId: string, name: string, file: Blob | U
 }
 
 async function onCheckpoint(runId: string, checkpoint: RunCheckpoint): Promise<void> {
-  const name = checkpoint.kind === 'best' ? 'best.safetensors' : 'epoch.safetensors';
   // The worker built the file; the page only hands it to storage.
-  if (!(await saveCheckpoint(runId, name, checkpoint.file))) return;
+  if (checkpoint.kind === 'best') {
+    if (!(await saveCheckpoint(runId, 'best.safetensors', checkpoint.file))) return;
+    patchRun(runId, (run) => withSavedCheckpoint(run, checkpoint));
+    return;
+  }
+  // A new file beside the previous one, then the record that names it, and only once that record
+  // is stored the previous file goes: a page closed at any moment leaves a record whose file exists.
+  const previous = studio().runs[runId]?.saved?.epoch?.step;
+  if (!(await saveCheckpoint(runId, epochCheckpointFile(checkpoint.step), checkpoint.file))) return;
   patchRun(runId, (run) => withSavedCheckpoint(run, checkpoint));
+  if (!(await saveRecordsNow())) return;
+  const stale = previous === undefined ? UNNAMED_EPOCH_CHECKPOINT : epochCheckpointFile(previous);
+  if (previous !== checkpoint.step) await deleteRunBlob(runId, stale).catch(() => undefined);
 }
 
 async function dataRows(start: number, count: number): Promise<string[][]> {

@@ -94,7 +94,11 @@ export interface RunRecord {
   /** Test-split metrics of the best checkpoint, filled when the run ends. */
   test?: Record<string, number>;
   testResult?: RunTestResult;
-  /** Checkpoints saved in the browser's storage (steps), for resume and after a reload. */
+  /**
+   * Checkpoints saved in the browser's storage (steps), for resume and after a reload. The epoch
+   * checkpoint's file is named by its step (`epochCheckpointFile`), so the record and the file it
+   * names always agree, whichever of the two a closing page wrote last.
+   */
   saved?: {
     /** `optimizer`: the checkpoint holds the optimizer's state too (resumes exactly); false for older ones. */
     epoch?: { step: number; epoch: number; optimizer?: boolean };
@@ -109,6 +113,14 @@ export interface RunRecord {
   message?: string;
   error?: string;
 }
+
+/** The stored file of the epoch checkpoint taken at `step`. */
+export function epochCheckpointFile(step: number): string {
+  return `epoch-${step}.safetensors`;
+}
+
+/** The one epoch checkpoint file of runs saved before the files were named by their step. */
+export const UNNAMED_EPOCH_CHECKPOINT = 'epoch.safetensors';
 
 export const emptyProgress: RunProgress = {
   stage: '',
