@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,gpu-counts] [--iterations N] [--batches 8,32] [--threads 1,2]`:
+// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,gpu-counts,gpu] [--iterations N] [--batches 8,32] [--threads 1,2]`:
 // runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from '.
 import { benchData, type DataBenchOptions } from './data.ts';
 import { benchDistill, type DistillBenchOptions } from './distill.ts';
 import { benchEngines, type EnginesBenchOptions } from './engines.ts';
+import { benchGpu, type GpuBenchOptions } from './gpu.ts';
 import { benchGpuCounts, type GpuCountsBenchOptions } from './gpu-counts.ts';
 import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
 import { parseThreadCount } from '../core/backend/threads.ts';
@@ -31,12 +32,16 @@ const SUITES = [
   'quality',
   'threads',
   'gpu-counts',
+  'gpu',
 ] as const;
 type Suite = (typeof SUITES)[number];
+/** `gpu` times distilbert-base on a real GPU: on a software adapter it would take hours, so it runs only when asked for. */
+const DEFAULT_SUITES: readonly Suite[] = SUITES.filter((s) => s !== 'gpu');
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--threads 1,2] [--no-pytorch]
   --quick        tiny sizes: checks that every suite runs, in a minute or two (figures mean nothing)
-  --only         the suites to run, comma-separated (default: all)
+  --only         the suites to run, comma-separated (default: all but gpu, which needs a real GPU
+                 at full size: Node + Dawn beside PyTorch CUDA when it is importable)
   --iterations   timed model and training steps per measurement (default 3; 2 in the browser)
   --batches      WASM batch sizes at sequence length 128 (default 8,32 in Node; the browser runs the first)
   --threads      CPU thread counts: the threads suite runs once per count (default 1,2), WASM and
@@ -102,7 +107,7 @@ function parseCommandLine(argv: string[]) {
   return {
     quick: values.quick,
     threads,
-    suites: (only ?? [...SUITES]) as Suite[],
+    suites: (only ?? [...DEFAULT_SUITES]) as Suite[],
     iterations,
     batches,
     pytorch: !values['no-pytorch'],
@@ -195,6 +200,17 @@ function enginesOptions(o: Options): EnginesBenchOptions {
 function gpuCountsOptions(o: Options): GpuCountsBenchOptions {
   const base: GpuCountsBenchOptions = { onProgress: progress };
   return o.quick ? { ...base, dims: QUICK_DIMS, batch: 1, seqLength: 8 } : base;
+}
+
+function gpuOptions(o: Options): GpuBenchOptions {
+  const base: GpuBenchOptions = { pytorch: o.pytorch, onProgress: progress };
+  if (o.quick)
+    return { ...base, dims: QUICK_DIMS, batches: [2], seqLength: 16, steps: 1, headEpochExamples: 500 };
+  return {
+    ...base,
+    ...(o.batches ? { batches: o.batches } : {}),
+    ...(o.iterations ? { steps: o.iterations } : {}),
+  };
 }
 
 /** In the child of one thread count, `--threads` holds that count alone. */
@@ -330,6 +346,9 @@ async function runSuite(
         break;
       case 'gpu-counts':
         rows.push(...(await benchGpuCounts(gpuCountsOptions(options))));
+        break;
+      case 'gpu':
+        rows.push(...(await benchGpu(gpuOptions(options))));
         break;
       case 'browser': {
         const modelBaseline = earlier.filter((r) => r.suite === 'model' && r.where === 'pytorch cpu');

@@ -56,7 +56,7 @@ export interface TrainBenchOptions {
  * Head-only epochs over `n` random cached features: the "retrain feels instant" number. One
  * warm-up epoch (kernels compile, buffer pools fill), then `timed` epochs in the same run.
  */
-async function headEpoch(
+export async function headEpoch(
   model: TrainModel,
   n: number,
   batch: number,
