@@ -10,7 +10,14 @@ import type { TrainModel } from '../core/train/trainer/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { pythonAvailability, runPython } from '../node/python.ts';
-import { benchConfig, DISTILBERT_BASE_DIMS, median, modelStep, type ModelDims } from './model-step.ts';
+import {
+  benchConfig,
+  DISTILBERT_BASE_DIMS,
+  median,
+  modelStep,
+  QUICK_DIMS,
+  type ModelDims,
+} from './model-step.ts';
 import type { BenchRow } from './table.ts';
 import { headEpoch } from './train.ts';
 import { timeSteps } from './train-step.ts';
@@ -31,9 +38,18 @@ export interface GpuBenchOptions {
   onProgress?(message: string): void;
 }
 
+/** `--quick`: toy sizes that a software adapter runs in a minute, to check every path. */
+export const GPU_QUICK: GpuBenchOptions = {
+  dims: QUICK_DIMS,
+  batches: [2],
+  seqLength: 16,
+  steps: 1,
+  headEpochExamples: 500,
+};
+
 export type TorchPrecision = 'fp32' | 'tf32' | 'bf16';
 
-export interface TorchCudaMeasurement {
+export interface TorchMeasurement {
   precision: TorchPrecision;
   mode: 'forward' | 'full';
   batch: number;
@@ -41,11 +57,11 @@ export interface TorchCudaMeasurement {
   msPerStep: number;
 }
 
-export type TorchCudaResult =
-  | { available: true; device: string; torch: string; rows: TorchCudaMeasurement[] }
+export type TorchResult =
+  | { available: true; device: string; torch: string; rows: TorchMeasurement[] }
   | { available: false; reason: string };
 
-const TORCH_CUDA_SCRIPT = `
+const TORCH_SCRIPT = `
 import contextlib, json, sys, time
 spec = json.loads(sys.stdin.read())
 try:
@@ -54,21 +70,22 @@ try:
 except Exception as error:
     print(json.dumps({'available': False, 'reason': f'PyTorch or transformers cannot be imported: {error}'}))
     sys.exit(0)
-if not torch.cuda.is_available():
+device = torch.device(spec['device'])
+if device.type == 'cuda' and not torch.cuda.is_available():
     print(json.dumps({'available': False, 'reason': 'PyTorch sees no CUDA device'}))
     sys.exit(0)
-device = torch.device('cuda')
+sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
 d = spec['dims']
 config = DistilBertConfig(dim=d['dim'], n_layers=d['nLayers'], n_heads=d['nHeads'], hidden_dim=d['hiddenDim'],
                           vocab_size=d['vocabSize'], num_labels=d['numLabels'])
 def timed(fn, steps):
     fn()
-    torch.cuda.synchronize()
+    sync()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
         fn()
-        torch.cuda.synchronize()
+        sync()
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
     n = len(times)
@@ -86,7 +103,7 @@ for precision in spec['precisions']:
         {'params': [p for n, p in named if not no_decay(n)], 'weight_decay': 0.01},
         {'params': [p for n, p in named if no_decay(n)], 'weight_decay': 0.0},
     ], lr=5e-5)
-    autocast = (lambda: torch.autocast('cuda', dtype=torch.bfloat16)) if precision == 'bf16' else contextlib.nullcontext
+    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if precision == 'bf16' else contextlib.nullcontext
     for b in spec['batches']:
         t = spec['seqLength']
         ids = torch.randint(1000, d['vocabSize'], (b, t), device=device)
@@ -108,29 +125,35 @@ for precision in spec['precisions']:
             rows.append({'precision': precision, 'mode': mode, 'batch': b, 'seqLength': t,
                          'msPerStep': timed(fn, spec['steps'])})
     del model, optimizer
-    torch.cuda.empty_cache()
-print(json.dumps({'available': True, 'device': torch.cuda.get_device_name(0), 'torch': torch.__version__, 'rows': rows}))
+    if device.type == 'cuda':
+        torch.cuda.empty_cache()
+name = torch.cuda.get_device_name(0) if device.type == 'cuda' else 'cpu'
+print(json.dumps({'available': True, 'device': name, 'torch': torch.__version__, 'rows': rows}))
 `;
 
-/** The forward pass and the full fine-tuning step (with clipping and AdamW) in transformers on PyTorch CUDA. */
-export async function measureTorchCuda(
+/**
+ * The forward pass and the full fine-tuning step (with clipping and AdamW) in transformers on
+ * PyTorch CUDA. `device: 'cpu'` runs the same script on the CPU, so that it is tested where no GPU is.
+ */
+export async function measureTorch(
   dims: ModelDims,
   batches: number[],
   seqLength: number,
   steps: number,
   precisions: TorchPrecision[] = ['fp32', 'tf32', 'bf16'],
-): Promise<TorchCudaResult> {
+  device: 'cuda' | 'cpu' = 'cuda',
+): Promise<TorchResult> {
   const python = pythonAvailability();
   if (!python.available) return { available: false, reason: python.reason };
-  const input = JSON.stringify({ dims, batches, seqLength, steps, precisions });
-  const run = await runPython(['-c', TORCH_CUDA_SCRIPT], { timeoutMs: 10 * 60_000, input });
+  const input = JSON.stringify({ dims, batches, seqLength, steps, precisions, device });
+  const run = await runPython(['-c', TORCH_SCRIPT], { timeoutMs: 10 * 60_000, input });
   if (run.code !== 0) {
     return {
       available: false,
       reason: `the PyTorch CUDA steps failed: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`,
     };
   }
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TorchCudaResult;
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TorchResult;
 }
 
 const STEP_NAMES = { forward: 'forward (frozen)', full: 'full fine-tuning step' } as const;
@@ -222,7 +245,7 @@ export async function benchGpu(options: GpuBenchOptions = {}): Promise<BenchRow[
 
   if (options.pytorch ?? true) {
     log('gpu bench: the same steps in transformers on PyTorch CUDA');
-    const torch = await measureTorchCuda(dims, batches, seqLength, steps);
+    const torch = await measureTorch(dims, batches, seqLength, steps);
     if (!torch.available) {
       rows.push({
         suite: 'gpu',

@@ -12,9 +12,10 @@ import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from '.
 import { benchData, type DataBenchOptions } from './data.ts';
 import { benchDistill, type DistillBenchOptions } from './distill.ts';
 import { benchEngines, type EnginesBenchOptions } from './engines.ts';
-import { benchGpu, type GpuBenchOptions } from './gpu.ts';
+import { benchGpu, GPU_QUICK, type GpuBenchOptions } from './gpu.ts';
 import { benchGpuCounts, type GpuCountsBenchOptions } from './gpu-counts.ts';
-import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions, type ModelDims } from './model.ts';
+import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions } from './model.ts';
+import { QUICK_DIMS } from './model-step.ts';
 import { parseThreadCount } from '../core/backend/threads.ts';
 import { formatTable, type BenchRow } from './table.ts';
 import { benchQuality, type QualityBenchOptions } from './quality.ts';
@@ -49,16 +50,6 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [-
                  studio's, min(cores, 4), and PyTorch's own)
   --no-pytorch   skip the transformers-on-PyTorch CPU baseline
   --out FILE     where the JSON results go (default bench-results/bench.json)`;
-
-/** Toy dimensions for --quick: every code path, none of the cost. */
-const QUICK_DIMS: ModelDims = {
-  dim: 64,
-  nLayers: 2,
-  nHeads: 4,
-  hiddenDim: 128,
-  vocabSize: 2000,
-  numLabels: 2,
-};
 
 class UsageError extends Error {}
 
@@ -204,8 +195,7 @@ function gpuCountsOptions(o: Options): GpuCountsBenchOptions {
 
 function gpuOptions(o: Options): GpuBenchOptions {
   const base: GpuBenchOptions = { pytorch: o.pytorch, onProgress: progress };
-  if (o.quick)
-    return { ...base, dims: QUICK_DIMS, batches: [2], seqLength: 16, steps: 1, headEpochExamples: 500 };
+  if (o.quick) return { ...base, ...GPU_QUICK };
   return {
     ...base,
     ...(o.batches ? { batches: o.batches } : {}),

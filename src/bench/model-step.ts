@@ -25,6 +25,16 @@ export const DISTILBERT_BASE_DIMS: ModelDims = {
   numLabels: 2,
 };
 
+/** Toy dimensions for --quick: every code path, none of the cost. */
+export const QUICK_DIMS: ModelDims = {
+  dim: 64,
+  nLayers: 2,
+  nHeads: 4,
+  hiddenDim: 128,
+  vocabSize: 2000,
+  numLabels: 2,
+};
+
 /** A config of the given dimensions with placeholder labels, for random-weight benchmarks. */
 export function benchConfig(dims: ModelDims): ModelConfig {
   return parseConfig({
