@@ -60,6 +60,7 @@ async function transact(
   mode: IDBTransactionMode,
   body: (tx: IDBTransaction) => void,
 ): Promise<void> {
+  if (mode === 'readwrite' && !writable) return;
   const db = await openDb();
   await new Promise<void>((resolve, reject) => {
     const tx = db.transaction(stores, mode);
@@ -72,6 +73,21 @@ async function transact(
     tx.onabort = fail;
     body(tx);
   });
+}
+
+/**
+ * Whether this tab may write the project's storage. A tab that opened a project another tab is
+ * writing (state/tabs.ts) reads it but never writes or deletes, so it can neither replace nor
+ * mix into that tab's project.
+ */
+let writable = true;
+
+export function setStorageWritable(on: boolean): void {
+  writable = on;
+}
+
+export function isStorageWritable(): boolean {
+  return writable;
 }
 
 export async function readKey<T>(key: string): Promise<T | undefined> {
@@ -116,6 +132,7 @@ function opfsName(key: string): string {
 }
 
 export async function writeBlob(key: string, blob: Blob): Promise<void> {
+  if (!writable) return;
   const dir = await opfsDir();
   if (dir) {
     try {
@@ -152,12 +169,14 @@ export async function readBlob(key: string): Promise<Blob | undefined> {
 }
 
 export async function deleteBlob(key: string): Promise<void> {
+  if (!writable) return;
   const dir = await opfsDir();
   if (dir) await dir.removeEntry(opfsName(key)).catch(() => undefined);
   await transact([BLOBS], 'readwrite', (tx) => tx.objectStore(BLOBS).delete(key));
 }
 
 export async function deleteBlobs(prefix: string): Promise<void> {
+  if (!writable) return;
   const dir = await opfsDir();
   if (dir) {
     const encoded = opfsName(prefix);
@@ -174,6 +193,7 @@ export async function deleteBlobs(prefix: string): Promise<void> {
 
 /** Removes every saved record and blob of the project (the model download cache is kept). */
 export async function clearAll(): Promise<void> {
+  if (!writable) return;
   await transact([KV, RUNS, BLOBS], 'readwrite', (tx) => {
     tx.objectStore(KV).clear();
     tx.objectStore(RUNS).clear();

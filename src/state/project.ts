@@ -16,7 +16,7 @@ import {
   writeRuns,
 } from './persist.ts';
 import { resetPreviewRows } from './previewRows.ts';
-import { isRunLive, replaceAllRuns, setRecordsSaver, type RunRecord } from './runs/index.ts';
+import { isRunLive, replaceAllRuns, setRecordsSaver, stopRun, type RunRecord } from './runs/index.ts';
 import { packSteps, unpackSteps, type PackedSteps } from './savedSeries.ts';
 import {
   migrateRecord,
@@ -28,6 +28,7 @@ import {
 } from './schema.ts';
 import { initialData, initialModel, STEPS, type StepId } from './slices.ts';
 import { studio, useStudio, type StudioState } from './store.ts';
+import { claimProject } from './tabs.ts';
 
 const PROJECT_KEY = 'project';
 const SETTINGS_KEY = 'settings';
@@ -285,12 +286,21 @@ async function restore(): Promise<void> {
   }
 }
 
+/** Another tab took the project over: this one stops saving and stops its runs. */
+function stopLiveRuns(): void {
+  suspended = true;
+  const { runs, runOrder } = studio();
+  for (const id of runOrder) if (isRunLive(runs[id]?.status)) stopRun(id);
+}
+
 /** Restores the saved project, then saves every change. Called once at start-up. */
 export async function initProject(): Promise<void> {
   if (started) return;
   started = true;
   setDatasetSaveHook((input) => void saveDataset(input));
   setRecordsSaver(saveNow);
+  // Another tab writing the project leaves this one read-only: it restores, never saves.
+  if (!(await claimProject(stopLiveRuns))) suspended = true;
   try {
     await restore();
   } catch (error) {

@@ -84,6 +84,12 @@ export interface ModelState {
   backend: BackendState;
 }
 
+/**
+ * This tab's part in the project (state/tabs.ts): `writer` saves it; `reader` shows it while
+ * another tab writes it; `released`: that other tab closed; `replaced`: another tab took over.
+ */
+export type TabRole = 'writer' | 'reader' | 'released' | 'replaced';
+
 export interface StorageState {
   /** Whether the browser agreed to keep the project when space runs low. */
   persisted: boolean | null;
@@ -91,6 +97,7 @@ export interface StorageState {
   problem: UserMessage | null;
   lastSavedAt: number | null;
   restored: boolean;
+  tab: TabRole;
 }
 
 export interface UiState {
@@ -165,7 +172,7 @@ export const initialUi = (): UiState => ({
   forcedBackend: null,
   wasmThreads: null,
   settingsOpen: false,
-  storage: { persisted: null, problem: null, lastSavedAt: null, restored: false },
+  storage: { persisted: null, problem: null, lastSavedAt: null, restored: false, tab: 'writer' },
 });
 
 export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set) => ({

@@ -11,6 +11,7 @@ import { Header } from './shell/Header.tsx';
 import { SettingsDialog } from './shell/SettingsDialog.tsx';
 import { StepNav } from './shell/StepNav.tsx';
 import { StorageNotice } from './shell/StorageNotice.tsx';
+import { TabNotice } from './shell/TabNotice.tsx';
 import { TrainStep } from './train/TrainStep.tsx';
 
 function GoButton({ step, children }: { step: 'data' | 'model' | 'train'; children: string }) {
@@ -78,6 +79,7 @@ export function App() {
       <Header />
       <StepNav />
       <main className="fs-main" id="fs-step-panel" role="tabpanel" aria-labelledby={`fs-tab-${step}`}>
+        <TabNotice />
         <StorageNotice />
         <StepContent />
       </main>
