@@ -93,6 +93,21 @@ test('wrong repository ids get a clear message and the step stays usable', async
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
 
+test('the suggested models give size, languages and licence, and one click loads one', async ({ page }) => {
+  await openModelStep(page);
+  const catalog = page.getByRole('table', { name: 'Suggested models' });
+  await expect(catalog.getByRole('row')).toHaveCount(9);
+  await expect(catalog.getByRole('row', { name: /FacebookAI\/xlm-roberta-base/ })).toContainText(
+    /278M.*100 languages.*MIT/,
+  );
+  await catalog.getByRole('button', { name: 'Load sentence-transformers/all-MiniLM-L6-v2' }).click();
+  await expect(page.getByLabel('Hub repository')).toHaveValue('sentence-transformers/all-MiniLM-L6-v2');
+  // The test hub holds only the fixture models: the studio asked it, and says the model is not there.
+  await expect(page.getByRole('alert')).toContainText(
+    'Repository sentence-transformers/all-MiniLM-L6-v2 was not found on http',
+  );
+});
+
 test('a second visit loads the model from the browser cache, without the network', async ({ page }) => {
   // Automatic (WASM here): the cache is the subject, and SwiftShader would still be busy with the
   // first visit's timing passes when the page reloads.

@@ -1,10 +1,10 @@
 // Model step actions: start the compute backend in the train worker, load a model from the Hub
 // or from a dropped folder with byte progress, and pass its tokenizer to the data step.
 import { isBackendName } from '../core/backend/select.ts';
-import type { BackendName, ModelSourceSpec } from '../workers/protocol.ts';
+import type { BackendName, ForwardTiming, ModelSourceSpec } from '../workers/protocol.ts';
 import { useTokenizer } from './data.ts';
 import { HUB_URL } from './hub.ts';
-import type { UserMessage } from './slices.ts';
+import type { MeasuredSpeed, UserMessage } from './slices.ts';
 import { studio } from './store.ts';
 import { RequestError, newRequestId } from './workerClient.ts';
 import { trainWorker } from './workers.ts';
@@ -47,6 +47,7 @@ export async function startBackend(): Promise<void> {
       const { model, setModel } = studio();
       if (model.summary?.source === event.source) {
         setModel({ summary: { ...model.summary, forwardTiming: event.timing }, timingPending: false });
+        if (event.timing) recordSpeed(event.timing);
       }
     }
   });
@@ -76,6 +77,30 @@ export async function setForcedBackend(name: BackendName | null): Promise<void> 
   await startBackend();
   // Timings for the estimates belong to the backend; measure them again on the new one.
   if (studio().model.status === 'loaded' && lastSpec) await loadModel(lastSpec);
+}
+
+/** Texts of this many tokens, in batches of SPEED_BATCH, are what a measured speed counts. */
+export const SPEED_TOKENS = 128;
+const SPEED_BATCH = 16;
+
+/** Texts per second of SPEED_TOKENS tokens, batch SPEED_BATCH, from a forward-pass timing. */
+export function speedFromTiming(timing: ForwardTiming): number | null {
+  const batchSec = timing.overheadSec + SPEED_BATCH * SPEED_TOKENS * timing.secPerToken;
+  return batchSec > 0 && Number.isFinite(batchSec) ? SPEED_BATCH / batchSec : null;
+}
+
+/** Keeps the loaded Hub model's classification speed on this device, for the model catalog. */
+function recordSpeed(timing: ForwardTiming): void {
+  const { model, ui, setUi } = studio();
+  const backend = model.backend.report;
+  const textsPerSec = speedFromTiming(timing);
+  if (model.sourceKind !== 'hub' || !model.sourceLabel || !backend || textsPerSec === null) return;
+  const speed: MeasuredSpeed = {
+    textsPerSec,
+    backend: backend.adapterLabel ? `${backend.name} (${backend.adapterLabel})` : backend.name,
+    measuredAt: Date.now(),
+  };
+  setUi({ measuredSpeeds: { ...ui.measuredSpeeds, [model.sourceLabel]: speed } });
 }
 
 export function setRepoId(repoId: string): void {
@@ -121,6 +146,7 @@ async function loadModel(spec: ModelSourceSpec): Promise<void> {
       summary: loaded.summary,
       timingPending: loaded.summary.forwardTiming === null,
     });
+    if (loaded.summary.forwardTiming) recordSpeed(loaded.summary.forwardTiming);
     void useTokenizer(loaded.summary.source, loaded.tokenizerFiles);
   } catch (error) {
     if (loadRequest !== requestId) return;

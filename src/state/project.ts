@@ -26,7 +26,7 @@ import {
   type SavedData,
   type SettingsRecord,
 } from './schema.ts';
-import { initialData, initialModel, STEPS, type StepId } from './slices.ts';
+import { initialData, initialModel, STEPS, type MeasuredSpeed, type StepId } from './slices.ts';
 import { studio, useStudio, type StudioState } from './store.ts';
 import { claimProject } from './tabs.ts';
 
@@ -117,6 +117,7 @@ async function saveNow(): Promise<boolean> {
       schemaVersion: SCHEMA_VERSION,
       forcedBackend: state.ui.forcedBackend,
       wasmThreads: state.ui.wasmThreads,
+      measuredSpeeds: state.ui.measuredSpeeds,
     };
     await writeKey(SETTINGS_KEY, settings);
     await writeKey(ACTIVE_RUN_KEY, state.activeRunId);
@@ -187,6 +188,20 @@ async function saveDataset(input: DataInput): Promise<void> {
   }
 }
 
+/** The saved speeds that are well formed; anything else is dropped (they are measured again). */
+function validSpeeds(saved: unknown): Record<string, MeasuredSpeed> {
+  if (!saved || typeof saved !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(saved as Record<string, Partial<MeasuredSpeed>>).filter(
+      ([, speed]) =>
+        typeof speed?.textsPerSec === 'number' &&
+        Number.isFinite(speed.textsPerSec) &&
+        typeof speed.backend === 'string' &&
+        typeof speed.measuredAt === 'number',
+    ),
+  ) as Record<string, MeasuredSpeed>;
+}
+
 /** A run record as stored: the steps packed into columns. */
 type SavedRun = Omit<RunRecord, 'steps'> & { steps: PackedSteps | RunRecord['steps'] };
 
@@ -194,8 +209,12 @@ async function restore(): Promise<void> {
   const { setUi, setModel, setStorage } = studio();
   const settings = migrateRecord<SettingsRecord>(await readKey(SETTINGS_KEY).catch(() => undefined));
   if (settings.ok) {
-    const { forcedBackend, wasmThreads } = settings.record;
-    setUi({ forcedBackend, wasmThreads: typeof wasmThreads === 'number' ? wasmThreads : null });
+    const { forcedBackend, wasmThreads, measuredSpeeds } = settings.record;
+    setUi({
+      forcedBackend,
+      wasmThreads: typeof wasmThreads === 'number' ? wasmThreads : null,
+      measuredSpeeds: validSpeeds(measuredSpeeds),
+    });
   }
   void startBackend();
 
@@ -320,6 +339,7 @@ export async function initProject(): Promise<void> {
       state.ui.step !== previous.ui.step ||
       state.ui.forcedBackend !== previous.ui.forcedBackend ||
       state.ui.wasmThreads !== previous.ui.wasmThreads ||
+      state.ui.measuredSpeeds !== previous.ui.measuredSpeeds ||
       state.runs !== previous.runs ||
       state.activeRunId !== previous.activeRunId
     ) {

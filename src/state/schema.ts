@@ -4,7 +4,7 @@
 import { emptyEditList, type EditList } from '../core/dataset/edits.ts';
 import type { BackendName, ColumnMapping, SplitSettings } from '../workers/protocol.ts';
 import { packSteps, type SavedStepPoint } from './savedSeries.ts';
-import type { DataSourceKind, StepId } from './slices.ts';
+import type { DataSourceKind, MeasuredSpeed, StepId } from './slices.ts';
 
 /**
  * 1: the first format. 2: a run's epoch checkpoint also holds the optimizer's state and the
@@ -53,6 +53,8 @@ export interface SettingsRecord {
   forcedBackend: BackendName | null;
   /** Absent in records saved before the setting existed. */
   wasmThreads?: number | null;
+  /** Speeds measured on this device, by Hub repository id; absent in older records. */
+  measuredSpeeds?: Record<string, MeasuredSpeed>;
 }
 
 /** migrations[v] turns a version-v record into a version-(v+1) record. */

@@ -100,6 +100,13 @@ export interface StorageState {
   tab: TabRole;
 }
 
+/** How fast a model classified on this device: texts of 128 tokens per second, batch 16. */
+export interface MeasuredSpeed {
+  textsPerSec: number;
+  backend: string;
+  measuredAt: number;
+}
+
 export interface UiState {
   step: StepId;
   forcedBackend: BackendName | null;
@@ -107,6 +114,8 @@ export interface UiState {
   wasmThreads: number | null;
   settingsOpen: boolean;
   storage: StorageState;
+  /** Measured speed of each Hub model loaded on this device (by repository id), for the catalog. */
+  measuredSpeeds: Record<string, MeasuredSpeed>;
 }
 
 export interface DataSlice {
@@ -173,6 +182,7 @@ export const initialUi = (): UiState => ({
   wasmThreads: null,
   settingsOpen: false,
   storage: { persisted: null, problem: null, lastSavedAt: null, restored: false, tab: 'writer' },
+  measuredSpeeds: {},
 });
 
 export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set) => ({

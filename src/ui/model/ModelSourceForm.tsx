@@ -40,8 +40,8 @@ export function ModelSourceForm() {
       </form>
       <p id="fs-hub-help" className="fs-muted fs-small">
         DistilBERT base uncased is the default: 66 million parameters, a 268 MB download from {hubHost}, kept
-        in the browser afterwards so later visits load offline. Any DistilBERT checkpoint with safetensors
-        weights works.
+        in the browser afterwards so later visits load offline. Any DistilBERT, BERT, RoBERTa or XLM-RoBERTa
+        checkpoint with safetensors weights works.
       </p>
       <div className="fs-form-row">
         <input

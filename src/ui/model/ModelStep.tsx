@@ -4,6 +4,7 @@ import { Notice } from '../shell/Notice.tsx';
 import { ComputeCard } from './ComputeCard.tsx';
 import { DownloadProgress } from './DownloadProgress.tsx';
 import { Estimates } from './Estimates.tsx';
+import { ModelCatalog } from './ModelCatalog.tsx';
 import { ModelSourceForm } from './ModelSourceForm.tsx';
 import { ModelSummaryCard } from './ModelSummaryCard.tsx';
 
@@ -28,6 +29,7 @@ export function ModelStep() {
               Nothing is downloaded until you press “Load from the Hub” or pick a folder.
             </p>
           ) : null}
+          <ModelCatalog />
         </div>
         <div className="fs-stack">
           <ComputeCard />
