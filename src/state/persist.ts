@@ -175,6 +175,27 @@ export async function deleteBlob(key: string): Promise<void> {
   await transact([BLOBS], 'readwrite', (tx) => tx.objectStore(BLOBS).delete(key));
 }
 
+/** The keys of the stored blobs whose key starts with `prefix`. */
+export async function blobKeys(prefix: string): Promise<string[]> {
+  const keys = new Set<string>();
+  const dir = await opfsDir();
+  if (dir) {
+    for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
+      const key = decodeURIComponent(name);
+      if (key.startsWith(prefix)) keys.add(key);
+    }
+  }
+  const db = await openDb();
+  const stored = await settle(
+    db
+      .transaction(BLOBS)
+      .objectStore(BLOBS)
+      .getAllKeys(IDBKeyRange.bound(prefix, `${prefix}\uffff`)),
+  );
+  for (const key of stored) if (typeof key === 'string') keys.add(key);
+  return [...keys];
+}
+
 export async function deleteBlobs(prefix: string): Promise<void> {
   if (!writable) return;
   const dir = await opfsDir();

@@ -5,7 +5,9 @@ import type { DataInput } from '../workers/protocol.ts';
 import { openDataset, setDatasetSaveHook } from './data.ts';
 import { restoreModel, startBackend } from './model.ts';
 import {
+  blobKeys,
   clearAll,
+  deleteBlob,
   isQuotaError,
   readAllRuns,
   readBlob,
@@ -33,7 +35,9 @@ import { claimProject } from './tabs.ts';
 const PROJECT_KEY = 'project';
 const SETTINGS_KEY = 'settings';
 const ACTIVE_RUN_KEY = 'activeRun';
-const DATASET_BLOB = 'dataset';
+/** The dataset blob of projects saved before each import had its own (see SavedData.blob). */
+const UNNAMED_DATASET_BLOB = 'dataset';
+const DATASET_BLOB_PREFIX = 'dataset';
 const SAVE_DELAY_MS = 600;
 
 let saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -66,6 +70,10 @@ function reportSaveFailure(error: unknown): void {
 let savedData: SavedData | null = null;
 /** Which source the saved dataset blob holds; the record only points at a dataset once it is stored. */
 let storedSource: string | null = null;
+/** The blob holding that source's bytes (null for samples, which are read from their URL). */
+let storedBlob: string | null = null;
+/** The dataset blob the project record in storage names: the one a reload reads. */
+let recordedBlob: string | null = null;
 
 const sourceKey = (source: { name: string; kind: string; bytes: number } | null): string | null =>
   source ? `${source.kind}:${source.name}:${source.bytes}` : null;
@@ -88,6 +96,7 @@ function projectRecord(state: StudioState): ProjectRecord {
             confirmed: data.confirmed,
             maxLength: data.maxLength,
             edits: data.edits,
+            ...(storedBlob && data.source.kind !== 'sample' ? { blob: storedBlob } : {}),
           }
         : null;
   }
@@ -112,7 +121,9 @@ async function saveNow(): Promise<boolean> {
   if (suspended) return false;
   const state = studio();
   try {
-    await writeKey(PROJECT_KEY, projectRecord(state));
+    const record = projectRecord(state);
+    await writeKey(PROJECT_KEY, record);
+    await dropReplacedDataset(record.data?.blob ?? null);
     const settings: SettingsRecord = {
       schemaVersion: SCHEMA_VERSION,
       forcedBackend: state.ui.forcedBackend,
@@ -176,15 +187,33 @@ async function saveDataset(input: DataInput): Promise<void> {
   try {
     if (input.kind === 'url') {
       sampleUrl = input.url;
+      storedBlob = null;
     } else {
       const blob = input.kind === 'file' ? input.file : new Blob([input.text], { type: 'text/plain' });
-      await writeBlob(DATASET_BLOB, blob);
+      // Beside the stored file, never over it: until the record names this one, a reload reads the old.
+      const name = `${DATASET_BLOB_PREFIX}-${Date.now().toString(36)}`;
+      await writeBlob(name, blob);
+      storedBlob = name;
       sampleUrl = null;
     }
     storedSource = key;
     scheduleSave();
   } catch (error) {
     reportSaveFailure(error);
+  }
+}
+
+/**
+ * Once the record in storage names a new dataset blob, the one it named before goes, and so do
+ * blobs of imports no record ever named (a page closed between the file and the record).
+ */
+async function dropReplacedDataset(named: string | null): Promise<void> {
+  if (named === recordedBlob) return;
+  recordedBlob = named;
+  if (!named) return;
+  const keys = await blobKeys(DATASET_BLOB_PREFIX).catch(() => [] as string[]);
+  for (const key of keys) {
+    if (key !== named && key !== storedBlob) await deleteBlob(key).catch(() => undefined);
   }
 }
 
@@ -230,6 +259,8 @@ async function restore(): Promise<void> {
   savedData = project.data;
   if (project.data) {
     storedSource = sourceKey(project.data);
+    storedBlob = project.data.kind === 'sample' ? null : (project.data.blob ?? UNNAMED_DATASET_BLOB);
+    recordedBlob = storedBlob;
     if (project.data.kind === 'sample') sampleUrl = project.data.sampleUrl;
   }
   if (STEPS.includes(project.step)) setUi({ step: project.step as StepId });
@@ -262,7 +293,7 @@ async function restore(): Promise<void> {
     if (saved.kind === 'sample' && saved.sampleUrl) {
       input = { kind: 'url', name: saved.name, url: saved.sampleUrl };
     } else {
-      const blob = await readBlob(DATASET_BLOB).catch(() => undefined);
+      const blob = storedBlob ? await readBlob(storedBlob).catch(() => undefined) : undefined;
       if (blob) input = { kind: 'file', file: new File([blob], saved.name, { type: blob.type }) };
     }
     if (input) {
@@ -362,6 +393,8 @@ export async function newProject(): Promise<void> {
   savedRuns = new Map();
   savedData = null;
   storedSource = null;
+  storedBlob = null;
+  recordedBlob = null;
   sampleUrl = null;
   suspended = false;
   resetPreviewRows();

@@ -23,8 +23,13 @@ export interface SavedData {
   name: string;
   kind: DataSourceKind;
   bytes: number;
-  /** For samples: the bundled URL, so nothing needs storing. Else the file is the `dataset` blob. */
+  /** For samples: the bundled URL, so nothing needs storing. Else the file is the `blob` blob. */
   sampleUrl: string | null;
+  /**
+   * The stored file's blob, named per import so a new file is written beside the old one and the
+   * record switches to it in one write. Absent in projects saved before: their file is `dataset`.
+   */
+  blob?: string;
   mapping: ColumnMapping | null;
   split: SplitSettings;
   confirmed: boolean;
