@@ -1,6 +1,7 @@
 // Parity with Hugging Face transformers in real Chromium: the fixture checkpoints, loaded from a
 // local hub as the studio loads them, give the reference's last_hidden_state, logits, loss and
-// per-parameter gradients on WebGPU (SwiftShader here), WebGL, WASM and CPU, and leak no tensor.
+// per-parameter gradients on WebGPU (SwiftShader here), WebGL, WASM and CPU, and leak no tensor:
+// every family's checkpoints on WebGPU and WASM, one checkpoint per family on WebGL and CPU.
 // The harness page (e2e/harness) measures; this spec judges against each fixture's tolerances.
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,8 +11,26 @@ import { buildHarness, callHarness, openHarness, startHarness, type RunningHarne
 import type { FixtureParity, HarnessBackend } from './harness/types.ts';
 import { ARTIFACTS_DIR } from './support/env.ts';
 
-const FIXTURES = ['distilbert-tiny-seqcls', 'distilbert-tiny-mlm-f16'] as const;
-const BACKENDS: HarnessBackend[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+const FIXTURES = [
+  'distilbert-tiny-seqcls',
+  'distilbert-tiny-mlm-f16',
+  'bert-tiny-seqcls',
+  'bert-tiny-pretraining-f16',
+  'roberta-tiny-seqcls',
+  'xlm-roberta-tiny-mlm-f16',
+] as const;
+const ONE_PER_FAMILY = [
+  'distilbert-tiny-seqcls',
+  'bert-tiny-seqcls',
+  'roberta-tiny-seqcls',
+  'xlm-roberta-tiny-mlm-f16',
+] as const;
+const BACKENDS: [HarnessBackend, readonly (typeof FIXTURES)[number][]][] = [
+  ['webgpu', FIXTURES],
+  ['webgl', ONE_PER_FAMILY],
+  ['wasm', FIXTURES],
+  ['cpu', ONE_PER_FAMILY],
+];
 
 interface ReferenceJson {
   loss: number;
@@ -100,13 +119,13 @@ test.afterAll(async () => {
   await harness?.close();
 });
 
-for (const backend of BACKENDS) {
+for (const [backend, fixtures] of BACKENDS) {
   test(`forward, loss, gradients and no leaks equal transformers on ${backend}`, async () => {
     test.setTimeout(300_000);
     const report = await callHarness(page, 'parity', {
       hubUrl: harness.hubUrl,
       backend,
-      fixtures: [...FIXTURES],
+      fixtures: [...fixtures],
     });
     writeFileSync(resolve(ARTIFACTS_DIR, `parity-${backend}.json`), JSON.stringify(report, null, 2));
     test.info().annotations.push({
@@ -114,7 +133,7 @@ for (const backend of BACKENDS) {
       description: `${report.backend.name}${report.backend.adapter ? ` (${report.backend.adapter})` : ''}, ${report.seconds.toFixed(1)} s`,
     });
     expect(report.backend.name).toBe(backend);
-    expect(report.fixtures.map((f) => f.fixture)).toEqual([...FIXTURES]);
+    expect(report.fixtures.map((f) => f.fixture)).toEqual([...fixtures]);
     for (const fixture of report.fixtures) judge(fixture);
   });
 }

@@ -46,11 +46,9 @@ function l2Diff(actual: ArrayLike<number>, expected: ArrayLike<number>): number 
   return Math.sqrt(sum);
 }
 
-const HEAD = ['pre_classifier.weight', 'pre_classifier.bias', 'classifier.weight', 'classifier.bias'];
-
 /**
- * The fixture as the reference used it: a classifier checkpoint as is; a pretraining checkpoint
- * with the reference's `head.*` tensors attached for its task.
+ * The fixture as the reference used it: a classifier checkpoint as is; a checkpoint without a
+ * classifier with the reference's `head.*` tensors attached for its task (each family's head names).
  */
 export async function loadFixture(
   hubUrl: string,
@@ -59,13 +57,14 @@ export async function loadFixture(
   reference: Map<string, DecodedTensor>,
 ): Promise<LoadedModel> {
   const source = hubModelSource(name, { hubUrl });
-  const hasHead = HEAD.every((h) => reference.has(`head.${h}`));
-  if (!hasHead) return loadModel(source);
+  const head = [...reference].filter(([key]) => key.startsWith('head.'));
+  if (head.length === 0) return loadModel(source);
   const labels = Array.from({ length: info.num_labels }, (_, i) => `label_${i}`);
   const model = await loadModel(source, { labels, problemType: info.problem_type });
-  for (const h of HEAD) {
-    const t = reference.get(`head.${h}`)!;
-    tf.tidy(() => model.params[h]!.assign(tf.tensor(t.data, t.shape, 'float32')));
+  for (const [key, t] of head) {
+    const variable = model.params[key.slice('head.'.length)];
+    if (!variable) throw new Error(`${name}: the model has no head parameter ${key.slice('head.'.length)}`);
+    tf.tidy(() => variable.assign(tf.tensor(t.data, t.shape, 'float32')));
   }
   return model;
 }
@@ -189,7 +188,9 @@ async function checkFixture(hubUrl: string, name: string, kernels: Set<string>):
     tf.dispose([pass.lastHiddenState, pass.logits]);
     const forwardLeak = tf.memory().numTensors - before;
 
-    const classifierBefore = (await model.params['classifier.weight']!.data()).slice();
+    // The classifier's output layer: `classifier.weight`, or RoBERTa's `classifier.out_proj.weight`.
+    const classifierName = names.filter((n) => n.startsWith('classifier') && n.endsWith('.weight')).at(-1)!;
+    const classifierBefore = (await model.params[classifierName]!.data()).slice();
     const stepBefore = tf.memory().numTensors;
     const step = tf.variableGrads(() => {
       const { logits: z } = forward(model.params, model.config, inputIds, attentionMask, {
@@ -207,7 +208,7 @@ async function checkFixture(hubUrl: string, name: string, kernels: Set<string>):
     });
     tf.dispose([step.value, ...Object.values(step.grads)]);
     const trainingStep = tf.memory().numTensors - stepBefore;
-    const classifierAfter = await model.params['classifier.weight']!.data();
+    const classifierAfter = await model.params[classifierName]!.data();
 
     return {
       fixture: name,
