@@ -30,6 +30,7 @@ import {
   embeddingLookup,
   ffnInner,
   int32Ids,
+  addLayerNorm,
   layerNorm,
   linear,
   param,
@@ -249,25 +250,19 @@ export function bertLikeLayer(
       },
       x,
       attentionMask,
-      batch,
-      seqLength,
       opts,
       site,
     );
-    const attended = layerNorm(
+    const attended = addLayerNorm(
       params,
       `${at}attention.output.LayerNorm`,
-      tf.add<tf.Tensor2D>(dropout(attention, config.dropout, opts, `${site}/attention-output`), x),
+      dropout(attention, config.dropout, opts, `${site}/attention-output`),
+      x,
       config.layerNormEps,
     );
     const inner = ffnInner(params, config.activation, `${at}intermediate.dense`, attended); // [N, F]
     const ffn = dropout(linear(params, `${at}output.dense`, inner), config.dropout, opts, `${site}/ffn`); // [N, D]
-    const out = layerNorm(
-      params,
-      `${at}output.LayerNorm`,
-      tf.add<tf.Tensor2D>(ffn, attended),
-      config.layerNormEps,
-    );
+    const out = addLayerNorm(params, `${at}output.LayerNorm`, ffn, attended, config.layerNormEps);
     return tf.reshape(out, [batch, seqLength, dim]); // [N, D] -> [B, T, D]
   });
 }

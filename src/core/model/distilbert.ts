@@ -28,6 +28,7 @@ import {
   dropout,
   ffnInner,
   int32Ids,
+  addLayerNorm,
   layerNorm,
   linear,
   param,
@@ -203,15 +204,13 @@ export function transformerLayer(
       },
       x,
       attentionMask,
-      batch,
-      seqLength,
       opts,
       site,
     );
-    const attended = layerNorm(params, `${prefix}sa_layer_norm`, tf.add<tf.Tensor2D>(attention, x));
+    const attended = addLayerNorm(params, `${prefix}sa_layer_norm`, attention, x);
     const inner = ffnInner(params, config.activation, `${prefix}ffn.lin1`, attended); // [N, F]
     const ffn = dropout(linear(params, `${prefix}ffn.lin2`, inner), config.dropout, opts, `${site}/ffn`); // [N, D]
-    const out = layerNorm(params, `${prefix}output_layer_norm`, tf.add<tf.Tensor2D>(ffn, attended));
+    const out = addLayerNorm(params, `${prefix}output_layer_norm`, ffn, attended);
     return tf.reshape(out, [batch, seqLength, dim]); // [N, D] -> [B, T, D]
   });
 }

@@ -1,6 +1,6 @@
 // The pieces every transformer encoder here is built from that tfjs' taped ops make costly:
-// LayerNorm, the FFN's bias + GELU, the masked attention softmax and the word + position
-// embeddings, each with its gradient written out. On WebGPU each is a fused kernel (one or two
+// LayerNorm, the FFN's bias + GELU, the masked attention softmax, the attention's products over
+// heads, dropout and the word + position embeddings, each with its gradient written out. On WebGPU each is a fused kernel (one or two
 // dispatches, the *-webgpu.ts files beside this one); on every other backend the composed ops
 // below, which compute the same functions with the same gradients. Pure functions over tensors,
 // shared by any encoder (distilbert.ts and the other families).
@@ -14,7 +14,14 @@ import {
   FUSED_ATTENTION_SOFTMAX_GRAD,
   fusedAttentionSoftmaxAvailable,
 } from './attention-softmax-webgpu.ts';
+import {
+  HEAD_CONTEXT,
+  HEAD_CONTEXT_T,
+  HEAD_SCORES,
+  headProductsAvailable,
+} from './attention-products-webgpu.ts';
 import { FUSED_BIAS_GELU, FUSED_BIAS_GELU_GRAD, fusedBiasGeluAvailable } from './bias-gelu-webgpu.ts';
+import { FUSED_DROPOUT, fusedDropoutAvailable } from './dropout-webgpu.ts';
 import { FUSED_EMBEDDINGS, FUSED_EMBEDDINGS_GRAD, fusedEmbeddingsAvailable } from './embeddings-webgpu.ts';
 import { FUSED_LAYER_NORM, FUSED_LAYER_NORM_GRAD, fusedLayerNormAvailable } from './layer-norm-webgpu.ts';
 import { matMul } from './matmul.ts';
@@ -46,10 +53,14 @@ export function layerNormRows(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
+  residual?: tf.Tensor2D,
 ): tf.Tensor2D {
-  return fusedLayerNormAvailable()
-    ? fusedLayerNorm(rows, gamma, beta, eps)
-    : composedLayerNorm(rows, gamma, beta, eps);
+  if (fusedLayerNormAvailable()) {
+    return residual
+      ? fusedResidualLayerNorm(rows, residual, gamma, beta, eps)
+      : fusedLayerNorm(rows, gamma, beta, eps);
+  }
+  return composedLayerNorm(residual ? tf.add(rows, residual) : rows, gamma, beta, eps);
 }
 
 function fusedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
@@ -75,6 +86,45 @@ function fusedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D
     };
   });
   return normalize(rows, gamma, beta) as tf.Tensor2D;
+}
+
+/**
+ * LN(x + r), the residual connection's Add folded into the LayerNorm's dispatch; the kernel also
+ * writes x + r, which the gradient reads. Both x and r get the input's gradient.
+ */
+function fusedResidualLayerNorm(
+  rows: tf.Tensor2D,
+  residual: tf.Tensor2D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): tf.Tensor2D {
+  const normalize = tf.customGrad((...args: CustomGradArgs) => {
+    const [x, r, g, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [value, stats, sum] = tf
+      .engine()
+      .runKernel(FUSED_LAYER_NORM, { x, gamma: g, beta: b, residual: r }, { eps }) as [
+      tf.Tensor2D,
+      tf.Tensor2D,
+      tf.Tensor2D,
+    ]; // [N, D], [N, 2] (mean, 1/σ per row), x + r [N, D]
+    save([sum, stats, g]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedSum, savedStats, savedGamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const [dx, dgamma, dbeta] = tf
+          .engine()
+          .runKernel(FUSED_LAYER_NORM_GRAD, { dy, x: savedSum, stats: savedStats, gamma: savedGamma }) as [
+          tf.Tensor2D,
+          tf.Tensor1D,
+          tf.Tensor1D,
+        ]; // d(x + r) [N, D], dγ [D], dβ [D]
+        return [dx, tf.clone(dx), dgamma, dbeta];
+      },
+    };
+  });
+  return normalize(rows, residual, gamma, beta) as tf.Tensor2D;
 }
 
 function composedLayerNorm(
@@ -244,4 +294,115 @@ export function wordAndPositionEmbeddings(
     };
   });
   return embed(words, positions) as tf.Tensor3D;
+}
+
+/**
+ * The fused dropout kernel's 32-bit key: FNV-1a of the seed string, so a seed and call site give
+ * the same mask every time (a checkpointed block's recomputation included); without a seed, a
+ * fresh random key.
+ */
+export function dropoutKey(seed: string | undefined): number {
+  if (seed === undefined) return Math.floor(Math.random() * 2 ** 32);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) hash = Math.imul(hash ^ seed.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
+
+function runDropout(x: tf.Tensor, rate: number, key: number): tf.Tensor {
+  return tf.tidy(() => {
+    const keyTensor = tf.tensor1d([key | 0], 'int32'); // the key's bits, read back as u32
+    return tf.engine().runKernel(FUSED_DROPOUT, { x, key: keyTensor }, { rate }) as tf.Tensor;
+  });
+}
+
+/**
+ * Inverted dropout: each element kept with probability 1 − rate and scaled by 1 / (1 − rate).
+ * `seed` makes the mask reproducible (same seed, same mask). On WebGPU one dispatch forward and
+ * one backward, the mask hashed in the shader from the seed (dropout-webgpu.ts); elsewhere
+ * tf.dropout, whose masks differ from the fused kernel's but follow the same law.
+ */
+export function dropoutOp<T extends tf.Tensor>(x: T, rate: number, seed: string | undefined): T {
+  if (!fusedDropoutAvailable()) return tf.dropout(x, rate, undefined, seed) as T;
+  const key = dropoutKey(seed);
+  const drop = tf.customGrad((...args: CustomGradArgs) => {
+    const [input] = args as [tf.Tensor];
+    return {
+      value: runDropout(input, rate, key),
+      gradFunc: (dy: tf.Tensor) => runDropout(dy, rate, key),
+    };
+  });
+  return drop(x) as T;
+}
+
+/** Dropout on the attention weights: its rate and the seed of its mask. */
+export interface AttentionDropout {
+  rate: number;
+  seed: string | undefined;
+}
+
+/**
+ * The core of multi-head self-attention over projected rows: softmax(scale · q·kᵀ + mask bias)
+ * over the keys, dropout on those weights, times v. q, k, v [N, D] with N = B·T tokens and
+ * D = H·Dh, the attention mask [B, T] (0 where a key is padding) -> the context [N, D], heads
+ * merged. On WebGPU the products index the heads inside the rows (attention-products-webgpu.ts):
+ * 4 dispatches forward and 6 backward, no transposes; elsewhere the heads are split by
+ * transposes and multiplied by tfjs' batched products.
+ */
+export function attentionContext(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  attentionMask: tf.Tensor2D,
+  heads: number,
+  scale: number,
+  dropout: AttentionDropout | null,
+): tf.Tensor2D {
+  const [batch, seqLength] = attentionMask.shape;
+  const [tokens, dim] = q.shape;
+  const headDim = dim / heads;
+  const drop = dropout && dropout.rate > 0 ? dropout : null;
+  if (!(headProductsAvailable() && fusedAttentionSoftmaxAvailable() && (!drop || fusedDropoutAvailable()))) {
+    const splitHeads = (t: tf.Tensor2D): tf.Tensor4D =>
+      tf.transpose(tf.reshape(t, [batch, seqLength, heads, headDim]), [0, 2, 1, 3]); // [N, D] -> [B, T, H, Dh] -> [B, H, T, Dh]
+    const scores = matMul<tf.Tensor4D>(splitHeads(q), splitHeads(k), false, true); // [B, H, T, T]
+    const probabilities = attentionSoftmax(scores, attentionMask, scale);
+    const weights = drop ? dropoutOp(probabilities, drop.rate, drop.seed) : probabilities;
+    const context = matMul(weights, splitHeads(v)); // [B, H, T, Dh]
+    return tf.reshape<tf.Rank.R2>(tf.transpose(context, [0, 2, 1, 3]), [tokens, dim]); // [B, H, T, Dh] -> [B, T, H, Dh] -> [N, D]
+  }
+  const attrs = { batch, heads };
+  const run = (kernel: string, inputs: tf.NamedTensorMap, extra: object = attrs) =>
+    tf.engine().runKernel(kernel, inputs, extra as tf.NamedAttrMap) as tf.Tensor;
+  const key = drop ? dropoutKey(drop.seed) : 0;
+  const attend = tf.customGrad((...args: CustomGradArgs) => {
+    const [qRows, kRows, vRows, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const scores = run(HEAD_SCORES, { a: qRows, c: kRows }); // [B, H, T, T]
+    const weights = run(FUSED_ATTENTION_SOFTMAX, { scores, mask: attentionMask }, { scale });
+    scores.dispose();
+    const dropped = drop ? runDropout(weights, drop.rate, key) : weights;
+    save([qRows, kRows, vRows, weights, dropped]);
+    return {
+      value: run(HEAD_CONTEXT, { w: dropped, x: vRows }) as tf.Tensor2D, // [N, D]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedQ, savedK, savedV, savedWeights, savedDropped] = saved as tf.Tensor[] as [
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor4D,
+          tf.Tensor4D,
+        ];
+        const dDropped = run(HEAD_SCORES, { a: dy, c: savedV }); // d(dropped weights) [B, H, T, T]
+        const dv = run(HEAD_CONTEXT_T, { w: savedDropped, x: dy }); // [N, D]
+        const dWeights = drop ? runDropout(dDropped, drop.rate, key) : dDropped;
+        if (dWeights !== dDropped) dDropped.dispose();
+        const dScores = run(FUSED_ATTENTION_SOFTMAX_GRAD, { dy: dWeights, weights: savedWeights }, { scale });
+        dWeights.dispose();
+        const dq = run(HEAD_CONTEXT, { w: dScores, x: savedK }); // [N, D]
+        const dk = run(HEAD_CONTEXT_T, { w: dScores, x: savedQ }); // [N, D]
+        dScores.dispose();
+        return [dq, dk, dv];
+      },
+    };
+  });
+  return attend(q, k, v) as tf.Tensor2D;
 }
