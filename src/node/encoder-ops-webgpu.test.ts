@@ -171,6 +171,53 @@ describe('fused encoder kernels on WebGPU', () => {
       tf.dispose([gamma, beta]);
     });
 
+    it('folds the dropout before the residual in too, with the mask the dropout kernel draws for that seed', async () => {
+      const [rows, dim] = [6, 80];
+      const dropout = { rate: 0.25, seed: '5/layer1/ffn' };
+      const inputs = () => [
+        tf.tensor2d(values('x', rows * dim, 3, 0.5), [rows, dim]),
+        tf.tensor2d(values('r', rows * dim, 2), [rows, dim]),
+        tf.tensor1d(values('gamma', dim, 0.5, 1)),
+        tf.tensor1d(values('beta', dim, 0.2)),
+      ];
+      const folded = await valueAndGrads(
+        (x, r, g, b) =>
+          layerNormRows(
+            x as tf.Tensor2D,
+            g as tf.Tensor1D,
+            b as tf.Tensor1D,
+            1e-12,
+            r as tf.Tensor2D,
+            dropout,
+          ),
+        inputs,
+        'dy',
+      );
+      const apart = await valueAndGrads(
+        (x, r, g, b) =>
+          layerNormRows(
+            dropoutOp(x as tf.Tensor2D, dropout.rate, dropout.seed),
+            g as tf.Tensor1D,
+            b as tf.Tensor1D,
+            1e-12,
+            r as tf.Tensor2D,
+          ),
+        inputs,
+        'dy',
+      );
+      for (const [i, what] of ['y', 'dx', 'dr', 'dγ', 'dβ'].entries()) {
+        expect(maxAbsDiff(folded[i]!, apart[i]!), what).toBeLessThan(1e-5);
+      }
+      // About a quarter of x's gradient is dropped; r's never is.
+      const zeros = folded[1]!.filter((v) => v === 0).length / (rows * dim);
+      expect(zeros).toBeGreaterThan(0.15);
+      expect(zeros).toBeLessThan(0.35);
+      expect(folded[2]!.some((v) => v === 0)).toBe(false);
+      const [x, r, gamma, beta] = inputs() as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+      expect(await dispatchesOf([x, r], () => layerNormRows(x, gamma, beta, 1e-12, r, dropout))).toBe(1);
+      tf.dispose([gamma, beta]);
+    });
+
     it('runs the forward in one dispatch and the gradient in two', async () => {
       const x = tf.tensor2d(values('x', 4 * 64, 1), [4, 64]);
       const gamma = tf.ones([64]) as tf.Tensor1D;

@@ -25,12 +25,13 @@ import {
   probability,
 } from './config-fields.ts';
 import {
+  addLayerNorm,
   checkSequenceLength,
   dropout,
+  dropoutAt,
   embeddingLookup,
   ffnInner,
   int32Ids,
-  addLayerNorm,
   layerNorm,
   linear,
   param,
@@ -256,13 +257,21 @@ export function bertLikeLayer(
     const attended = addLayerNorm(
       params,
       `${at}attention.output.LayerNorm`,
-      dropout(attention, config.dropout, opts, `${site}/attention-output`),
+      attention,
       x,
       config.layerNormEps,
+      dropoutAt(config.dropout, opts, `${site}/attention-output`),
     );
     const inner = ffnInner(params, config.activation, `${at}intermediate.dense`, attended); // [N, F]
-    const ffn = dropout(linear(params, `${at}output.dense`, inner), config.dropout, opts, `${site}/ffn`); // [N, D]
-    const out = addLayerNorm(params, `${at}output.LayerNorm`, ffn, attended, config.layerNormEps);
+    const ffn = linear(params, `${at}output.dense`, inner); // [N, D], dropped out inside the LayerNorm's input
+    const out = addLayerNorm(
+      params,
+      `${at}output.LayerNorm`,
+      ffn,
+      attended,
+      config.layerNormEps,
+      dropoutAt(config.dropout, opts, `${site}/ffn`),
+    );
     return tf.reshape(out, [batch, seqLength, dim]); // [N, D] -> [B, T, D]
   });
 }

@@ -54,13 +54,16 @@ export function layerNormRows(
   beta: tf.Tensor1D,
   eps: number,
   residual?: tf.Tensor2D,
+  dropout?: DropoutSite,
 ): tf.Tensor2D {
-  if (fusedLayerNormAvailable()) {
+  const drop = dropout && dropout.rate > 0 ? dropout : null;
+  if (fusedLayerNormAvailable() && (!drop || (residual && fusedDropoutAvailable()))) {
     return residual
-      ? fusedResidualLayerNorm(rows, residual, gamma, beta, eps)
+      ? fusedResidualLayerNorm(rows, residual, gamma, beta, eps, drop)
       : fusedLayerNorm(rows, gamma, beta, eps);
   }
-  return composedLayerNorm(residual ? tf.add(rows, residual) : rows, gamma, beta, eps);
+  const input = drop ? dropoutOp(rows, drop.rate, drop.seed) : rows;
+  return composedLayerNorm(residual ? tf.add(input, residual) : input, gamma, beta, eps);
 }
 
 function fusedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
@@ -89,8 +92,9 @@ function fusedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D
 }
 
 /**
- * LN(x + r), the residual connection's Add folded into the LayerNorm's dispatch; the kernel also
- * writes x + r, which the gradient reads. Both x and r get the input's gradient.
+ * LN(x + r), or LN(dropout(x) + r), the residual connection's Add (and the dropout before it)
+ * folded into the LayerNorm's dispatch; the kernel also writes the sum, which the gradient reads.
+ * r gets the sum's gradient, x that gradient through the same dropout mask.
  */
 function fusedResidualLayerNorm(
   rows: tf.Tensor2D,
@@ -98,16 +102,20 @@ function fusedResidualLayerNorm(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
+  dropout: DropoutSite | null,
 ): tf.Tensor2D {
+  const key = dropout ? dropoutKey(dropout.seed) : 0;
   const normalize = tf.customGrad((...args: CustomGradArgs) => {
     const [x, r, g, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const keyTensor = dropout ? tf.tensor1d([key | 0], 'int32') : null; // the key's bits, read back as u32
     const [value, stats, sum] = tf
       .engine()
-      .runKernel(FUSED_LAYER_NORM, { x, gamma: g, beta: b, residual: r }, { eps }) as [
-      tf.Tensor2D,
-      tf.Tensor2D,
-      tf.Tensor2D,
-    ]; // [N, D], [N, 2] (mean, 1/σ per row), x + r [N, D]
+      .runKernel(
+        FUSED_LAYER_NORM,
+        { x, gamma: g, beta: b, residual: r, ...(keyTensor ? { key: keyTensor } : {}) },
+        { eps, ...(dropout ? { rate: dropout.rate } : {}) },
+      ) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // [N, D], [N, 2] (mean, 1/σ per row), x + r [N, D]
+    keyTensor?.dispose();
     save([sum, stats, g]);
     return {
       value,
@@ -120,7 +128,7 @@ function fusedResidualLayerNorm(
           tf.Tensor1D,
           tf.Tensor1D,
         ]; // d(x + r) [N, D], dγ [D], dβ [D]
-        return [dx, tf.clone(dx), dgamma, dbeta];
+        return [dropout ? runDropout(dx, dropout.rate, key) : tf.clone(dx), dx, dgamma, dbeta];
       },
     };
   });
@@ -334,8 +342,8 @@ export function dropoutOp<T extends tf.Tensor>(x: T, rate: number, seed: string 
   return drop(x) as T;
 }
 
-/** Dropout on the attention weights: its rate and the seed of its mask. */
-export interface AttentionDropout {
+/** A dropout: its rate and the seed of its mask. */
+export interface DropoutSite {
   rate: number;
   seed: string | undefined;
 }
@@ -355,7 +363,7 @@ export function attentionContext(
   attentionMask: tf.Tensor2D,
   heads: number,
   scale: number,
-  dropout: AttentionDropout | null,
+  dropout: DropoutSite | null,
 ): tf.Tensor2D {
   const [batch, seqLength] = attentionMask.shape;
   const [tokens, dim] = q.shape;

@@ -4,10 +4,13 @@
 // the forward is about 12 dispatches and its gradient about 12 more; here they are 1 and 2:
 //   FusedLayerNorm      one workgroup per row: y [N, D] and the row statistics [N, 2] (mean, 1/σ);
 //                       with a residual r, LN(x + r) and the sum x + r [N, D] (what the gradient
-//                       reads), in the same dispatch: the residual connection's Add is folded in;
+//                       reads), in the same dispatch: the residual connection's Add is folded in,
+//                       and with a dropout key and rate, LN(dropout(x) + r), the mask hashed as
+//                       dropout-webgpu.ts hashes it (the same key gives the same mask);
 //   FusedLayerNormGrad  one workgroup per row for dx, then one thread per column for dγ and dβ.
 // Registered on import for the webgpu backend only; other backends keep the composed ops.
 import * as tf from '@tensorflow/tfjs-core';
+import { DROPOUT_HASH_WGSL, dropThreshold } from './dropout-webgpu.ts';
 import {
   checkDtype,
   kernelOutput,
@@ -37,8 +40,26 @@ fn workgroupSum(lid: u32, value: f32) -> f32 {
 }
 `;
 
-// With a residual, input() reads x + r and the first pass stores it in `sum`.
-const forwardWgsl = (dim: number, eps: number, residual: boolean) => /* wgsl */ `${REDUCE_WGSL}
+/** Dropout on x before the residual is added: the rate's threshold and scale, the key a binding. */
+interface InputDropout {
+  threshold: number;
+  scale: number;
+}
+
+const droppedInput = (dropout: InputDropout) => /* wgsl */ `${DROPOUT_HASH_WGSL}
+@group(0) @binding(7) var<storage, read> key: array<i32>;
+fn dropped(i: u32) -> f32 {
+  return select(0.0, x[i] * ${dropout.scale.toExponential()}, dropoutBits(i, bitcast<u32>(key[0])) >= ${dropout.threshold}u);
+}
+fn input(i: u32) -> f32 { return dropped(i) + r[i]; }`;
+
+// With a residual, input() reads x + r (or dropout(x) + r) and the first pass stores it in `sum`.
+const forwardWgsl = (
+  dim: number,
+  eps: number,
+  residual: boolean,
+  dropout: InputDropout | null,
+) => /* wgsl */ `${REDUCE_WGSL}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> beta: array<f32>;
@@ -48,7 +69,7 @@ ${
   residual
     ? `@group(0) @binding(5) var<storage, read> r: array<f32>;
 @group(0) @binding(6) var<storage, read_write> sum: array<f32>;
-fn input(i: u32) -> f32 { return x[i] + r[i]; }`
+${dropout ? droppedInput(dropout) : 'fn input(i: u32) -> f32 { return x[i] + r[i]; }'}`
     : 'fn input(i: u32) -> f32 { return x[i]; }'
 }
 const D = ${dim}u;
@@ -150,13 +171,19 @@ tf.registerKernel({
   kernelName: FUSED_LAYER_NORM,
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const { x, gamma, beta, residual } = inputs as {
+    const { x, gamma, beta, residual, key } = inputs as {
       x: tf.TensorInfo;
       gamma: tf.TensorInfo;
       beta: tf.TensorInfo;
       residual?: tf.TensorInfo;
+      key?: tf.TensorInfo;
     };
-    const { eps } = attrs as unknown as { eps: number };
+    const { eps, rate } = attrs as unknown as { eps: number; rate?: number };
+    if (key && !(residual && rate !== undefined && rate > 0 && rate < 1)) {
+      throw new Error(`${FUSED_LAYER_NORM}: dropout needs a residual and a rate in (0, 1)`);
+    }
+    const dropout =
+      key && rate !== undefined ? { threshold: dropThreshold(rate), scale: 1 / (1 - rate) } : null;
     checkFloat(x, gamma, beta, ...(residual ? [residual] : []));
     const gpu = backend as unknown as WebGpuBackend;
     const [rows, dim] = x.shape as [number, number];
@@ -168,13 +195,14 @@ tf.registerKernel({
     const y = kernelOutput(gpu, [rows, dim]);
     const stats = kernelOutput(gpu, [rows, 2]);
     const sum = residual ? kernelOutput(gpu, [rows, dim]) : null;
-    const compute = kernelPipeline(gpu.device, `layer norm ${dim} ${eps}${residual ? ' residual' : ''}`, () =>
-      forwardWgsl(dim, eps, residual !== undefined),
+    const variant = residual ? (dropout ? ` residual dropout ${rate}` : ' residual') : '';
+    const compute = kernelPipeline(gpu.device, `layer norm ${dim} ${eps}${variant}`, () =>
+      forwardWgsl(dim, eps, residual !== undefined, dropout),
     );
     recordDispatch(
       gpu,
       compute,
-      [x, gamma, beta, y, stats, ...(residual && sum ? [residual, sum] : [])],
+      [x, gamma, beta, y, stats, ...(residual && sum ? [residual, sum] : []), ...(key ? [key] : [])],
       rows,
     );
     return sum ? [y, stats, sum] : [y, stats];

@@ -18,6 +18,7 @@ import {
   biasGelu,
   dropoutOp,
   embeddingLookup,
+  type DropoutSite,
   gelu,
   layerNormRows as encoderLayerNormRows,
   linearRows,
@@ -99,10 +100,20 @@ export function addLayerNorm(
   x: tf.Tensor2D,
   residual: tf.Tensor2D,
   eps = DEFAULT_LAYER_NORM_EPS,
+  dropout?: DropoutSite,
 ): tf.Tensor2D {
   const gamma = param(params, `${name}.weight`) as tf.Tensor1D;
   const beta = param(params, `${name}.bias`) as tf.Tensor1D;
-  return encoderLayerNormRows(x, gamma, beta, eps, residual);
+  return encoderLayerNormRows(x, gamma, beta, eps, residual, dropout);
+}
+
+/**
+ * The dropout of one call site while training: its rate and the seed of its mask (`<step
+ * seed>/<site>`, as `dropout` seeds it); none when not training.
+ */
+export function dropoutAt(rate: number, opts: ForwardOptions, site: string): DropoutSite | undefined {
+  if (!opts.training || rate === 0) return undefined;
+  return { rate, seed: opts.seed === undefined ? undefined : `${opts.seed}/${site}` };
 }
 
 /** LayerNorm of each row of `rows` [N, D] (encoder-ops.ts: fused kernels where the backend has them). */
