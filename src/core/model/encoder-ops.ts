@@ -352,8 +352,9 @@ export interface DropoutSite {
  * The core of multi-head self-attention over projected rows: softmax(scale · q·kᵀ + mask bias)
  * over the keys, dropout on those weights, times v. q, k, v [N, D] with N = B·T tokens and
  * D = H·Dh, the attention mask [B, T] (0 where a key is padding) -> the context [N, D], heads
- * merged. On WebGPU the products index the heads inside the rows (attention-products-webgpu.ts):
- * 4 dispatches forward and 6 backward, no transposes; elsewhere the heads are split by
+ * merged. On WebGPU the products index the heads inside the rows (attention-products-webgpu.ts)
+ * and the dropout runs inside the softmax's dispatches: 3 dispatches forward and 5 backward, no
+ * transposes; elsewhere the heads are split by
  * transposes and multiplied by tfjs' batched products.
  */
 export function attentionContext(
@@ -369,7 +370,7 @@ export function attentionContext(
   const [tokens, dim] = q.shape;
   const headDim = dim / heads;
   const drop = dropout && dropout.rate > 0 ? dropout : null;
-  if (!(headProductsAvailable() && fusedAttentionSoftmaxAvailable() && (!drop || fusedDropoutAvailable()))) {
+  if (!(headProductsAvailable() && fusedAttentionSoftmaxAvailable())) {
     const splitHeads = (t: tf.Tensor2D): tf.Tensor4D =>
       tf.transpose(tf.reshape(t, [batch, seqLength, heads, headDim]), [0, 2, 1, 3]); // [N, D] -> [B, T, H, Dh] -> [B, H, T, Dh]
     const scores = matMul<tf.Tensor4D>(splitHeads(q), splitHeads(k), false, true); // [B, H, T, T]
@@ -382,15 +383,26 @@ export function attentionContext(
   const run = (kernel: string, inputs: tf.NamedTensorMap, extra: object = attrs) =>
     tf.engine().runKernel(kernel, inputs, extra as tf.NamedAttrMap) as tf.Tensor;
   const key = drop ? dropoutKey(drop.seed) : 0;
+  const dropoutAttrs: tf.NamedAttrMap = drop ? { rate: drop.rate } : {};
   const attend = tf.customGrad((...args: CustomGradArgs) => {
     const [qRows, kRows, vRows, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const keyTensor = drop ? tf.tensor1d([key | 0], 'int32') : null; // the key's bits, read back as u32
+    const withKey: tf.NamedTensorMap = keyTensor ? { key: keyTensor } : {};
     const scores = run(HEAD_SCORES, { a: qRows, c: kRows }); // [B, H, T, T]
-    const weights = run(FUSED_ATTENTION_SOFTMAX, { scores, mask: attentionMask }, { scale });
-    scores.dispose();
-    const dropped = drop ? runDropout(weights, drop.rate, key) : weights;
-    save([qRows, kRows, vRows, weights, dropped]);
+    // With dropout the softmax's dispatch also writes the dropped-out weights.
+    const softmax = tf.engine().runKernel(
+      FUSED_ATTENTION_SOFTMAX,
+      { scores, mask: attentionMask, ...withKey },
+      {
+        scale,
+        ...dropoutAttrs,
+      },
+    ) as tf.Tensor | tf.Tensor[];
+    const [weights, dropped] = Array.isArray(softmax) ? softmax : [softmax, softmax]; // [B, H, T, T] each
+    tf.dispose([scores, ...(keyTensor ? [keyTensor] : [])]);
+    save([qRows, kRows, vRows, weights!, dropped!]);
     return {
-      value: run(HEAD_CONTEXT, { w: dropped, x: vRows }) as tf.Tensor2D, // [N, D]
+      value: run(HEAD_CONTEXT, { w: dropped!, x: vRows }) as tf.Tensor2D, // [N, D]
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [savedQ, savedK, savedV, savedWeights, savedDropped] = saved as tf.Tensor[] as [
           tf.Tensor2D,
@@ -401,10 +413,14 @@ export function attentionContext(
         ];
         const dDropped = run(HEAD_SCORES, { a: dy, c: savedV }); // d(dropped weights) [B, H, T, T]
         const dv = run(HEAD_CONTEXT_T, { w: savedDropped, x: dy }); // [N, D]
-        const dWeights = drop ? runDropout(dDropped, drop.rate, key) : dDropped;
-        if (dWeights !== dDropped) dDropped.dispose();
-        const dScores = run(FUSED_ATTENTION_SOFTMAX_GRAD, { dy: dWeights, weights: savedWeights }, { scale });
-        dWeights.dispose();
+        const gradKey = drop ? tf.tensor1d([key | 0], 'int32') : null;
+        // The softmax's gradient puts d(dropped) through the same mask first.
+        const dScores = run(
+          FUSED_ATTENTION_SOFTMAX_GRAD,
+          { dy: dDropped, weights: savedWeights, ...(gradKey ? { key: gradKey } : {}) },
+          { scale, ...dropoutAttrs },
+        );
+        tf.dispose([dDropped, ...(gradKey ? [gradKey] : [])]);
         const dq = run(HEAD_CONTEXT, { w: dScores, x: savedK }); // [N, D]
         const dk = run(HEAD_CONTEXT_T, { w: dScores, x: savedQ }); // [N, D]
         dScores.dispose();
