@@ -16,7 +16,7 @@ import {
   type Trial,
 } from '../../core/search/index.ts';
 import { SearchRunner } from '../../core/search/trials.ts';
-import { buildRunFolder } from '../../core/train/run-folder.ts';
+import { buildRunFolder } from '../../core/export/run-folder-writer.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { CliError, emit, globalOptions, progress, setUpRun } from '../context.ts';
 import { addDataOptions, type DataFlags } from './inspect.ts';

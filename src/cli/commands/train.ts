@@ -22,7 +22,7 @@ import {
   type TrainMode,
 } from '../../core/train/config.ts';
 import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
-import { buildRunFolder, evalReportJson } from '../../core/train/run-folder.ts';
+import { buildRunFolder, evalReportJson } from '../../core/export/run-folder-writer.ts';
 import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
 import { TrainController, type TrainerCallbacks, type TrainModel } from '../../core/train/trainer/index.ts';
 import type { TrainingLoss } from '../../core/train/losses.ts';

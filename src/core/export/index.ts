@@ -13,6 +13,7 @@ export type {
 } from './types.ts';
 export { buildExportFiles, buildExportZip, buildExportZipChunks, type ExportResult } from './export-model.ts';
 export { exportZipFromRunFiles, predictionsCsvFromRunFiles } from './from-run.ts';
+export { buildRunFolder, evalReportJson, type RunFile, type RunFolderInput } from './run-folder-writer.ts';
 export { buildRunFolderFiles, buildRunFolderZipChunks } from './run-files.ts';
 export {
   checkQuantization,

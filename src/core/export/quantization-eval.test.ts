@@ -10,7 +10,7 @@ import { directoryModelSource } from '../../node/model-source.ts';
 import { disposeParams, loadModel, type LoadedModel } from '../model/index.ts';
 import { tfjsEngine } from '../infer/index.ts';
 import { classify } from '../model/classify.ts';
-import type { EncodedSplit } from '../train/data.ts';
+import type { EncodedSplit } from '../tokenize/types.ts';
 import { createRng } from '../util/random.ts';
 import { evaluateQuantization } from './quantization-eval.ts';
 

@@ -10,7 +10,7 @@ import { tfjsEngine } from '../infer/tfjs-engine.ts';
 import { configToJson } from '../model/config.ts';
 import type { ModelConfig, Params } from '../model/index.ts';
 import { classify, probabilitiesOf } from '../model/classify.ts';
-import { splitSize, type EncodedSplit } from '../train/data.ts';
+import { splitSize, type EncodedSplit } from '../tokenize/types.ts';
 import { namedTensorsFromParams } from './params.ts';
 import { buildOnnxQuantized, dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
 import { checkQuantization, type QuantizationCheck } from './quantization.ts';

@@ -1,4 +1,4 @@
-// Training: settings, the loop and its controller, events, caches, scoring and the run folder.
+// Training: settings, the loop and its controller, events, caches and scoring.
 export * from './config.ts';
 export * from './events.ts';
 export * from './trainer/index.ts';
@@ -9,7 +9,6 @@ export {
   type FeatureCacheFactory,
 } from './feature-cache.ts';
 export { scoreLogits, type ScoreOptions, type SplitScore } from './evaluate.ts';
-export { buildRunFolder, evalReportJson, type RunFile, type RunFolderInput } from './run-folder.ts';
 export { lrMultiplier, warmupSteps, SCHEDULE_NAMES, type Schedule, type ScheduleName } from './schedules.ts';
 export {
   AdamW,

@@ -3,17 +3,17 @@
 // special_tokens_map.json) plus metrics.json, training_args.json, data_summary.json and
 // test_predictions.jsonl. Returned as a list of files so the CLI writes them to disk and the
 // studio can zip them or store them in OPFS.
-import { buildModelConfig } from '../export/hf-config.ts';
-import { buildTokenizerFiles } from '../export/tokenizer-files.ts';
-import { hubModelId, mappedColumnsJson, originToJson, type MappedColumns } from '../export/training-args.ts';
-import type { BaseModelOrigin } from '../export/types.ts';
+import { buildModelConfig } from './hf-config.ts';
+import { buildTokenizerFiles } from './tokenizer-files.ts';
+import { hubModelId, mappedColumnsJson, originToJson, type MappedColumns } from './training-args.ts';
+import type { BaseModelOrigin } from './types.ts';
 import { configToJson, type ModelConfig } from '../model/config.ts';
 import type { Params } from '../model/encoder.ts';
 import { paramsToSafetensors } from '../model/index.ts';
 import { greaterIsBetter } from '../metrics/index.ts';
 import { bertTokenizerJsonFromVocab } from '../tokenize/tokenizer.ts';
-import { metricKey, toTrainingArguments, type TrainConfig } from './config.ts';
-import type { EvalReport, TrainResult } from './events.ts';
+import { metricKey, toTrainingArguments, type TrainConfig } from '../train/config.ts';
+import type { EvalReport, TrainResult } from '../train/events.ts';
 
 export interface RunFile {
   path: string;
