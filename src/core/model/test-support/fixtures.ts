@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { fixtureModelDir, type FixtureModelName } from '../../../node/paths.ts';
 import { directoryModelSource } from '../../../node/model-source.ts';
-import { loadModel, type LoadedModel } from '../index.ts';
+import { loadModel, type LoadedModel } from '../load.ts';
 import { readSafetensors, type DecodedTensor } from '../safetensors.ts';
 import type { ProblemType } from '../config.ts';
 
