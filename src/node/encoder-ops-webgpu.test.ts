@@ -1,7 +1,8 @@
 // The fused encoder kernels on WebGPU (Dawn in Node, SwiftShader where no GPU exists): each op's
 // output and every gradient against the composed ops on the cpu backend (LayerNorm, bias + GELU,
-// the masked attention softmax, word + position embeddings with repeated and padded ids), no
-// leaks, the dispatches each saves; and the fixture checkpoints' forward, loss and every
+// the masked attention softmax, the attention's products over heads, word + position embeddings
+// with repeated and padded ids), dropout's mask against its hash computed here, no leaks, the
+// dispatches each saves; and the fixture checkpoints' forward, loss and every
 // parameter's gradient on WebGPU against transformers' reference, as distilbert.test.ts checks
 // them on cpu and wasm.
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,11 +14,16 @@ import { fusedBiasGeluAvailable } from '../core/model/bias-gelu-webgpu.ts';
 import { forward, lossFn } from '../core/model/encoder.ts';
 import { fusedEmbeddingsAvailable } from '../core/model/embeddings-webgpu.ts';
 import {
+  attentionContext,
   attentionSoftmax,
   biasGelu,
+  dropoutKey,
+  dropoutOp,
   layerNormRows,
   wordAndPositionEmbeddings,
 } from '../core/model/encoder-ops.ts';
+import { headProductsAvailable } from '../core/model/attention-products-webgpu.ts';
+import { dropoutBits, dropThreshold, fusedDropoutAvailable } from '../core/model/dropout-webgpu.ts';
 import { disposeParams, type LoadedModel } from '../core/model/index.ts';
 import { fusedLayerNormAvailable } from '../core/model/layer-norm-webgpu.ts';
 import {
@@ -126,6 +132,91 @@ describe('fused encoder kernels on WebGPU', () => {
         expect(Math.max(...gpu[1]!.map(Math.abs))).toBeGreaterThan(1e-3);
       });
     }
+
+    it('folds a residual in, LN(x + r): output and the x, r, γ and β gradients as the composed Add and LayerNorm', async () => {
+      const [rows, dim] = [5, 96];
+      const { gpu, cpu } = await onBothBackends(() =>
+        valueAndGrads(
+          (x, r, g, b) =>
+            layerNormRows(x as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-12, r as tf.Tensor2D),
+          () => [
+            tf.tensor2d(values('x', rows * dim, 3, 0.5), [rows, dim]),
+            tf.tensor2d(values('r', rows * dim, 2), [rows, dim]),
+            tf.tensor1d(values('gamma', dim, 0.5, 1)),
+            tf.tensor1d(values('beta', dim, 0.2)),
+          ],
+          'dy',
+        ),
+      );
+      for (const [i, what] of ['y', 'dx', 'dr', 'dγ', 'dβ'].entries()) {
+        expect(maxAbsDiff(gpu[i]!, cpu[i]!), what).toBeLessThan(1e-4);
+      }
+      expect(gpu[2]).toEqual(gpu[1]);
+      expect(Math.max(...gpu[1]!.map(Math.abs))).toBeGreaterThan(1e-3);
+      const [x, r, gamma, beta] = [
+        tf.tensor2d(values('x', 4 * 64, 1), [4, 64]),
+        tf.tensor2d(values('r', 4 * 64, 1), [4, 64]),
+        tf.ones([64]) as tf.Tensor1D,
+        tf.zeros([64]) as tf.Tensor1D,
+      ];
+      expect(await dispatchesOf([x, r], () => layerNormRows(x, gamma, beta, 1e-12, r))).toBe(1);
+      const [x2, r2] = [
+        tf.tensor2d(values('x', 4 * 64, 1), [4, 64]),
+        tf.tensor2d(values('r', 4 * 64, 1), [4, 64]),
+      ];
+      const gradients = tf.grads((a, b) =>
+        layerNormRows(a as tf.Tensor2D, gamma, beta, 1e-12, b as tf.Tensor2D),
+      );
+      expect(await dispatchesOf([x2, r2], () => gradients([x2, r2]))).toBe(1 + 2);
+      tf.dispose([gamma, beta]);
+    });
+
+    it('folds the dropout before the residual in too, with the mask the dropout kernel draws for that seed', async () => {
+      const [rows, dim] = [6, 80];
+      const dropout = { rate: 0.25, seed: '5/layer1/ffn' };
+      const inputs = () => [
+        tf.tensor2d(values('x', rows * dim, 3, 0.5), [rows, dim]),
+        tf.tensor2d(values('r', rows * dim, 2), [rows, dim]),
+        tf.tensor1d(values('gamma', dim, 0.5, 1)),
+        tf.tensor1d(values('beta', dim, 0.2)),
+      ];
+      const folded = await valueAndGrads(
+        (x, r, g, b) =>
+          layerNormRows(
+            x as tf.Tensor2D,
+            g as tf.Tensor1D,
+            b as tf.Tensor1D,
+            1e-12,
+            r as tf.Tensor2D,
+            dropout,
+          ),
+        inputs,
+        'dy',
+      );
+      const apart = await valueAndGrads(
+        (x, r, g, b) =>
+          layerNormRows(
+            dropoutOp(x as tf.Tensor2D, dropout.rate, dropout.seed),
+            g as tf.Tensor1D,
+            b as tf.Tensor1D,
+            1e-12,
+            r as tf.Tensor2D,
+          ),
+        inputs,
+        'dy',
+      );
+      for (const [i, what] of ['y', 'dx', 'dr', 'dγ', 'dβ'].entries()) {
+        expect(maxAbsDiff(folded[i]!, apart[i]!), what).toBeLessThan(1e-5);
+      }
+      // About a quarter of x's gradient is dropped; r's never is.
+      const zeros = folded[1]!.filter((v) => v === 0).length / (rows * dim);
+      expect(zeros).toBeGreaterThan(0.15);
+      expect(zeros).toBeLessThan(0.35);
+      expect(folded[2]!.some((v) => v === 0)).toBe(false);
+      const [x, r, gamma, beta] = inputs() as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+      expect(await dispatchesOf([x, r], () => layerNormRows(x, gamma, beta, 1e-12, r, dropout))).toBe(1);
+      tf.dispose([gamma, beta]);
+    });
 
     it('runs the forward in one dispatch and the gradient in two', async () => {
       const x = tf.tensor2d(values('x', 4 * 64, 1), [4, 64]);
@@ -279,6 +370,153 @@ describe('fused encoder kernels on WebGPU', () => {
       );
       expect(await dispatchesOf([w2, p2], () => gradients([w2, p2]))).toBe(1 + 2);
       ids.dispose();
+    });
+  });
+
+  describe("attention's products over heads", () => {
+    // 3 sequences of 2 heads of width 5 over 9 tokens; row 1 padded after 4 tokens.
+    const [batch, heads, headDim, seqLength] = [3, 2, 5, 9];
+    const dim = heads * headDim;
+    const mask = () =>
+      tf.tensor2d(
+        [seqLength, 4, seqLength].flatMap((length) =>
+          Array.from({ length: seqLength }, (_, t) => (t < length ? 1 : 0)),
+        ),
+        [batch, seqLength],
+        'int32',
+      );
+    const rows = (seed: string) =>
+      tf.tensor2d(values(seed, batch * seqLength * dim, 1), [batch * seqLength, dim]);
+
+    it('match the transposes and batched products on the cpu backend, context and the q, k, v gradients', async () => {
+      expect(headProductsAvailable()).toBe(true);
+      const run = async () => {
+        const m = mask();
+        const out = await valueAndGrads(
+          (q, k, v) =>
+            attentionContext(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, m, heads, 0.4, null),
+          () => [rows('q'), rows('k'), rows('v')],
+          'dy',
+        );
+        m.dispose();
+        return out;
+      };
+      const { gpu, cpu } = await onBothBackends(run);
+      for (const [i, what] of ['context', 'dq', 'dk', 'dv'].entries()) {
+        expect(maxAbsDiff(gpu[i]!, cpu[i]!), what).toBeLessThan(1e-5);
+        expect(Math.max(...gpu[i]!.map(Math.abs)), what).toBeGreaterThan(1e-2);
+      }
+    });
+
+    it('drop out the weights inside the softmax with the mask the dropout kernel draws for that seed', async () => {
+      const dropout = { rate: 0.2, seed: '3/layer0/attention' };
+      const m = mask();
+      const scale = 0.4;
+      // The same attention from separate ops on this backend: transposes, products, the softmax,
+      // then the dropout kernel over the weights [B, H, T, T].
+      const apart = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => {
+        const split = (t: tf.Tensor) =>
+          tf.transpose(tf.reshape(t, [batch, seqLength, heads, headDim]), [0, 2, 1, 3]) as tf.Tensor4D;
+        const weights = attentionSoftmax(tf.matMul(split(q), split(k), false, true), m, scale);
+        const context = tf.matMul(dropoutOp(weights, dropout.rate, dropout.seed), split(v));
+        return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * seqLength, dim]);
+      };
+      const folded = await valueAndGrads(
+        (q, k, v) =>
+          attentionContext(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, m, heads, scale, dropout),
+        () => [rows('q'), rows('k'), rows('v')],
+        'dy',
+      );
+      const reference = await valueAndGrads(apart, () => [rows('q'), rows('k'), rows('v')], 'dy');
+      for (const [i, what] of ['context', 'dq', 'dk', 'dv'].entries()) {
+        expect(maxAbsDiff(folded[i]!, reference[i]!), what).toBeLessThan(1e-5);
+      }
+      // The dropout did something: without it the context differs.
+      const kept = await valueAndGrads(
+        (q, k, v) =>
+          attentionContext(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, m, heads, scale, null),
+        () => [rows('q'), rows('k'), rows('v')],
+        'dy',
+      );
+      expect(maxAbsDiff(folded[0]!, kept[0]!)).toBeGreaterThan(1e-3);
+      m.dispose();
+    });
+
+    it('take 3 dispatches forward and 5 backward, with dropout or without', async () => {
+      const m = mask();
+      for (const [dropout, forwardCount, backwardCount] of [
+        [null, 3, 5],
+        [{ rate: 0.1, seed: 'attention' }, 3, 5],
+      ] as const) {
+        const [q, k, v] = [rows('q'), rows('k'), rows('v')];
+        expect(await dispatchesOf([q, k, v], () => attentionContext(q, k, v, m, heads, 0.4, dropout))).toBe(
+          forwardCount,
+        );
+        const [q2, k2, v2] = [rows('q'), rows('k'), rows('v')];
+        const gradients = tf.grads((a, b, c) =>
+          attentionContext(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, m, heads, 0.4, dropout),
+        );
+        expect(await dispatchesOf([q2, k2, v2], () => gradients([q2, k2, v2]))).toBe(
+          forwardCount + backwardCount,
+        );
+      }
+      m.dispose();
+    });
+  });
+
+  describe('dropout', () => {
+    const size = 20_000;
+    const rate = 0.1;
+
+    it('keeps exactly the elements its hash keeps, scaled by 1 / (1 − p), and the same mask for the same seed', async () => {
+      expect(fusedDropoutAvailable()).toBe(true);
+      const x = tf.tensor1d(values('x', size, 1, 2)); // all positive: a dropped element is exactly 0
+      const key = dropoutKey('7/layer0');
+      const before = tf.memory().numTensors;
+      const first = dropoutOp(x, rate, '7/layer0');
+      const again = dropoutOp(x, rate, '7/layer0');
+      const other = dropoutOp(x, rate, '8/layer0');
+      const [a, b, c, input] = (await Promise.all(
+        [first, again, other, x].map((t) => t.data()),
+      )) as Float32Array[] as [Float32Array, Float32Array, Float32Array, Float32Array];
+      tf.dispose([first, again, other]);
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+      const threshold = dropThreshold(rate);
+      let kept = 0;
+      for (let i = 0; i < size; i++) {
+        const keep = dropoutBits(i, key) >= threshold;
+        expect(a[i], `element ${i}`).toBeCloseTo(keep ? input[i]! / (1 - rate) : 0, 5);
+        if (keep) kept++;
+      }
+      expect(Array.from(b)).toEqual(Array.from(a));
+      expect(Array.from(c)).not.toEqual(Array.from(a));
+      // Binomial(20000, 0.9): the standard deviation of the kept fraction is 0.0021.
+      expect(Math.abs(kept / size - (1 - rate))).toBeLessThan(0.01);
+    });
+
+    it('passes the gradient exactly where the forward kept an element, in one dispatch each way', async () => {
+      const x = tf.tensor1d(values('x', size, 1, 2));
+      const dy = tf.tensor1d(values('dy', size, 1));
+      const [y, dx] = tf.tidy(() => {
+        const out = dropoutOp(x, rate, 'grad');
+        const g = tf.grad((input) => tf.sum(tf.mul(dropoutOp(input, rate, 'grad'), dy)))(x);
+        return [out, g];
+      });
+      const [yValues, dxValues, dyValues] = (await Promise.all(
+        [y, dx, dy].map((t) => t.data()),
+      )) as Float32Array[] as [Float32Array, Float32Array, Float32Array];
+      for (let i = 0; i < size; i++) {
+        const expected = yValues[i] === 0 ? 0 : dyValues[i]! / (1 - rate);
+        expect(dxValues[i], `element ${i}`).toBeCloseTo(expected, 5);
+      }
+      tf.dispose([y, dx, dy]);
+      const x2 = tf.tensor1d(values('x', 64, 1));
+      expect(await dispatchesOf([x2], () => dropoutOp(x2, rate, 's'))).toBe(1);
+      const x3 = tf.tensor1d(values('x', 64, 1));
+      const gradient = tf.grad((input) => dropoutOp(input, rate, 's'));
+      expect(await dispatchesOf([x3], () => gradient(x3))).toBe(2);
+      x.dispose();
     });
   });
 

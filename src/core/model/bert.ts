@@ -25,8 +25,10 @@ import {
   probability,
 } from './config-fields.ts';
 import {
+  addLayerNorm,
   checkSequenceLength,
   dropout,
+  dropoutAt,
   embeddingLookup,
   ffnInner,
   int32Ids,
@@ -249,24 +251,26 @@ export function bertLikeLayer(
       },
       x,
       attentionMask,
-      batch,
-      seqLength,
       opts,
       site,
     );
-    const attended = layerNorm(
+    const attended = addLayerNorm(
       params,
       `${at}attention.output.LayerNorm`,
-      tf.add<tf.Tensor2D>(dropout(attention, config.dropout, opts, `${site}/attention-output`), x),
+      attention,
+      x,
       config.layerNormEps,
+      dropoutAt(config.dropout, opts, `${site}/attention-output`),
     );
     const inner = ffnInner(params, config.activation, `${at}intermediate.dense`, attended); // [N, F]
-    const ffn = dropout(linear(params, `${at}output.dense`, inner), config.dropout, opts, `${site}/ffn`); // [N, D]
-    const out = layerNorm(
+    const ffn = linear(params, `${at}output.dense`, inner); // [N, D], dropped out inside the LayerNorm's input
+    const out = addLayerNorm(
       params,
       `${at}output.LayerNorm`,
-      tf.add<tf.Tensor2D>(ffn, attended),
+      ffn,
+      attended,
       config.layerNormEps,
+      dropoutAt(config.dropout, opts, `${site}/ffn`),
     );
     return tf.reshape(out, [batch, seqLength, dim]); // [N, D] -> [B, T, D]
   });

@@ -24,8 +24,11 @@ import {
 } from './config-fields.ts';
 import { wordAndPositionEmbeddings } from './encoder-ops.ts';
 import {
+  addLayerNorm,
   checkSequenceLength,
+  DEFAULT_LAYER_NORM_EPS,
   dropout,
+  dropoutAt,
   ffnInner,
   int32Ids,
   layerNorm,
@@ -203,15 +206,20 @@ export function transformerLayer(
       },
       x,
       attentionMask,
-      batch,
-      seqLength,
       opts,
       site,
     );
-    const attended = layerNorm(params, `${prefix}sa_layer_norm`, tf.add<tf.Tensor2D>(attention, x));
+    const attended = addLayerNorm(params, `${prefix}sa_layer_norm`, attention, x);
     const inner = ffnInner(params, config.activation, `${prefix}ffn.lin1`, attended); // [N, F]
-    const ffn = dropout(linear(params, `${prefix}ffn.lin2`, inner), config.dropout, opts, `${site}/ffn`); // [N, D]
-    const out = layerNorm(params, `${prefix}output_layer_norm`, tf.add<tf.Tensor2D>(ffn, attended));
+    const ffn = linear(params, `${prefix}ffn.lin2`, inner); // [N, D], dropped out inside the LayerNorm's input
+    const out = addLayerNorm(
+      params,
+      `${prefix}output_layer_norm`,
+      ffn,
+      attended,
+      DEFAULT_LAYER_NORM_EPS,
+      dropoutAt(config.dropout, opts, `${site}/ffn`),
+    );
     return tf.reshape(out, [batch, seqLength, dim]); // [N, D] -> [B, T, D]
   });
 }

@@ -1,6 +1,6 @@
 // The pieces every transformer encoder here is built from that tfjs' taped ops make costly:
-// LayerNorm, the FFN's bias + GELU, the masked attention softmax and the word + position
-// embeddings, each with its gradient written out. On WebGPU each is a fused kernel (one or two
+// LayerNorm, the FFN's bias + GELU, the masked attention softmax, the attention's products over
+// heads, dropout and the word + position embeddings, each with its gradient written out. On WebGPU each is a fused kernel (one or two
 // dispatches, the *-webgpu.ts files beside this one); on every other backend the composed ops
 // below, which compute the same functions with the same gradients. Pure functions over tensors,
 // shared by any encoder (distilbert.ts and the other families).
@@ -14,7 +14,14 @@ import {
   FUSED_ATTENTION_SOFTMAX_GRAD,
   fusedAttentionSoftmaxAvailable,
 } from './attention-softmax-webgpu.ts';
+import {
+  HEAD_CONTEXT,
+  HEAD_CONTEXT_T,
+  HEAD_SCORES,
+  headProductsAvailable,
+} from './attention-products-webgpu.ts';
 import { FUSED_BIAS_GELU, FUSED_BIAS_GELU_GRAD, fusedBiasGeluAvailable } from './bias-gelu-webgpu.ts';
+import { FUSED_DROPOUT, fusedDropoutAvailable } from './dropout-webgpu.ts';
 import { FUSED_EMBEDDINGS, FUSED_EMBEDDINGS_GRAD, fusedEmbeddingsAvailable } from './embeddings-webgpu.ts';
 import { FUSED_LAYER_NORM, FUSED_LAYER_NORM_GRAD, fusedLayerNormAvailable } from './layer-norm-webgpu.ts';
 import { matMul } from './matmul.ts';
@@ -46,10 +53,17 @@ export function layerNormRows(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
+  residual?: tf.Tensor2D,
+  dropout?: DropoutSite,
 ): tf.Tensor2D {
-  return fusedLayerNormAvailable()
-    ? fusedLayerNorm(rows, gamma, beta, eps)
-    : composedLayerNorm(rows, gamma, beta, eps);
+  const drop = dropout && dropout.rate > 0 ? dropout : null;
+  if (fusedLayerNormAvailable() && (!drop || (residual && fusedDropoutAvailable()))) {
+    return residual
+      ? fusedResidualLayerNorm(rows, residual, gamma, beta, eps, drop)
+      : fusedLayerNorm(rows, gamma, beta, eps);
+  }
+  const input = drop ? dropoutOp(rows, drop.rate, drop.seed) : rows;
+  return composedLayerNorm(residual ? tf.add(input, residual) : input, gamma, beta, eps);
 }
 
 function fusedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
@@ -75,6 +89,50 @@ function fusedLayerNorm(rows: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D
     };
   });
   return normalize(rows, gamma, beta) as tf.Tensor2D;
+}
+
+/**
+ * LN(x + r), or LN(dropout(x) + r), the residual connection's Add (and the dropout before it)
+ * folded into the LayerNorm's dispatch; the kernel also writes the sum, which the gradient reads.
+ * r gets the sum's gradient, x that gradient through the same dropout mask.
+ */
+function fusedResidualLayerNorm(
+  rows: tf.Tensor2D,
+  residual: tf.Tensor2D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  dropout: DropoutSite | null,
+): tf.Tensor2D {
+  const key = dropout ? dropoutKey(dropout.seed) : 0;
+  const normalize = tf.customGrad((...args: CustomGradArgs) => {
+    const [x, r, g, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const keyTensor = dropout ? tf.tensor1d([key | 0], 'int32') : null; // the key's bits, read back as u32
+    const [value, stats, sum] = tf
+      .engine()
+      .runKernel(
+        FUSED_LAYER_NORM,
+        { x, gamma: g, beta: b, residual: r, ...(keyTensor ? { key: keyTensor } : {}) },
+        { eps, ...(dropout ? { rate: dropout.rate } : {}) },
+      ) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // [N, D], [N, 2] (mean, 1/σ per row), x + r [N, D]
+    keyTensor?.dispose();
+    save([sum, stats, g]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedSum, savedStats, savedGamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const [dx, dgamma, dbeta] = tf
+          .engine()
+          .runKernel(FUSED_LAYER_NORM_GRAD, { dy, x: savedSum, stats: savedStats, gamma: savedGamma }) as [
+          tf.Tensor2D,
+          tf.Tensor1D,
+          tf.Tensor1D,
+        ]; // d(x + r) [N, D], dγ [D], dβ [D]
+        return [dropout ? runDropout(dx, dropout.rate, key) : tf.clone(dx), dx, dgamma, dbeta];
+      },
+    };
+  });
+  return normalize(rows, residual, gamma, beta) as tf.Tensor2D;
 }
 
 function composedLayerNorm(
@@ -244,4 +302,131 @@ export function wordAndPositionEmbeddings(
     };
   });
   return embed(words, positions) as tf.Tensor3D;
+}
+
+/**
+ * The fused dropout kernel's 32-bit key: FNV-1a of the seed string, so a seed and call site give
+ * the same mask every time (a checkpointed block's recomputation included); without a seed, a
+ * fresh random key.
+ */
+export function dropoutKey(seed: string | undefined): number {
+  if (seed === undefined) return Math.floor(Math.random() * 2 ** 32);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) hash = Math.imul(hash ^ seed.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
+
+function runDropout(x: tf.Tensor, rate: number, key: number): tf.Tensor {
+  return tf.tidy(() => {
+    const keyTensor = tf.tensor1d([key | 0], 'int32'); // the key's bits, read back as u32
+    return tf.engine().runKernel(FUSED_DROPOUT, { x, key: keyTensor }, { rate }) as tf.Tensor;
+  });
+}
+
+/**
+ * Inverted dropout: each element kept with probability 1 − rate and scaled by 1 / (1 − rate).
+ * `seed` makes the mask reproducible (same seed, same mask). On WebGPU one dispatch forward and
+ * one backward, the mask hashed in the shader from the seed (dropout-webgpu.ts); elsewhere
+ * tf.dropout, whose masks differ from the fused kernel's but follow the same law.
+ */
+export function dropoutOp<T extends tf.Tensor>(x: T, rate: number, seed: string | undefined): T {
+  if (!fusedDropoutAvailable()) return tf.dropout(x, rate, undefined, seed) as T;
+  const key = dropoutKey(seed);
+  const drop = tf.customGrad((...args: CustomGradArgs) => {
+    const [input] = args as [tf.Tensor];
+    return {
+      value: runDropout(input, rate, key),
+      gradFunc: (dy: tf.Tensor) => runDropout(dy, rate, key),
+    };
+  });
+  return drop(x) as T;
+}
+
+/** A dropout: its rate and the seed of its mask. */
+export interface DropoutSite {
+  rate: number;
+  seed: string | undefined;
+}
+
+/**
+ * The core of multi-head self-attention over projected rows: softmax(scale · q·kᵀ + mask bias)
+ * over the keys, dropout on those weights, times v. q, k, v [N, D] with N = B·T tokens and
+ * D = H·Dh, the attention mask [B, T] (0 where a key is padding) -> the context [N, D], heads
+ * merged. On WebGPU the products index the heads inside the rows (attention-products-webgpu.ts)
+ * and the dropout runs inside the softmax's dispatches: 3 dispatches forward and 5 backward, no
+ * transposes; elsewhere the heads are split by
+ * transposes and multiplied by tfjs' batched products.
+ */
+export function attentionContext(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  attentionMask: tf.Tensor2D,
+  heads: number,
+  scale: number,
+  dropout: DropoutSite | null,
+): tf.Tensor2D {
+  const [batch, seqLength] = attentionMask.shape;
+  const [tokens, dim] = q.shape;
+  const headDim = dim / heads;
+  const drop = dropout && dropout.rate > 0 ? dropout : null;
+  if (!(headProductsAvailable() && fusedAttentionSoftmaxAvailable())) {
+    const splitHeads = (t: tf.Tensor2D): tf.Tensor4D =>
+      tf.transpose(tf.reshape(t, [batch, seqLength, heads, headDim]), [0, 2, 1, 3]); // [N, D] -> [B, T, H, Dh] -> [B, H, T, Dh]
+    const scores = matMul<tf.Tensor4D>(splitHeads(q), splitHeads(k), false, true); // [B, H, T, T]
+    const probabilities = attentionSoftmax(scores, attentionMask, scale);
+    const weights = drop ? dropoutOp(probabilities, drop.rate, drop.seed) : probabilities;
+    const context = matMul(weights, splitHeads(v)); // [B, H, T, Dh]
+    return tf.reshape<tf.Rank.R2>(tf.transpose(context, [0, 2, 1, 3]), [tokens, dim]); // [B, H, T, Dh] -> [B, T, H, Dh] -> [N, D]
+  }
+  const attrs = { batch, heads };
+  const run = (kernel: string, inputs: tf.NamedTensorMap, extra: object = attrs) =>
+    tf.engine().runKernel(kernel, inputs, extra as tf.NamedAttrMap) as tf.Tensor;
+  const key = drop ? dropoutKey(drop.seed) : 0;
+  const dropoutAttrs: tf.NamedAttrMap = drop ? { rate: drop.rate } : {};
+  const attend = tf.customGrad((...args: CustomGradArgs) => {
+    const [qRows, kRows, vRows, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const keyTensor = drop ? tf.tensor1d([key | 0], 'int32') : null; // the key's bits, read back as u32
+    const withKey: tf.NamedTensorMap = keyTensor ? { key: keyTensor } : {};
+    const scores = run(HEAD_SCORES, { a: qRows, c: kRows }); // [B, H, T, T]
+    // With dropout the softmax's dispatch also writes the dropped-out weights.
+    const softmax = tf.engine().runKernel(
+      FUSED_ATTENTION_SOFTMAX,
+      { scores, mask: attentionMask, ...withKey },
+      {
+        scale,
+        ...dropoutAttrs,
+      },
+    ) as tf.Tensor | tf.Tensor[];
+    const [weights, dropped] = Array.isArray(softmax) ? softmax : [softmax, softmax]; // [B, H, T, T] each
+    tf.dispose([scores, ...(keyTensor ? [keyTensor] : [])]);
+    save([qRows, kRows, vRows, weights!, dropped!]);
+    return {
+      value: run(HEAD_CONTEXT, { w: dropped!, x: vRows }) as tf.Tensor2D, // [N, D]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedQ, savedK, savedV, savedWeights, savedDropped] = saved as tf.Tensor[] as [
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor4D,
+          tf.Tensor4D,
+        ];
+        const dDropped = run(HEAD_SCORES, { a: dy, c: savedV }); // d(dropped weights) [B, H, T, T]
+        const dv = run(HEAD_CONTEXT_T, { w: savedDropped, x: dy }); // [N, D]
+        const gradKey = drop ? tf.tensor1d([key | 0], 'int32') : null;
+        // The softmax's gradient puts d(dropped) through the same mask first.
+        const dScores = run(
+          FUSED_ATTENTION_SOFTMAX_GRAD,
+          { dy: dDropped, weights: savedWeights, ...(gradKey ? { key: gradKey } : {}) },
+          { scale, ...dropoutAttrs },
+        );
+        tf.dispose([dDropped, ...(gradKey ? [gradKey] : [])]);
+        const dq = run(HEAD_CONTEXT, { w: dScores, x: savedK }); // [N, D]
+        const dk = run(HEAD_CONTEXT_T, { w: dScores, x: savedQ }); // [N, D]
+        dScores.dispose();
+        return [dq, dk, dv];
+      },
+    };
+  });
+  return attend(q, k, v) as tf.Tensor2D;
 }

@@ -3,9 +3,14 @@
 // order: two-pass mean and variance, inverseSqrt, (x − mean)·invStd·γ + β). Composed from tfjs ops
 // the forward is about 12 dispatches and its gradient about 12 more; here they are 1 and 2:
 //   FusedLayerNorm      one workgroup per row: y [N, D] and the row statistics [N, 2] (mean, 1/σ);
+//                       with a residual r, LN(x + r) and the sum x + r [N, D] (what the gradient
+//                       reads), in the same dispatch: the residual connection's Add is folded in,
+//                       and with a dropout key and rate, LN(dropout(x) + r), the mask hashed as
+//                       dropout-webgpu.ts hashes it (the same key gives the same mask);
 //   FusedLayerNormGrad  one workgroup per row for dx, then one thread per column for dγ and dβ.
 // Registered on import for the webgpu backend only; other backends keep the composed ops.
 import * as tf from '@tensorflow/tfjs-core';
+import { DROPOUT_HASH_WGSL, dropThreshold } from './dropout-webgpu.ts';
 import {
   checkDtype,
   kernelOutput,
@@ -22,12 +27,38 @@ const WORKGROUP = 256;
 
 const REDUCE_WGSL = workgroupReduceWgsl(WORKGROUP);
 
-const forwardWgsl = (dim: number, eps: number) => /* wgsl */ `${REDUCE_WGSL}
+/** Dropout on x before the residual is added: the rate's threshold and scale, the key a binding. */
+interface InputDropout {
+  threshold: number;
+  scale: number;
+}
+
+const droppedInput = (dropout: InputDropout) => /* wgsl */ `${DROPOUT_HASH_WGSL}
+@group(0) @binding(7) var<storage, read> key: array<i32>;
+fn dropped(i: u32) -> f32 {
+  return select(0.0, x[i] * ${dropout.scale.toExponential()}, dropoutBits(i, bitcast<u32>(key[0])) >= ${dropout.threshold}u);
+}
+fn input(i: u32) -> f32 { return dropped(i) + r[i]; }`;
+
+// With a residual, input() reads x + r (or dropout(x) + r) and the first pass stores it in `sum`.
+const forwardWgsl = (
+  dim: number,
+  eps: number,
+  residual: boolean,
+  dropout: InputDropout | null,
+) => /* wgsl */ `${REDUCE_WGSL}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> beta: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> stats: array<f32>;
+${
+  residual
+    ? `@group(0) @binding(5) var<storage, read> r: array<f32>;
+@group(0) @binding(6) var<storage, read_write> sum: array<f32>;
+${dropout ? droppedInput(dropout) : 'fn input(i: u32) -> f32 { return x[i] + r[i]; }'}`
+    : 'fn input(i: u32) -> f32 { return x[i]; }'
+}
 const D = ${dim}u;
 
 @compute @workgroup_size(${WORKGROUP})
@@ -36,18 +67,22 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let row = wid.y * groups.x + wid.x;
   if (row >= arrayLength(&x) / D) { return; }
   let start = row * D;
-  var sum = 0.0;
-  for (var j = lid.x; j < D; j += ${WORKGROUP}u) { sum += x[start + j]; }
-  let mean = workgroupSum(lid.x, sum) / f32(D);
+  var total = 0.0;
+  for (var j = lid.x; j < D; j += ${WORKGROUP}u) {
+    let v = input(start + j);
+    ${residual ? 'sum[start + j] = v;' : ''}
+    total += v;
+  }
+  let mean = workgroupSum(lid.x, total) / f32(D);
   var squares = 0.0;
   for (var j = lid.x; j < D; j += ${WORKGROUP}u) {
-    let d = x[start + j] - mean;
+    let d = input(start + j) - mean;
     squares += d * d;
   }
   let variance = workgroupSum(lid.x, squares) / f32(D);
   let invStd = inverseSqrt(variance + ${eps.toExponential()});
   for (var j = lid.x; j < D; j += ${WORKGROUP}u) {
-    y[start + j] = (x[start + j] - mean) * invStd * gamma[j] + beta[j];
+    y[start + j] = (input(start + j) - mean) * invStd * gamma[j] + beta[j];
   }
   if (lid.x == 0u) {
     stats[2u * row] = mean;
@@ -123,16 +158,41 @@ tf.registerKernel({
   kernelName: FUSED_LAYER_NORM,
   backendName: 'webgpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
-    const { eps } = attrs as unknown as { eps: number };
-    checkFloat(x, gamma, beta);
+    const { x, gamma, beta, residual, key } = inputs as {
+      x: tf.TensorInfo;
+      gamma: tf.TensorInfo;
+      beta: tf.TensorInfo;
+      residual?: tf.TensorInfo;
+      key?: tf.TensorInfo;
+    };
+    const { eps, rate } = attrs as unknown as { eps: number; rate?: number };
+    if (key && !(residual && rate !== undefined && rate > 0 && rate < 1)) {
+      throw new Error(`${FUSED_LAYER_NORM}: dropout needs a residual and a rate in (0, 1)`);
+    }
+    const dropout =
+      key && rate !== undefined ? { threshold: dropThreshold(rate), scale: 1 / (1 - rate) } : null;
+    checkFloat(x, gamma, beta, ...(residual ? [residual] : []));
     const gpu = backend as unknown as WebGpuBackend;
     const [rows, dim] = x.shape as [number, number];
+    if (residual && residual.shape.join() !== x.shape.join()) {
+      throw new Error(
+        `${FUSED_LAYER_NORM}: the residual [${residual.shape.join(', ')}] is not [${rows}, ${dim}]`,
+      );
+    }
     const y = kernelOutput(gpu, [rows, dim]);
     const stats = kernelOutput(gpu, [rows, 2]);
-    const compute = kernelPipeline(gpu.device, `layer norm ${dim} ${eps}`, () => forwardWgsl(dim, eps));
-    recordDispatch(gpu, compute, [x, gamma, beta, y, stats], rows);
-    return [y, stats];
+    const sum = residual ? kernelOutput(gpu, [rows, dim]) : null;
+    const variant = residual ? (dropout ? ` residual dropout ${rate}` : ' residual') : '';
+    const compute = kernelPipeline(gpu.device, `layer norm ${dim} ${eps}${variant}`, () =>
+      forwardWgsl(dim, eps, residual !== undefined, dropout),
+    );
+    recordDispatch(
+      gpu,
+      compute,
+      [x, gamma, beta, y, stats, ...(residual && sum ? [residual, sum] : []), ...(key ? [key] : [])],
+      rows,
+    );
+    return sum ? [y, stats, sum] : [y, stats];
   },
 });
 

@@ -14,9 +14,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, ModelConfig } from './config.ts';
 import {
   attentionBias,
-  attentionSoftmax,
+  attentionContext,
   biasGelu,
+  dropoutOp,
   embeddingLookup,
+  type DropoutSite,
   gelu,
   layerNormRows as encoderLayerNormRows,
   linearRows,
@@ -88,6 +90,32 @@ export function layerNorm<R extends tf.Rank>(
   return tf.reshape(layerNormRows(rows, gamma, beta, eps), x.shape); // [N, D] -> [..., D]
 }
 
+/**
+ * LayerNorm(x + residual) over rows [N, D], the residual connection every block closes with; on
+ * WebGPU the Add runs inside the LayerNorm's own dispatch.
+ */
+export function addLayerNorm(
+  params: Params,
+  name: string,
+  x: tf.Tensor2D,
+  residual: tf.Tensor2D,
+  eps = DEFAULT_LAYER_NORM_EPS,
+  dropout?: DropoutSite,
+): tf.Tensor2D {
+  const gamma = param(params, `${name}.weight`) as tf.Tensor1D;
+  const beta = param(params, `${name}.bias`) as tf.Tensor1D;
+  return encoderLayerNormRows(x, gamma, beta, eps, residual, dropout);
+}
+
+/**
+ * The dropout of one call site while training: its rate and the seed of its mask (`<step
+ * seed>/<site>`, as `dropout` seeds it); none when not training.
+ */
+export function dropoutAt(rate: number, opts: ForwardOptions, site: string): DropoutSite | undefined {
+  if (!opts.training || rate === 0) return undefined;
+  return { rate, seed: opts.seed === undefined ? undefined : `${opts.seed}/${site}` };
+}
+
 /** LayerNorm of each row of `rows` [N, D] (encoder-ops.ts: fused kernels where the backend has them). */
 export function layerNormRows(
   rows: tf.Tensor2D,
@@ -155,7 +183,7 @@ export function ffnInner(params: Params, activation: Activation, name: string, x
 /** Inverted dropout, active only when training; each call site gets its own seeded stream. */
 export function dropout<T extends tf.Tensor>(x: T, rate: number, opts: ForwardOptions, site: string): T {
   if (!opts.training || rate === 0) return x;
-  return tf.dropout(x, rate, undefined, opts.seed === undefined ? undefined : `${opts.seed}/${site}`) as T;
+  return dropoutOp(x, rate, opts.seed === undefined ? undefined : `${opts.seed}/${site}`);
 }
 
 /** The names of one attention block's four projections (without `.weight` / `.bias`). */
@@ -169,7 +197,7 @@ export interface AttentionNames {
 /**
  * Multi-head self-attention over the flattened tokens, with padded keys masked out; the output
  * projection included. x: [N, D], attentionMask: [B, T] (0 where padded) -> [N, D]. The 1/√Dh
- * scale transformers applies to q is applied to the scores, with the mask, in attentionSoftmax.
+ * scale transformers applies to q is applied to the scores, with the mask, in attentionContext.
  */
 export function selfAttention(
   params: Params,
@@ -177,24 +205,17 @@ export function selfAttention(
   names: AttentionNames,
   x: tf.Tensor2D,
   attentionMask: tf.Tensor2D,
-  batch: number,
-  seqLength: number,
   opts: ForwardOptions,
   site: string,
 ): tf.Tensor2D {
-  const heads = config.nHeads;
-  const headDim = config.dim / heads;
-  const splitHeads = (t: tf.Tensor2D): tf.Tensor4D =>
-    tf.transpose(tf.reshape(t, [batch, seqLength, heads, headDim]), [0, 2, 1, 3]); // [N, D] -> [B, T, H, Dh] -> [B, H, T, Dh]
-  const q = splitHeads(linear(params, names.query, x));
-  const k = splitHeads(linear(params, names.key, x));
-  const v = splitHeads(linear(params, names.value, x));
-  const scores = matMul<tf.Tensor4D>(q, k, false, true); // [B, H, T, T]
-  const probabilities = attentionSoftmax(scores, attentionMask, 1 / Math.sqrt(headDim));
-  const weights = dropout(probabilities, config.attentionDropout, opts, `${site}/attention`);
-  const context = matMul(weights, v); // [B, H, T, Dh]
-  const merged = tf.reshape<tf.Rank.R2>(tf.transpose(context, [0, 2, 1, 3]), [batch * seqLength, config.dim]); // [B, H, T, Dh] -> [B, T, H, Dh] -> [N, D]
-  return linear(params, names.output, merged);
+  const headDim = config.dim / config.nHeads;
+  const q = linear(params, names.query, x);
+  const k = linear(params, names.key, x);
+  const v = linear(params, names.value, x);
+  const rate = opts.training ? config.attentionDropout : 0;
+  const dropout = { rate, seed: opts.seed === undefined ? undefined : `${opts.seed}/${site}/attention` };
+  const context = attentionContext(q, k, v, attentionMask, config.nHeads, 1 / Math.sqrt(headDim), dropout); // [N, D]
+  return linear(params, names.output, context);
 }
 
 /**
