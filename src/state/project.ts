@@ -18,6 +18,7 @@ import {
   writeRuns,
 } from './persist.ts';
 import { resetPreviewRows } from './previewRows.ts';
+import { restoredSearches, savedSearches } from './quality/index.ts';
 import { isRunLive, replaceAllRuns, setRecordsSaver, stopRun, type RunRecord } from './runs/index.ts';
 import { packSteps, unpackSteps, type PackedSteps } from './savedSeries.ts';
 import {
@@ -111,6 +112,7 @@ function projectRecord(state: StudioState): ProjectRecord {
       loaded: model.status === 'loaded',
     },
     step: ui.step,
+    labelIssues: savedSearches(state.labelIssues, state.runOrder),
   };
 }
 
@@ -279,6 +281,12 @@ async function restore(): Promise<void> {
       .sort((a, b) => a.createdAt - b.createdAt);
     const active = (await readKey<string | null>(ACTIVE_RUN_KEY).catch(() => null)) ?? null;
     replaceAllRuns(restored, active && restored.some((run) => run.id === active) ? active : null);
+    studio().replaceLabelIssues(
+      restoredSearches(
+        project.labelIssues,
+        restored.map((run) => run.id),
+      ),
+    );
     // Migrated records are written back in the current shape with the next save.
     if (migrated.migratedFrom === null) {
       savedRuns = new Map(
@@ -372,6 +380,7 @@ export async function initProject(): Promise<void> {
       state.ui.wasmThreads !== previous.ui.wasmThreads ||
       state.ui.measuredSpeeds !== previous.ui.measuredSpeeds ||
       state.runs !== previous.runs ||
+      state.labelIssues !== previous.labelIssues ||
       state.activeRunId !== previous.activeRunId
     ) {
       scheduleSave();
@@ -399,6 +408,7 @@ export async function newProject(): Promise<void> {
   suspended = false;
   resetPreviewRows();
   replaceAllRuns([], null);
+  studio().replaceLabelIssues({});
   setData(initialData());
   setModel({ ...initialModel(), backend: model.backend });
   setUi({ step: 'data' });

@@ -44,12 +44,22 @@ describe('project records', () => {
         schemaVersion: SCHEMA_VERSION,
         data: { ...data, edits: { entries: [], nextVersion: 1 } },
         step: 'train',
+        labelIssues: {},
       },
     });
     expect(migrateRecord({ schemaVersion: 5, data: null })).toEqual({
       ok: true,
       migratedFrom: 5,
-      record: { schemaVersion: SCHEMA_VERSION, data: null },
+      record: { schemaVersion: SCHEMA_VERSION, data: null, labelIssues: {} },
+    });
+  });
+
+  it('gives a format-6 project no saved label issues and keeps the rest as it was', () => {
+    const data = { name: 'a.csv', kind: 'file', edits: { entries: [], nextVersion: 3 } };
+    expect(migrateRecord({ schemaVersion: 6, data, step: 'evaluate' })).toEqual({
+      ok: true,
+      migratedFrom: 6,
+      record: { schemaVersion: SCHEMA_VERSION, data, step: 'evaluate', labelIssues: {} },
     });
   });
 });

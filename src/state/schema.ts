@@ -2,7 +2,7 @@
 // step to the current version; one from a newer studio is left untouched (not overwritten) and
 // the user is told, so opening an old tab never destroys a newer save.
 import { emptyEditList, type EditList } from '../core/dataset/edits.ts';
-import type { BackendName, ColumnMapping, SplitSettings } from '../workers/protocol.ts';
+import type { BackendName, ColumnMapping, LabelIssuesOutcome, SplitSettings } from '../workers/protocol.ts';
 import { packSteps, type SavedStepPoint } from './savedSeries.ts';
 import type { DataSourceKind, MeasuredSpeed, StepId } from './slices.ts';
 
@@ -14,10 +14,11 @@ import type { DataSourceKind, MeasuredSpeed, StepId } from './slices.ts';
  * with gradient checkpointing (runs saved before the setting existed trained with it). 5: a run
  * keeps the settings it started with apart from those changed while it trained (`liveSettings`).
  * 6: the saved dataset carries the analyst's edit list (`data.edits`, empty before), and a run
- * names the data version it trained on (`dataVersion`, 0 = the file as uploaded). The project
+ * names the data version it trained on (`dataVersion`, 0 = the file as uploaded). 7: the project
+ * keeps each run's finished label-issue search (`labelIssues`, by run id; none before). The project
  * record was the same in 1 to 5.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export interface SavedData {
   name: string;
@@ -45,12 +46,25 @@ export interface SavedModel {
   loaded: boolean;
 }
 
+/** A finished label-issue search: the flagged rows and their texts, as the Evaluate step lists them. */
+export interface SavedLabelIssues {
+  runId: string;
+  /** The edit list's version the folds trained on. */
+  dataVersion: number;
+  folds: number;
+  outcome: LabelIssuesOutcome;
+  /** Text of each flagged row, parallel to `outcome.issues`. */
+  texts: string[];
+}
+
 export interface ProjectRecord {
   schemaVersion: typeof SCHEMA_VERSION;
   savedAt: number;
   data: SavedData | null;
   model: SavedModel;
   step: StepId;
+  /** Each run's finished label-issue search, by run id. */
+  labelIssues: Record<string, SavedLabelIssues>;
 }
 
 export interface SettingsRecord {
@@ -74,6 +88,7 @@ export const PROJECT_MIGRATIONS: Migrations = {
     const data = record.data as Record<string, unknown> | null | undefined;
     return data ? { ...record, data: { ...data, edits: emptyEditList() } } : record;
   },
+  6: (record) => ({ ...record, labelIssues: {} }),
 };
 
 /**
@@ -98,6 +113,7 @@ export const RUN_MIGRATIONS: Migrations = {
   4: (run) => (run.liveSettings === undefined ? { ...run, liveSettings: {} } : run),
   // Runs before the edit list trained on the file as uploaded.
   5: (run) => (run.dataVersion === undefined ? { ...run, dataVersion: 0 } : run),
+  6: (run) => run,
 };
 
 /** A run record saved under project format `version`, in the current shape. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LabelIssuesOutcome } from '../../workers/protocol.ts';
-import { searchAfter, searchProgress, startedSearch } from './search.ts';
+import { restoredSearches, savedSearches, searchAfter, searchProgress, startedSearch } from './search.ts';
 
 const outcome: LabelIssuesOutcome = {
   labels: ['neg', 'pos'],
@@ -46,5 +46,49 @@ describe('label-issue search', () => {
       status: 'error',
       error: 'The label-issue search failed: out of memory. Try head-only.',
     });
+  });
+});
+
+describe('saved label-issue searches', () => {
+  it('keep the finished searches of existing runs and come back as the studio showed them', () => {
+    const done = {
+      ...searchAfter(startedSearch('run-1', 'issues-1', 4, 2), {
+        type: 'labelIssues',
+        requestId: 'issues-1',
+        outcome,
+      }),
+      texts: ['free entry now'],
+    };
+    const running = startedSearch('run-2', 'issues-2', 5, 2);
+    const ofDeletedRun = { ...done, runId: 'run-gone' };
+    const saved = savedSearches({ 'run-1': done, 'run-2': running, 'run-gone': ofDeletedRun }, [
+      'run-1',
+      'run-2',
+    ]);
+    expect(Object.keys(saved)).toEqual(['run-1']);
+    // Through storage as the browser keeps it: structured data, no functions or identities.
+    const restored = restoredSearches(structuredClone(saved), ['run-1', 'run-2']);
+    expect(restored['run-1']).toEqual({ ...done, requestId: '' });
+    expect(searchProgress(restored['run-1']!)).toBe(1);
+    // A restored search ignores any worker event: none belongs to it.
+    const event = { type: 'error', requestId: '', message: 'late' } as const;
+    expect(searchAfter(restored['run-1']!, event)).toBe(restored['run-1']);
+  });
+
+  it('drop saved searches whose run was not restored, and malformed ones', () => {
+    const saved = savedSearches(
+      {
+        'run-1': {
+          ...startedSearch('run-1', 'q', 4, 0),
+          status: 'done',
+          outcome,
+        },
+      },
+      ['run-1'],
+    );
+    expect(restoredSearches(saved, [])).toEqual({});
+    expect(restoredSearches(undefined, ['run-1'])).toEqual({});
+    const broken = { 'run-1': { ...saved['run-1']!, outcome: { ...outcome, issues: 'x' } } };
+    expect(restoredSearches(broken as unknown as typeof saved, ['run-1'])).toEqual({});
   });
 });

@@ -2,6 +2,7 @@
 // version, how far the folds are, and the flagged rows with their texts. Pure reducers from the
 // train worker's events, tested without a worker.
 import type { LabelIssuesOutcome, TrainEvent } from '../../workers/protocol.ts';
+import type { SavedLabelIssues } from '../schema.ts';
 
 export interface LabelIssueSearch {
   runId: string;
@@ -67,4 +68,39 @@ export function searchProgress(search: LabelIssueSearch): number {
   if (search.status === 'done') return 1;
   const within = search.totalSteps > 0 ? search.step / search.totalSteps : 0;
   return Math.min(1, (search.fold + within) / search.folds);
+}
+
+/** The searches kept with the project: finished ones of runs that still exist. */
+export function savedSearches(
+  searches: Record<string, LabelIssueSearch>,
+  runIds: readonly string[],
+): Record<string, SavedLabelIssues> {
+  const saved: Record<string, SavedLabelIssues> = {};
+  for (const runId of runIds) {
+    const search = searches[runId];
+    if (search?.status !== 'done' || !search.outcome) continue;
+    const { dataVersion, folds, outcome, texts } = search;
+    saved[runId] = { runId, dataVersion, folds, outcome, texts };
+  }
+  return saved;
+}
+
+/** Saved searches as the studio shows them again, for the runs restored beside them. */
+export function restoredSearches(
+  saved: Record<string, SavedLabelIssues> | undefined,
+  runIds: readonly string[],
+): Record<string, LabelIssueSearch> {
+  const searches: Record<string, LabelIssueSearch> = {};
+  for (const runId of runIds) {
+    const search = saved?.[runId];
+    if (!search?.outcome || !Array.isArray(search.outcome.issues)) continue;
+    searches[runId] = {
+      ...startedSearch(runId, '', search.folds, search.dataVersion),
+      status: 'done',
+      fold: search.folds,
+      outcome: search.outcome,
+      texts: Array.isArray(search.texts) ? search.texts : [],
+    };
+  }
+  return searches;
 }
