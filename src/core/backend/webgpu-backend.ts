@@ -92,3 +92,31 @@ export function checkDtype(kernel: string, dtype: tf.DataType, ...infos: tf.Tens
     if (info.dtype !== dtype) throw new Error(`${kernel} needs ${dtype} tensors, got ${info.dtype}`);
   }
 }
+
+/**
+ * WGSL for a workgroup of `size` invocations (a power of two) whose every invocation calls the
+ * functions with its local index: workgroupSum and workgroupMax return the reduction of `value`
+ * over the workgroup to every invocation, in a fixed tree order (so repeated runs agree bit for
+ * bit), and leave the `scratch` array free again on return.
+ */
+export function workgroupReduceWgsl(size: number): string {
+  if (!Number.isInteger(Math.log2(size)))
+    throw new Error(`a workgroup reduction needs a power of two, got ${size}`);
+  const tree = (combine: string) => /* wgsl */ `
+  scratch[lid] = value;
+  workgroupBarrier();
+  for (var half = ${size / 2}u; half > 0u; half >>= 1u) {
+    if (lid < half) { ${combine} }
+    workgroupBarrier();
+  }
+  let total = scratch[0];
+  workgroupBarrier();
+  return total;`;
+  return /* wgsl */ `
+var<workgroup> scratch: array<f32, ${size}>;
+fn workgroupSum(lid: u32, value: f32) -> f32 {${tree('scratch[lid] += scratch[lid + half];')}
+}
+fn workgroupMax(lid: u32, value: f32) -> f32 {${tree('scratch[lid] = max(scratch[lid], scratch[lid + half]);')}
+}
+`;
+}

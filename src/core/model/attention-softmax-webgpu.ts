@@ -19,6 +19,7 @@ import {
   kernelPipeline,
   recordDispatch,
   type WebGpuBackend,
+  workgroupReduceWgsl,
 } from '../backend/webgpu-backend.ts';
 
 export const FUSED_ATTENTION_SOFTMAX = 'FusedAttentionSoftmax';
@@ -29,31 +30,7 @@ export const FLOAT32_MIN = -3.4028234663852886e38;
 
 const WORKGROUP = 64;
 
-const REDUCE_WGSL = /* wgsl */ `
-var<workgroup> scratch: array<f32, ${WORKGROUP}>;
-fn workgroupSum(lid: u32, value: f32) -> f32 {
-  scratch[lid] = value;
-  workgroupBarrier();
-  for (var half = ${WORKGROUP / 2}u; half > 0u; half >>= 1u) {
-    if (lid < half) { scratch[lid] += scratch[lid + half]; }
-    workgroupBarrier();
-  }
-  let total = scratch[0];
-  workgroupBarrier();
-  return total;
-}
-fn workgroupMax(lid: u32, value: f32) -> f32 {
-  scratch[lid] = value;
-  workgroupBarrier();
-  for (var half = ${WORKGROUP / 2}u; half > 0u; half >>= 1u) {
-    if (lid < half) { scratch[lid] = max(scratch[lid], scratch[lid + half]); }
-    workgroupBarrier();
-  }
-  let total = scratch[0];
-  workgroupBarrier();
-  return total;
-}
-`;
+const REDUCE_WGSL = workgroupReduceWgsl(WORKGROUP);
 
 // Row r of scores [B, H, Tq, T] belongs to sequence r / (H·Tq); key j of that sequence is masked where
 // mask[b·T + j] is 0. The masked score is scale·s + float32 min, as the composed ops add it.

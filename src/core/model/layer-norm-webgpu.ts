@@ -17,6 +17,7 @@ import {
   kernelPipeline,
   recordDispatch,
   type WebGpuBackend,
+  workgroupReduceWgsl,
 } from '../backend/webgpu-backend.ts';
 
 export const FUSED_LAYER_NORM = 'FusedLayerNorm';
@@ -24,21 +25,7 @@ export const FUSED_LAYER_NORM_GRAD = 'FusedLayerNormGrad';
 
 const WORKGROUP = 256;
 
-/** The workgroup-wide sum of `value` (every invocation gets it); `sums` is free again on return. */
-const REDUCE_WGSL = /* wgsl */ `
-var<workgroup> sums: array<f32, ${WORKGROUP}>;
-fn workgroupSum(lid: u32, value: f32) -> f32 {
-  sums[lid] = value;
-  workgroupBarrier();
-  for (var half = ${WORKGROUP / 2}u; half > 0u; half >>= 1u) {
-    if (lid < half) { sums[lid] += sums[lid + half]; }
-    workgroupBarrier();
-  }
-  let total = sums[0];
-  workgroupBarrier();
-  return total;
-}
-`;
+const REDUCE_WGSL = workgroupReduceWgsl(WORKGROUP);
 
 /** Dropout on x before the residual is added: the rate's threshold and scale, the key a binding. */
 interface InputDropout {

@@ -9,11 +9,12 @@
 // clone sharing a parameter's old data never changes. Every parameter is padded to a whole
 // workgroup (256 floats), so a workgroup updates one parameter; the padding stays zero.
 import * as tf from '@tensorflow/tfjs-core';
-import { MAX_GRID, type WebGpuBackend } from '../../backend/webgpu-backend.ts';
+import { MAX_GRID, type WebGpuBackend, workgroupReduceWgsl } from '../../backend/webgpu-backend.ts';
 import { checkMomentState, gradientsInOrder, type AdamWEngine, type StepScalars } from './hyperparameters.ts';
 import { scalarsFor } from './host.ts';
 
 const WORKGROUP = 256;
+const REDUCE_WGSL = workgroupReduceWgsl(WORKGROUP);
 const MAX_PARTIALS = 1024;
 
 // GPUBufferUsage and GPUMapMode, the same numbers on every WebGPU implementation.
@@ -47,7 +48,7 @@ const HYPER_BYTES = 48;
 const SUM_OF_SQUARES_WGSL = /* wgsl */ `${HYPER_WGSL}
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
-var<workgroup> sums: array<f32, ${WORKGROUP}>;
+${REDUCE_WGSL}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
@@ -57,14 +58,9 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     let x = g[i];
     sum += x * x;
   }
-  sums[lid.x] = sum;
-  workgroupBarrier();
   // Pairwise halving: the rounding error grows with log₂ of the workgroup, not its size.
-  for (var half = ${WORKGROUP / 2}u; half > 0u; half >>= 1u) {
-    if (lid.x < half) { sums[lid.x] += sums[lid.x + half]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { partials[wid.x] = sums[0]; }
+  let total = workgroupSum(lid.x, sum);
+  if (lid.x == 0u) { partials[wid.x] = total; }
 }
 `;
 
@@ -72,20 +68,15 @@ const CLIP_FACTOR_WGSL = /* wgsl */ `${HYPER_WGSL}
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 // [global norm before clipping, the multiplier clipping applies to every gradient]
 @group(0) @binding(2) var<storage, read_write> normAndClip: array<f32>;
-var<workgroup> sums: array<f32, ${WORKGROUP}>;
+${REDUCE_WGSL}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
   var sum = 0.0;
   for (var i = lid.x; i < hyper.partials; i += ${WORKGROUP}u) { sum += partials[i]; }
-  sums[lid.x] = sum;
-  workgroupBarrier();
-  for (var half = ${WORKGROUP / 2}u; half > 0u; half >>= 1u) {
-    if (lid.x < half) { sums[lid.x] += sums[lid.x + half]; }
-    workgroupBarrier();
-  }
+  let total = workgroupSum(lid.x, sum);
   if (lid.x == 0u) {
-    let norm = sqrt(sums[0]);
+    let norm = sqrt(total);
     normAndClip[0] = norm;
     // As torch.nn.utils.clip_grad_norm_: max_norm / (norm + 1e-6), never above 1.
     normAndClip[1] = select(1.0, min(1.0, hyper.maxGradNorm / (norm + 1e-6)), hyper.clips != 0.0);
