@@ -1,8 +1,9 @@
 // Hyperparameter search in the Train step on the tiny model: a small head-only space, three
 // trials; the objective chart and the trials table fill as trials end, the best trial becomes a
-// run with its charts and evaluation, and another trial promoted is trained again from its
+// run with its charts, evaluation and export, and another trial promoted is trained again from its
 // parameters and seed to the same objective.
 import { expect, test } from '@playwright/test';
+import { unzipSync } from 'fflate';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chart, loadTinyModel, openData, points, runStatus, setSetting } from './training.ts';
@@ -56,6 +57,8 @@ test('a search fills its chart and table, keeps the best trial as a run and prom
     { timeout: 300_000 },
   );
   await expect(objective).toHaveAttribute('data-trials', String(TRIALS));
+  const scatter = panel.getByRole('figure', { name: 'Parameter against objective chart' });
+  await expect(scatter).toHaveAttribute('data-points', String(TRIALS));
   const trialRows = panel.getByRole('table', { name: 'Trials' }).getByRole('row');
   await expect(trialRows).toHaveCount(TRIALS + 1);
   const [, best] = /best trial (\d+)/.exec(await summary.innerText())!;
@@ -69,6 +72,11 @@ test('a search fills its chart and table, keeps the best trial as a run and prom
   await expect(chart(page, 'Training loss')).toBeVisible();
   await page.getByRole('tab', { name: /Evaluate/ }).click();
   await expect(page.getByRole('table', { name: 'Metrics', exact: true })).toContainText('Accuracy');
+  await page.getByRole('tab', { name: /Export/ }).click();
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download model (.zip)' }).click();
+  const zip = unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
+  expect(Object.keys(zip)).toEqual(expect.arrayContaining(['config.json', 'model.safetensors']));
 
   // Another trial, promoted, trains again from its parameters and seed to the objective it had.
   await page.getByRole('tab', { name: /Train/ }).click();
