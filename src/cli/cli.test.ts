@@ -85,6 +85,10 @@ describe('finetune-studio', () => {
     const json = cli('--json', 'backend', '--backend', 'cpu');
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ backend: 'cpu', forced: true });
+    // --json is the program's option, and is read after the command's own as well.
+    const after = cli('backend', '--backend', 'cpu', '--json');
+    expect(after.status).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject({ backend: 'cpu', forced: true });
   });
 
   it('runs WASM on the threads asked for, and refuses a count it cannot use', () => {

@@ -8,6 +8,7 @@ import { defaultTrainConfig, type TrainConfig } from '../train/config.ts';
 import { MemoryFeatureCache, type FeatureCacheFactory } from '../train/feature-cache.ts';
 import { syntheticData, syntheticModel } from '../train/test-support/synthetic.ts';
 import { trainModel, type TrainModel } from '../train/trainer/index.ts';
+import type { TrainResult } from '../train/events.ts';
 import { configForParams, floatDist, intDist, type SearchSpace } from './space.ts';
 import type { Trial } from './study.ts';
 import { SearchRunner, type TrialRunSettings } from './trials.ts';
@@ -137,6 +138,62 @@ describe('trials through the training loop', () => {
     // Stopped at the next step boundary, far from its planned steps.
     expect(results[0]).toBeLessThanOrEqual(2);
     expect(runner.best).toBeNull();
+  });
+
+  it('stops a trial early inside it as a run does; the trial completes with its best value', async () => {
+    // No evaluation can improve by 10: each trial stops after its first evaluation and two more.
+    const run = settings({ evalSteps: 1, earlyStoppingPatience: 2, earlyStoppingMinDelta: 10 });
+    const results: Array<TrainResult | null> = [];
+    const runner = new SearchRunner({ space: SPACE, sampler: 'random', seed: 6, pruning: false }, run, {
+      onTrialEnd: (_trial, result) => results.push(result),
+    });
+    const best = await runner.runSearch({ trials: 2 });
+    expect(results.map((r) => [r?.reason, r?.steps])).toEqual([
+      ['early_stopped', 3],
+      ['early_stopped', 3],
+    ]);
+    runner.study.trials.forEach((trial, i) => {
+      expect(trial.state).toBe('complete');
+      expect(trial.value).toBe(results[i]!.best!.value);
+    });
+    run.disposeModel(best!.model);
+  });
+
+  it('pauses at a step and resumes to the trials a search never paused finds', async () => {
+    const settingsOf = { space: SPACE, sampler: 'tpe' as const, seed: 7, pruning: false };
+    const plainRun = settings();
+    const plain = new SearchRunner(settingsOf, plainRun);
+    plainRun.disposeModel((await plain.runSearch({ trials: 3 }))!.model);
+
+    const run = settings();
+    let steps = 0;
+    let pausedAt: number | null = null;
+    const runner: SearchRunner = new SearchRunner(settingsOf, run, {
+      onTrainEvent: (trial, event) => {
+        if (event.type !== 'step') return;
+        steps++;
+        if (trial.number === 1 && pausedAt === null) {
+          runner.pause();
+          pausedAt = steps;
+        }
+      },
+    });
+    const searching = runner.runSearch({ trials: 3 });
+    while (pausedAt === null) await new Promise((wake) => setTimeout(wake, 5));
+    await new Promise((wake) => setTimeout(wake, 50));
+    const whilePaused = steps;
+    await new Promise((wake) => setTimeout(wake, 100));
+    expect(runner.isPaused).toBe(true);
+    // At most the step under way when paused finishes; then nothing trains until resumed.
+    expect(whilePaused - pausedAt!).toBeLessThanOrEqual(1);
+    expect(steps).toBe(whilePaused);
+    expect(runner.study.trials).toHaveLength(2);
+    runner.resume();
+    const best = await searching;
+    expect(runner.study.trials.map((t) => [t.state, t.params, t.value])).toEqual(
+      plain.study.trials.map((t) => [t.state, t.params, t.value]),
+    );
+    run.disposeModel(best!.model);
   });
 
   it('stops: the running trial fails as interrupted and no further trial starts', async () => {
