@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,gpu-counts,gpu] [--iterations N] [--batches 8,32] [--threads 1,2]`:
+// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,gpu-counts,gpu] [--iterations N] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
 // runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
