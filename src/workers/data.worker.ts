@@ -1,16 +1,20 @@
 // The data worker: a thin entry over core/csv, core/dataset and core/tokenize. It keeps the parsed
 // table, the current dataset and its split, so the page never holds the file and can remap
 // columns, page through rows and download check rows without re-reading anything.
-import Papa from 'papaparse';
 import { CsvError, isAbortError } from '../core/csv/errors.ts';
-import { defuseFormula } from '../core/csv/cells.ts';
 import { parseCsv, type CsvSniff, type MalformedRow, type ParseSummary } from '../core/csv/parse.ts';
 import { bytesFromReadableStream, bytesFromString, type ByteChunks } from '../core/csv/source.ts';
-import { DatasetBuilder, fatalReason } from '../core/dataset/build.ts';
-import { guessColumns } from '../core/dataset/columns.ts';
-import { applyEdits, correctedFile, type EditList, type RowEdit } from '../core/dataset/edits.ts';
-import { droppedRowsToCsv } from '../core/dataset/export.ts';
-import { splitLabelCell } from '../core/dataset/labels.ts';
+import { fatalReason } from '../core/dataset/build.ts';
+import { distinctCounts, guessColumns } from '../core/dataset/columns.ts';
+import {
+  buildEditedDataset,
+  correctedFile,
+  type EditList,
+  type KeptTable,
+  type RowEdit,
+} from '../core/dataset/edits.ts';
+import { rowsDownloadCsv, rowsDownloadName } from '../core/dataset/export.ts';
+import { countLabels } from '../core/dataset/labels.ts';
 import { splitDataset, type SplitResult } from '../core/dataset/split.ts';
 import type { Dataset, ColumnMapping as CoreMapping } from '../core/dataset/types.ts';
 import type { StageProgress } from '../core/util/progress.ts';
@@ -25,7 +29,6 @@ import {
   type DataInput,
   type DataStage,
   type DatasetAnalysis,
-  type LabelCount,
   type OpenedDataset,
   type SplitSettings,
   type WorkerError,
@@ -121,33 +124,12 @@ function guessMapping(
   };
 }
 
-function countLabels(rows: readonly string[][], mapping: ColumnMapping): LabelCount[] {
-  const counts = new Map<string, number>();
-  for (const row of rows) {
-    const cell = row[mapping.labelColumn] ?? '';
-    const labels = mapping.multiLabel
-      ? splitLabelCell(cell, mapping.labelSeparator, mapping.caseFold)
-      : [mapping.caseFold ? cell.trim().toLowerCase() : cell.trim()].filter(Boolean);
-    for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
-  }
-  return [...counts].map(([label, count]) => ({ label, count }));
-}
-
-/** Distinct values per column over every row, counted up to a cap (only "how many" matters). */
-const DISTINCT_CAP = 10_000;
 function withFullDistinct(
   stats: OpenedDataset['columnStats'],
   rows: readonly string[][],
 ): OpenedDataset['columnStats'] {
-  return stats.map((stat, column) => {
-    const seen = new Set<string>();
-    for (const row of rows) {
-      const value = row[column]?.trim();
-      if (value) seen.add(value);
-      if (seen.size > DISTINCT_CAP) break;
-    }
-    return { ...stat, distinct: seen.size };
-  });
+  const distinct = distinctCounts(stats.length, rows);
+  return stats.map((stat, column) => ({ ...stat, distinct: distinct[column] ?? stat.distinct }));
 }
 
 function describeOpened(
@@ -253,6 +235,11 @@ async function open(requestId: string, input: DataInput, signal: AbortSignal): P
 // ---------------------------------------------------------------------------------------------
 // Checks and splits
 
+function keptTable(opened: Table): KeptTable {
+  if (!opened.summary) throw new Error('Open a file first.');
+  return { ...opened, summary: opened.summary };
+}
+
 function toCoreMapping(mapping: ColumnMapping, split: SplitSettings): CoreMapping {
   return {
     textColumns: mapping.textColumns,
@@ -274,10 +261,6 @@ function analyze(
   dataVersion: number,
 ): DatasetAnalysis {
   if (!table?.summary) throw new Error('Open a file first.');
-  const edits = new Map(rowEdits.map((edit) => [edit.row, edit]));
-  const edited = applyEdits(table.rows, table.rowNumbers, mapping.labelColumn, edits);
-  const droppedByEdit = (row: number) => edits.get(row)?.action === 'drop';
-  const builder = new DatasetBuilder(table.columns, toCoreMapping(mapping, settings));
   post({
     type: 'progress',
     requestId,
@@ -288,9 +271,11 @@ function analyze(
     rows: 0,
     ratePerSec: 0,
   });
-  builder.addMalformed(table.summary.malformed.filter((bad) => !droppedByEdit(bad.row)));
-  builder.addRows(edited.rows, edited.rowNumbers);
-  const dataset = builder.finish(table.summary);
+  const dataset = buildEditedDataset(
+    keptTable(table),
+    toCoreMapping(mapping, settings),
+    new Map(rowEdits.map((edit) => [edit.row, edit])),
+  );
   const fatal = fatalReason(dataset);
   let split: SplitResult | null = null;
   if (!fatal) {
@@ -382,43 +367,12 @@ function exportCorrected(edits: EditList): { fileName: string; blob: Blob } {
 // Downloads of rows
 
 function exportRows(checkId: string): { fileName: string; blob: Blob } {
-  if (!table || !current) throw new Error('Open a file first.');
-  const base = table.name.replace(/\.[^.]+$/, '') || 'data';
-  const csv =
-    checkId === 'dropped'
-      ? droppedRowsToCsv(current.dataset.dropped, table.columns)
-      : checkRowsCsv(checkId, table, current.dataset);
+  if (!table?.summary || !current) throw new Error('Open a file first.');
+  const csv = rowsDownloadCsv(checkId, keptTable(table), current.dataset);
   return {
-    fileName: `${base}-${checkId}-rows.csv`,
+    fileName: rowsDownloadName(table.name, checkId),
     blob: new Blob([csv], { type: 'text/csv;charset=utf-8' }),
   };
-}
-
-/** The rows a check names, with the reason and the row's own fields. */
-function checkRowsCsv(checkId: string, opened: Table, dataset: Dataset): string {
-  const header = ['row', 'reason', ...opened.columns];
-  const lines: string[][] = [];
-  const check = dataset.checks.find((c) => c.id === checkId);
-  if (!check) throw new Error(`No check named ${checkId}.`);
-  const byNumber = new Map<number, string[]>();
-  const wanted = new Set(check.rows);
-  opened.rowNumbers.forEach((number, index) => {
-    if (wanted.has(number)) byNumber.set(number, opened.rows[index]!);
-  });
-  for (const bad of opened.malformed) if (wanted.has(bad.row)) byNumber.set(bad.row, bad.fields);
-  check.rows.forEach((number, i) => {
-    lines.push([
-      String(number),
-      check.details?.[i] ?? check.title,
-      ...(byNumber.get(number) ?? []).map(defuseFormula),
-    ]);
-  });
-  // Malformed rows may hold more fields than the header names: give them columns so none is lost.
-  const widest = lines.reduce((max, line) => Math.max(max, line.length), header.length);
-  const named = header.length;
-  for (let extra = 1; named + extra <= widest; extra += 1) header.push(`extra field ${extra}`);
-  // A BOM so that spreadsheet programs read the file as UTF-8.
-  return '\ufeff' + Papa.unparse({ fields: header, data: lines }, { newline: '\r\n' });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Papa from 'papaparse';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readCsvTable } from '../../core/csv/parse.ts';
+import { bytesFromString } from '../../core/csv/source.ts';
+import { guessColumns } from '../../core/dataset/columns.ts';
+import { buildEditedDataset } from '../../core/dataset/edits.ts';
+import { rowsDownloadCsv } from '../../core/dataset/export.ts';
 import { dataDir, fixtureModelDir, tokenizationReference } from '../../node/paths.ts';
 
 const bin = new URL('../bin.mjs', import.meta.url).pathname;
@@ -112,6 +117,66 @@ describe('inspect', () => {
     const tooLong = report.checks.find((c) => c.id === 'too-long');
     expect(tooLong?.rows.length).toBeGreaterThan(0);
     expect(tooLong?.details[0]).toMatch(/^\d+ tokens, \d+ cut$/);
+  });
+
+  it('writes the dropped rows byte for byte as the studio Data step downloads them', async () => {
+    // An unmapped column, rows with more fields than the header, formula-looking cells in a
+    // malformed row and in a row dropped for its empty label.
+    const text = [
+      'text,label,note',
+      'good film,pos,a',
+      'bad film,neg,b',
+      'fine film,pos,c',
+      'awful film,neg,d',
+      'too,many,fields,=1+2,here',
+      '=HYPERLINK("http://x"),,e',
+      'nice film,pos,f',
+      'dull film,neg,g',
+    ].join('\n');
+    const path = file('extra-fields.csv', text);
+    const out = join(dir, 'extra-fields-dropped.csv');
+    const result = cli('inspect', path, '--export-dropped', out);
+    expect(result.status, result.stderr).toBe(0);
+    const fromCli = readFileSync(out);
+
+    // The studio's path: the kept table, the guessed mapping as the data worker confirms it, the
+    // dataset under no edits, the row download.
+    const table = await readCsvTable(bytesFromString(text), {});
+    const guess = guessColumns(table.columns, table.rows.slice(0, 1000));
+    const dataset = buildEditedDataset(
+      table,
+      {
+        textColumns: guess.textColumns,
+        labelColumn: guess.labelColumn ?? -1,
+        splitColumn: guess.splitColumn,
+        idColumn: guess.idColumn,
+        multiLabel: false,
+        labelSeparator: null,
+        caseFold: false,
+        dropDuplicates: false,
+      },
+      new Map(),
+    );
+    const fromStudio = new TextEncoder().encode(rowsDownloadCsv('dropped', table, dataset));
+    expect(Buffer.from(fromStudio).equals(fromCli)).toBe(true);
+
+    const rows = Papa.parse<string[]>(fromCli.toString('utf8').slice(1).trim()).data;
+    expect(rows[0]).toEqual([
+      'row',
+      'reason',
+      'detail',
+      'text',
+      'label',
+      'note',
+      'extra field 1',
+      'extra field 2',
+    ]);
+    expect(rows.slice(1).map((r) => [r[0], r[1]])).toEqual([
+      ['5', 'malformed'],
+      ['6', 'missing-label'],
+    ]);
+    expect(rows[1]?.slice(3)).toEqual(['too', 'many', 'fields', "'=1+2", 'here']);
+    expect(rows[2]?.slice(3)).toEqual(['\'=HYPERLINK("http://x")', '', 'e', '', '']);
   });
 
   it('prints a readable report for NLU++ (multi-label)', () => {

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { CsvError } from '../../core/csv/errors.ts';
 import { describeDelimiter, describeNewline } from '../../core/csv/sniff.ts';
 import { fatalReason } from '../../core/dataset/build.ts';
-import { checksToCsv, droppedRowsToCsv } from '../../core/dataset/export.ts';
+import { checksToCsv, rowsDownloadCsv } from '../../core/dataset/export.ts';
 import { parseLabelFile } from '../../core/dataset/labels.ts';
 import { importDataset, type ImportResult, type MappingChoices } from '../../core/dataset/pipeline.ts';
 import {
@@ -393,7 +393,7 @@ export function registerInspect(program: Command): void {
       const tokens = tokenizer ? { stats: await measureTokens(data, tokenizer, maxLength), maxLength } : null;
       if (flags.exportChecks) writeFileSync(flags.exportChecks, checksToCsv(data.dataset.checks));
       if (flags.exportDropped) {
-        writeFileSync(flags.exportDropped, droppedRowsToCsv(data.dataset.dropped, data.dataset.columns));
+        writeFileSync(flags.exportDropped, rowsDownloadCsv('dropped', data.main.table, data.dataset));
       }
       const { lines, json } = describeData(file, data, tokens);
       emit(options, lines, json);

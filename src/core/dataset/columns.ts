@@ -119,6 +119,22 @@ function looksLikeId(stats: ColumnStats, rows: readonly string[][]): boolean {
   return true;
 }
 
+/** Distinct values are counted up to this cap: past it only "many" matters. */
+export const DISTINCT_CAP = 10_000;
+
+/** Distinct non-empty values of each column over every row, counted up to `DISTINCT_CAP` (+1). */
+export function distinctCounts(columnCount: number, rows: readonly string[][]): number[] {
+  return Array.from({ length: columnCount }, (_, column) => {
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const value = row[column]?.trim();
+      if (value) seen.add(value);
+      if (seen.size > DISTINCT_CAP) break;
+    }
+    return seen.size;
+  });
+}
+
 /**
  * Guesses the roles from a sample of rows (the first thousand are plenty). `labelColumn` is null
  * only when there is a single column.

@@ -6,6 +6,9 @@
 import Papa from 'papaparse';
 import { defuseFormula } from '../csv/cells.ts';
 import { encodeText, type TextEncodingName } from '../csv/encoding.ts';
+import type { MalformedRow } from '../csv/parse.ts';
+import { DatasetBuilder, type ParseFacts } from './build.ts';
+import type { ColumnMapping, Dataset } from './types.ts';
 
 export type EditAction = 'keep' | 'relabel' | 'drop';
 
@@ -106,6 +109,30 @@ export function applyEdits(
     numbers.push(number);
   });
   return { rows: kept, rowNumbers: Int32Array.from(numbers) };
+}
+
+/** A file's rows kept in memory (a `CsvTable` fits), so the dataset can be rebuilt under new edits. */
+export interface KeptTable {
+  columns: readonly string[];
+  rows: readonly string[][];
+  rowNumbers: ArrayLike<number>;
+  summary: ParseFacts & { malformed: readonly MalformedRow[] };
+}
+
+/**
+ * The dataset the Data step checks and splits: the file with the edits applied. A dropped row is
+ * gone whether it was readable or malformed, so it is neither trained on nor listed as dropped.
+ */
+export function buildEditedDataset(
+  table: KeptTable,
+  mapping: ColumnMapping,
+  edits: ReadonlyMap<number, RowEdit>,
+): Dataset {
+  const edited = applyEdits(table.rows, table.rowNumbers, mapping.labelColumn, edits);
+  const builder = new DatasetBuilder(table.columns, mapping);
+  builder.addMalformed(table.summary.malformed.filter((bad) => edits.get(bad.row)?.action !== 'drop'));
+  builder.addRows(edited.rows, edited.rowNumbers);
+  return builder.finish(table.summary);
 }
 
 /** How the upload was written, so the corrected file is written the same way. */

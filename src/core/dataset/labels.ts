@@ -58,6 +58,33 @@ export function splitLabelCell(cell: string, separator: string, caseFold: boolea
   return out;
 }
 
+/** What counting labels needs from a mapping (the studio's and the dataset's both fit). */
+export interface LabelCellMapping {
+  labelColumn: number;
+  multiLabel: boolean;
+  labelSeparator: string | null;
+  caseFold: boolean;
+}
+
+/**
+ * How many rows carry each label under `mapping`, in order of first appearance: the chart the Data
+ * step shows before the mapping is confirmed (the dataset's own counts come after its checks).
+ */
+export function countLabels(
+  rows: readonly string[][],
+  mapping: LabelCellMapping,
+): { label: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const cell = row[mapping.labelColumn] ?? '';
+    const labels = mapping.multiLabel
+      ? splitLabelCell(cell, mapping.labelSeparator ?? '|', mapping.caseFold)
+      : [normalizeLabel(cell, mapping.caseFold)].filter(Boolean);
+    for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  return [...counts].map(([label, count]) => ({ label, count }));
+}
+
 const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
 /** Sorted label order: numerically when every label is a number ("2" before "10"), else by code unit. */
