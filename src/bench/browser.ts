@@ -23,6 +23,10 @@ export interface BrowserModelCase {
   seqLength: number;
 }
 
+/** The browser suite's parts, in the order they run; all of them unless `--browser-parts` picks. */
+export const BROWSER_PARTS = ['data', 'head', 'gpu-counts', 'model'] as const;
+export type BrowserPart = (typeof BROWSER_PARTS)[number];
+
 export interface BrowserBenchOptions {
   /** Default: wasm at seq 128 batch 8; webgpu and cpu at batch 1, seq 32. */
   modelCases?: BrowserModelCase[];
@@ -38,7 +42,7 @@ export interface BrowserBenchOptions {
   /** Examples in the head-only epoch (default 10,000). */
   headExamples?: number;
   /** Which parts run (default all). */
-  parts?: ('model' | 'data' | 'head' | 'gpu-counts')[];
+  parts?: BrowserPart[];
   /** The step counted on WebGPU by the gpu-counts part (default distilbert-base dims, b=1 t=32). */
   gpuCounts?: { batch: number; seqLength: number };
   /** Rebuild the harness page first (default true). */
@@ -200,7 +204,7 @@ function headRows(report: HeadEpochReport): BenchRow[] {
 /** Runs the browser measurements in one Chromium and returns them as table rows. */
 export async function benchBrowser(options: BrowserBenchOptions = {}): Promise<BenchRow[]> {
   const log = options.onProgress ?? (() => undefined);
-  const parts = options.parts ?? ['model', 'data', 'head'];
+  const parts = options.parts ?? [...BROWSER_PARTS];
   const dims: ModelDimsSpec = { ...DISTILBERT_BASE_DIMS, ...options.dims };
   const maxLength = 128;
   if (options.build ?? true) {

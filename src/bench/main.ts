@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,gpu-counts,gpu] [--iterations N] [--batches 8,32] [--threads 1,2]`:
+// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,gpu-counts,gpu] [--iterations N] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
 // runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
@@ -8,7 +8,13 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../node/paths.ts';
 import { pythonAvailability } from '../node/python.ts';
-import { benchBrowser, type BrowserBenchOptions, type BrowserModelCase } from './browser.ts';
+import {
+  BROWSER_PARTS,
+  benchBrowser,
+  type BrowserBenchOptions,
+  type BrowserModelCase,
+  type BrowserPart,
+} from './browser.ts';
 import { benchData, type DataBenchOptions } from './data.ts';
 import { benchDistill, type DistillBenchOptions } from './distill.ts';
 import { benchEngines, type EnginesBenchOptions } from './engines.ts';
@@ -39,7 +45,7 @@ type Suite = (typeof SUITES)[number];
 /** `gpu` times distilbert-base on a real GPU: on a software adapter it would take hours, so it runs only when asked for. */
 const DEFAULT_SUITES: readonly Suite[] = SUITES.filter((s) => s !== 'gpu');
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--threads 1,2] [--no-pytorch]
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--threads 1,2] [--browser-parts ${BROWSER_PARTS.join(',')}] [--no-pytorch]
   --quick        tiny sizes: checks that every suite runs, in a minute or two (figures mean nothing)
   --only         the suites to run, comma-separated (default: all but gpu, which needs a real GPU
                  at full size: Node + Dawn beside PyTorch CUDA when it is importable)
@@ -48,6 +54,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [-
   --threads      CPU thread counts: the threads suite runs once per count (default 1,2), WASM and
                  PyTorch at the same count; the other suites run on the largest (default: the
                  studio's, min(cores, 4), and PyTorch's own)
+  --browser-parts  the browser suite's parts, comma-separated (default all: the data worker, the
+                 head-only epochs, one training step's GPU counts on WebGPU, the timed model)
   --no-pytorch   skip the transformers-on-PyTorch CPU baseline
   --out FILE     where the JSON results go (default bench-results/bench.json)`;
 
@@ -65,6 +73,7 @@ function parseCommandLine(argv: string[]) {
       batches: { type: 'string' },
       threads: { type: 'string' },
       'no-pytorch': { type: 'boolean', default: false },
+      'browser-parts': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
       // Internal: run one suite and hand its rows back through this file (see runInChild).
@@ -87,6 +96,13 @@ function parseCommandLine(argv: string[]) {
   if (batches && !batches.every((b) => Number.isInteger(b) && b >= 1)) {
     throw new UsageError('--batches must be whole numbers ≥ 1, comma-separated');
   }
+  const browserParts = values['browser-parts']?.split(',').map((s) => s.trim());
+  const unknownParts = browserParts?.filter((p) => !(BROWSER_PARTS as readonly string[]).includes(p)) ?? [];
+  if (unknownParts.length > 0) {
+    throw new UsageError(
+      `unknown browser part(s): ${unknownParts.join(', ')} (known: ${BROWSER_PARTS.join(', ')})`,
+    );
+  }
   let threads: number[] | undefined;
   if (values.threads !== undefined) {
     try {
@@ -101,6 +117,7 @@ function parseCommandLine(argv: string[]) {
     suites: (only ?? [...DEFAULT_SUITES]) as Suite[],
     iterations,
     batches,
+    browserParts: browserParts as BrowserPart[] | undefined,
     pytorch: !values['no-pytorch'],
     out: resolve(values.out ?? resolve(repoRoot, 'bench-results', 'bench.json')),
     help: values.help,
@@ -234,6 +251,7 @@ function browserOptions(
 ): BrowserBenchOptions {
   return {
     modelCases: browserModelCases(o),
+    ...(o.browserParts ? { parts: o.browserParts } : {}),
     ...(o.quick
       ? {
           dims: QUICK_DIMS,
@@ -342,7 +360,10 @@ async function runSuite(
         break;
       case 'browser': {
         const modelBaseline = earlier.filter((r) => r.suite === 'model' && r.where === 'pytorch cpu');
-        const baseline = modelBaseline.length > 0 ? modelBaseline : await browserBaseline(options);
+        // Only the model part's rows have a PyTorch ratio.
+        const timesModel = options.browserParts?.includes('model') ?? true;
+        const baseline =
+          modelBaseline.length > 0 || !timesModel ? modelBaseline : await browserBaseline(options);
         if (modelBaseline.length === 0) rows.push(...baseline);
         rows.push(
           ...(await benchBrowser(browserOptions(options, baseline, reports, () => onReports(reports)))),
