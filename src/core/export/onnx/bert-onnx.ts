@@ -10,18 +10,15 @@ import { architectureFor } from '../../model/architectures.ts';
 import { parseConfig } from '../../model/config.ts';
 import type { NamedTensor } from '../types.ts';
 import {
-  EXPORT_FORMAT_VERSION,
   GraphBuilder,
-  ONNX_IR_VERSION,
-  ONNX_OPSET,
-  ONNX_OUTPUT_NAME,
+  encodeEncoderGraph,
   WeightTable,
   floatLinear,
   gelu,
   transpose2d,
   type DistilBertOnnxOptions,
 } from './distilbert-onnx.ts';
-import { DataType, encodeModel } from './onnx-proto.ts';
+import { DataType } from './onnx-proto.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -228,65 +225,22 @@ export function buildBertLikeOnnx(
     hidden = layerNorm(g.op('Add', [ffnOut, attended], `${p}.output/residual`), `${p}.output.LayerNorm`);
   }
 
-  const family = config.modelType.replace('-', '_');
-  const outputName = ONNX_OUTPUT_NAME[output.kind];
-  let result: string;
-  let outputShape: (string | number)[];
-  let graphName: string;
-  let doc: string;
-  if (output.kind === 'hidden') {
-    result = hidden;
-    outputShape = ['batch_size', 'sequence_length', dim];
-    graphName = `${family}_hidden_states`;
-    doc = `${architecture.displayName} embeddings and blocks 0..${blocks - 1} of ${config.nLayers}, dim ${dim}: hidden states; opset ${ONNX_OPSET}.`;
-  } else {
-    const first = g.op('Gather', [hidden, zero], 'head/first_token', { axis: { kind: 'int', value: 1 } });
-    if (output.kind === 'features') {
-      result = first;
-      outputShape = ['batch_size', dim];
-      graphName = `${family}_first_token_features`;
-      doc = `${architecture.displayName}, ${config.nLayers} layers, dim ${dim}: the first token's last hidden state; opset ${ONNX_OPSET}.`;
-    } else {
+  return encodeEncoderGraph(g, {
+    hidden,
+    zero,
+    output,
+    graphPrefix: config.modelType.replace('-', '_'),
+    encoderName: architecture.displayName,
+    classifierClass: architecture.classifierClass,
+    nLayers: config.nLayers,
+    blocks,
+    dim,
+    labels,
+    head: (first) => {
       const head = architecture.head;
       const dense = head.dense.replace(isRoberta ? /^roberta\./ : /^bert\./, '');
       const pooled = g.op('Tanh', [linear(first, dense, dim, dim)], `${dense}/Tanh`);
-      result = linear(pooled, head.out, dim, numLabels);
-      outputShape = ['batch_size', numLabels];
-      graphName = `${family}_sequence_classification`;
-      doc = `${architecture.classifierClass}, ${config.nLayers} layers, dim ${dim}, ${numLabels} labels; opset ${ONNX_OPSET}.`;
-    }
-  }
-  g.nodes.push({
-    opType: 'Identity',
-    name: `${outputName}/Identity`,
-    inputs: [result],
-    outputs: [outputName],
-  });
-
-  return encodeModel({
-    irVersion: ONNX_IR_VERSION,
-    opsetImports: [{ domain: '', version: ONNX_OPSET }],
-    producerName: 'finetune-studio',
-    producerVersion: String(EXPORT_FORMAT_VERSION),
-    doc,
-    graph: {
-      name: graphName,
-      nodes: g.nodes,
-      initializers: g.initializers,
-      inputs: [
-        { name: 'input_ids', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
-        { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
-      ],
-      outputs: [{ name: outputName, elemType: DataType.FLOAT, shape: outputShape }],
+      return linear(pooled, head.out, dim, numLabels);
     },
-    metadata:
-      output.kind === 'logits'
-        ? [
-            {
-              key: 'id2label',
-              value: JSON.stringify(Object.fromEntries(labels.map((l, i) => [String(i), l]))),
-            },
-          ]
-        : [],
   });
 }

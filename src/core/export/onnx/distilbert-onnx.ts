@@ -350,6 +350,50 @@ export function buildDistilBertOnnx(
     hidden = layerNorm(ffnResidual, `${p}.output_layer_norm`);
   }
 
+  return encodeEncoderGraph(g, {
+    hidden,
+    zero,
+    output,
+    graphPrefix: 'distilbert',
+    encoderName: 'DistilBertModel',
+    classifierClass: 'DistilBertForSequenceClassification',
+    nLayers: s.nLayers,
+    blocks,
+    dim: s.dim,
+    labels,
+    // Classification head on the first ([CLS]) token.
+    head: (first) => {
+      const pooled = linear(first, 'pre_classifier', s.dim, s.dim);
+      const pooledRelu = g.op('Relu', [pooled], 'pre_classifier/Relu');
+      return linear(pooledRelu, 'classifier', s.dim, s.numLabels);
+    },
+  });
+}
+
+/** The end every encoder graph shares: its output (per `ending.output`), then the model's bytes. */
+export interface EncoderGraphEnding {
+  /** The last computed hidden state, [batch_size, sequence_length, dim]. */
+  hidden: string;
+  /** The int64 scalar constant 0. */
+  zero: string;
+  output: DistilBertOnnxOutput;
+  /** Graph names start with it: `distilbert_hidden_states`, `bert_sequence_classification`. */
+  graphPrefix: string;
+  /** Names the encoder in the model's doc string. */
+  encoderName: string;
+  classifierClass: string;
+  nLayers: number;
+  /** Blocks the graph runs (all of them unless the output is a bottom part's hidden states). */
+  blocks: number;
+  dim: number;
+  labels: readonly string[];
+  /** The classification head: first-token state [batch_size, dim] → logits [batch_size, num_labels]. */
+  head: (firstToken: string) => string;
+}
+
+export function encodeEncoderGraph(g: GraphBuilder, ending: EncoderGraphEnding): Uint8Array {
+  const { hidden, zero, output, graphPrefix, nLayers, blocks, dim, labels } = ending;
+  const numLabels = labels.length;
   const outputName = ONNX_OUTPUT_NAME[output.kind];
   let result: string;
   let outputShape: (string | number)[];
@@ -357,24 +401,22 @@ export function buildDistilBertOnnx(
   let doc: string;
   if (output.kind === 'hidden') {
     result = hidden;
-    outputShape = ['batch_size', 'sequence_length', s.dim];
-    graphName = 'distilbert_hidden_states';
-    doc = `DistilBertModel embeddings and blocks 0..${blocks - 1} of ${s.nLayers}, dim ${s.dim}: hidden states; opset ${ONNX_OPSET}.`;
+    outputShape = ['batch_size', 'sequence_length', dim];
+    graphName = `${graphPrefix}_hidden_states`;
+    doc = `${ending.encoderName} embeddings and blocks 0..${blocks - 1} of ${nLayers}, dim ${dim}: hidden states; opset ${ONNX_OPSET}.`;
   } else {
+    // [batch_size, sequence_length, dim] → [batch_size, dim]
     const first = g.op('Gather', [hidden, zero], 'head/first_token', { axis: { kind: 'int', value: 1 } });
     if (output.kind === 'features') {
       result = first;
-      outputShape = ['batch_size', s.dim];
-      graphName = 'distilbert_first_token_features';
-      doc = `DistilBertModel, ${s.nLayers} layers, dim ${s.dim}: the first token's last hidden state; opset ${ONNX_OPSET}.`;
+      outputShape = ['batch_size', dim];
+      graphName = `${graphPrefix}_first_token_features`;
+      doc = `${ending.encoderName}, ${nLayers} layers, dim ${dim}: the first token's last hidden state; opset ${ONNX_OPSET}.`;
     } else {
-      // Classification head on the first ([CLS]) token.
-      const pooled = linear(first, 'pre_classifier', s.dim, s.dim);
-      const pooledRelu = g.op('Relu', [pooled], 'pre_classifier/Relu');
-      result = linear(pooledRelu, 'classifier', s.dim, s.numLabels);
-      outputShape = ['batch_size', s.numLabels];
-      graphName = 'distilbert_sequence_classification';
-      doc = `DistilBertForSequenceClassification, ${s.nLayers} layers, dim ${s.dim}, ${s.numLabels} labels; opset ${ONNX_OPSET}.`;
+      result = ending.head(first);
+      outputShape = ['batch_size', numLabels];
+      graphName = `${graphPrefix}_sequence_classification`;
+      doc = `${ending.classifierClass}, ${nLayers} layers, dim ${dim}, ${numLabels} labels; opset ${ONNX_OPSET}.`;
     }
   }
   g.nodes.push({
