@@ -1,7 +1,8 @@
 // The analyst's corrections across a reload: a run's label issues, found on a file with planted
 // label flips, are listed again after the reload, and so are the relabel and drop made from them.
 // The corrected file holds exactly the edited rows and labels (formula-like text defused) and
-// imports as the same data; undo gives back the previous version's file byte for byte.
+// imports as the same data; the edit log lists both edits; undo gives back the previous version's
+// file byte for byte, and undoes a bulk keep as one entry.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -110,11 +111,31 @@ test('label issues and the edits made from them survive a reload; the corrected 
   const versionTwo = await download(page, 'Download corrected file');
   expect(dataLines(versionTwo)).toEqual(expectedOne.filter((_, i) => i + 1 !== droppedRow));
 
+  // The edit log, kept across the reload: one line per edit, oldest first.
+  const log = (await download(page, 'Download edit log (CSV)')).replace(/^\ufeff/, '').split('\r\n');
+  expect(log[0]).toBe('version,time,note,row,action,given_label,new_label,text');
+  expect(log[1]).toMatch(
+    new RegExp(`^1,[^,]+,label issues of Run 1,${relabelledRow},relabel,${firstCells[2]},${suggested},`),
+  );
+  expect(log[2]).toMatch(new RegExp(`^2,[^,]+,label issues of Run 1,${droppedRow},drop,${secondCells[2]},,`));
+
   // Undo gives back version 1 exactly.
   await edits.getByRole('button', { name: /Undo last edit/ }).click();
   await expect(edits.getByTestId('data-version')).toHaveText('Data version 1');
   await expect(edits.getByLabel('Edit counts')).toHaveText('1 relabelled · 0 dropped · 0 kept');
   expect(await download(page, 'Download corrected file')).toBe(versionOne);
+
+  // Every flagged row kept at once is one entry (a new version number), undone as one.
+  await page.getByRole('tab', { name: /Evaluate/ }).click();
+  const keepAll = issues.getByRole('button', { name: /^Keep all \d+$/ });
+  const shown = Number(/\d+/.exec(await keepAll.innerText())![0]);
+  await keepAll.click();
+  await page.getByRole('tab', { name: /Data/ }).click();
+  await expect(edits.getByTestId('data-version')).toHaveText('Data version 3');
+  await expect(edits.getByLabel('Edit counts')).toHaveText(`0 relabelled · 0 dropped · ${shown} kept`);
+  await edits.getByRole('button', { name: `Undo last edit (${shown} rows)` }).click();
+  await expect(edits.getByTestId('data-version')).toHaveText('Data version 1');
+  await expect(edits.getByLabel('Edit counts')).toHaveText('1 relabelled · 0 dropped · 0 kept');
 
   // Version 2's corrected file, imported, is the same rows and labels as the edited data was.
   const correctedPath = testInfo.outputPath('corrected.csv');

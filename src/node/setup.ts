@@ -90,11 +90,12 @@ function filesUnder(dir: string): string[] {
     });
 }
 
-/** What the fixtures are made from: the script, the committed data and tokenizers, the requirements. */
+/** What the fixtures are made from: the scripts, the committed data and tokenizers, the requirements. */
 function fixtureInputsHash(): string {
   const inputs = [
     resolve(fixturesDir(), 'make_fixtures.py'),
     resolve(fixturesDir(), 'families.py'),
+    resolve(fixturesDir(), 'reference.py'),
     REQUIREMENTS,
     ...filesUnder(resolve(fixturesDir(), 'data')),
     ...filesUnder(resolve(fixturesDir(), 'tokenizers')),
