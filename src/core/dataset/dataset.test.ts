@@ -6,9 +6,9 @@ import { dataDir } from '../../node/paths.ts';
 import { readCsvTable } from '../csv/parse.ts';
 import { bytesFromArray, bytesFromString } from '../csv/source.ts';
 import { buildDataset, fatalReason } from './build.ts';
-import { guessColumns } from './columns.ts';
+import { DISTINCT_CAP, distinctCounts, guessColumns } from './columns.ts';
 import { checksToCsv, droppedRowsToCsv } from './export.ts';
-import { detectLabelSeparator, parseLabelFile, sortLabels, splitLabelCell } from './labels.ts';
+import { countLabels, detectLabelSeparator, parseLabelFile, sortLabels, splitLabelCell } from './labels.ts';
 import { importDataset, resolveMapping } from './pipeline.ts';
 import type { Dataset } from './types.ts';
 
@@ -130,6 +130,50 @@ describe('labels', () => {
       separator: ';',
     });
     expect(detectLabelSeparator(['positive', 'negative', 'positive'])).toMatchObject({ multiLabel: false });
+  });
+});
+
+describe('counts before the mapping is confirmed', () => {
+  const rows = [
+    ['a', ' Pos '],
+    ['b', 'neg|POS'],
+    ['c', ''],
+    ['d', 'pos'],
+  ];
+  it.each([
+    [
+      'single-label',
+      { labelColumn: 1, multiLabel: false, labelSeparator: null, caseFold: false },
+      [
+        { label: 'Pos', count: 1 },
+        { label: 'neg|POS', count: 1 },
+        { label: 'pos', count: 1 },
+      ],
+    ],
+    [
+      'single-label, case folded',
+      { labelColumn: 1, multiLabel: false, labelSeparator: null, caseFold: true },
+      [
+        { label: 'pos', count: 2 },
+        { label: 'neg|pos', count: 1 },
+      ],
+    ],
+    [
+      'multi-label, case folded',
+      { labelColumn: 1, multiLabel: true, labelSeparator: '|', caseFold: true },
+      [
+        { label: 'pos', count: 3 },
+        { label: 'neg', count: 1 },
+      ],
+    ],
+  ])('%s label counts', (_name, mapping, expected) => {
+    expect(countLabels(rows, mapping)).toEqual(expected);
+  });
+
+  it('counts distinct non-empty values per column, up to the cap', () => {
+    expect(distinctCounts(2, rows)).toEqual([4, 3]);
+    const many = Array.from({ length: DISTINCT_CAP + 50 }, (_, i) => [String(i)]);
+    expect(distinctCounts(1, many)).toEqual([DISTINCT_CAP + 1]);
   });
 });
 
