@@ -86,10 +86,6 @@ export function setStorageWritable(on: boolean): void {
   writable = on;
 }
 
-export function isStorageWritable(): boolean {
-  return writable;
-}
-
 export async function readKey<T>(key: string): Promise<T | undefined> {
   const db = await openDb();
   return (await settle(db.transaction(KV).objectStore(KV).get(key))) as T | undefined;

@@ -107,15 +107,15 @@ function fusedResidualLayerNorm(
   const key = dropout ? dropoutKey(dropout.seed) : 0;
   const normalize = tf.customGrad((...args: CustomGradArgs) => {
     const [x, r, g, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const keyTensor = dropout ? tf.tensor1d([key | 0], 'int32') : null; // the key's bits, read back as u32
+    const keyBits = dropout ? keyTensor(key) : null;
     const [value, stats, sum] = tf
       .engine()
       .runKernel(
         FUSED_LAYER_NORM,
-        { x, gamma: g, beta: b, residual: r, ...(keyTensor ? { key: keyTensor } : {}) },
+        { x, gamma: g, beta: b, residual: r, ...(keyBits ? { key: keyBits } : {}) },
         { eps, ...(dropout ? { rate: dropout.rate } : {}) },
       ) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // [N, D], [N, 2] (mean, 1/σ per row), x + r [N, D]
-    keyTensor?.dispose();
+    keyBits?.dispose();
     save([sum, stats, g]);
     return {
       value,
@@ -316,10 +316,15 @@ export function dropoutKey(seed: string | undefined): number {
   return hash;
 }
 
+/** The key as the kernels read it: its 32 bits in a one-element int32 tensor, read back as u32. */
+function keyTensor(key: number): tf.Tensor1D {
+  return tf.tensor1d([key | 0], 'int32');
+}
+
 function runDropout(x: tf.Tensor, rate: number, key: number): tf.Tensor {
   return tf.tidy(() => {
-    const keyTensor = tf.tensor1d([key | 0], 'int32'); // the key's bits, read back as u32
-    return tf.engine().runKernel(FUSED_DROPOUT, { x, key: keyTensor }, { rate }) as tf.Tensor;
+    const keyBits = keyTensor(key);
+    return tf.engine().runKernel(FUSED_DROPOUT, { x, key: keyBits }, { rate }) as tf.Tensor;
   });
 }
 
@@ -386,8 +391,8 @@ export function attentionContext(
   const dropoutAttrs: tf.NamedAttrMap = drop ? { rate: drop.rate } : {};
   const attend = tf.customGrad((...args: CustomGradArgs) => {
     const [qRows, kRows, vRows, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    const keyTensor = drop ? tf.tensor1d([key | 0], 'int32') : null; // the key's bits, read back as u32
-    const withKey: tf.NamedTensorMap = keyTensor ? { key: keyTensor } : {};
+    const keyBits = drop ? keyTensor(key) : null;
+    const withKey: tf.NamedTensorMap = keyBits ? { key: keyBits } : {};
     const scores = run(HEAD_SCORES, { a: qRows, c: kRows }); // [B, H, T, T]
     // With dropout the softmax's dispatch also writes the dropped-out weights.
     const softmax = tf.engine().runKernel(
@@ -399,7 +404,7 @@ export function attentionContext(
       },
     ) as tf.Tensor | tf.Tensor[];
     const [weights, dropped] = Array.isArray(softmax) ? softmax : [softmax, softmax]; // [B, H, T, T] each
-    tf.dispose([scores, ...(keyTensor ? [keyTensor] : [])]);
+    tf.dispose([scores, ...(keyBits ? [keyBits] : [])]);
     save([qRows, kRows, vRows, weights!, dropped!]);
     return {
       value: run(HEAD_CONTEXT, { w: dropped!, x: vRows }) as tf.Tensor2D, // [N, D]
@@ -413,7 +418,7 @@ export function attentionContext(
         ];
         const dDropped = run(HEAD_SCORES, { a: dy, c: savedV }); // d(dropped weights) [B, H, T, T]
         const dv = run(HEAD_CONTEXT_T, { w: savedDropped, x: dy }); // [N, D]
-        const gradKey = drop ? tf.tensor1d([key | 0], 'int32') : null;
+        const gradKey = drop ? keyTensor(key) : null;
         // The softmax's gradient puts d(dropped) through the same mask first.
         const dScores = run(
           FUSED_ATTENTION_SOFTMAX_GRAD,
