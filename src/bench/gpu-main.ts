@@ -2,10 +2,11 @@
 // src/bench/gpu-package.ts bundles this file with a Node binary, Dawn and the Vulkan loader.
 // `npm run bench -- --only gpu` runs the same suite in a checkout; this entry takes its flags.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchGpu, GPU_QUICK, type GpuBenchOptions } from './gpu.ts';
+import { machine } from './machine.ts';
 import { formatTable } from './table.ts';
 
 const USAGE = `usage: bench-gpu [--quick] [--batches 8,32] [--iterations N] [--no-pytorch] [--out FILE]
@@ -54,26 +55,23 @@ async function main(): Promise<void> {
     return;
   }
   const started = new Date();
-  const loadAtStart = loadavg();
+  const host = machine();
   const rows = await benchGpu(parsed);
   const table = formatTable(rows);
   process.stdout.write(`${table}\n`);
   mkdirSync(dirname(parsed.out), { recursive: true });
-  const machine = {
-    cpus: availableParallelism(),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGB: Math.round(totalmem() / 1e9),
-    platform: `${process.platform} ${process.arch}`,
-    node: process.version,
-    loadAverageAtStart: loadAtStart,
-    loadAverageAtEnd: loadavg(),
-  };
   const finite = (_key: string, value: unknown) =>
     typeof value === 'number' && !Number.isFinite(value) ? null : value;
   writeFileSync(
     parsed.out,
     JSON.stringify(
-      { started: started.toISOString(), argv: process.argv.slice(2), machine, rows, table },
+      {
+        started: started.toISOString(),
+        argv: process.argv.slice(2),
+        machine: { ...host, loadAverageAtEnd: loadavg() },
+        rows,
+        table,
+      },
       finite,
       2,
     ),

@@ -3,7 +3,7 @@
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../node/paths.ts';
@@ -24,6 +24,7 @@ import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions } from 
 import { QUICK_DIMS } from './model-step.ts';
 import { parseThreadCount } from '../core/backend/threads.ts';
 import { formatTable, type BenchRow } from './table.ts';
+import { machine } from './machine.ts';
 import { benchQuality, type QualityBenchOptions } from './quality.ts';
 import { benchThreads, type ThreadsBenchOptions } from './threads.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
@@ -292,18 +293,6 @@ async function browserBaseline(o: Options): Promise<BenchRow[]> {
     ...(o.quick ? { dims: QUICK_DIMS, iterations: 1 } : { iterations: o.iterations ?? 2 }),
   });
   return pytorchRows('browser', measured);
-}
-
-function machine(): Record<string, unknown> {
-  const cpu = cpus()[0];
-  return {
-    cpus: availableParallelism(),
-    cpuModel: cpu?.model ?? 'unknown',
-    memoryGB: Math.round(totalmem() / 1e9),
-    platform: `${process.platform} ${process.arch}`,
-    node: process.version,
-    loadAverageAtStart: loadavg(),
-  };
 }
 
 // NaN marks a skipped or failed figure: it must survive the trip from the child, which JSON's null would not.
