@@ -10,7 +10,7 @@ import {
   type ExportInput,
   type QuantizationCheck,
 } from '../core/export/index.ts';
-import { evaluateQuantization } from '../core/export/quantization-eval.ts';
+import { evaluateQuantization } from '../core/infer/quantization-eval.ts';
 import { mappedColumnsJson } from '../core/export/training-args.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
 import { classify, type ModelConfig, type LoadedModel, type Params } from '../core/model/index.ts';

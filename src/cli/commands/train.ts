@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { evaluateQuantization } from '../../core/export/quantization-eval.ts';
+import { evaluateQuantization } from '../../core/infer/quantization-eval.ts';
 import type { QuantizationCheck } from '../../core/export/quantization.ts';
 import type { MappedColumns } from '../../core/export/training-args.ts';
 import type { BaseModelOrigin } from '../../core/export/types.ts';
