@@ -18,12 +18,9 @@ import {
 } from '../../core/distill/index.ts';
 import { tfjsEngine } from '../../core/infer/index.ts';
 import { classify, disposeParams, loadModel, parseConfig, type LoadedModel } from '../../core/model/index.ts';
-import { hubModelId, originFromJson } from '../../core/export/training-args.ts';
-import type { BaseModelOrigin } from '../../core/export/types.ts';
-import { encodeDataset } from '../../core/tokenize/encode.ts';
-import type { EncodedDataset } from '../../core/tokenize/types.ts';
-import { scoreLogits } from '../../core/train/evaluate.ts';
-import type { TrainModel } from '../../core/train/trainer/index.ts';
+import { hubModelId, originFromJson, type BaseModelOrigin } from '../../core/export/index.ts';
+import { encodeDataset, type EncodedDataset } from '../../core/tokenize/index.ts';
+import { scoreLogits, type TrainModel } from '../../core/train/index.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { backendLabel, CliError, globalOptions, progress, startTrainingBackend } from '../context.ts';
 import { cliInference } from '../inference.ts';

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { splitIndices } from '../../core/dataset/split.ts';
+import { splitIndices } from '../../core/dataset/index.ts';
 import { disposeParams } from '../../core/model/index.ts';
 import {
   defaultSearchSpace,
@@ -14,9 +14,9 @@ import {
   type SamplerName,
   type SearchSpace,
   type Trial,
+  SearchRunner,
 } from '../../core/search/index.ts';
-import { SearchRunner } from '../../core/search/trials.ts';
-import { buildRunFolder } from '../../core/export/run-folder-writer.ts';
+import { buildRunFolder } from '../../core/export/index.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { CliError, emit, globalOptions, progress, setUpRun } from '../context.ts';
 import { addDataOptions, type DataFlags } from './inspect.ts';

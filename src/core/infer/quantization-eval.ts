@@ -7,13 +7,16 @@ import type { ForwardEngine } from './engine.ts';
 import { modelGraphs } from './model-engines.ts';
 import { ortEngine, type OrtRuntime } from './ort-engine.ts';
 import { tfjsEngine } from './tfjs-engine.ts';
-import { configToJson } from '../model/config.ts';
-import type { ModelConfig, Params } from '../model/index.ts';
-import { classify, probabilitiesOf } from '../model/classify.ts';
-import { splitSize, type EncodedSplit } from '../tokenize/types.ts';
-import { namedTensorsFromParams } from '../export/params.ts';
-import { buildOnnxQuantized, dequantizedWeights, isQuantizedWeight } from '../export/onnx/quantize.ts';
-import { checkQuantization, type QuantizationCheck } from '../export/quantization.ts';
+import { configToJson, classify, probabilitiesOf, type ModelConfig, type Params } from '../model/index.ts';
+import { splitSize, type EncodedSplit } from '../tokenize/index.ts';
+import {
+  namedTensorsFromParams,
+  buildOnnxQuantized,
+  dequantizedWeights,
+  isQuantizedWeight,
+  checkQuantization,
+  type QuantizationCheck,
+} from '../export/index.ts';
 
 export interface QuantizationEvalOptions {
   multiLabel: boolean;
