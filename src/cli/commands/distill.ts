@@ -3,6 +3,7 @@
 // (--layers), or another model of a supported family (--student, its own tokenizer allowed). The
 // teacher's logits are computed once, on its own tokenization of each row, and kept for every
 // epoch. Writes a run folder as `train --out` does, with the teacher in training_args.json.
+import { oneLine } from '../../core/util/index.ts';
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -67,7 +68,7 @@ function readJson(path: string): Record<string, unknown> | null {
       ? (value as Record<string, unknown>)
       : null;
   } catch (error) {
-    throw new CliError(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new CliError(`${path} is not valid JSON: ${oneLine((error as Error).message)}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // another as `train` trains a run (same data, split, tokenization and loop), with Optuna's TPE or
 // random search over the Hugging Face Trainer's default space (or a --space file), median pruning
 // at evaluations, and writes DIR/trials.json and the best trial's run folder at DIR/best/.
+import { oneLine } from '../../core/util/index.ts';
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -64,7 +65,7 @@ function spaceFrom(path: string | undefined, mode: Parameters<typeof defaultSear
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new CliError(`--space ${path} is not valid JSON: ${(error as Error).message}`, 2);
+    throw new CliError(`--space ${path} is not valid JSON: ${oneLine((error as Error).message)}`, 2);
   }
   try {
     return parseSpace(json, mode);
