@@ -2,22 +2,22 @@
 // Every message carries `type`; every event carries the `requestId` or `runId` of the command it
 // answers, so a client can drop events of a request it has already abandoned. Typed arrays travel
 // in transfer lists (see `transferablesOf`), never as copies.
-import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/select.ts';
-import type { EditList, RowEdit } from '../core/dataset/edits.ts';
-import type { MappedColumns } from '../core/export/training-args.ts';
+import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/index.ts';
+import type { EditList, RowEdit } from '../core/dataset/index.ts';
+import type { MappedColumns, BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/index.ts';
 import type { LabelQualityScore, RowLabelIssue } from '../core/quality/index.ts';
-import type { SamplerName } from '../core/search/sampler.ts';
-import type { SearchSpace } from '../core/search/space.ts';
-import type { Direction, Trial } from '../core/search/study.ts';
-import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
-import type { LiveSettings, TrainConfig } from '../core/train/config.ts';
-import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
-import type { StoredFeatureCache } from '../core/train/feature-store.ts';
-import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
+import type { SamplerName, SearchSpace, Direction, Trial } from '../core/search/index.ts';
+import type {
+  LiveSettings,
+  TrainConfig,
+  TrainEvent as LoopEvent,
+  StoredFeatureCache,
+} from '../core/train/index.ts';
+import type { EncodedDataset, EncodedSplit } from '../core/tokenize/index.ts';
 
-export type { AdapterInfo, BackendName } from '../core/backend/select.ts';
+export type { AdapterInfo, BackendName } from '../core/backend/index.ts';
 /** What the data worker hands the training worker: the core's encoded dataset, buffers transferred. */
-export type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
+export type { EncodedDataset, EncodedSplit } from '../core/tokenize/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -256,7 +256,7 @@ export interface ModelSummary {
   forwardTiming: ForwardTiming | null;
 }
 
-export type { TrainConfig } from '../core/train/config.ts';
+export type { TrainConfig } from '../core/train/index.ts';
 
 /** A training run's events as the core loop emits them (step, eval, state, notices, done, …). */
 export type RunLoopEvent = LoopEvent;

@@ -9,22 +9,41 @@ import {
   namedTensorsFromParams,
   type ExportInput,
   type QuantizationCheck,
+  mappedColumnsJson,
 } from '../core/export/index.ts';
-import { evaluateQuantization } from '../core/export/quantization-eval.ts';
-import { mappedColumnsJson } from '../core/export/training-args.ts';
+import {
+  evaluateQuantization,
+  engineOpener,
+  modelGraphs,
+  tfjsEngine,
+  type ForwardEngine,
+} from '../core/infer/index.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
-import { classify, type ModelConfig, type LoadedModel, type Params } from '../core/model/index.ts';
-import { readSafetensors, writeSafetensors } from '../core/model/safetensors.ts';
-import { parameterShapes } from '../core/model/weights.ts';
-import { runModelCopy } from '../core/model/run-copy.ts';
-import { metricKey, toTrainingArguments, type LiveSettings, type TrainConfig } from '../core/train/config.ts';
-import { splitSize } from '../core/train/data.ts';
-import type { BestCheckpoint, TrainResult } from '../core/train/events.ts';
-import type { EncodedDataset } from '../core/tokenize/types.ts';
-import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
-import type { BackendName } from '../core/backend/select.ts';
-import { engineOpener, modelGraphs, tfjsEngine, type ForwardEngine } from '../core/infer/index.ts';
-import type { FeatureEngineFactory } from '../core/train/trainer/index.ts';
+import {
+  classify,
+  type ModelConfig,
+  type LoadedModel,
+  type Params,
+  readSafetensors,
+  writeSafetensors,
+  parameterShapes,
+  runModelCopy,
+} from '../core/model/index.ts';
+import {
+  metricKey,
+  toTrainingArguments,
+  type LiveSettings,
+  type TrainConfig,
+  splitSize,
+  type BestCheckpoint,
+  type TrainResult,
+  TrainController,
+  watchCheckpoints,
+  type ResumeState,
+  type FeatureEngineFactory,
+} from '../core/train/index.ts';
+import type { EncodedDataset } from '../core/tokenize/index.ts';
+import type { BackendName } from '../core/backend/index.ts';
 import { wasmThreadCount } from './backend.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
 import { loadWebOrt } from './ort-runtime.ts';

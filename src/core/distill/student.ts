@@ -3,10 +3,13 @@
 // embeddings, one teacher block out of every L/n (every other one for half the depth), and here
 // also the teacher's classification head, since the student learns the same labels.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../model/config.ts';
-import type { Params } from '../model/encoder.ts';
-import { architectureOf } from '../model/architectures.ts';
-import { layerPrefix, parameterShapes } from '../model/weights.ts';
+import {
+  type ModelConfig,
+  type Params,
+  architectureOf,
+  layerPrefix,
+  parameterShapes,
+} from '../model/index.ts';
 
 /**
  * The teacher blocks a student of `studentLayers` blocks starts from: block ⌊i·L/n⌋ for

@@ -1,6 +1,6 @@
 // One export = one folder that Hugging Face transformers, transformers.js and ONNX Runtime load
 // unchanged, plus the recipe to retrain and serve it; zipped deterministically.
-import { writeSafetensors } from '../model/safetensors.ts';
+import { writeSafetensors } from '../model/index.ts';
 import { buildModelConfig, checkLabels } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildModelCard } from './model-card.ts';

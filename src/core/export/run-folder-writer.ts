@@ -7,13 +7,16 @@ import { buildModelConfig } from './hf-config.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
 import { hubModelId, mappedColumnsJson, originToJson, type MappedColumns } from './training-args.ts';
 import type { BaseModelOrigin } from './types.ts';
-import { configToJson, type ModelConfig } from '../model/config.ts';
-import type { Params } from '../model/encoder.ts';
-import { paramsToSafetensors } from '../model/index.ts';
+import { configToJson, type ModelConfig, type Params, paramsToSafetensors } from '../model/index.ts';
 import { greaterIsBetter } from '../metrics/index.ts';
-import { bertTokenizerJsonFromVocab } from '../tokenize/tokenizer.ts';
-import { metricKey, toTrainingArguments, type TrainConfig } from '../train/config.ts';
-import type { EvalReport, TrainResult } from '../train/events.ts';
+import { bertTokenizerJsonFromVocab } from '../tokenize/index.ts';
+import {
+  metricKey,
+  toTrainingArguments,
+  type TrainConfig,
+  type EvalReport,
+  type TrainResult,
+} from '../train/index.ts';
 
 export interface RunFile {
   path: string;

@@ -1,7 +1,7 @@
 // The plain data an export is built from. Nothing here depends on tfjs or on how the model was
 // trained, so the studio (from an in-memory model) and the CLI (from a run folder) share one path.
-import type { SplitFile } from '../dataset/split-file.ts';
-import type { ProblemType } from '../model/config.ts';
+import type { SplitFile } from '../dataset/index.ts';
+import type { ProblemType } from '../model/index.ts';
 import type { QuantizationCheck } from './quantization.ts';
 
 /** One float32 parameter under its Hugging Face name, in PyTorch layout (Linear weights are [out, in]). */

@@ -1,8 +1,7 @@
 // What the studio does with runs: start, steer, continue, delete and query them in the train
 // worker. Components call these; only runs/ talks to the train worker about runs.
-import type { DataSummary, BaseModelOrigin } from '../../core/export/types.ts';
-import type { MappedColumns } from '../../core/export/training-args.ts';
-import { metricKey, type LiveSettings, type TrainConfig } from '../../core/train/config.ts';
+import type { DataSummary, BaseModelOrigin, MappedColumns } from '../../core/export/index.ts';
+import { metricKey, type LiveSettings, type TrainConfig } from '../../core/train/index.ts';
 import type { RunResume } from '../../workers/protocol.ts';
 import { encodeTexts, prepareTrainingData } from '../data.ts';
 import { HUB_URL } from '../hub.ts';

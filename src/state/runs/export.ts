@@ -1,8 +1,10 @@
 // What leaves the studio from a finished run: its model or run-folder zip (built in the train
 // worker) and its test predictions as a CSV.
-import { fromClassificationMetrics } from '../../core/export/run-folder.ts';
-import { buildPredictionsCsv as predictionsCsvText } from '../../core/export/predictions-csv.ts';
-import type { ExportMetrics } from '../../core/export/types.ts';
+import {
+  fromClassificationMetrics,
+  buildPredictionsCsv as predictionsCsvText,
+  type ExportMetrics,
+} from '../../core/export/index.ts';
 import { multiLabelMetrics, singleLabelMetrics } from '../../core/metrics/index.ts';
 import type { EncodedDataset, RunExportRequest } from '../../workers/protocol.ts';
 import { prepareTrainingData } from '../data.ts';

@@ -1,9 +1,8 @@
 // What the studio keeps of one training run: its settings, metric series, progress and results.
 // Plain data, persisted with the project (state/schema.ts migrates older saved shapes).
-import type { BaseModelOrigin, DataSummary } from '../../core/export/types.ts';
-import type { MappedColumns } from '../../core/export/training-args.ts';
+import type { BaseModelOrigin, DataSummary, MappedColumns } from '../../core/export/index.ts';
 import type { ClassificationMetrics } from '../../core/metrics/index.ts';
-import type { LiveSettings, TrainConfig } from '../../core/train/config.ts';
+import type { LiveSettings, TrainConfig } from '../../core/train/index.ts';
 
 export type RunStatus =
   | 'preparing' // worker is building the run's model and caches
