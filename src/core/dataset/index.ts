@@ -20,6 +20,14 @@ export {
 export { checksToCsv, rowsDownloadCsv, rowsDownloadName } from './export.ts';
 export { countLabels, parseLabelFile } from './labels.ts';
 export { importDataset, resolveMapping, type ImportResult, type MappingChoices } from './pipeline.ts';
+export {
+  buildSplitFile,
+  dataReadingJson,
+  keptRowsCrc32,
+  SPLIT_FILE_FORMAT,
+  type DataReading,
+  type SplitFile,
+} from './split-file.ts';
 export { splitDataset, splitIndices, withTestFile, type SplitFractions, type SplitResult } from './split.ts';
 export {
   SPLIT_NAMES,
