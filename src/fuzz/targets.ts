@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Arbitrary } from 'fast-check';
 import { bytesFromArray } from '../core/csv/index.ts';
 import { importDataset } from '../core/dataset/index.ts';
-import { unzipFolder, zipFiles } from '../core/export/index.ts';
+import { concatBytes, unzipFolder, zipFiles } from '../core/export/index.ts';
 import {
   blobModelSource,
   disposeParams,
@@ -14,6 +14,7 @@ import {
   readSafetensors,
   writeSafetensors,
 } from '../core/model/index.ts';
+import { projectFileChunks, readProjectFile } from '../core/project/index.ts';
 import { bertTokenizerJsonFromVocab, loadTokenizer } from '../core/tokenize/index.ts';
 import { fixtureModelDir } from '../node/paths.ts';
 import { mutatedInput } from './mutate.ts';
@@ -130,7 +131,7 @@ const safetensors: FuzzTarget = {
 
 const zip: FuzzTarget = {
   name: 'zip',
-  reads: 'a zipped model folder, run folder or project',
+  reads: 'a zipped model folder or run folder',
   input: () =>
     mutatedInput([
       zipFiles([
@@ -180,7 +181,30 @@ const tokenizer: FuzzTarget = {
   testRuns: 60,
 };
 
-export const TARGETS: readonly FuzzTarget[] = [csv, safetensors, zip, modelFolder, tokenizer];
+function projectFileSample(): Uint8Array {
+  const records = {
+    project: { schemaVersion: 7, data: { name: 'a.csv', blob: 'dataset-k1' } },
+    activeRun: 'r1',
+  };
+  const runs = [{ id: 'r1', steps: { count: 1, values: new Float64Array([1, 0.5, 0.1, 0.2]) } }];
+  const blobs = new Map([
+    ['dataset-k1', text(CSV_SAMPLES[0]!)],
+    ['run/r1/epoch-8.safetensors', smallSafetensors()],
+  ]);
+  return concatBytes(
+    projectFileChunks({ records, runs, blobs }, { name: 'a.csv', schemaVersion: 7, exportedAt: new Date(0) }),
+  );
+}
+
+const projectFile: FuzzTarget = {
+  name: 'project-file',
+  reads: 'a project backup opened to restore it',
+  input: () => mutatedInput([projectFileSample()]),
+  run: async (bytes) => readProjectFile(bytes, 7),
+  testRuns: 200,
+};
+
+export const TARGETS: readonly FuzzTarget[] = [csv, safetensors, zip, modelFolder, tokenizer, projectFile];
 
 /** Hand-made hostile inputs each target must refuse, with the message it must say. */
 export function hostileSamples(): { target: FuzzTarget; name: string; input: Uint8Array; refusal: RegExp }[] {

@@ -43,7 +43,14 @@ export {
   csvCell,
 } from './predictions-csv.ts';
 export { zipDifference } from './zip-compare.ts';
-export { unzipFolder, zipFiles, DEFAULT_UNZIP_LIMITS, type UnzipLimits } from './zip.ts';
+export {
+  concatBytes,
+  unzipFolder,
+  zipChunks,
+  zipFiles,
+  DEFAULT_UNZIP_LIMITS,
+  type UnzipLimits,
+} from './zip.ts';
 export { ONNX_OPSET, ONNX_IR_VERSION } from './onnx/distilbert-onnx.ts';
 export { buildOnnx } from './onnx/graphs.ts';
 export { hubModelId, mappedColumnsJson, originFromJson, type MappedColumns } from './training-args.ts';
