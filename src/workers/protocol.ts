@@ -325,8 +325,23 @@ export interface RunExportRequest {
   thresholds?: number[];
   /** `run`: the run folder (checkpoint and metadata) for the CLI instead of the model zip. */
   layout?: 'model' | 'run';
+  /** A distilled run: its teacher and settings, kept as training_args.json's finetune_studio.distillation. */
+  distillation?: Record<string, unknown>;
   /** The run's validation split, to check the int8 ONNX model on (it ships only if it keeps its margin). */
   validation?: { split: EncodedSplit; padTokenId: number; maxLength: number };
+}
+
+/**
+ * A run trained as the student of a finished run (the teacher): the teacher's blocks spread over
+ * `layers` (see core/distill/student), trained on α · the labels' loss + (1 − α) · T² · the
+ * teacher's softened outputs.
+ */
+export interface RunDistillation {
+  teacherRunId: string;
+  /** The student's blocks, 1 to the teacher's count less one. */
+  layers: number;
+  alpha: number;
+  temperature: number;
 }
 
 export type TrainCommand =
@@ -339,7 +354,15 @@ export type TrainCommand =
       labels?: string[];
       multiLabel?: boolean;
     }
-  | { type: 'train'; runId: string; config: TrainConfig; data: EncodedDataset; resume?: RunResume }
+  | {
+      type: 'train';
+      runId: string;
+      config: TrainConfig;
+      data: EncodedDataset;
+      resume?: RunResume;
+      /** Train a student of this finished run instead of a copy of the loaded model. */
+      distill?: RunDistillation;
+    }
   | { type: 'control'; runId: string; action: 'pause' | 'resume' | 'stop' }
   /** A live change of any of the running run's settings, applied at its next step. */
   | { type: 'update'; runId: string; settings: Partial<LiveSettings> }
@@ -352,8 +375,22 @@ export type TrainCommand =
       multiLabel: boolean;
       config: TrainConfig;
       weights: Uint8Array;
+      /** A distilled run's block count; absent for a run with the loaded model's shape. */
+      layers?: number;
     }
   | { type: 'dropRun'; runId: string }
+  /**
+   * Rows per second of each run's classifier over the same rows (after one untimed batch each),
+   * for comparing a student with its teacher on this device.
+   */
+  | {
+      type: 'predictionSpeed';
+      requestId: string;
+      runIds: string[];
+      split: EncodedSplit;
+      padTokenId: number;
+      maxLength: number;
+    }
   /** Probabilities of already tokenized texts under a run's weights. */
   | { type: 'predict'; requestId: string; runId: string; ids: Int32Array; offsets: Int32Array }
   | { type: 'exportRun'; requestId: string; runId: string; request: RunExportRequest }
@@ -431,6 +468,8 @@ export type TrainEvent =
   | { type: 'finished'; runId: string; outcome: RunOutcome }
   | { type: 'attached'; requestId: string; runId: string }
   | { type: 'predictions'; requestId: string; probabilities: Float32Array; numLabels: number }
+  /** Rows per second of each run asked for, in the order asked, and the rows timed. */
+  | { type: 'predictionSpeed'; requestId: string; rowsPerSecond: number[]; rows: number }
   | { type: 'exported'; requestId: string; zip: Blob; notes: string[] }
   | { type: 'featureStore'; requestId: string; listing: FeatureStoreListing }
   /** A label-issue search's progress: the fold training now, and its step. */

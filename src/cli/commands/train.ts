@@ -13,7 +13,7 @@ import {
   evalReportJson,
 } from '../../core/export/index.ts';
 import { disposeParams, type LoadedModel, type ModelFileSource } from '../../core/model/index.ts';
-import { splitIndices } from '../../core/dataset/index.ts';
+import { buildSplitFile, splitIndices, type DataReading } from '../../core/dataset/index.ts';
 import { loadTokenizer, type TextTokenizer, type EncodedDataset } from '../../core/tokenize/index.ts';
 import {
   defaultTrainConfig,
@@ -344,6 +344,25 @@ export function baseModelOf(
     : { baseModel: model, baseModelOrigin: { kind: 'hub', url: hubUrl } };
 }
 
+/** How the main file was read and its rows built, as train.py reads it again. */
+export function dataReading({ main, split }: LoadedData): DataReading {
+  const { sniff } = main.table.summary;
+  const splitColumn = main.mapping.splitColumn;
+  return {
+    encoding: main.table.summary.encoding,
+    delimiter: sniff.delimiter,
+    hasHeader: sniff.hasHeader,
+    quoting: sniff.quoting,
+    caseFold: main.mapping.caseFold ?? false,
+    dropDuplicates: main.mapping.dropDuplicates ?? false,
+    splitColumn:
+      splitColumn !== null && splitColumn !== undefined ? (main.dataset.columns[splitColumn] ?? null) : null,
+    labelOrder: main.mapping.labelOrder ?? null,
+    splitSeed: split.seed,
+    splitFractions: split.fractions,
+  };
+}
+
 export function mappedColumns({ main }: LoadedData): MappedColumns {
   const name = (index: number) => main.dataset.columns[index] ?? `column ${index + 1}`;
   return {
@@ -528,6 +547,9 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
         ? { baseModel: input.baseModel, baseModelOrigin: input.baseModelOrigin }
         : baseModelOf(input.baseModel, options.hubUrl)),
       columns: mappedColumns(data),
+      dataReading: dataReading(data),
+      // split.json names one file's rows: a run with a separate test file has none.
+      ...(data.test ? {} : { splitFile: buildSplitFile(data.dataset, split.assignment) }),
       trainConfig: config,
       ...(input.distillation ? { distillation: input.distillation } : {}),
       result,

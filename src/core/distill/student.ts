@@ -32,6 +32,16 @@ export interface StudentModel {
   teacherLayers: number[];
 }
 
+/** The teacher's configuration with `layers` blocks, in its parsed and its config.json form. */
+export function studentConfig(teacherConfig: ModelConfig, layers: number): ModelConfig {
+  studentLayerIndices(teacherConfig.nLayers, layers);
+  const shallower: ModelConfig = { ...teacherConfig, nLayers: layers };
+  return {
+    ...shallower,
+    raw: { ...teacherConfig.raw, ...architectureOf(shallower).configFields(shallower) },
+  };
+}
+
 /**
  * A student of `layers` blocks with the teacher's embeddings, chosen blocks (renumbered 0 … n − 1)
  * and head. Its variables are its own: training it leaves the teacher unchanged.
@@ -41,11 +51,7 @@ export function studentFromTeacher(
   layers: number,
 ): StudentModel {
   const chosen = studentLayerIndices(teacher.config.nLayers, layers);
-  const shallower: ModelConfig = { ...teacher.config, nLayers: layers };
-  const config: ModelConfig = {
-    ...shallower,
-    raw: { ...teacher.config.raw, ...architectureOf(shallower).configFields(shallower) },
-  };
+  const config = studentConfig(teacher.config, layers);
   const params: Params = {};
   for (const name of parameterShapes(config).keys()) {
     const teacherName = teacherParameterName(config, name, chosen);

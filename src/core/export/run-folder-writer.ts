@@ -3,6 +3,7 @@
 // special_tokens_map.json) plus metrics.json, training_args.json, data_summary.json and
 // test_predictions.jsonl. Returned as a list of files so the CLI writes them to disk and the
 // studio can zip them or store them in OPFS.
+import { dataReadingJson, type DataReading, type SplitFile } from '../dataset/index.ts';
 import { buildModelConfig } from './hf-config.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
 import { hubModelId, mappedColumnsJson, originToJson, type MappedColumns } from './training-args.ts';
@@ -38,6 +39,10 @@ export interface RunFolderInput {
   baseModelOrigin?: BaseModelOrigin;
   /** The file's columns the run trained on, as mapped. */
   columns?: MappedColumns;
+  /** How the file was read and its rows built, for train.py (training_args.json). */
+  dataReading?: DataReading;
+  /** The run's split by data row (split.json); absent when the run had a separate test file. */
+  splitFile?: SplitFile;
   /** The settings the run started with (the result holds the ones it ended with). */
   trainConfig: TrainConfig;
   result: TrainResult;
@@ -118,6 +123,9 @@ export async function buildRunFolder(input: RunFolderInput): Promise<RunFile[]> 
   if (baseModel !== undefined) studio.base_model = baseModel;
   if (origin) studio.base_model_origin = originToJson(origin);
   if (input.columns) Object.assign(studio, mappedColumnsJson(input.columns));
+  if (input.dataReading) Object.assign(studio, dataReadingJson(input.dataReading));
+  if (input.splitFile)
+    files.push({ path: 'split.json', bytes: encoder.encode(JSON.stringify(input.splitFile) + '\n') });
   if (input.distillation) studio.distillation = input.distillation;
   const ended = result.config;
   if (

@@ -12,6 +12,7 @@ import { studio } from '../store.ts';
 import { newRequestId } from '../workerClient.ts';
 import { trainWorker } from '../workers.ts';
 import { describeError, ensureWorkerHoldsRun } from './actions.ts';
+import { distillationArgs } from './distill.ts';
 import type { RunRecord } from './record.ts';
 
 function splitMetrics(run: RunRecord): ExportMetrics {
@@ -69,6 +70,7 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
           baseModel: run.modelId,
           ...(run.modelOrigin ? { baseModelOrigin: run.modelOrigin } : {}),
           ...(run.columns ? { columns: run.columns } : {}),
+          ...(run.distillation ? { distillation: distillationArgs(run.distillation, teacherTest(run)) } : {}),
           maxLength: run.settings.maxLength,
           metrics: splitMetrics(run),
           dataSummary: run.dataSummary ?? { rows: 0 },
@@ -83,6 +85,12 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
   } catch (error) {
     throw new Error(describeError(error), { cause: error });
   }
+}
+
+/** The teacher's test metrics, while its record is kept. */
+function teacherTest(run: RunRecord): Record<string, number> | undefined {
+  const teacher = run.distillation ? studio().runs[run.distillation.teacherRunId] : undefined;
+  return teacher?.test;
 }
 
 /**

@@ -14,6 +14,18 @@ export type RunStatus =
   | 'interrupted' // the page closed mid-run; resumable from its last epoch checkpoint
   | 'error';
 
+/** A distilled run's teacher and settings, as the run record keeps them. */
+export interface RunDistillationRecord {
+  teacherRunId: string;
+  /** The teacher's name when the student started, kept if the teacher is deleted. */
+  teacherName: string;
+  /** The teacher's block count and the student's. */
+  teacherLayers: number;
+  layers: number;
+  alpha: number;
+  temperature: number;
+}
+
 /** Settings a run was started with (core/train's TrainConfig). */
 export type RunSettings = TrainConfig;
 
@@ -104,6 +116,8 @@ export interface RunRecord {
     best?: { step: number; epoch: number };
     final?: boolean;
   };
+  /** A student distilled from another run (its teacher): which, into how many layers, α and T. */
+  distillation?: RunDistillationRecord;
   /** Aggregates of the data it trained on, for the model card (no text). */
   dataSummary?: DataSummary;
   /** Plain-words notes from the training, e.g. "Out of memory: batch size halved to 8". */

@@ -539,6 +539,10 @@ def main():
     target = int(studio["effective_batch_size"])
     per_device, accumulation = fit_batch(settings, overridden, target, world_size)
     settings["per_device_train_batch_size"], settings["gradient_accumulation_steps"] = per_device, accumulation
+    # The studio's count: ceil(train rows / batch) updates per epoch, whatever the processes.
+    steps_per_epoch = max(1, math.ceil(len(train_examples) / target))
+    if "max_steps" not in overridden and int(settings.get("max_steps", -1)) <= 0:
+        settings["max_steps"] = max(1, math.ceil(steps_per_epoch * float(settings.get("num_train_epochs", 3))))
     plan = {
         "split_source": split_source,
         "file_rows": file_rows,
@@ -550,6 +554,8 @@ def main():
         "per_device_train_batch_size": per_device,
         "gradient_accumulation_steps": accumulation,
         "effective_batch_size": per_device * accumulation * world_size,
+        "steps_per_epoch": steps_per_epoch,
+        "max_steps": int(settings["max_steps"]),
     }
     for example in examples:
         for name in (example["labels"] if multi_label else [example["labels"]]):
@@ -654,25 +660,27 @@ def main():
         results["validation"] = trainer.evaluate()
     if test_set is not None:
         results["test"] = trainer.evaluate(test_set, metric_key_prefix="test")
-    if results:
+    # Evaluation and prediction run on every process (they gather across them); files come from one.
+    main_process = trainer.is_world_process_zero()
+    if results and main_process:
         print(json.dumps(results, indent=2))
     trainer.save_model(training_args.output_dir)
+    if multi_label and eval_set is not None and studio.get("tune_thresholds", True):
+        prediction = trainer.predict(eval_set)
+        probabilities = 1.0 / (1.0 + np.exp(-prediction.predictions))
+        thresholds = tune_thresholds(probabilities, prediction.label_ids.astype(int))
+    if not main_process:
+        return
     tokenizer.save_pretrained(training_args.output_dir)
     if multi_label:
-        if eval_set is not None and studio.get("tune_thresholds", True):
-            prediction = trainer.predict(eval_set)
-            probabilities = 1.0 / (1.0 + np.exp(-prediction.predictions))
-            thresholds = tune_thresholds(probabilities, prediction.label_ids.astype(int))
         by_label = {id2label[i]: thresholds[i] for i in range(len(id2label))}
         with open(Path(training_args.output_dir) / "thresholds.json", "w", encoding="utf-8") as f:
             json.dump({"thresholds": by_label}, f, indent=2, sort_keys=True)
-    if trainer.is_world_process_zero():
-        summary = dict(plan, optimizer_steps=trainer.state.global_step, epochs=trainer.state.epoch, results=results)
-        summary.pop("split_rows")
-        with open(Path(training_args.output_dir) / "train_summary.json", "w", encoding="utf-8") as f:
-            json.dump(summary, f, indent=2, sort_keys=True)
-        print("train.py: model saved to " + training_args.output_dir)
-
+    summary = dict(plan, optimizer_steps=trainer.state.global_step, epochs=trainer.state.epoch, results=results)
+    summary.pop("split_rows")
+    with open(Path(training_args.output_dir) / "train_summary.json", "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2, sort_keys=True)
+    print("train.py: model saved to " + training_args.output_dir)
 
 if __name__ == "__main__":
     main()
