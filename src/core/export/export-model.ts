@@ -1,6 +1,6 @@
 // One export = one folder that Hugging Face transformers, transformers.js and ONNX Runtime load
 // unchanged, plus the recipe to retrain and serve it; zipped deterministically.
-import { writeSafetensors } from '../model/safetensors.ts';
+import { writeSafetensors } from '../model/index.ts';
 import { buildModelConfig, checkLabels } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildModelCard } from './model-card.ts';
@@ -63,6 +63,8 @@ export function buildExportFiles(input: ExportInput): ExportResult {
     ...(tokenizer.vocabTxt === null ? [] : [{ path: 'vocab.txt', bytes: utf8(tokenizer.vocabTxt) }]),
     { path: 'training_args.json', bytes: utf8(stableJson(trainingArgs.json)) },
     { path: 'train.py', bytes: utf8(TRAIN_PY) },
+    // One line: a row list one number per line would make split.json needlessly long.
+    ...(input.splitFile ? [{ path: 'split.json', bytes: utf8(JSON.stringify(input.splitFile) + '\n') }] : []),
     { path: 'serve.py', bytes: utf8(SERVE_PY) },
     { path: 'Dockerfile', bytes: utf8(DOCKERFILE) },
   ];

@@ -1,6 +1,5 @@
 // Opens the engine for a model's forward pass on the runtime the platform loaded.
-import type { ModelConfig } from '../model/config.ts';
-import type { Params } from '../model/encoder.ts';
+import type { ModelConfig, Params } from '../model/index.ts';
 import type { ForwardEngine, ForwardOutput } from './engine.ts';
 import type { ModelGraphs } from './graphs.ts';
 import { ortEngine, type OrtRuntime } from './ort-engine.ts';
