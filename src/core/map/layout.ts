@@ -5,7 +5,7 @@
 // epoch by epoch, reporting progress and yielding between slices so that a cancel can land.
 
 import { UMAP } from 'umap-js';
-import { createRng } from '../util/random.ts';
+import { createRng } from '../util/index.ts';
 import { pca } from './pca.ts';
 
 export type MapStage = 'pca' | 'neighbours' | 'layout';

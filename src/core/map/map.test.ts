@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { requirePython, runPython } from '../../node/python.ts';
-import { createRng } from '../util/random.ts';
+import { createRng } from '../util/index.ts';
 import { mapLayout } from './layout.ts';
 import { jacobiEigen, pca, pcaTransform } from './pca.ts';
 import { trustworthiness } from './trustworthiness.ts';

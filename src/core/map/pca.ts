@@ -11,7 +11,7 @@
 // the top-k residuals ‖C v − λ v‖ are below the stated tolerance. When the block spans the whole
 // space (D ≤ k + 10) the first pass is already exact.
 
-import { createRng } from '../util/random.ts';
+import { createRng } from '../util/index.ts';
 
 export interface PcaOptions {
   /** Reports the fraction of the work done, in [0, 1]. */
