@@ -7,6 +7,7 @@ import { buildModelCard } from './model-card.ts';
 import { buildOnnx } from './onnx/graphs.ts';
 import { buildOnnxQuantized } from './onnx/quantize.ts';
 import { quantizationNote } from './quantization.ts';
+import { k8sFiles } from './templates/k8s.ts';
 import { DOCKERFILE, SERVE_PY } from './templates/serve-py.ts';
 import { TRAIN_PY } from './templates/train-py.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
@@ -67,6 +68,7 @@ export function buildExportFiles(input: ExportInput): ExportResult {
     ...(input.splitFile ? [{ path: 'split.json', bytes: utf8(JSON.stringify(input.splitFile) + '\n') }] : []),
     { path: 'serve.py', bytes: utf8(SERVE_PY) },
     { path: 'Dockerfile', bytes: utf8(DOCKERFILE) },
+    ...k8sFiles(),
   ];
   if (input.quantization?.accepted) {
     files.push({
