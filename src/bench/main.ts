@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,gpu-counts,gpu] [--iterations N] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
+// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,serve,gpu-counts,gpu,soak] [--iterations N] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
 // runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
@@ -26,6 +26,7 @@ import { parseThreadCount } from '../core/backend/index.ts';
 import { formatTable, type BenchRow } from './table.ts';
 import { machine } from './machine.ts';
 import { benchQuality, type QualityBenchOptions } from './quality.ts';
+import { benchSoak, type SoakBenchOptions } from './soak.ts';
 import { benchServe, type ServeBenchOptions } from './serve.ts';
 import { benchThreads, type ThreadsBenchOptions } from './threads.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
@@ -43,16 +44,21 @@ const SUITES = [
   'serve',
   'gpu-counts',
   'gpu',
+  'soak',
 ] as const;
 type Suite = (typeof SUITES)[number];
-/** `gpu` times distilbert-base on a real GPU: on a software adapter it would take hours, so it runs only when asked for. */
-const DEFAULT_SUITES: readonly Suite[] = SUITES.filter((s) => s !== 'gpu');
+/**
+ * `gpu` times distilbert-base on a real GPU: on a software adapter it would take hours; `soak` is a
+ * 2,000-step run. Both run only when asked for.
+ */
+const DEFAULT_SUITES: readonly Suite[] = SUITES.filter((s) => s !== 'gpu' && s !== 'soak');
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [--iterations N] [--batches 8,32] [--threads 1,2] [--browser-parts ${BROWSER_PARTS.join(',')}] [--no-pytorch]
   --quick        tiny sizes: checks that every suite runs, in a minute or two (figures mean nothing)
   --only         the suites to run, comma-separated (default: all but gpu, which needs a real GPU
                  at full size: Node + Dawn beside PyTorch CUDA when it is importable)
-  --iterations   timed model and training steps per measurement (default 3; 2 in the browser)
+  --iterations   timed model and training steps per measurement (default 3; 2 in the browser;
+                 soak: the run's steps, default 2,000)
   --batches      WASM batch sizes at sequence length 128 (default 8,32 in Node; the browser runs the first)
   --threads      CPU thread counts: the threads suite runs once per count (default 1,2), WASM and
                  PyTorch at the same count; the other suites run on the largest (default: the
@@ -173,6 +179,12 @@ function trainOptions(o: Options): TrainBenchOptions {
   if (o.quick) {
     return { ...base, dims: QUICK_DIMS, seqLength: 16, batchSize: 2, steps: 1, headEpochExamples: 500 };
   }
+  return o.iterations ? { ...base, steps: o.iterations } : base;
+}
+
+function soakOptions(o: Options): SoakBenchOptions {
+  const base: SoakBenchOptions = { onProgress: progress };
+  if (o.quick) return { ...base, steps: 240, sampleEvery: 40 };
   return o.iterations ? { ...base, steps: o.iterations } : base;
 }
 
@@ -342,6 +354,9 @@ async function runSuite(
         break;
       case 'quality':
         rows.push(...(await benchQuality(qualityOptions(options))));
+        break;
+      case 'soak':
+        rows.push(...(await benchSoak(soakOptions(options))));
         break;
       case 'engines':
         rows.push(...(await benchEngines(enginesOptions(options))));
