@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../model/config.ts';
 import { architectureOf } from '../model/architectures.ts';
 import type { ForwardOptions, Params } from '../model/encoder.ts';
-import { param } from '../model/layers.ts';
+import { headForward, param } from '../model/layers.ts';
 
 /**
  * Logits [B, L] of the classification head on first-token features [B, D] that do not train, as
@@ -26,6 +26,10 @@ export function headLogits(
   opts: ForwardOptions,
 ): tf.Tensor2D {
   const head = architectureOf(config).head;
+  // A head with a LayerNorm or GELU (ModernBERT's) runs taped: the written-out gradient covers dense, ReLU or tanh, out.
+  if (head.norm || head.activation === 'gelu') {
+    return headForward(params, head, config.classifierDropout, features, opts, config.layerNormEps);
+  }
   const rate = opts.training ? config.classifierDropout : 0;
   // The same masks headForward draws for this seed (its dropout sites are 'head/features' and 'head').
   const seed = (site: string) => (opts.seed === undefined ? undefined : `${opts.seed}/${site}`);

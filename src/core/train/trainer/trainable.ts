@@ -1,7 +1,7 @@
 // Which parameters a training mode updates; everything else stays fixed.
 import type { Params } from '../../model/encoder.ts';
 import type { ModelConfig } from '../../model/config.ts';
-import { isHeadName, layerPrefix } from '../../model/weights.ts';
+import { isBlockParameter, isHeadName } from '../../model/weights.ts';
 import type { TrainConfig } from '../config.ts';
 
 /** The trainable parameters of a mode; everything else stays fixed. */
@@ -19,7 +19,7 @@ export function trainableParams(
     let trains = isHead;
     if (config.mode === 'top-k') {
       for (let layer = firstTrainable; layer < nLayers; layer++) {
-        if (name.startsWith(layerPrefix(model, layer))) trains = true;
+        if (isBlockParameter(model, name, layer)) trains = true;
       }
     } else if (config.mode === 'full') {
       trains = !(config.freezeEmbeddings && name.includes('embeddings.'));
