@@ -3,10 +3,12 @@
 //   workers thin entries over core: no state or ui
 //   state   zustand slices and actions: no ui
 //   ui      React components: reach workers only through state actions
+// and each src/core/<folder> is entered through its index.ts (src/lint/core-entry-points.js).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
+import { coreEntryPoints } from './src/lint/core-entry-points.js';
 
 const layer = (name) => [`**/${name}/**`, `**/${name}`];
 
@@ -66,6 +68,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    // Each src/core folder is reached from outside through its index.ts; tests may reach inside.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    ignores: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'src/**/test-support/**'],
+    plugins: { studio: { rules: { 'core-entry-points': coreEntryPoints } } },
+    rules: { 'studio/core-entry-points': 'error' },
   },
   {
     files: ['src/core/**/*.ts'],

@@ -9,7 +9,10 @@ async function boundaryErrors(filePath: string, code: string): Promise<string[]>
   const [result] = await eslint.lintText(code, { filePath });
   return (result?.messages ?? [])
     .filter(
-      (m) => m.ruleId === '@typescript-eslint/no-restricted-imports' || m.ruleId === 'no-restricted-globals',
+      (m) =>
+        m.ruleId === '@typescript-eslint/no-restricted-imports' ||
+        m.ruleId === 'no-restricted-globals' ||
+        m.ruleId === 'studio/core-entry-points',
     )
     .map((m) => m.message);
 }
@@ -27,6 +30,15 @@ describe('layer boundaries', () => {
     ['src/ui/train/x.tsx', "import W from '../../workers/train.worker.ts?worker';\nexport const x = W;\n"],
     ['src/workers/x.ts', "import { store } from '../state/store.ts';\nexport const x = store;\n"],
     ['src/state/x.ts', "import { App } from '../ui/App.tsx';\nexport const x = App;\n"],
+    ['src/cli/x.ts', "import { bert } from '../core/model/bert.ts';\nexport const x = bert;\n"],
+    ['src/core/train/x.ts', "import { bert } from '../model/bert.ts';\nexport const x = bert;\n"],
+    ['src/core/train/x.ts', "export { bert } from '../model/bert.ts';\n"],
+    ['src/core/train/x.ts', "export * from '../model/bert.ts';\n"],
+    [
+      'src/workers/x.ts',
+      "import type { Dataset } from '../core/dataset/types.ts';\nexport type X = Dataset;\n",
+    ],
+    ['src/ui/x.tsx', "export const load = () => import('../core/model/bert.ts');\n"],
   ])('%s rejects %j', async (filePath, code) => {
     expect(await boundaryErrors(filePath, code)).not.toEqual([]);
   });
@@ -37,8 +49,11 @@ describe('layer boundaries', () => {
     ['src/ui/x.tsx', "import { store } from '../state/store.ts';\nexport const x = store;\n"],
     [
       'src/workers/x.ts',
-      "import { parseConfig } from '../core/model/config.ts';\nexport const x = parseConfig;\n",
+      "import { parseConfig } from '../core/model/index.ts';\nexport const x = parseConfig;\n",
     ],
+    ['src/core/model/x.ts', "import { bert } from './bert.ts';\nexport const x = bert;\n"],
+    ['src/core/model/onnx/x.ts', "import { bert } from '../bert.ts';\nexport const x = bert;\n"],
+    ['src/cli/x.test.ts', "import { bert } from '../core/model/bert.ts';\nexport const x = bert;\n"],
   ])('%s allows %j', async (filePath, code) => {
     expect(await boundaryErrors(filePath, code)).toEqual([]);
   });

@@ -3,14 +3,9 @@
 // baseline the tokenization pipeline is compared with.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readCsvTable } from '../core/csv/parse.ts';
-import { bytesFromArray } from '../core/csv/source.ts';
-import { buildDataset } from '../core/dataset/build.ts';
-import { guessColumns } from '../core/dataset/columns.ts';
-import { resolveMapping } from '../core/dataset/pipeline.ts';
-import { splitDataset } from '../core/dataset/split.ts';
-import { encodeTexts } from '../core/tokenize/encode.ts';
-import { loadTokenizer, type TextTokenizer } from '../core/tokenize/tokenizer.ts';
+import { readCsvTable, bytesFromArray } from '../core/csv/index.ts';
+import { buildDataset, guessColumns, resolveMapping, splitDataset } from '../core/dataset/index.ts';
+import { encodeTexts, loadTokenizer, type TextTokenizer } from '../core/tokenize/index.ts';
 import { bertTokenizerDir, dataDir } from '../node/paths.ts';
 import type { BenchRow } from './table.ts';
 

@@ -3,7 +3,7 @@
 // --layers N` takes them (every other block for half the depth), each timed on the same forward
 // step the model suite times (dropout off, batch 8, seq 128 on WASM by default).
 import { disposeParams, initParams } from '../core/model/index.ts';
-import { studentFromTeacher } from '../core/distill/student.ts';
+import { studentFromTeacher } from '../core/distill/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { benchConfig, DISTILBERT_BASE_DIMS, median, type ModelDims } from './model.ts';
 import { modelStep } from './model-step.ts';

@@ -14,12 +14,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readCsvTable } from '../core/csv/parse.ts';
-import { bytesFromArray } from '../core/csv/source.ts';
-import { defaultTrainConfig } from '../core/train/config.ts';
+import { readCsvTable, bytesFromArray } from '../core/csv/index.ts';
+import { defaultTrainConfig } from '../core/train/index.ts';
 import { bertTokenizerDir, dataDir, repoRoot } from '../node/paths.ts';
-import type { ModelConfig } from '../core/model/config.ts';
-import { disposeParams, initParams } from '../core/model/index.ts';
+import { type ModelConfig, disposeParams, initParams } from '../core/model/index.ts';
 import {
   ModelGraphs,
   openForwardEngine,
@@ -30,7 +28,7 @@ import {
 import { initNodeBackend, nodeWasmThreads } from '../node/backend.ts';
 import { loadNodeOrt } from '../node/ort-runtime.ts';
 import { pythonAvailability, runPython } from '../node/python.ts';
-import { createRng } from '../core/util/random.ts';
+import { createRng } from '../core/util/index.ts';
 import { benchConfig, DISTILBERT_BASE_DIMS, median, type ModelDims } from './model.ts';
 import type { BenchRow } from './table.ts';
 

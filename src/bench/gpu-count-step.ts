@@ -9,11 +9,9 @@ import {
   type CountableDevice,
   type CountOptions,
   type GpuWorkCounts,
-} from '../core/backend/gpu-counter.ts';
-import { forward, lossFn } from '../core/model/encoder.ts';
-import { disposeParams, initParams } from '../core/model/index.ts';
-import { AdamW, DEFAULT_ADAMW } from '../core/train/adamw/index.ts';
-import { namedGradients } from '../core/train/gradients.ts';
+} from '../core/backend/index.ts';
+import { forward, lossFn, disposeParams, initParams } from '../core/model/index.ts';
+import { AdamW, DEFAULT_ADAMW, namedGradients } from '../core/train/index.ts';
 import { benchConfig, type ModelDims } from './model-step.ts';
 
 export type CountingDevice = CountableDevice & {

@@ -5,8 +5,7 @@
 // so a software adapter gives the figures a real GPU would see; they are the baseline the fused
 // kernels are measured against.
 import * as tf from '@tensorflow/tfjs-core';
-import type { CountOptions, GpuWorkCounts } from '../core/backend/gpu-counter.ts';
-import { describeAdapter } from '../core/backend/select.ts';
+import { type CountOptions, type GpuWorkCounts, describeAdapter } from '../core/backend/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { countTrainingStep, type CountedStep, type CountingDevice } from './gpu-count-step.ts';

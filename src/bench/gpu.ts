@@ -4,9 +4,9 @@
 // is fp32 with TF32 off (the precision tfjs computes in); TF32 and bf16 autocast are extra rows.
 // `--quick` runs it at toy sizes, on SwiftShader without a GPU, to check that every path runs.
 import * as tf from '@tensorflow/tfjs-core';
-import { describeAdapter } from '../core/backend/select.ts';
+import { describeAdapter } from '../core/backend/index.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
-import type { TrainModel } from '../core/train/trainer/index.ts';
+import type { TrainModel } from '../core/train/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { pythonAvailability, runPython } from '../node/python.ts';

@@ -22,7 +22,7 @@ import { benchGpu, GPU_QUICK, type GpuBenchOptions } from './gpu.ts';
 import { benchGpuCounts, type GpuCountsBenchOptions } from './gpu-counts.ts';
 import { benchModel, measurePytorch, pytorchRows, type ModelBenchOptions } from './model.ts';
 import { QUICK_DIMS } from './model-step.ts';
-import { parseThreadCount } from '../core/backend/threads.ts';
+import { parseThreadCount } from '../core/backend/index.ts';
 import { formatTable, type BenchRow } from './table.ts';
 import { machine } from './machine.ts';
 import { benchQuality, type QualityBenchOptions } from './quality.ts';

@@ -2,8 +2,7 @@
 // Node (src/bench/model.ts) and the browser harness (e2e/harness/page/bench-model.ts) both time
 // exactly this step, so their figures compare.
 import * as tf from '@tensorflow/tfjs-core';
-import { parseConfig, type ModelConfig } from '../core/model/config.ts';
-import { forward, lossFn, type Params } from '../core/model/encoder.ts';
+import { parseConfig, type ModelConfig, forward, lossFn, type Params } from '../core/model/index.ts';
 
 export type ModelBenchMode = 'forward' | 'forward+backward';
 

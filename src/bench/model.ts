@@ -3,9 +3,8 @@
 // transformers on PyTorch CPU as the baseline measured in the same run.
 // forward+backward runs with gradient checkpointing on both sides (see model-step.ts).
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../core/model/config.ts';
-import { disposeParams, initParams } from '../core/model/index.ts';
-import { describeAdapter } from '../core/backend/select.ts';
+import { type ModelConfig, disposeParams, initParams } from '../core/model/index.ts';
+import { describeAdapter } from '../core/backend/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { pythonAvailability, runPython } from '../node/python.ts';

@@ -4,14 +4,12 @@
 // share one frozen-encoder pass, so the ratio says what the four extra trainings cost.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describeAdapter } from '../core/backend/select.ts';
-import { bytesFromString } from '../core/csv/source.ts';
-import { importDataset } from '../core/dataset/pipeline.ts';
-import { splitDataset } from '../core/dataset/split.ts';
+import { describeAdapter } from '../core/backend/index.ts';
+import { bytesFromString } from '../core/csv/index.ts';
+import { importDataset, splitDataset } from '../core/dataset/index.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
 import { labelIssues, outOfFoldProbabilities } from '../core/quality/index.ts';
-import { encodeDataset } from '../core/tokenize/encode.ts';
-import { loadTokenizer } from '../core/tokenize/tokenizer.ts';
+import { encodeDataset, loadTokenizer } from '../core/tokenize/index.ts';
 import { defaultTrainConfig, trainModel } from '../core/train/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';

@@ -1,11 +1,15 @@
 // Optimizer steps of one training mode through the real training loop (TrainController) on
 // random tokens, for the Node training benchmark and the browser harness alike.
-import type { ModelConfig } from '../core/model/config.ts';
-import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
-import { defaultTrainConfig, type TrainMode } from '../core/train/config.ts';
-import type { TrainEvent } from '../core/train/events.ts';
-import { trainModel, type TrainModel } from '../core/train/trainer/index.ts';
-import { createRng } from '../core/util/random.ts';
+import type { ModelConfig } from '../core/model/index.ts';
+import type { EncodedDataset, EncodedSplit } from '../core/tokenize/index.ts';
+import {
+  defaultTrainConfig,
+  type TrainMode,
+  type TrainEvent,
+  trainModel,
+  type TrainModel,
+} from '../core/train/index.ts';
+import { createRng } from '../core/util/index.ts';
 import { median } from './model-step.ts';
 
 const emptySplit = (): EncodedSplit => ({

@@ -2,13 +2,16 @@
 // features, top-2 with a cached bottom, and full fine-tuning, at distilbert-base dims and
 // sequence length 128 on WASM in Node; the head-only epoch over 10,000 cached examples; and the
 // same full fine-tuning step in Hugging Face transformers on PyTorch CPU as the baseline.
-import { describeAdapter } from '../core/backend/select.ts';
+import { describeAdapter } from '../core/backend/index.ts';
 import { disposeParams, initParams } from '../core/model/index.ts';
-import type { TrainMode } from '../core/train/config.ts';
-import { defaultTrainConfig } from '../core/train/config.ts';
-import { MemoryFeatureCache } from '../core/train/feature-cache.ts';
-import { trainModel, type TrainModel } from '../core/train/trainer/index.ts';
-import { createRng } from '../core/util/random.ts';
+import {
+  type TrainMode,
+  defaultTrainConfig,
+  MemoryFeatureCache,
+  trainModel,
+  type TrainModel,
+} from '../core/train/index.ts';
+import { createRng } from '../core/util/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { pythonAvailability, runPython } from '../node/python.ts';

@@ -1,11 +1,9 @@
 // Shared by every subcommand: global options, output in human or JSON form, and errors that
 // reach the user as one line on stderr with a non-zero exit (never a stack trace).
 import type { Command } from 'commander';
-import { parseThreadCount } from '../core/backend/threads.ts';
-import { loadModel, type LoadedModel } from '../core/model/index.ts';
-import type { ModelFileSource } from '../core/model/source.ts';
-import { encodeDataset } from '../core/tokenize/encode.ts';
-import type { TextTokenizer } from '../core/tokenize/tokenizer.ts';
+import { parseThreadCount } from '../core/backend/index.ts';
+import { loadModel, type LoadedModel, type ModelFileSource } from '../core/model/index.ts';
+import { encodeDataset, type TextTokenizer } from '../core/tokenize/index.ts';
 import { initNodeBackend, softwareAdapterWarning, type NodeBackendChoice } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { loadData, type DataFlags, type LoadedData } from './commands/inspect.ts';

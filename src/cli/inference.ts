@@ -11,7 +11,7 @@ import {
   type ForwardEngine,
   type ForwardOutput,
 } from '../core/infer/index.ts';
-import type { FeatureEngineFactory } from '../core/train/trainer/index.ts';
+import type { FeatureEngineFactory } from '../core/train/index.ts';
 import { loadNodeOrt, type NodeOrt } from '../node/ort-runtime.ts';
 import { CliError, progress } from './context.ts';
 

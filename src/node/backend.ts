@@ -18,14 +18,12 @@ import {
   type BackendName,
   type BackendTimings,
   type ProbeResult,
-} from '../core/backend/select.ts';
-import { timeTestStep } from '../core/backend/testStep.ts';
-import {
+  timeTestStep,
   defaultWasmThreads,
   logicalCoresFor,
   MAX_WASM_THREADS,
   pthreadWorkerSource,
-} from '../core/backend/threads.ts';
+} from '../core/backend/index.ts';
 
 const require = createRequire(import.meta.url);
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';

@@ -3,9 +3,12 @@
 import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { chooseFeatureCache, type SpillStorage } from '../core/train/feature-cache-choice.ts';
-import type { FeatureCacheFactory } from '../core/train/feature-cache.ts';
-import type { RandomAccessFile } from '../core/train/feature-cache-file.ts';
+import {
+  chooseFeatureCache,
+  type SpillStorage,
+  type FeatureCacheFactory,
+  type RandomAccessFile,
+} from '../core/train/index.ts';
 
 /** A file opened for reading and writing (created or emptied); close() also deletes it. */
 export function nodeRandomAccessFile(path: string): RandomAccessFile {

@@ -2,7 +2,7 @@
 // folders): the same store and keys the studio keeps in OPFS.
 import { mkdir, readFile, readdir, rm, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FeatureStoreFiles } from '../core/train/feature-store.ts';
+import type { FeatureStoreFiles } from '../core/train/index.ts';
 
 export function folderFeatureStoreFiles(dir: string): FeatureStoreFiles {
   return {

@@ -2,7 +2,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { hubModelSource, isHubRepoId, type ModelFileSource } from '../core/model/source.ts';
+import { hubModelSource, isHubRepoId, type ModelFileSource } from '../core/model/index.ts';
 
 /**
  * The path of the file `name` inside the folder `root`, or null when there is no such file;

@@ -1,7 +1,7 @@
 // Data step actions: open a file / pasted text / sample in the data worker, keep the mapping form
 // and the analysis (checks, splits) in step, tokenize once a model's tokenizer is known, and hand
 // the encoded splits to training. Components call these; only this module talks to the data worker.
-import { dataVersion, effectiveEdits, emptyEditList, type EditList } from '../core/dataset/edits.ts';
+import { dataVersion, effectiveEdits, emptyEditList, type EditList } from '../core/dataset/index.ts';
 import type {
   ColumnMapping,
   DataEvent,

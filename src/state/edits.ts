@@ -1,7 +1,7 @@
 // The analyst's corrections to the data: keep, relabel or drop rows (one or many at a time) from
 // the label-issue list or the misclassified examples, undo them one by one, download the corrected
 // file and the edit log. The list itself is core/dataset/edits; the data worker applies it.
-import { addEdits, editLogCsv, undoLastEdit, type EditAction, type RowEdit } from '../core/dataset/edits.ts';
+import { addEdits, editLogCsv, undoLastEdit, type EditAction, type RowEdit } from '../core/dataset/index.ts';
 import { applyEditList, downloadCorrectedFile, saveBlob } from './data.ts';
 import { studio } from './store.ts';
 

@@ -1,6 +1,6 @@
 // Model step actions: start the compute backend in the train worker, load a model from the Hub
 // or from a dropped folder with byte progress, and pass its tokenizer to the data step.
-import { isBackendName } from '../core/backend/select.ts';
+import { isBackendName } from '../core/backend/index.ts';
 import type { BackendName, ForwardTiming, ModelSourceSpec } from '../workers/protocol.ts';
 import { useTokenizer } from './data.ts';
 import { HUB_URL } from './hub.ts';

@@ -86,6 +86,10 @@ export function setStorageWritable(on: boolean): void {
   writable = on;
 }
 
+export function isStorageWritable(): boolean {
+  return writable;
+}
+
 export async function readKey<T>(key: string): Promise<T | undefined> {
   const db = await openDb();
   return (await settle(db.transaction(KV).objectStore(KV).get(key))) as T | undefined;
@@ -107,6 +111,39 @@ export async function writeRuns(put: { id: string }[], remove: string[]): Promis
     const store = tx.objectStore(RUNS);
     for (const run of put) store.put(run);
     for (const id of remove) store.delete(id);
+  });
+}
+
+/** Every saved record under `keys` (absent ones left out). */
+export async function readKeys(keys: readonly string[]): Promise<Record<string, unknown>> {
+  const db = await openDb();
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = await settle(db.transaction(KV).objectStore(KV).get(key));
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Switches storage to another project's records in one transaction: the given records replace
+ * those under `keys`, and the run records replace all runs. Blobs are written before (under
+ * fresh keys or the runs' own), so a page closed at any moment leaves one whole project.
+ */
+export async function replaceProjectRecords(
+  keys: readonly string[],
+  records: Record<string, unknown>,
+  runs: readonly { id: string }[],
+): Promise<void> {
+  await transact([KV, RUNS], 'readwrite', (tx) => {
+    const kv = tx.objectStore(KV);
+    for (const key of keys) {
+      if (key in records) kv.put(records[key], key);
+      else kv.delete(key);
+    }
+    const store = tx.objectStore(RUNS);
+    store.clear();
+    for (const run of runs) store.put(run);
   });
 }
 

@@ -36,6 +36,8 @@ import { claimProject } from './tabs.ts';
 const PROJECT_KEY = 'project';
 const SETTINGS_KEY = 'settings';
 const ACTIVE_RUN_KEY = 'activeRun';
+/** The records that make a project (the settings are this browser's, not the project's). */
+export const PROJECT_RECORD_KEYS = [PROJECT_KEY, ACTIVE_RUN_KEY] as const;
 /** The dataset blob of projects saved before each import had its own (see SavedData.blob). */
 const UNNAMED_DATASET_BLOB = 'dataset';
 const DATASET_BLOB_PREFIX = 'dataset';
@@ -152,6 +154,20 @@ async function saveNow(): Promise<boolean> {
     reportSaveFailure(error);
     return false;
   }
+}
+
+/** Saves what is pending now; false when storage refused or saving is suspended. */
+export function flushProject(): Promise<boolean> {
+  if (saveTimer) clearTimeout(saveTimer);
+  saveTimer = null;
+  return saveNow();
+}
+
+/** Stops saving for good on this page (another project is about to replace this one's records). */
+export function suspendSaving(): void {
+  if (saveTimer) clearTimeout(saveTimer);
+  saveTimer = null;
+  suspended = true;
 }
 
 /**

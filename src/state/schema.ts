@@ -1,7 +1,7 @@
 // The saved project's shape and its versions. A record from an older studio is migrated step by
 // step to the current version; one from a newer studio is left untouched (not overwritten) and
 // the user is told, so opening an old tab never destroys a newer save.
-import { emptyEditList, type EditList } from '../core/dataset/edits.ts';
+import { emptyEditList, type EditList } from '../core/dataset/index.ts';
 import type { BackendName, ColumnMapping, LabelIssuesOutcome, SplitSettings } from '../workers/protocol.ts';
 import { packSteps, type SavedStepPoint } from './savedSeries.ts';
 import type { DataSourceKind, MeasuredSpeed, StepId } from './slices.ts';

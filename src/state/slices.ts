@@ -13,7 +13,7 @@ import type {
   SplitSettings,
   TokenStats,
 } from '../workers/protocol.ts';
-import { emptyEditList, type EditList } from '../core/dataset/edits.ts';
+import { emptyEditList, type EditList } from '../core/dataset/index.ts';
 import type { StudioState } from './store.ts';
 
 export type StepId = 'data' | 'model' | 'train' | 'evaluate' | 'export';

@@ -25,14 +25,12 @@ import {
   type BackendName,
   type BackendTimings,
   type ProbeResult,
-} from '../core/backend/select.ts';
-import { timeTestStep } from '../core/backend/testStep.ts';
-import {
+  timeTestStep,
   logicalCoresFor,
   planWasmThreads,
   pthreadWorkerSource,
   type ThreadPlan,
-} from '../core/backend/threads.ts';
+} from '../core/backend/index.ts';
 import type { BackendReport } from './protocol.ts';
 
 interface GpuState {

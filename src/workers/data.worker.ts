@@ -1,23 +1,35 @@
 // The data worker: a thin entry over core/csv, core/dataset and core/tokenize. It keeps the parsed
 // table, the current dataset and its split, so the page never holds the file and can remap
 // columns, page through rows and download check rows without re-reading anything.
-import { CsvError, isAbortError } from '../core/csv/errors.ts';
-import { parseCsv, type CsvSniff, type MalformedRow, type ParseSummary } from '../core/csv/parse.ts';
-import { bytesFromReadableStream, bytesFromString, type ByteChunks } from '../core/csv/source.ts';
-import { fatalReason } from '../core/dataset/build.ts';
-import { distinctCounts, guessColumns } from '../core/dataset/columns.ts';
 import {
+  CsvError,
+  isAbortError,
+  parseCsv,
+  type CsvSniff,
+  type MalformedRow,
+  type ParseSummary,
+  bytesFromReadableStream,
+  bytesFromString,
+  type ByteChunks,
+} from '../core/csv/index.ts';
+import {
+  fatalReason,
+  distinctCounts,
+  guessColumns,
   buildEditedDataset,
   correctedFile,
   type EditList,
   type KeptTable,
   type RowEdit,
-} from '../core/dataset/edits.ts';
-import { rowsDownloadCsv, rowsDownloadName } from '../core/dataset/export.ts';
-import { countLabels } from '../core/dataset/labels.ts';
-import { splitDataset, type SplitResult } from '../core/dataset/split.ts';
-import type { Dataset, ColumnMapping as CoreMapping } from '../core/dataset/types.ts';
-import type { StageProgress } from '../core/util/progress.ts';
+  rowsDownloadCsv,
+  rowsDownloadName,
+  countLabels,
+  splitDataset,
+  type SplitResult,
+  type Dataset,
+  type ColumnMapping as CoreMapping,
+} from '../core/dataset/index.ts';
+import type { StageProgress } from '../core/util/index.ts';
 import {
   errorMessage,
   transferablesOf,

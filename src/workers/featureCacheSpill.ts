@@ -2,9 +2,12 @@
 // dedicated worker can read and write synchronously. Each cache of a run is one file named after
 // the run, removed when the run's caches are disposed (the run ends, however it ends); files left
 // by a tab that closed mid-run are swept when the next spill starts.
-import { chooseFeatureCache, type SpillStorage } from '../core/train/feature-cache-choice.ts';
-import type { FeatureCacheFactory } from '../core/train/feature-cache.ts';
-import type { RandomAccessFile } from '../core/train/feature-cache-file.ts';
+import {
+  chooseFeatureCache,
+  type SpillStorage,
+  type FeatureCacheFactory,
+  type RandomAccessFile,
+} from '../core/train/index.ts';
 
 const FOLDER = 'feature-cache';
 const GiB = 2 ** 30;

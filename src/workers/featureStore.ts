@@ -3,11 +3,10 @@
 // OPFS too (`PersistentFeatureStore`), so a run after a reload skips the frozen layers as well.
 // Runs reuse a cache only under the same key: same frozen weights, mode and layer, max length and
 // the split's token ids.
-import type { LoadedModel } from '../core/model/index.ts';
-import { isHeadName } from '../core/model/weights.ts';
-import type { FeatureCache } from '../core/train/feature-cache.ts';
-import { formatBytes } from '../core/train/feature-cache-file.ts';
+import { type LoadedModel, isHeadName } from '../core/model/index.ts';
 import {
+  type FeatureCache,
+  formatBytes,
   PersistentFeatureStore,
   describeFeatureCache,
   featureCacheKey,
@@ -15,10 +14,12 @@ import {
   type FeatureCacheIdentity,
   type FeatureStore,
   type FeatureStoreFiles,
-} from '../core/train/feature-store.ts';
-import { firstTrainableLayer } from '../core/train/trainer/index.ts';
-import type { TrainConfig } from '../core/train/config.ts';
-import { splitSize, type EncodedDataset, type SplitName } from '../core/train/data.ts';
+  firstTrainableLayer,
+  type TrainConfig,
+  splitSize,
+  type EncodedDataset,
+  type SplitName,
+} from '../core/train/index.ts';
 import { cacheMemoryBudget } from './featureCacheSpill.ts';
 import { unreachable, type FeatureStoreAction, type FeatureStoreListing } from './protocol.ts';
 

@@ -5,7 +5,7 @@
 // the wasm and the WebGPU provider) is emitted by Vite as an asset beside the worker.
 import type * as OrtWeb from 'onnxruntime-web';
 import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
-import type { BackendName } from '../core/backend/select.ts';
+import type { BackendName } from '../core/backend/index.ts';
 import { chooseEngine, type EngineKind, type OrtRuntime } from '../core/infer/index.ts';
 
 export interface WebOrt {

@@ -2,22 +2,22 @@
 // Every message carries `type`; every event carries the `requestId` or `runId` of the command it
 // answers, so a client can drop events of a request it has already abandoned. Typed arrays travel
 // in transfer lists (see `transferablesOf`), never as copies.
-import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/select.ts';
-import type { EditList, RowEdit } from '../core/dataset/edits.ts';
-import type { MappedColumns } from '../core/export/training-args.ts';
+import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/index.ts';
+import type { EditList, RowEdit } from '../core/dataset/index.ts';
+import type { MappedColumns, BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/index.ts';
 import type { LabelQualityScore, RowLabelIssue } from '../core/quality/index.ts';
-import type { SamplerName } from '../core/search/sampler.ts';
-import type { SearchSpace } from '../core/search/space.ts';
-import type { Direction, Trial } from '../core/search/study.ts';
-import type { BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/types.ts';
-import type { LiveSettings, TrainConfig } from '../core/train/config.ts';
-import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
-import type { StoredFeatureCache } from '../core/train/feature-store.ts';
-import type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
+import type { SamplerName, SearchSpace, Direction, Trial } from '../core/search/index.ts';
+import type {
+  LiveSettings,
+  TrainConfig,
+  TrainEvent as LoopEvent,
+  StoredFeatureCache,
+} from '../core/train/index.ts';
+import type { EncodedDataset, EncodedSplit } from '../core/tokenize/index.ts';
 
-export type { AdapterInfo, BackendName } from '../core/backend/select.ts';
+export type { AdapterInfo, BackendName } from '../core/backend/index.ts';
 /** What the data worker hands the training worker: the core's encoded dataset, buffers transferred. */
-export type { EncodedDataset, EncodedSplit } from '../core/tokenize/types.ts';
+export type { EncodedDataset, EncodedSplit } from '../core/tokenize/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -256,7 +256,7 @@ export interface ModelSummary {
   forwardTiming: ForwardTiming | null;
 }
 
-export type { TrainConfig } from '../core/train/config.ts';
+export type { TrainConfig } from '../core/train/index.ts';
 
 /** A training run's events as the core loop emits them (step, eval, state, notices, done, …). */
 export type RunLoopEvent = LoopEvent;
@@ -325,8 +325,23 @@ export interface RunExportRequest {
   thresholds?: number[];
   /** `run`: the run folder (checkpoint and metadata) for the CLI instead of the model zip. */
   layout?: 'model' | 'run';
+  /** A distilled run: its teacher and settings, kept as training_args.json's finetune_studio.distillation. */
+  distillation?: Record<string, unknown>;
   /** The run's validation split, to check the int8 ONNX model on (it ships only if it keeps its margin). */
   validation?: { split: EncodedSplit; padTokenId: number; maxLength: number };
+}
+
+/**
+ * A run trained as the student of a finished run (the teacher): the teacher's blocks spread over
+ * `layers` (see core/distill/student), trained on α · the labels' loss + (1 − α) · T² · the
+ * teacher's softened outputs.
+ */
+export interface RunDistillation {
+  teacherRunId: string;
+  /** The student's blocks, 1 to the teacher's count less one. */
+  layers: number;
+  alpha: number;
+  temperature: number;
 }
 
 export type TrainCommand =
@@ -339,7 +354,15 @@ export type TrainCommand =
       labels?: string[];
       multiLabel?: boolean;
     }
-  | { type: 'train'; runId: string; config: TrainConfig; data: EncodedDataset; resume?: RunResume }
+  | {
+      type: 'train';
+      runId: string;
+      config: TrainConfig;
+      data: EncodedDataset;
+      resume?: RunResume;
+      /** Train a student of this finished run instead of a copy of the loaded model. */
+      distill?: RunDistillation;
+    }
   | { type: 'control'; runId: string; action: 'pause' | 'resume' | 'stop' }
   /** A live change of any of the running run's settings, applied at its next step. */
   | { type: 'update'; runId: string; settings: Partial<LiveSettings> }
@@ -352,8 +375,22 @@ export type TrainCommand =
       multiLabel: boolean;
       config: TrainConfig;
       weights: Uint8Array;
+      /** A distilled run's block count; absent for a run with the loaded model's shape. */
+      layers?: number;
     }
   | { type: 'dropRun'; runId: string }
+  /**
+   * Rows per second of each run's classifier over the same rows (after one untimed batch each),
+   * for comparing a student with its teacher on this device.
+   */
+  | {
+      type: 'predictionSpeed';
+      requestId: string;
+      runIds: string[];
+      split: EncodedSplit;
+      padTokenId: number;
+      maxLength: number;
+    }
   /** Probabilities of already tokenized texts under a run's weights. */
   | { type: 'predict'; requestId: string; runId: string; ids: Int32Array; offsets: Int32Array }
   | { type: 'exportRun'; requestId: string; runId: string; request: RunExportRequest }
@@ -431,6 +468,8 @@ export type TrainEvent =
   | { type: 'finished'; runId: string; outcome: RunOutcome }
   | { type: 'attached'; requestId: string; runId: string }
   | { type: 'predictions'; requestId: string; probabilities: Float32Array; numLabels: number }
+  /** Rows per second of each run asked for, in the order asked, and the rows timed. */
+  | { type: 'predictionSpeed'; requestId: string; rowsPerSecond: number[]; rows: number }
   | { type: 'exported'; requestId: string; zip: Blob; notes: string[] }
   | { type: 'featureStore'; requestId: string; listing: FeatureStoreListing }
   /** A label-issue search's progress: the fold training now, and its step. */

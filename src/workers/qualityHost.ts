@@ -3,7 +3,7 @@
 // confident learning over them. Head-only and top-k read the kept feature caches of the data when
 // a run left them (else the first fold computes them once for all folds).
 import * as tf from '@tensorflow/tfjs-core';
-import { runModelCopy } from '../core/model/run-copy.ts';
+import { runModelCopy } from '../core/model/index.ts';
 import { labelIssues, outOfFoldProbabilities } from '../core/quality/index.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
 import { runCaches } from './featureStore.ts';

@@ -7,12 +7,19 @@
 //
 // Format 1 (older studios) held the trainable weights only: such a run resumes with a fresh
 // optimizer, and says so.
-import type { ModelConfig } from '../core/model/config.ts';
-import { readSafetensorsHeader, safetensorsLayout } from '../core/model/safetensors.ts';
-import { parameterShapes } from '../core/model/weights.ts';
-import type { TrainConfig } from '../core/train/config.ts';
-import type { BestCheckpoint } from '../core/train/events.ts';
-import { RESUMED_SETTINGS, type ResumedSettings, type ResumeState } from '../core/train/trainer/index.ts';
+import {
+  type ModelConfig,
+  readSafetensorsHeader,
+  safetensorsLayout,
+  parameterShapes,
+} from '../core/model/index.ts';
+import {
+  type TrainConfig,
+  type BestCheckpoint,
+  RESUMED_SETTINGS,
+  type ResumedSettings,
+  type ResumeState,
+} from '../core/train/index.ts';
 
 export const CHECKPOINT_FORMAT = 2;
 const FORMAT_KEY = 'finetune_studio_checkpoint';

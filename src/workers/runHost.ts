@@ -9,22 +9,49 @@ import {
   namedTensorsFromParams,
   type ExportInput,
   type QuantizationCheck,
+  mappedColumnsJson,
 } from '../core/export/index.ts';
-import { evaluateQuantization } from '../core/export/quantization-eval.ts';
-import { mappedColumnsJson } from '../core/export/training-args.ts';
+import {
+  evaluateQuantization,
+  engineOpener,
+  modelGraphs,
+  tfjsEngine,
+  type ForwardEngine,
+} from '../core/infer/index.ts';
+import {
+  checkDistillationSettings,
+  computeTeacherLogits,
+  distillationTrainingLoss,
+  studentConfig,
+  studentFromTeacher,
+} from '../core/distill/index.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
-import { classify, type ModelConfig, type LoadedModel, type Params } from '../core/model/index.ts';
-import { readSafetensors, writeSafetensors } from '../core/model/safetensors.ts';
-import { parameterShapes } from '../core/model/weights.ts';
-import { runModelCopy } from '../core/model/run-copy.ts';
-import { metricKey, toTrainingArguments, type LiveSettings, type TrainConfig } from '../core/train/config.ts';
-import { splitSize } from '../core/train/data.ts';
-import type { BestCheckpoint, TrainResult } from '../core/train/events.ts';
-import type { EncodedDataset } from '../core/tokenize/types.ts';
-import { TrainController, watchCheckpoints, type ResumeState } from '../core/train/trainer/index.ts';
-import type { BackendName } from '../core/backend/select.ts';
-import { engineOpener, modelGraphs, tfjsEngine, type ForwardEngine } from '../core/infer/index.ts';
-import type { FeatureEngineFactory } from '../core/train/trainer/index.ts';
+import {
+  classify,
+  type ModelConfig,
+  type LoadedModel,
+  type Params,
+  readSafetensors,
+  writeSafetensors,
+  parameterShapes,
+  runModelCopy,
+} from '../core/model/index.ts';
+import {
+  metricKey,
+  toTrainingArguments,
+  type LiveSettings,
+  type TrainConfig,
+  splitSize,
+  type BestCheckpoint,
+  type TrainResult,
+  TrainController,
+  watchCheckpoints,
+  type ResumeState,
+  type FeatureEngineFactory,
+  type TrainingLoss,
+} from '../core/train/index.ts';
+import type { EncodedDataset } from '../core/tokenize/index.ts';
+import type { BackendName } from '../core/backend/index.ts';
 import { wasmThreadCount } from './backend.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
 import { loadWebOrt } from './ort-runtime.ts';
@@ -33,6 +60,7 @@ import { currentModel, currentModelSource } from './modelHost.ts';
 import { freshOptimizerState, readResumeCheckpoint, resumeCheckpointBlob } from './resume.ts';
 import {
   errorMessage,
+  type RunDistillation,
   type RunExportRequest,
   type RunOutcome,
   type TrainCommand,
@@ -48,6 +76,11 @@ interface RunWeights {
   multiLabel: boolean;
   config: TrainConfig;
   weights: Map<string, Float32Array>;
+  /**
+   * A distilled run's block count. Its `weights` hold every parameter, since its blocks come from
+   * its teacher's trained ones, not from the loaded model.
+   */
+  layers?: number;
 }
 
 interface DeviceModel {
@@ -59,8 +92,13 @@ interface DeviceModel {
 }
 
 const finished = new Map<string, RunWeights>();
-let training: { runId: string; controller: TrainController; model: DeviceModel; config: TrainConfig } | null =
-  null;
+let training: {
+  runId: string;
+  controller: TrainController;
+  model: DeviceModel;
+  config: TrainConfig;
+  layers?: number;
+} | null = null;
 /** The run whose weights are on the device for predictions and export (not training). */
 let resident: DeviceModel | null = null;
 /** Another job on the device (a label-issue search): no run starts until it ends. */
@@ -89,7 +127,7 @@ export function baseModel(): LoadedModel {
 
 /**
  * A fresh set of variables for a run over the loaded base model (see `runModelCopy`), with
- * `overrides` (a run's trained weights) on top.
+ * `overrides` (a run's trained weights) on top; `layers` shapes a distilled run's model.
  */
 function buildModel(
   runId: string,
@@ -97,8 +135,71 @@ function buildModel(
   multiLabel: boolean,
   seed: number,
   overrides?: Map<string, Float32Array>,
+  layers?: number,
 ): DeviceModel {
-  return { runId, ...runModelCopy(baseModel(), labels, multiLabel, seed, overrides) };
+  const base = baseModel();
+  const shaped =
+    layers === undefined ? base : { config: studentConfig(base.config, layers), params: base.params };
+  return { runId, ...runModelCopy(shaped, labels, multiLabel, seed, overrides) };
+}
+
+/** Every parameter's values, for a run whose weights cannot be rebuilt from the loaded model. */
+async function allWeights(params: Params): Promise<Record<string, Float32Array>> {
+  const entries = await Promise.all(
+    Object.entries(params).map(
+      async ([name, variable]) => [name, (await variable.data()) as Float32Array] as const,
+    ),
+  );
+  return Object.fromEntries(entries);
+}
+
+/**
+ * A distilled run's student and loss: the teacher run rebuilt from its weights, its logits of every
+ * row computed once (the same tokenization, since the student shares its tokenizer) and kept for
+ * every epoch, and the teacher's blocks spread over the student's. The teacher is freed after.
+ */
+async function distillationStudent(
+  runId: string,
+  distill: RunDistillation,
+  data: EncodedDataset,
+  notify: (message: string) => void,
+): Promise<{ model: DeviceModel; loss: TrainingLoss; layers: number }> {
+  const problems = checkDistillationSettings(distill);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  const teacherRun = finished.get(distill.teacherRunId);
+  if (!teacherRun) {
+    throw new Error('The teacher run has no trained weights in memory: open it in Evaluate, then distil it.');
+  }
+  const teacherLayers = teacherRun.layers ?? baseModel().config.nLayers;
+  if (!Number.isInteger(distill.layers) || distill.layers < 1 || distill.layers >= teacherLayers) {
+    throw new Error(`A student of this ${teacherLayers}-layer teacher has 1 to ${teacherLayers - 1} layers.`);
+  }
+  const teacher = buildModel(
+    distill.teacherRunId,
+    teacherRun.labels,
+    teacherRun.multiLabel,
+    teacherRun.config.seed,
+    teacherRun.weights,
+    teacherRun.layers,
+  );
+  try {
+    const started = performance.now();
+    const logits = await computeTeacherLogits(teacher, data);
+    notify(
+      `The teacher's outputs of ${splitSize(data.train)} training rows were computed in ${((performance.now() - started) / 1000).toFixed(1)} s and are kept for every epoch.`,
+    );
+    const student = studentFromTeacher(teacher, distill.layers);
+    notify(
+      `The student starts from the teacher's blocks ${student.teacherLayers.join(', ')} of ${teacherLayers}, its embeddings and its head.`,
+    );
+    return {
+      model: { runId, config: student.config, params: student.params },
+      loss: distillationTrainingLoss(logits.train, data.labels.length, distill),
+      layers: distill.layers,
+    };
+  } finally {
+    disposeModel(teacher);
+  }
 }
 
 function disposeModel(model: DeviceModel | null): void {
@@ -174,14 +275,17 @@ function finishedOutcome(
   data: Pick<EncodedDataset, 'labels' | 'multiLabel'>,
   result: TrainResult,
   model: DeviceModel,
+  student?: { layers: number; weights: Record<string, Float32Array> },
 ): RunOutcome {
-  const weights = result.checkpoint ? new Map(Object.entries(result.checkpoint)) : null;
+  const kept = result.checkpoint ? (student?.weights ?? result.checkpoint) : null;
+  const weights = kept ? new Map(Object.entries(kept)) : null;
   if (weights) {
     finished.set(runId, {
       labels: data.labels,
       multiLabel: data.multiLabel,
       config: result.config,
       weights,
+      ...(student ? { layers: student.layers } : {}),
     });
   }
   const outcome: RunOutcome = {
@@ -249,8 +353,15 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     const resumed = resume ? await resumeStateOf(resume, config, splitSize(data.train)) : null;
     const notify = (message: string, level: 'info' | 'warning' = 'info') =>
       post({ type: 'run', runId, event: { type: 'notice', level, step: resume?.step ?? 0, message } });
-    caches = await runCaches(baseModel(), currentModelSource(), data, config);
-    model = buildModel(runId, data.labels, data.multiLabel, config.seed);
+    let loss: TrainingLoss | undefined;
+    let layers: number | undefined;
+    if (command.distill) {
+      // The loaded model's frozen features are not the student's: a student caches none across runs.
+      ({ model, loss, layers } = await distillationStudent(runId, command.distill, data, notify));
+    } else {
+      caches = await runCaches(baseModel(), currentModelSource(), data, config);
+      model = buildModel(runId, data.labels, data.multiLabel, config.seed);
+    }
     const controller = new TrainController({
       model: { config: model.config, params: model.params },
       data,
@@ -258,9 +369,9 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       ...(resumed ? { resume: resumed.state } : {}),
       ...(caches ? { featureCaches: caches.given, keepCaches: true } : {}),
       featureCache: browserFeatureCache(runId, notify),
-      callbacks: { featureEngine: ortFeatureEngine(notify) },
+      callbacks: { featureEngine: ortFeatureEngine(notify), ...(loss ? { loss } : {}) },
     });
-    training = { runId, controller, model, config };
+    training = { runId, controller, model, config, ...(layers !== undefined ? { layers } : {}) };
     const running = model;
     const checkpointFailed = (error: unknown, step: number) =>
       post({
@@ -322,7 +433,11 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       // Before `finished`, so a run started right after (or after a reload) finds them.
       for (const { message, level } of await caches.keep(result.caches)) notify(message, level);
     }
-    const outcome = finishedOutcome(runId, data, result, model);
+    const student =
+      layers !== undefined && result.checkpoint
+        ? { layers, weights: await allWeights(model.params) }
+        : undefined;
+    const outcome = finishedOutcome(runId, data, result, model, student);
     training = null;
     if (result.reason === 'device_lost') {
       disposeModel(model);
@@ -397,6 +512,7 @@ export function attachRun(command: Extract<TrainCommand, { type: 'attachRun' }>)
     multiLabel: command.multiLabel,
     config: command.config,
     weights: decodeWeights(command.weights),
+    ...(command.layers !== undefined ? { layers: command.layers } : {}),
   });
   if (resident?.runId === command.runId) {
     disposeModel(resident);
@@ -424,7 +540,7 @@ async function withRunModel<T>(
   const run = finished.get(runId);
   if (!run) throw new Error('This run has no trained weights in memory; open it again after it finishes.');
   if (resident?.runId !== runId) {
-    const model = buildModel(runId, run.labels, run.multiLabel, run.config.seed, run.weights);
+    const model = buildModel(runId, run.labels, run.multiLabel, run.config.seed, run.weights, run.layers);
     if (training) {
       // A training holds the device: use a temporary copy and free it straight away.
       try {
@@ -466,6 +582,7 @@ export async function exportRun(
   const run = finished.get(runId);
   if (!run && training?.runId !== runId) throw new Error('This run has no trained weights to export yet.');
   const config = run?.config ?? training!.config;
+  const layers = run ? run.layers : training!.layers;
   return withRunModel(runId, async (model, labels, multiLabel, live) => {
     const weights = await namedTensorsFromParams(model.params);
     const args = toTrainingArguments(config, greaterIsBetter(metricKey(config.metricForBestModel)));
@@ -481,8 +598,13 @@ export async function exportRun(
     if (!tokenizerJson) throw new Error('The model has no tokenizer.json, which the export needs.');
     const tokenizerConfig = parse('tokenizer_config.json');
     const specialTokensMap = parse('special_tokens_map.json');
+    const studioSettings = {
+      ...(studio ?? {}),
+      ...(request.columns ? mappedColumnsJson(request.columns) : {}),
+      ...(request.distillation ? { distillation: request.distillation } : {}),
+    };
     const input: ExportInput = {
-      config: base.config.raw,
+      config: layers === undefined ? base.config.raw : studentConfig(base.config, layers).raw,
       weights,
       tokenizer: {
         tokenizerJson,
@@ -496,14 +618,7 @@ export async function exportRun(
       baseModel: request.baseModel,
       ...(request.baseModelOrigin ? { baseModelOrigin: request.baseModelOrigin } : {}),
       trainingArgs,
-      ...(studio || request.columns
-        ? {
-            studioSettings: {
-              ...(studio ?? {}),
-              ...(request.columns ? mappedColumnsJson(request.columns) : {}),
-            },
-          }
-        : {}),
+      ...(Object.keys(studioSettings).length > 0 ? { studioSettings } : {}),
       metrics: request.metrics,
       dataSummary: request.dataSummary,
       ...(multiLabel && request.thresholds ? { thresholds: request.thresholds } : {}),
@@ -532,4 +647,31 @@ export async function exportRun(
         : buildExportZipChunks(input);
     return { zip: new Blob(chunks as BlobPart[], { type: 'application/zip' }), notes };
   });
+}
+
+/**
+ * Rows per second of each run's classifier (the engine its predictions use) over the same rows,
+ * after one untimed batch each so that shader compilation and session start are not counted.
+ */
+export async function predictionSpeed(
+  runIds: readonly string[],
+  split: { ids: Int32Array; offsets: Int32Array },
+  padTokenId: number,
+  maxLength: number,
+): Promise<{ rowsPerSecond: number[]; rows: number }> {
+  const rows = split.offsets.length - 1;
+  if (rows < 1) throw new Error('There are no rows to time the predictions on.');
+  const rowsPerSecond: number[] = [];
+  for (const runId of runIds) {
+    rowsPerSecond.push(
+      await withRunModel(runId, async (model, _labels, _multiLabel, live) => {
+        const options = { engine: await classifierEngine(model, live), padTokenId, maxLength };
+        await classify(model.config, { ids: split.ids, offsets: split.offsets.subarray(0, 2) }, options);
+        const started = performance.now();
+        await classify(model.config, split, options);
+        return rows / Math.max((performance.now() - started) / 1000, 1e-6);
+      }),
+    );
+  }
+  return { rowsPerSecond, rows };
 }

@@ -3,10 +3,10 @@
 // streams each trial's start, progress and end, and keeps the best trial's model so that it can
 // become a run like any other (`adoptSearchBest`: its training events replayed, then `finished`).
 import * as tf from '@tensorflow/tfjs-core';
-import { runModelCopy } from '../core/model/run-copy.ts';
-import { SearchRunner, type KeptTrial } from '../core/search/trials.ts';
-import type { TrainEvent as LoopEvent } from '../core/train/events.ts';
-import type { EncodedDataset } from '../core/tokenize/types.ts';
+import { runModelCopy } from '../core/model/index.ts';
+import { SearchRunner, type KeptTrial } from '../core/search/index.ts';
+import type { TrainEvent as LoopEvent } from '../core/train/index.ts';
+import type { EncodedDataset } from '../core/tokenize/index.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
 import { errorMessage, type TrainCommand, type TrainEvent } from './protocol.ts';
 import { adoptTrainedModel, baseModel, borrowDevice, ortFeatureEngine } from './runHost.ts';

@@ -1,12 +1,15 @@
 // Tokenization inside the data worker, over core/tokenize (the only importer of the tokenizer
 // library): loads the model's tokenizer from its files, measures the token length of every kept
 // text, and encodes the splits for training as transferable typed arrays.
-import type { SplitResult } from '../core/dataset/split.ts';
-import type { Dataset } from '../core/dataset/types.ts';
-import { encodeDataset, encodeTexts } from '../core/tokenize/encode.ts';
-import { tokenLengthStats } from '../core/tokenize/lengths.ts';
-import { loadTokenizer, type TextTokenizer } from '../core/tokenize/tokenizer.ts';
-import type { ProgressCallback } from '../core/util/progress.ts';
+import type { SplitResult, Dataset } from '../core/dataset/index.ts';
+import {
+  encodeDataset,
+  encodeTexts,
+  tokenLengthStats,
+  loadTokenizer,
+  type TextTokenizer,
+} from '../core/tokenize/index.ts';
+import type { ProgressCallback } from '../core/util/index.ts';
 import type { EncodedDataset, TokenStats } from './protocol.ts';
 
 /** BERT's limit, used when neither config.json nor tokenizer_config.json states one. */

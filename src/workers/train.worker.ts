@@ -13,7 +13,7 @@ import {
   type TrainCommand,
   type TrainEvent,
 } from './protocol.ts';
-import { attachRun, controlRun, dropRun, exportRun, predict, startRun } from './runHost.ts';
+import { attachRun, controlRun, dropRun, exportRun, predict, predictionSpeed, startRun } from './runHost.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -69,6 +69,15 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
       predict(command.runId, command.ids, command.offsets)
         .then(({ probabilities, numLabels }) =>
           post({ type: 'predictions', requestId: command.requestId, probabilities, numLabels }),
+        )
+        .catch((error: unknown) =>
+          post({ type: 'error', requestId: command.requestId, message: errorMessage(error) }),
+        );
+      return;
+    case 'predictionSpeed':
+      predictionSpeed(command.runIds, command.split, command.padTokenId, command.maxLength)
+        .then(({ rowsPerSecond, rows }) =>
+          post({ type: 'predictionSpeed', requestId: command.requestId, rowsPerSecond, rows }),
         )
         .catch((error: unknown) =>
           post({ type: 'error', requestId: command.requestId, message: errorMessage(error) }),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeAdapter, fallbackMessage, isBackendName } from '../../core/backend/select.ts';
+import { describeAdapter, fallbackMessage, isBackendName } from '../../core/backend/index.ts';
 import { backendLabel, emit, globalOptions, CliError, startBackend } from '../context.ts';
 
 export function registerBackend(program: Command): void {

@@ -3,6 +3,7 @@
 // (--layers), or another model of a supported family (--student, its own tokenizer allowed). The
 // teacher's logits are computed once, on its own tokenization of each row, and kept for every
 // epoch. Writes a run folder as `train --out` does, with the teacher in training_args.json.
+import { oneLine } from '../../core/util/index.ts';
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -18,12 +19,9 @@ import {
 } from '../../core/distill/index.ts';
 import { tfjsEngine } from '../../core/infer/index.ts';
 import { classify, disposeParams, loadModel, parseConfig, type LoadedModel } from '../../core/model/index.ts';
-import { hubModelId, originFromJson } from '../../core/export/training-args.ts';
-import type { BaseModelOrigin } from '../../core/export/types.ts';
-import { encodeDataset } from '../../core/tokenize/encode.ts';
-import type { EncodedDataset } from '../../core/tokenize/types.ts';
-import { scoreLogits } from '../../core/train/evaluate.ts';
-import type { TrainModel } from '../../core/train/trainer/index.ts';
+import { hubModelId, originFromJson, type BaseModelOrigin } from '../../core/export/index.ts';
+import { encodeDataset, type EncodedDataset } from '../../core/tokenize/index.ts';
+import { scoreLogits, type TrainModel } from '../../core/train/index.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { backendLabel, CliError, globalOptions, progress, startTrainingBackend } from '../context.ts';
 import { cliInference } from '../inference.ts';
@@ -70,7 +68,7 @@ function readJson(path: string): Record<string, unknown> | null {
       ? (value as Record<string, unknown>)
       : null;
   } catch (error) {
-    throw new CliError(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new CliError(`${path} is not valid JSON: ${oneLine((error as Error).message)}`);
   }
 }
 

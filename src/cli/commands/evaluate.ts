@@ -3,9 +3,8 @@
 // confusion matrix; micro/macro F1, subset accuracy and Hamming loss for multi-label).
 import type { Command } from 'commander';
 import { classify, configToJson, disposeParams, loadModel, parseConfig } from '../../core/model/index.ts';
-import { encodeTexts } from '../../core/tokenize/encode.ts';
-import type { EncodedSplit } from '../../core/tokenize/types.ts';
-import { scoreLogits } from '../../core/train/evaluate.ts';
+import { encodeTexts, type EncodedSplit } from '../../core/tokenize/index.ts';
+import { scoreLogits } from '../../core/train/index.ts';
 import { CliError, emit, globalOptions, progress, backendLabel, startBackend } from '../context.ts';
 import { addEngineOption, cliEngine, openCliEngine } from '../inference.ts';
 import { addDataOptions, loadData, type DataFlags } from './inspect.ts';

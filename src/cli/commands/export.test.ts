@@ -121,7 +121,7 @@ describe('finetune-studio export', () => {
     const result = cli('export', runDir, '--out', out, '--predictions', predictions);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(
-      /^wrote .*model\.zip \(\d+\.\d MB, 12 files\)\nwrote .*predictions\.csv \(3 test rows\)/,
+      /^wrote .*model\.zip \(\d+\.\d MB, 15 files\)\nwrote .*predictions\.csv \(3 test rows\)/,
     );
     expect(result.stdout).toContain(
       'Left out of training_args.json because they name local paths: output_dir',

@@ -3,23 +3,31 @@
 import type { Command } from 'commander';
 import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { CsvError } from '../../core/csv/errors.ts';
-import { describeDelimiter, describeNewline } from '../../core/csv/sniff.ts';
-import { fatalReason } from '../../core/dataset/build.ts';
-import { checksToCsv, rowsDownloadCsv } from '../../core/dataset/export.ts';
-import { parseLabelFile } from '../../core/dataset/labels.ts';
-import { importDataset, type ImportResult, type MappingChoices } from '../../core/dataset/pipeline.ts';
+import { CsvError, describeDelimiter, describeNewline } from '../../core/csv/index.ts';
 import {
+  fatalReason,
+  checksToCsv,
+  rowsDownloadCsv,
+  parseLabelFile,
+  importDataset,
+  type ImportResult,
+  type MappingChoices,
   splitDataset,
   withTestFile,
   type SplitFractions,
   type SplitResult,
-} from '../../core/dataset/split.ts';
-import { SPLIT_NAMES, type Dataset } from '../../core/dataset/types.ts';
-import { encodeTexts } from '../../core/tokenize/encode.ts';
-import { tokenLengthStats, tooLongCheck, type TokenLengthStats } from '../../core/tokenize/lengths.ts';
-import { loadTokenizer, type TextTokenizer } from '../../core/tokenize/tokenizer.ts';
-import type { StageProgress } from '../../core/util/progress.ts';
+  SPLIT_NAMES,
+  type Dataset,
+} from '../../core/dataset/index.ts';
+import {
+  encodeTexts,
+  tokenLengthStats,
+  tooLongCheck,
+  type TokenLengthStats,
+  loadTokenizer,
+  type TextTokenizer,
+} from '../../core/tokenize/index.ts';
+import type { StageProgress } from '../../core/util/index.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
 import { CliError, emit, globalOptions, progress } from '../context.ts';
 

@@ -3,7 +3,7 @@
 // learning on them and writes one row per flagged row, most suspect first.
 import type { Command } from 'commander';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { csvCell } from '../../core/export/predictions-csv.ts';
+import { csvCell } from '../../core/export/index.ts';
 import { disposeParams } from '../../core/model/index.ts';
 import {
   DEFAULT_FOLDS,

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { readCsvTable } from '../../core/csv/parse.ts';
-import { guessColumns, resolveColumn } from '../../core/dataset/columns.ts';
-import { csvCell } from '../../core/export/predictions-csv.ts';
+import { readCsvTable } from '../../core/csv/index.ts';
+import { guessColumns, resolveColumn } from '../../core/dataset/index.ts';
+import { csvCell } from '../../core/export/index.ts';
 import {
   classify,
   disposeParams,
@@ -14,7 +14,7 @@ import {
   type Prediction,
   type TokenizedRow,
 } from '../../core/model/index.ts';
-import { loadTokenizer } from '../../core/tokenize/tokenizer.ts';
+import { loadTokenizer } from '../../core/tokenize/index.ts';
 import { CliError, emit, globalOptions, progress, backendLabel, startBackend } from '../context.ts';
 import { cliEngine, openCliEngine } from '../inference.ts';
 import { modelSource } from './train.ts';

@@ -2,10 +2,11 @@
 // another as `train` trains a run (same data, split, tokenization and loop), with Optuna's TPE or
 // random search over the Hugging Face Trainer's default space (or a --space file), median pruning
 // at evaluations, and writes DIR/trials.json and the best trial's run folder at DIR/best/.
+import { oneLine } from '../../core/util/index.ts';
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { splitIndices } from '../../core/dataset/split.ts';
+import { splitIndices } from '../../core/dataset/index.ts';
 import { disposeParams } from '../../core/model/index.ts';
 import {
   defaultSearchSpace,
@@ -14,9 +15,9 @@ import {
   type SamplerName,
   type SearchSpace,
   type Trial,
+  SearchRunner,
 } from '../../core/search/index.ts';
-import { SearchRunner } from '../../core/search/trials.ts';
-import { buildRunFolder } from '../../core/export/run-folder-writer.ts';
+import { buildRunFolder } from '../../core/export/index.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { CliError, emit, globalOptions, progress, setUpRun } from '../context.ts';
 import { addDataOptions, type DataFlags } from './inspect.ts';
@@ -64,7 +65,7 @@ function spaceFrom(path: string | undefined, mode: Parameters<typeof defaultSear
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new CliError(`--space ${path} is not valid JSON: ${(error as Error).message}`, 2);
+    throw new CliError(`--space ${path} is not valid JSON: ${oneLine((error as Error).message)}`, 2);
   }
   try {
     return parseSpace(json, mode);

@@ -2,9 +2,8 @@
 // in file order, with the split each row lands in.
 import type { Command } from 'commander';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { encodeTexts } from '../../core/tokenize/encode.ts';
-import { tokenLengthStats, tooLongCheck } from '../../core/tokenize/lengths.ts';
-import { SPLIT_NAMES } from '../../core/dataset/types.ts';
+import { encodeTexts, tokenLengthStats, tooLongCheck } from '../../core/tokenize/index.ts';
+import { SPLIT_NAMES } from '../../core/dataset/index.ts';
 import { emit, globalOptions } from '../context.ts';
 import { addDataOptions, loadData, parseMaxLength, tokenizerFor, type DataFlags } from './inspect.ts';
 

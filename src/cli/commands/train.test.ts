@@ -71,6 +71,7 @@ describe('finetune-studio train (single-label)', () => {
       'quantization.json',
       'report.json',
       'special_tokens_map.json',
+      'split.json',
       'test_predictions.jsonl',
       'tokenizer.json',
       'tokenizer_config.json',
@@ -96,6 +97,22 @@ describe('finetune-studio train (single-label)', () => {
     });
     const summary = readJson(join(out, 'data_summary.json'));
     expect(summary).toMatchObject({ rows: 1000, splits: { train: 800, validation: 100, test: 100 } });
+  });
+
+  it('records how the file was read and the split by data row, for train.py', () => {
+    expect(readJson(join(out, 'training_args.json')).finetune_studio).toMatchObject({
+      csv: { encoding: 'utf-8', delimiter: ',', header: true, quoting: true },
+      case_fold: false,
+      drop_duplicates: false,
+      split_seed: 42,
+      split_fractions: [0.8, 0.1, 0.1],
+    });
+    const split = readJson(join(out, 'split.json'));
+    expect(split).toMatchObject({ format: 'finetune-studio-split/1', file_rows: 1000, kept_rows: 1000 });
+    expect([split.train.length, split.validation.length, split.test.length]).toEqual([800, 100, 100]);
+    const rows = [...split.train, ...split.validation, ...split.test].sort((a: number, b: number) => a - b);
+    expect(rows).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(split.rows_crc32).toMatch(/^[0-9a-f]{8}$/);
   });
 
   it('records history and test metrics as fractions', () => {

@@ -4,15 +4,17 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { evaluateQuantization } from '../../core/export/quantization-eval.ts';
-import type { QuantizationCheck } from '../../core/export/quantization.ts';
-import type { MappedColumns } from '../../core/export/training-args.ts';
-import type { BaseModelOrigin } from '../../core/export/types.ts';
-import { disposeParams, type LoadedModel } from '../../core/model/index.ts';
-import { splitIndices } from '../../core/dataset/split.ts';
-import { loadTokenizer, type TextTokenizer } from '../../core/tokenize/tokenizer.ts';
-import type { EncodedDataset } from '../../core/tokenize/types.ts';
-import type { ModelFileSource } from '../../core/model/source.ts';
+import { evaluateQuantization } from '../../core/infer/index.ts';
+import {
+  type QuantizationCheck,
+  type MappedColumns,
+  type BaseModelOrigin,
+  buildRunFolder,
+  evalReportJson,
+} from '../../core/export/index.ts';
+import { disposeParams, type LoadedModel, type ModelFileSource } from '../../core/model/index.ts';
+import { buildSplitFile, splitIndices, type DataReading } from '../../core/dataset/index.ts';
+import { loadTokenizer, type TextTokenizer, type EncodedDataset } from '../../core/tokenize/index.ts';
 import {
   defaultTrainConfig,
   TRAIN_MODES,
@@ -20,12 +22,15 @@ import {
   type ClassWeightSetting,
   type TrainConfig,
   type TrainMode,
-} from '../../core/train/config.ts';
-import type { EvalReport, TrainEvent } from '../../core/train/events.ts';
-import { buildRunFolder, evalReportJson } from '../../core/export/run-folder-writer.ts';
-import { SCHEDULE_NAMES, type ScheduleName } from '../../core/train/schedules.ts';
-import { TrainController, type TrainerCallbacks, type TrainModel } from '../../core/train/trainer/index.ts';
-import type { TrainingLoss } from '../../core/train/losses.ts';
+  type EvalReport,
+  type TrainEvent,
+  SCHEDULE_NAMES,
+  type ScheduleName,
+  TrainController,
+  type TrainerCallbacks,
+  type TrainModel,
+  type TrainingLoss,
+} from '../../core/train/index.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
 import { CliError, emit, globalOptions, progress, type GlobalOptions, setUpRun } from '../context.ts';
@@ -339,6 +344,25 @@ export function baseModelOf(
     : { baseModel: model, baseModelOrigin: { kind: 'hub', url: hubUrl } };
 }
 
+/** How the main file was read and its rows built, as train.py reads it again. */
+export function dataReading({ main, split }: LoadedData): DataReading {
+  const { sniff } = main.table.summary;
+  const splitColumn = main.mapping.splitColumn;
+  return {
+    encoding: main.table.summary.encoding,
+    delimiter: sniff.delimiter,
+    hasHeader: sniff.hasHeader,
+    quoting: sniff.quoting,
+    caseFold: main.mapping.caseFold ?? false,
+    dropDuplicates: main.mapping.dropDuplicates ?? false,
+    splitColumn:
+      splitColumn !== null && splitColumn !== undefined ? (main.dataset.columns[splitColumn] ?? null) : null,
+    labelOrder: main.mapping.labelOrder ?? null,
+    splitSeed: split.seed,
+    splitFractions: split.fractions,
+  };
+}
+
 export function mappedColumns({ main }: LoadedData): MappedColumns {
   const name = (index: number) => main.dataset.columns[index] ?? `column ${index + 1}`;
   return {
@@ -523,6 +547,9 @@ export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
         ? { baseModel: input.baseModel, baseModelOrigin: input.baseModelOrigin }
         : baseModelOf(input.baseModel, options.hubUrl)),
       columns: mappedColumns(data),
+      dataReading: dataReading(data),
+      // split.json names one file's rows: a run with a separate test file has none.
+      ...(data.test ? {} : { splitFile: buildSplitFile(data.dataset, split.assignment) }),
       trainConfig: config,
       ...(input.distillation ? { distillation: input.distillation } : {}),
       result,

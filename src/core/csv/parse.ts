@@ -22,7 +22,7 @@ import {
   normalizeDelimiter,
   type Newline,
 } from './sniff.ts';
-import { ProgressReporter, Yielder, type ProgressCallback } from '../util/progress.ts';
+import { ProgressReporter, Yielder, type ProgressCallback } from '../util/index.ts';
 
 /** Bytes read before deciding encoding, delimiter and header. */
 const SNIFF_BYTES = 256 * 1024;

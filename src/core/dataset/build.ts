@@ -7,7 +7,7 @@
 // out-of-scope text, so they are kept, counted and reported as information. In single-label
 // files there is no "none" class, so an empty label cell is a missing label and the row is dropped.
 
-import type { MalformedRow, RowBatch } from '../csv/parse.ts';
+import type { MalformedRow, RowBatch } from '../csv/index.ts';
 import { splitValueIndex } from './columns.ts';
 import { caseVariants, normalizeLabel, sortLabels, splitLabelCell } from './labels.ts';
 import type { ColumnMapping, Dataset, DatasetCheck, DroppedRow, LabelCount } from './types.ts';

@@ -4,9 +4,7 @@
 // data a run trains on is the file with the entries applied, named by the last entry's version.
 
 import Papa from 'papaparse';
-import { defuseFormula } from '../csv/cells.ts';
-import { encodeText, type TextEncodingName } from '../csv/encoding.ts';
-import type { MalformedRow } from '../csv/parse.ts';
+import { defuseFormula, encodeText, type TextEncodingName, type MalformedRow } from '../csv/index.ts';
 import { DatasetBuilder, type ParseFacts } from './build.ts';
 import type { ColumnMapping, Dataset } from './types.ts';
 

@@ -2,7 +2,7 @@
 // fields, as CSV files they can open next to their data.
 
 import Papa from 'papaparse';
-import { defuseFormula } from '../csv/cells.ts';
+import { defuseFormula } from '../csv/index.ts';
 import type { KeptTable } from './edits.ts';
 import type { Dataset, DatasetCheck, DroppedRow } from './types.ts';
 

@@ -1,10 +1,14 @@
 // The Data step end to end, for callers that want one call: read the file (streamed), guess the
 // columns, apply the user's choices by column name, build the dataset with its checks.
 
-import { CsvError } from '../csv/errors.ts';
-import { readCsvTable, type CsvDialectOptions, type CsvTable } from '../csv/parse.ts';
-import type { ByteChunks } from '../csv/source.ts';
-import type { ProgressCallback } from '../util/progress.ts';
+import {
+  CsvError,
+  readCsvTable,
+  type CsvDialectOptions,
+  type CsvTable,
+  type ByteChunks,
+} from '../csv/index.ts';
+import type { ProgressCallback } from '../util/index.ts';
 import { buildDataset } from './build.ts';
 import { guessColumns, resolveColumn, type ColumnGuess } from './columns.ts';
 import { LABEL_SEPARATORS } from './labels.ts';

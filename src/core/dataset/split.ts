@@ -3,7 +3,7 @@
 // a separate test file honoured when given. Every class with at least 3 examples lands in every
 // split unless that is impossible, and then the result says why.
 
-import { createRng, type Rng } from '../util/random.ts';
+import { createRng, type Rng } from '../util/index.ts';
 import { SPLIT_NAMES, type Dataset, type SplitIndex } from './types.ts';
 
 export type SplitFractions = [number, number, number];

@@ -14,7 +14,7 @@
 // the KL's 'batchmean', examples × labels for the BCE's mean), so micro-batches accumulate into
 // exactly the gradient of the update's mean loss.
 import * as tf from '@tensorflow/tfjs-core';
-import { hostMeanLoss, lossNormalizer, lossSum, type LossSettings } from '../train/losses.ts';
+import { hostMeanLoss, lossNormalizer, lossSum, type LossSettings } from '../train/index.ts';
 
 export interface DistillationSettings {
   /** Weight of the label loss; 1 − alpha goes to matching the teacher. */

@@ -3,10 +3,13 @@
 // embeddings, one teacher block out of every L/n (every other one for half the depth), and here
 // also the teacher's classification head, since the student learns the same labels.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../model/config.ts';
-import type { Params } from '../model/encoder.ts';
-import { architectureOf } from '../model/architectures.ts';
-import { layerPrefix, parameterShapes } from '../model/weights.ts';
+import {
+  type ModelConfig,
+  type Params,
+  architectureOf,
+  layerPrefix,
+  parameterShapes,
+} from '../model/index.ts';
 
 /**
  * The teacher blocks a student of `studentLayers` blocks starts from: block ⌊i·L/n⌋ for
@@ -29,6 +32,16 @@ export interface StudentModel {
   teacherLayers: number[];
 }
 
+/** The teacher's configuration with `layers` blocks, in its parsed and its config.json form. */
+export function studentConfig(teacherConfig: ModelConfig, layers: number): ModelConfig {
+  studentLayerIndices(teacherConfig.nLayers, layers);
+  const shallower: ModelConfig = { ...teacherConfig, nLayers: layers };
+  return {
+    ...shallower,
+    raw: { ...teacherConfig.raw, ...architectureOf(shallower).configFields(shallower) },
+  };
+}
+
 /**
  * A student of `layers` blocks with the teacher's embeddings, chosen blocks (renumbered 0 … n − 1)
  * and head. Its variables are its own: training it leaves the teacher unchanged.
@@ -38,11 +51,7 @@ export function studentFromTeacher(
   layers: number,
 ): StudentModel {
   const chosen = studentLayerIndices(teacher.config.nLayers, layers);
-  const shallower: ModelConfig = { ...teacher.config, nLayers: layers };
-  const config: ModelConfig = {
-    ...shallower,
-    raw: { ...teacher.config.raw, ...architectureOf(shallower).configFields(shallower) },
-  };
+  const config = studentConfig(teacher.config, layers);
   const params: Params = {};
   for (const name of parameterShapes(config).keys()) {
     const teacherName = teacherParameterName(config, name, chosen);

@@ -2,12 +2,16 @@
 // (dropout off, on the teacher's own tokenization, which may differ from the student's) and
 // kept for all epochs, and the training loss that reads them by row.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../model/config.ts';
-import type { Params } from '../model/encoder.ts';
-import { tfjsEngine } from '../infer/tfjs-engine.ts';
-import { classify } from '../model/classify.ts';
-import { SPLITS, splitSize, type EncodedDataset, type SplitName } from '../train/data.ts';
-import type { MicroBatchLossInput, TrainingLoss } from '../train/losses.ts';
+import { type ModelConfig, type Params, classify } from '../model/index.ts';
+import { tfjsEngine } from '../infer/index.ts';
+import {
+  SPLITS,
+  splitSize,
+  type EncodedDataset,
+  type SplitName,
+  type MicroBatchLossInput,
+  type TrainingLoss,
+} from '../train/index.ts';
 import { distillationLoss, distillationNormalizers, type DistillationSettings } from './loss.ts';
 
 /** The teacher's logits of each split, [n, L] row-major in the split's row order. */

@@ -1,12 +1,13 @@
 // One export = one folder that Hugging Face transformers, transformers.js and ONNX Runtime load
 // unchanged, plus the recipe to retrain and serve it; zipped deterministically.
-import { writeSafetensors } from '../model/safetensors.ts';
+import { writeSafetensors } from '../model/index.ts';
 import { buildModelConfig, checkLabels } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildModelCard } from './model-card.ts';
 import { buildOnnx, hasOnnxWriter, noOnnxReason } from './onnx/graphs.ts';
 import { buildOnnxQuantized } from './onnx/quantize.ts';
 import { quantizationNote } from './quantization.ts';
+import { k8sFiles } from './templates/k8s.ts';
 import { DOCKERFILE, SERVE_PY } from './templates/serve-py.ts';
 import { TRAIN_PY } from './templates/train-py.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
@@ -62,8 +63,11 @@ export function buildExportFiles(input: ExportInput): ExportResult {
     ...(tokenizer.vocabTxt === null ? [] : [{ path: 'vocab.txt', bytes: utf8(tokenizer.vocabTxt) }]),
     { path: 'training_args.json', bytes: utf8(stableJson(trainingArgs.json)) },
     { path: 'train.py', bytes: utf8(TRAIN_PY) },
+    // One line: a row list one number per line would make split.json needlessly long.
+    ...(input.splitFile ? [{ path: 'split.json', bytes: utf8(JSON.stringify(input.splitFile) + '\n') }] : []),
     { path: 'serve.py', bytes: utf8(SERVE_PY) },
     { path: 'Dockerfile', bytes: utf8(DOCKERFILE) },
+    ...k8sFiles(),
   ];
   if (!hasOnnxWriter(config.model_type)) {
     notes.push(`Left out onnx/model.onnx and onnx/model_quantized.onnx: ${noOnnxReason(config.model_type)}.`);

@@ -1,6 +1,6 @@
 // config.json of the exported model: the base model's fields, with the labels, task and
 // architecture of the trained classifier.
-import { classifierConfigJson, type ProblemType } from '../model/config.ts';
+import { classifierConfigJson, type ProblemType } from '../model/index.ts';
 
 export function checkLabels(labels: readonly string[]): void {
   if (labels.length < 1) throw new Error('export: the model has no labels');

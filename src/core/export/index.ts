@@ -10,6 +10,7 @@ export type {
   ProblemType,
   SplitMetrics,
   TokenizerFiles,
+  BaseModelOrigin,
 } from './types.ts';
 export { buildExportFiles, buildExportZip, buildExportZipChunks, type ExportResult } from './export-model.ts';
 export { exportZipFromRunFiles, predictionsCsvFromRunFiles } from './from-run.ts';
@@ -22,7 +23,7 @@ export {
   quantizationNote,
   type QuantizationCheck,
 } from './quantization.ts';
-export { buildOnnxQuantized, dequantizedWeights } from './onnx/quantize.ts';
+export { buildOnnxQuantized, dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
 export { namedTensorsFromParams, type ReadableParam } from './params.ts';
 export {
   readExportInput,
@@ -39,8 +40,17 @@ export {
   predictionRowsFromJsonl,
   type PredictionRow,
   type PredictionsOptions,
+  csvCell,
 } from './predictions-csv.ts';
 export { zipDifference } from './zip-compare.ts';
-export { unzipFolder, zipFiles, DEFAULT_UNZIP_LIMITS, type UnzipLimits } from './zip.ts';
+export {
+  concatBytes,
+  unzipFolder,
+  zipChunks,
+  zipFiles,
+  DEFAULT_UNZIP_LIMITS,
+  type UnzipLimits,
+} from './zip.ts';
 export { ONNX_OPSET, ONNX_IR_VERSION } from './onnx/distilbert-onnx.ts';
-export { buildOnnx } from './onnx/graphs.ts';
+export { buildOnnx, hasOnnxWriter, noOnnxReason } from './onnx/graphs.ts';
+export { hubModelId, mappedColumnsJson, originFromJson, type MappedColumns } from './training-args.ts';

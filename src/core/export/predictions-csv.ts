@@ -1,9 +1,9 @@
 // predictions.csv: the test split with true and predicted labels and one probability column per
 // label. Cells are quoted per RFC 4180, and text that a spreadsheet would run as a formula is
 // defused (core/csv/cells.ts).
-import { csvCell } from '../csv/cells.ts';
+import { csvCell } from '../csv/index.ts';
 
-export { csvCell, defuseFormula } from '../csv/cells.ts';
+export { csvCell, defuseFormula } from '../csv/index.ts';
 
 export interface PredictionRow {
   text: string;

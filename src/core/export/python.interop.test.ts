@@ -1,7 +1,8 @@
 // The export in Python: transformers' AutoTokenizer and AutoModelForSequenceClassification load
 // the folder unchanged and agree with the studio (ids equal, logits within 1e-4); ONNX Runtime
 // (Python) runs onnx/model.onnx; zipfile reads the zip; train.py trains one epoch under
-// `accelerate launch`; serve.py answers POST /predict with the studio's labels.
+// `accelerate launch`; serve.py (PyTorch and ONNX Runtime) batches concurrent POST /predict
+// requests and answers with the studio's labels.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -218,30 +219,55 @@ describe.each(EXPORTS)('Python on the $name export', ({ name: kind, makeInput, s
     }
   });
 
-  it.runIf(scripts)(
-    `serve.py on 127.0.0.1 answers POST /predict with the studio's labels (${kind})`,
-    async () => {
+  it.runIf(scripts).each([
+    { backend: 'pytorch', flags: [] },
+    { backend: 'onnxruntime', flags: ['--onnx'] },
+  ])(
+    `serve.py ($backend) on 127.0.0.1 batches concurrent requests and answers with the studio's labels (${kind})`,
+    async ({ backend, flags }) => {
       const port = await freePort();
-      const server = startPython([join(folder, 'serve.py'), '--port', String(port)], {
-        cwd: root,
-        maxLifetimeMs: 240_000,
-      });
+      // A long wait window: requests sent together must meet in one batch whatever the machine's load.
+      const server = startPython(
+        [
+          join(folder, 'serve.py'),
+          '--port',
+          String(port),
+          '--max-wait-ms',
+          '300',
+          '--max-batch',
+          '16',
+          ...flags,
+        ],
+        { cwd: root, maxLifetimeMs: 240_000 },
+      );
       try {
         const base = `http://127.0.0.1:${port}`;
         await waitForServer(`${base}/health`, 120_000, server.output);
+        await waitForServer(`${base}/ready`, 120_000, server.output);
+        const ready = (await (await fetch(`${base}/ready`)).json()) as { backend: string; labels: string[] };
+        expect(ready).toMatchObject({ backend, labels: input.labels });
+
+        // 8 requests of 1 to 4 texts at once (20 texts), answered in order, each with its own texts.
         const texts = TEXTS.slice(0, 20);
-        const response = await fetch(`${base}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ texts }),
-          signal: AbortSignal.timeout(60_000),
-        });
-        expect(response.status).toBe(200);
-        const body = (await response.json()) as {
-          predictions: { label: string; labels?: string[]; probabilities: Record<string, number> }[];
-        };
-        expect(body.predictions).toHaveLength(texts.length);
-        body.predictions.forEach((prediction, row) => {
+        const sizes = [1, 4, 2, 3, 1, 4, 2, 3];
+        const starts = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+        const answers = await Promise.all(
+          sizes.map(async (size, i) => {
+            const response = await fetch(`${base}/predict`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ texts: texts.slice(starts[i], (starts[i] as number) + size) }),
+              signal: AbortSignal.timeout(60_000),
+            });
+            expect(response.status).toBe(200);
+            return (await response.json()) as {
+              predictions: { label: string; labels?: string[]; probabilities: Record<string, number> }[];
+            };
+          }),
+        );
+        const predictions = answers.flatMap((answer) => answer.predictions);
+        expect(predictions).toHaveLength(texts.length);
+        predictions.forEach((prediction, row) => {
           const probabilities = ours.probabilities[row] as number[];
           const top = input.labels[probabilities.indexOf(Math.max(...probabilities))];
           expect(prediction.label).toBe(top);
@@ -257,6 +283,19 @@ describe.each(EXPORTS)('Python on the $name export', ({ name: kind, makeInput, s
             expect(prediction.labels).toEqual(expected);
           }
         });
+        // The batch counter: every text counted once, in fewer batches than requests, none over 16.
+        const stats = (await (await fetch(`${base}/stats`)).json()) as {
+          batches: number;
+          texts: number;
+          requests: number;
+          largest_batch_texts: number;
+          largest_batch_requests: number;
+        };
+        expect(stats.texts).toBe(texts.length);
+        expect(stats.requests).toBe(sizes.length);
+        expect(stats.largest_batch_requests).toBeGreaterThan(1);
+        expect(stats.batches).toBeLessThan(sizes.length);
+        expect(stats.largest_batch_texts).toBeLessThanOrEqual(16);
 
         const tooBig = await fetch(`${base}/predict`, {
           method: 'POST',
@@ -265,6 +304,13 @@ describe.each(EXPORTS)('Python on the $name export', ({ name: kind, makeInput, s
           signal: AbortSignal.timeout(30_000),
         });
         expect(tooBig.status).toBe(413);
+        const tooMany = await fetch(`${base}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ texts: Array.from({ length: 257 }, () => 'x') }),
+          signal: AbortSignal.timeout(30_000),
+        });
+        expect(tooMany.status).toBe(413);
         const notTexts = await fetch(`${base}/predict`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },

@@ -3,7 +3,7 @@
 // data_summary.json, thresholds.json and quantization.json (the int8 model's check). It lets a
 // run trained in the browser continue in the CLI (export, evaluate, predict, train further), and
 // is how the CLI's export of a studio run is checked against the studio's own export byte for byte.
-import { writeSafetensors } from '../model/safetensors.ts';
+import { writeSafetensors } from '../model/index.ts';
 import { buildModelConfig } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';

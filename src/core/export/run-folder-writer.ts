@@ -3,17 +3,21 @@
 // special_tokens_map.json) plus metrics.json, training_args.json, data_summary.json and
 // test_predictions.jsonl. Returned as a list of files so the CLI writes them to disk and the
 // studio can zip them or store them in OPFS.
+import { dataReadingJson, type DataReading, type SplitFile } from '../dataset/index.ts';
 import { buildModelConfig } from './hf-config.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
 import { hubModelId, mappedColumnsJson, originToJson, type MappedColumns } from './training-args.ts';
 import type { BaseModelOrigin } from './types.ts';
-import { configToJson, type ModelConfig } from '../model/config.ts';
-import type { Params } from '../model/encoder.ts';
-import { paramsToSafetensors } from '../model/index.ts';
+import { configToJson, type ModelConfig, type Params, paramsToSafetensors } from '../model/index.ts';
 import { greaterIsBetter } from '../metrics/index.ts';
-import { bertTokenizerJsonFromVocab } from '../tokenize/tokenizer.ts';
-import { metricKey, toTrainingArguments, type TrainConfig } from '../train/config.ts';
-import type { EvalReport, TrainResult } from '../train/events.ts';
+import { bertTokenizerJsonFromVocab } from '../tokenize/index.ts';
+import {
+  metricKey,
+  toTrainingArguments,
+  type TrainConfig,
+  type EvalReport,
+  type TrainResult,
+} from '../train/index.ts';
 
 export interface RunFile {
   path: string;
@@ -35,6 +39,10 @@ export interface RunFolderInput {
   baseModelOrigin?: BaseModelOrigin;
   /** The file's columns the run trained on, as mapped. */
   columns?: MappedColumns;
+  /** How the file was read and its rows built, for train.py (training_args.json). */
+  dataReading?: DataReading;
+  /** The run's split by data row (split.json); absent when the run had a separate test file. */
+  splitFile?: SplitFile;
   /** The settings the run started with (the result holds the ones it ended with). */
   trainConfig: TrainConfig;
   result: TrainResult;
@@ -115,6 +123,9 @@ export async function buildRunFolder(input: RunFolderInput): Promise<RunFile[]> 
   if (baseModel !== undefined) studio.base_model = baseModel;
   if (origin) studio.base_model_origin = originToJson(origin);
   if (input.columns) Object.assign(studio, mappedColumnsJson(input.columns));
+  if (input.dataReading) Object.assign(studio, dataReadingJson(input.dataReading));
+  if (input.splitFile)
+    files.push({ path: 'split.json', bytes: encoder.encode(JSON.stringify(input.splitFile) + '\n') });
   if (input.distillation) studio.distillation = input.distillation;
   const ended = result.config;
   if (

@@ -1,5 +1,6 @@
 // A run folder (what training writes: a Hugging Face model folder plus metrics.json and
 // training_args.json), or an exported zip opened again, read into the plain ExportInput.
+import { SPLIT_FILE_FORMAT, type SplitFile } from '../dataset/index.ts';
 import type { ClassificationMetrics } from '../metrics/index.ts';
 import { quantizationCheckFrom } from './quantization.ts';
 import { originFromJson } from './training-args.ts';
@@ -258,6 +259,7 @@ export async function readExportInput(
   const thresholdsJson = await readJson(read, 'thresholds.json');
   const dataSummaryJson = await readJson(read, 'data_summary.json');
   const quantizationJson = await readJson(read, 'quantization.json');
+  const splitJson = await readJson(read, 'split.json');
 
   const labels = labelsFrom(config);
   const problemType: ProblemType =
@@ -296,6 +298,7 @@ export async function readExportInput(
   if (metrics) input.metrics = metrics;
   const summary = dataSummaryFrom(dataSummaryJson ?? metricsJson?.data_summary);
   if (summary) input.dataSummary = summary;
+  if (splitJson) input.splitFile = splitFileFrom(splitJson);
   const quantization = quantizationCheckFrom(quantizationJson);
   if (quantization) input.quantization = quantization;
   const byLabel = isRecord(thresholdsJson?.thresholds) ? thresholdsJson.thresholds : undefined;
@@ -308,4 +311,29 @@ export async function readExportInput(
     );
   }
   return input;
+}
+
+/** split.json as a run folder holds it; a file of another format is refused rather than guessed at. */
+function splitFileFrom(value: Record<string, unknown>): SplitFile {
+  const rowList = (key: string): number[] => {
+    const list = value[key];
+    if (!Array.isArray(list) || !list.every((row) => Number.isInteger(row) && (row as number) > 0))
+      throw new Error(`split.json: "${key}" must list 1-based data rows`);
+    return list as number[];
+  };
+  if (value.format !== SPLIT_FILE_FORMAT)
+    throw new Error(`split.json: format ${JSON.stringify(value.format)}, expected ${SPLIT_FILE_FORMAT}`);
+  const fileRows = finiteNumber(value.file_rows);
+  const keptRows = finiteNumber(value.kept_rows);
+  if (fileRows === undefined || keptRows === undefined || typeof value.rows_crc32 !== 'string')
+    throw new Error('split.json: file_rows, kept_rows and rows_crc32 are required');
+  return {
+    format: SPLIT_FILE_FORMAT,
+    file_rows: fileRows,
+    kept_rows: keptRows,
+    rows_crc32: value.rows_crc32,
+    train: rowList('train'),
+    validation: rowList('validation'),
+    test: rowList('test'),
+  };
 }

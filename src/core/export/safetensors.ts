@@ -1,7 +1,7 @@
 // The trained weights of a run folder or an exported zip, read back through the model layer's
 // safetensors reader. Only the float types a checkpoint stores weights in are accepted: every
 // weight comes back as float32 for the export to write again.
-import { decodeTensors, readSafetensorsHeader, SafetensorsError } from '../model/safetensors.ts';
+import { decodeTensors, readSafetensorsHeader, SafetensorsError } from '../model/index.ts';
 import type { NamedTensor } from './types.ts';
 
 const WEIGHT_DTYPES = new Set(['F32', 'F16', 'BF16']);

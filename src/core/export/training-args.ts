@@ -1,6 +1,6 @@
 // training_args.json: the run's settings under Hugging Face TrainingArguments names, with the
 // studio's own settings under "finetune_studio", and nothing that names a place on this machine.
-import { isHubRepoId } from '../model/source.ts';
+import { isHubRepoId } from '../model/index.ts';
 import type { BaseModelOrigin, ExportInput } from './types.ts';
 
 // TrainingArguments fields that hold paths; output_dir is reset to a relative folder.

@@ -1,6 +1,7 @@
 // The plain data an export is built from. Nothing here depends on tfjs or on how the model was
 // trained, so the studio (from an in-memory model) and the CLI (from a run folder) share one path.
-import type { ProblemType } from '../model/config.ts';
+import type { SplitFile } from '../dataset/index.ts';
+import type { ProblemType } from '../model/index.ts';
 import type { QuantizationCheck } from './quantization.ts';
 
 /** One float32 parameter under its Hugging Face name, in PyTorch layout (Linear weights are [out, in]). */
@@ -102,6 +103,11 @@ export interface ExportInput {
    * here when absent.
    */
   onnxModel?: Uint8Array;
+  /**
+   * The run's split by 1-based data row (split.json), so that train.py trains on the same rows
+   * when it is given the same file; the reading settings go in `studioSettings` (`dataReadingJson`).
+   */
+  splitFile?: SplitFile;
 }
 
 /** One file of the exported folder. */

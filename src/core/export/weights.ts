@@ -1,8 +1,7 @@
 // The exact parameter set of the model's *ForSequenceClassification under Hugging Face names (the
 // model layer's table for its family), so that every export writes the same tensors whatever
 // naming the trained model used.
-import { parseConfig } from '../model/config.ts';
-import { canonicalName, parameterShapes } from '../model/weights.ts';
+import { parseConfig, canonicalName, parameterShapes } from '../model/index.ts';
 import type { NamedTensor } from './types.ts';
 
 /**

@@ -1,7 +1,7 @@
 // Zip archives: a deterministic writer (sorted entries, fixed timestamps and attributes, so the
 // same files always give the same bytes in every browser, time zone and in Node) and a reader
-// for untrusted archives (entries that would escape the folder, encrypted or unknown entries and
-// zip bombs are refused before anything is inflated).
+// for untrusted archives (entries that would escape the folder, symbolic links, encrypted or unknown
+// entries and zip bombs are refused before anything is inflated).
 import { deflateSync, Inflate } from 'fflate';
 import type { ExportFile } from './types.ts';
 
@@ -188,6 +188,8 @@ export const DEFAULT_UNZIP_LIMITS: UnzipLimits = {
 
 export interface CentralEntry {
   path: string;
+  /** A symbolic link, as a UNIX zip tool marks one (its target is the entry's data). */
+  symlink: boolean;
   method: number;
   flags: number;
   crc: number;
@@ -234,8 +236,11 @@ function readCentralDirectory(bytes: Uint8Array, limits: UnzipLimits): CentralEn
     } catch {
       path = Array.from(rawName, (b) => String.fromCharCode(b)).join('');
     }
+    const madeOnUnix = view.getUint8(at + 5) === 3;
+    const mode = view.getUint32(at + 38, true) >>> 16;
     entries.push({
       path,
+      symlink: madeOnUnix && (mode & 0o170000) === 0o120000,
       flags,
       method: view.getUint16(at + 10, true),
       crc: view.getUint32(at + 16, true),
@@ -282,6 +287,8 @@ export function unzipFolder(bytes: Uint8Array, limits: Partial<UnzipLimits> = {}
     checkEntryName(entry.path);
     if (seen.has(entry.path)) throw new Error(`zip lists "${entry.path}" twice`);
     seen.add(entry.path);
+    if (entry.symlink)
+      throw new Error(`zip entry "${entry.path}" is a symbolic link, which a model folder never needs`);
     if (entry.flags & FLAG_ENCRYPTED) throw new Error(`zip entry "${entry.path}" is encrypted`);
     if (entry.method !== 0 && entry.method !== 8) {
       throw new Error(

@@ -6,7 +6,7 @@
 //   features  the encoder's first-token hidden state        [B, D]
 //   hidden    the hidden states after the bottom `layers`   [B, T, D]
 //   logits    the classifier's logits                        [B, L]
-import type { BackendName } from '../backend/select.ts';
+import type { BackendName } from '../backend/index.ts';
 
 export type ForwardOutput = { kind: 'features' } | { kind: 'hidden'; layers: number } | { kind: 'logits' };
 

@@ -1,11 +1,8 @@
 // The ONNX graphs a model's inference engines run, written by the studio's own ONNX writer from
 // the model's current weights, once per model and output kind, and kept with the model (or the
 // finished run) for as long as it lives.
-import type { ModelConfig } from '../model/config.ts';
-import { configToJson } from '../model/config.ts';
-import { buildOnnx } from '../export/onnx/graphs.ts';
-import { namedTensorsFromParams, type ReadableParam } from '../export/params.ts';
-import type { NamedTensor } from '../export/types.ts';
+import { type ModelConfig, configToJson } from '../model/index.ts';
+import { buildOnnx, namedTensorsFromParams, type ReadableParam, type NamedTensor } from '../export/index.ts';
 import type { ForwardOutput } from './engine.ts';
 
 function outputKey(output: ForwardOutput): string {

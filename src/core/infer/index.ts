@@ -11,3 +11,4 @@ export {
 } from './ort-engine.ts';
 export { tfjsEngine } from './tfjs-engine.ts';
 export { openForwardEngine } from './open.ts';
+export { evaluateQuantization } from './quantization-eval.ts';

@@ -1,8 +1,7 @@
 // Engines bound to a model: its graphs are written once per model (by parameter set) and kept
 // while the model lives, so a second head-only run, the evaluation after it and the playground
 // reuse the graph instead of writing it again.
-import type { ModelConfig } from '../model/config.ts';
-import type { Params } from '../model/encoder.ts';
+import type { ModelConfig, Params } from '../model/index.ts';
 import type { ForwardEngine, ForwardOutput } from './engine.ts';
 import { ModelGraphs } from './graphs.ts';
 import { openForwardEngine } from './open.ts';

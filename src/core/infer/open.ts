@@ -1,8 +1,7 @@
 // Opens the engine for a model's forward pass on the runtime the platform loaded.
-import type { ModelConfig } from '../model/config.ts';
-import type { Params } from '../model/encoder.ts';
+import type { ModelConfig, Params } from '../model/index.ts';
 import type { ForwardEngine, ForwardOutput } from './engine.ts';
-import { hasOnnxWriter } from '../export/onnx/graphs.ts';
+import { hasOnnxWriter } from '../export/index.ts';
 import type { ModelGraphs } from './graphs.ts';
 import { ortEngine, type OrtRuntime } from './ort-engine.ts';
 import { tfjsEngine } from './tfjs-engine.ts';

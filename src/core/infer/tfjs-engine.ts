@@ -1,8 +1,7 @@
 // ForwardEngine over the training engine's own forward pass (tfjs, dropout off): the reference
 // the ONNX Runtime engines are tested against, and the engine where no ONNX Runtime loads.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../model/config.ts';
-import { encode, forward, pooledState, type Params } from '../model/encoder.ts';
+import { type ModelConfig, encode, forward, pooledState, type Params } from '../model/index.ts';
 import type { ForwardEngine, ForwardOutput, TokenBatch } from './engine.ts';
 
 export function tfjsEngine(params: Params, config: ModelConfig, output: ForwardOutput): ForwardEngine {

@@ -18,7 +18,7 @@ import {
   kernelPipeline,
   recordDispatch,
   type WebGpuBackend,
-} from '../backend/webgpu-backend.ts';
+} from '../backend/index.ts';
 
 export const HEAD_SCORES = 'HeadScores';
 export const HEAD_CONTEXT = 'HeadContext';

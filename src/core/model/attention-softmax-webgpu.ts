@@ -20,7 +20,7 @@ import {
   recordDispatch,
   type WebGpuBackend,
   workgroupReduceWgsl,
-} from '../backend/webgpu-backend.ts';
+} from '../backend/index.ts';
 
 export const FUSED_ATTENTION_SOFTMAX = 'FusedAttentionSoftmax';
 export const FUSED_ATTENTION_SOFTMAX_GRAD = 'FusedAttentionSoftmaxGrad';

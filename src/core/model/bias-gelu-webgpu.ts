@@ -14,7 +14,7 @@ import {
   kernelPipeline,
   recordDispatch,
   type WebGpuBackend,
-} from '../backend/webgpu-backend.ts';
+} from '../backend/index.ts';
 
 export const FUSED_BIAS_GELU = 'FusedBiasGelu';
 export const FUSED_BIAS_GELU_GRAD = 'FusedBiasGeluGrad';

@@ -3,8 +3,8 @@
 // probabilities by problem type (single-label softmax, multi-label each label's sigmoid) and the
 // argmax. The forward pass is a ForwardEngine (core/infer): tfjs or ONNX Runtime, whichever the
 // caller opened, so the CLI, the studio's playground and predictions and the int8 check share it.
-import type { ForwardEngine } from '../infer/engine.ts';
-import { padBatch } from '../tokenize/batch.ts';
+import type { ForwardEngine } from '../infer/index.ts';
+import { padBatch } from '../tokenize/index.ts';
 import type { ModelConfig, ProblemType } from './config.ts';
 
 /** Token ids of n rows, concatenated: row i is ids[offsets[i] .. offsets[i + 1]). */

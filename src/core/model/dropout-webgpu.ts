@@ -16,7 +16,7 @@ import {
   kernelPipeline,
   recordDispatch,
   type WebGpuBackend,
-} from '../backend/webgpu-backend.ts';
+} from '../backend/index.ts';
 
 export const FUSED_DROPOUT = 'FusedDropout';
 

@@ -19,7 +19,7 @@ import {
   kernelPipeline,
   recordDispatch,
   type WebGpuBackend,
-} from '../backend/webgpu-backend.ts';
+} from '../backend/index.ts';
 
 export const FUSED_EMBEDDINGS = 'FusedEmbeddings';
 export const FUSED_EMBEDDINGS_GRAD = 'FusedEmbeddingsGrad';

@@ -1,7 +1,12 @@
 // The model room's public surface: configs and families, the encoder, classification, checkpoint
 // loading and saving.
-export type { ModelFileSource } from './source.ts';
-export { blobModelSource, hubModelSource, isHubRepoId, type CacheLike } from './source.ts';
+export {
+  type ModelFileSource,
+  blobModelSource,
+  hubModelSource,
+  isHubRepoId,
+  type CacheLike,
+} from './source.ts';
 export {
   parseConfig,
   configToJson,
@@ -9,6 +14,7 @@ export {
   type ModelConfig,
   type ModelType,
   type ProblemType,
+  classifierConfigJson,
 } from './config.ts';
 export {
   SUPPORTED_MODEL_TYPES,
@@ -24,6 +30,7 @@ export {
   type Classification,
   type ClassifyOptions,
   type TokenRows,
+  logSumExp,
 } from './classify.ts';
 export { interpretLogits, tokenRows, validateRows, type Prediction, type TokenizedRow } from './predict.ts';
 export {
@@ -37,3 +44,15 @@ export {
   type LoadOptions,
   type LoadReport,
 } from './load.ts';
+export { MODEL_CATALOG } from './catalog.ts';
+export { headForward, param } from './layers.ts';
+export { runModelCopy } from './run-copy.ts';
+export {
+  SafetensorsError,
+  decodeTensors,
+  readSafetensors,
+  readSafetensorsHeader,
+  safetensorsLayout,
+  writeSafetensors,
+} from './safetensors.ts';
+export { canonicalName, isBlockParameter, isHeadName, layerPrefix, parameterShapes } from './weights.ts';

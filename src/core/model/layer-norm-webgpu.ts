@@ -18,7 +18,7 @@ import {
   recordDispatch,
   type WebGpuBackend,
   workgroupReduceWgsl,
-} from '../backend/webgpu-backend.ts';
+} from '../backend/index.ts';
 
 export const FUSED_LAYER_NORM = 'FusedLayerNorm';
 export const FUSED_LAYER_NORM_GRAD = 'FusedLayerNormGrad';

@@ -7,8 +7,7 @@
 // Head-only and top-k: the frozen part's output is the same for every fold (the encoder does not
 // train), so the first fold's caches are kept and every later fold reads its rows from them.
 // K folds then cost one frozen pass plus K small trainings.
-import { gatherCsr } from '../tokenize/encode.ts';
-import { splitSize, type EncodedDataset, type EncodedSplit } from '../tokenize/types.ts';
+import { gatherCsr, splitSize, type EncodedDataset, type EncodedSplit } from '../tokenize/index.ts';
 import {
   TrainController,
   trainableParams,
@@ -21,7 +20,7 @@ import {
   type TrainOptions,
   type TrainResult,
 } from '../train/index.ts';
-import { createRng } from '../util/random.ts';
+import { createRng } from '../util/index.ts';
 import * as tf from '@tensorflow/tfjs-core';
 
 export const DEFAULT_FOLDS = 5;

@@ -11,3 +11,4 @@ export {
   type ParzenEstimator,
 } from './parzen.ts';
 export { NumpyRandomState } from './rng.ts';
+export { SearchRunner, type KeptTrial } from './trials.ts';

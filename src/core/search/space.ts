@@ -2,7 +2,7 @@
 // optuna/distributions.py), fixed values, the Hugging Face Trainer's `hyperparameter_search`
 // defaults (transformers/trainer_utils.py `default_hp_space_optuna`) adapted per training mode,
 // and the mapping from parameters to a TrainConfig.
-import type { TrainConfig, TrainMode } from '../train/config.ts';
+import type { TrainConfig, TrainMode } from '../train/index.ts';
 
 export type CategoricalChoice = number | string | boolean;
 

@@ -6,12 +6,20 @@
 // the trial there. Early stopping works inside each trial as in a run. The best trial's model
 // (holding its kept checkpoint) and result are kept; the others are freed as soon as they end.
 import { greaterIsBetter } from '../metrics/index.ts';
-import { checkTrainConfig, metricKey, type TrainConfig } from '../train/config.ts';
-import type { EncodedDataset, SplitName } from '../train/data.ts';
-import type { TrainEvent, TrainResult } from '../train/events.ts';
-import type { FeatureCache, FeatureCacheFactory } from '../train/feature-cache.ts';
-import type { FeatureEngineFactory } from '../train/trainer/index.ts';
-import { TrainController, type TrainModel } from '../train/trainer/index.ts';
+import {
+  checkTrainConfig,
+  metricKey,
+  type TrainConfig,
+  type EncodedDataset,
+  type SplitName,
+  type TrainEvent,
+  type TrainResult,
+  type FeatureCache,
+  type FeatureCacheFactory,
+  type FeatureEngineFactory,
+  TrainController,
+  type TrainModel,
+} from '../train/index.ts';
 import { isBetter, type Direction, type Trial } from './study.ts';
 import { configForParams } from './space.ts';
 import { optimize, Study, TrialPruned, type StudySettings } from './search.ts';

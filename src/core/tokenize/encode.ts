@@ -1,14 +1,18 @@
 // Texts → unpadded token ids in CSR form, in batches, with progress and cancellation; and a
 // whole split dataset → `EncodedDataset` for the training worker.
 
-import { throwIfAborted } from '../csv/errors.ts';
-import { splitIndices, type SplitResult } from '../dataset/split.ts';
-import type { Dataset, SplitIndex } from '../dataset/types.ts';
-import { ProgressReporter, Yielder, type ProgressCallback } from '../util/progress.ts';
+import { throwIfAborted } from '../csv/index.ts';
+import {
+  splitIndices,
+  type SplitResult,
+  type Dataset,
+  type SplitIndex,
+  type DatasetCheck,
+} from '../dataset/index.ts';
+import { ProgressReporter, Yielder, type ProgressCallback } from '../util/index.ts';
 import { tokenLengthStats, tooLongCheck, type TokenLengthStats } from './lengths.ts';
 import type { TextTokenizer } from './tokenizer.ts';
 import type { EncodedDataset, EncodedSplit } from './types.ts';
-import type { DatasetCheck } from '../dataset/types.ts';
 
 export interface EncodeTextsOptions {
   /** Truncation length, special tokens included. */

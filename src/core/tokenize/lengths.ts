@@ -1,7 +1,7 @@
 // Token length statistics: the histogram the Data step draws, the suggested max_length, and the
 // "texts longer than max_length" check.
 
-import type { DatasetCheck } from '../dataset/types.ts';
+import type { DatasetCheck } from '../dataset/index.ts';
 
 export interface LengthBin {
   /** Inclusive lower bound, in tokens. */

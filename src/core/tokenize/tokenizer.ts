@@ -3,6 +3,7 @@
 // fixtures), and encodes texts exactly as Hugging Face's Rust `tokenizers` does, truncation
 // included.
 
+import { oneLine } from '../util/index.ts';
 import * as transformers from '@huggingface/transformers';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 
@@ -62,7 +63,7 @@ async function readJson(source: TokenizerSource, name: string): Promise<unknown>
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new Error(`${name} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new Error(`${name} is not valid JSON: ${oneLine((error as Error).message)}`, { cause: error });
   }
 }
 

@@ -1,7 +1,12 @@
 // The encoded splits training reads (the tokenize module's types), and the helpers that turn
 // rows of them into batches.
-import { padBatch as padTokenBatch, paddedLength as tokenPaddedLength } from '../tokenize/batch.ts';
-import { splitSize, type EncodedDataset, type EncodedSplit } from '../tokenize/types.ts';
+import {
+  padBatch as padTokenBatch,
+  paddedLength as tokenPaddedLength,
+  splitSize,
+  type EncodedDataset,
+  type EncodedSplit,
+} from '../tokenize/index.ts';
 
 export { splitSize, type EncodedDataset, type EncodedSplit };
 

@@ -8,7 +8,7 @@ import {
   tuneThresholds,
   type ClassificationMetrics,
 } from '../metrics/index.ts';
-import { argmaxRows, probabilitiesOf } from '../model/classify.ts';
+import { argmaxRows, probabilitiesOf } from '../model/index.ts';
 
 export interface SplitScore {
   /** Plain mean cross-entropy (single-label) or BCE-with-logits (multi-label). */

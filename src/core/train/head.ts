@@ -10,10 +10,14 @@
 // The head's gradient is written out rather than taped: the features are constants of the step,
 // and tfjs's tape would record (and clone the inputs of) every small op in between.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../model/config.ts';
-import { architectureOf } from '../model/architectures.ts';
-import type { ForwardOptions, Params } from '../model/encoder.ts';
-import { headForward, param } from '../model/layers.ts';
+import {
+  type ModelConfig,
+  architectureOf,
+  type ForwardOptions,
+  headForward,
+  type Params,
+  param,
+} from '../model/index.ts';
 
 /**
  * Logits [B, L] of the classification head on first-token features [B, D] that do not train, as

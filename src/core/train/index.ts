@@ -28,6 +28,19 @@ export {
   type LossSettings,
   type MicroBatchLossInput,
   type TrainingLoss,
+  hostMeanLoss,
 } from './losses.ts';
 export { ensureGradients, namedGradients } from './gradients.ts';
-export type { EncodedDataset, EncodedSplit, SplitName } from './data.ts';
+export { type EncodedDataset, type EncodedSplit, type SplitName, SPLITS, splitSize } from './data.ts';
+export { chooseFeatureCache, type SpillStorage } from './feature-cache-choice.ts';
+export { formatBytes, type RandomAccessFile } from './feature-cache-file.ts';
+export {
+  PersistentFeatureStore,
+  describeFeatureCache,
+  featureCacheKey,
+  weightsFingerprint,
+  type FeatureCacheIdentity,
+  type FeatureStore,
+  type FeatureStoreFiles,
+  type StoredFeatureCache,
+} from './feature-store.ts';

@@ -4,7 +4,7 @@
 // normaliser known from the labels alone, so gradient accumulation over micro-batches gives
 // exactly the gradient of the mean over the whole accumulated batch.
 import * as tf from '@tensorflow/tfjs-core';
-import { logSumExp } from '../model/classify.ts';
+import { logSumExp } from '../model/index.ts';
 
 export interface LossSettings {
   multiLabel: boolean;

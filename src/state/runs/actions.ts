@@ -1,15 +1,15 @@
 // What the studio does with runs: start, steer, continue, delete and query them in the train
 // worker. Components call these; only runs/ talks to the train worker about runs.
-import type { DataSummary, BaseModelOrigin } from '../../core/export/types.ts';
-import type { MappedColumns } from '../../core/export/training-args.ts';
-import { metricKey, type LiveSettings, type TrainConfig } from '../../core/train/config.ts';
-import type { RunResume } from '../../workers/protocol.ts';
+import type { DataSummary, BaseModelOrigin, MappedColumns } from '../../core/export/index.ts';
+import { metricKey, type LiveSettings, type TrainConfig } from '../../core/train/index.ts';
+import type { RunDistillation, RunResume } from '../../workers/protocol.ts';
 import { encodeTexts, prepareTrainingData } from '../data.ts';
 import { HUB_URL } from '../hub.ts';
 import { deleteRunBlobs, loadRunBlob } from '../persist.ts';
 import { studio } from '../store.ts';
 import { RequestError, newRequestId } from '../workerClient.ts';
 import { trainWorker } from '../workers.ts';
+import { checkDistillationChoice, teacherBlocker, type DistillationChoice } from './distill.ts';
 import { dropQueuedSteps, listenToRuns, workerHeldRuns } from './listener.ts';
 import {
   currentSettings,
@@ -17,6 +17,7 @@ import {
   epochCheckpointFile,
   isRunLive,
   UNNAMED_EPOCH_CHECKPOINT,
+  type RunDistillationRecord,
   type RunRecord,
   type RunSettings,
 } from './record.ts';
@@ -144,6 +145,62 @@ export async function startRun(settings: RunSettings): Promise<string> {
   return id;
 }
 
+/** The block count of a run's model: a student's own, else the loaded model's. */
+export function runLayers(run: RunRecord): number | null {
+  return run.distillation?.layers ?? studio().model.summary?.layers ?? null;
+}
+
+function distillCommand(distillation: RunDistillationRecord): RunDistillation {
+  const { teacherRunId, layers, alpha, temperature } = distillation;
+  return { teacherRunId, layers, alpha, temperature };
+}
+
+/**
+ * Starts a student of the finished run `teacherId`: `choice.layers` of its blocks, trained on the
+ * labels and the teacher's softened outputs with `settings` (full mode). Resolves with the
+ * student's run id once the worker has it.
+ */
+export async function distilRun(
+  teacherId: string,
+  choice: DistillationChoice,
+  settings: RunSettings,
+): Promise<string> {
+  const teacher = studio().runs[teacherId];
+  if (!teacher) throw new Error('The teacher run no longer exists.');
+  const blocker = startBlocker() ?? teacherBlocker(teacher);
+  if (blocker) throw new Error(blocker);
+  const teacherLayers = runLayers(teacher);
+  if (teacherLayers === null) throw new Error('Load the model in the Model step first.');
+  const problems = checkDistillationChoice(choice, teacherLayers);
+  if (problems.length > 0) throw new Error(problems.join(' '));
+  await ensureWorkerHoldsRun(teacherId);
+  listenToRuns();
+  const id = newRequestId('run');
+  const config = addRunRecord(id, { ...settings, mode: 'full' }, nextRunName());
+  const distillation: RunDistillationRecord = {
+    teacherRunId: teacherId,
+    teacherName: teacher.name,
+    teacherLayers,
+    ...choice,
+  };
+  studio().updateRun(id, { distillation });
+  try {
+    const encoded = await prepareTrainingData();
+    studio().updateRun(id, { labels: [...encoded.labels], multiLabel: encoded.multiLabel });
+    trainWorker().post({
+      type: 'train',
+      runId: id,
+      config,
+      data: encoded,
+      distill: distillCommand(distillation),
+    });
+  } catch (error) {
+    studio().updateRun(id, { status: 'error', error: describeError(error) });
+    throw error;
+  }
+  return id;
+}
+
 /** A worker's or the page's error in one sentence, with its hint when it has one. */
 export function describeError(error: unknown): string {
   if (error instanceof RequestError && error.hint) return `${error.message} ${error.hint}`;
@@ -215,6 +272,8 @@ export async function continueRun(id: string): Promise<void> {
   });
   studio().setActiveRun(id);
   try {
+    // A student continues from its teacher's outputs: the worker needs the teacher's weights.
+    if (run.distillation) await ensureWorkerHoldsRun(run.distillation.teacherRunId);
     const encoded = await prepareTrainingData();
     trainWorker().post({
       type: 'train',
@@ -222,6 +281,7 @@ export async function continueRun(id: string): Promise<void> {
       config: currentSettings(run),
       data: encoded,
       ...(resume ? { resume } : {}),
+      ...(run.distillation ? { distill: distillCommand(run.distillation) } : {}),
     });
   } catch (error) {
     studio().updateRun(id, { status: 'interrupted', error: describeError(error) });
@@ -284,6 +344,7 @@ export async function ensureWorkerHoldsRun(id: string): Promise<void> {
       multiLabel: run.multiLabel,
       config: currentSettings(run),
       weights: new Uint8Array(await blob.arrayBuffer()),
+      ...(run.distillation ? { layers: run.distillation.layers } : {}),
     },
     ['attached'],
   );
@@ -302,6 +363,34 @@ export async function classifyTexts(id: string, texts: string[]): Promise<number
       ['predictions'],
     );
     return texts.map((_, i) => Array.from(probabilities.subarray(i * numLabels, (i + 1) * numLabels)));
+  } catch (error) {
+    throw new Error(describeError(error), { cause: error });
+  }
+}
+
+/**
+ * Examples per second of each run's predictions on this device, timed in the worker on the same
+ * rows for all (the test split, or validation without one).
+ */
+export async function measurePredictionSpeed(
+  ids: string[],
+): Promise<{ examplesPerSecond: number[]; rows: number; split: 'test' | 'validation' }> {
+  for (const id of ids) await ensureWorkerHoldsRun(id);
+  const encoded = await prepareTrainingData();
+  const split = encoded.test.rows.length > 0 ? 'test' : 'validation';
+  try {
+    const { rowsPerSecond, rows } = await trainWorker().request(
+      {
+        type: 'predictionSpeed',
+        requestId: newRequestId('speed'),
+        runIds: ids,
+        split: encoded[split],
+        padTokenId: encoded.padTokenId,
+        maxLength: encoded.maxLength,
+      },
+      ['predictionSpeed'],
+    );
+    return { examplesPerSecond: rowsPerSecond, rows, split };
   } catch (error) {
     throw new Error(describeError(error), { cause: error });
   }

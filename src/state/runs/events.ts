@@ -1,7 +1,7 @@
 // The run record after each thing the train worker reports: pure functions from (record, event)
 // to the next record, so what a run shows is decided here and tested without a worker or a store.
 // runs/listener.ts feeds them the worker's events; the page's clock and storage stay there.
-import type { LiveSettings } from '../../core/train/config.ts';
+import type { LiveSettings } from '../../core/train/index.ts';
 import type { RunCheckpoint, RunLoopEvent, RunOutcome } from '../../workers/protocol.ts';
 import type { EvalPoint, RunProgress, RunRecord, RunStatus, RunTestResult, StepPoint } from './record.ts';
 

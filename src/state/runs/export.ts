@@ -1,8 +1,10 @@
 // What leaves the studio from a finished run: its model or run-folder zip (built in the train
 // worker) and its test predictions as a CSV.
-import { fromClassificationMetrics } from '../../core/export/run-folder.ts';
-import { buildPredictionsCsv as predictionsCsvText } from '../../core/export/predictions-csv.ts';
-import type { ExportMetrics } from '../../core/export/types.ts';
+import {
+  fromClassificationMetrics,
+  buildPredictionsCsv as predictionsCsvText,
+  type ExportMetrics,
+} from '../../core/export/index.ts';
 import { multiLabelMetrics, singleLabelMetrics } from '../../core/metrics/index.ts';
 import type { EncodedDataset, RunExportRequest } from '../../workers/protocol.ts';
 import { prepareTrainingData } from '../data.ts';
@@ -10,6 +12,7 @@ import { studio } from '../store.ts';
 import { newRequestId } from '../workerClient.ts';
 import { trainWorker } from '../workers.ts';
 import { describeError, ensureWorkerHoldsRun } from './actions.ts';
+import { distillationArgs } from './distill.ts';
 import type { RunRecord } from './record.ts';
 
 function splitMetrics(run: RunRecord): ExportMetrics {
@@ -67,6 +70,7 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
           baseModel: run.modelId,
           ...(run.modelOrigin ? { baseModelOrigin: run.modelOrigin } : {}),
           ...(run.columns ? { columns: run.columns } : {}),
+          ...(run.distillation ? { distillation: distillationArgs(run.distillation, teacherTest(run)) } : {}),
           maxLength: run.settings.maxLength,
           metrics: splitMetrics(run),
           dataSummary: run.dataSummary ?? { rows: 0 },
@@ -81,6 +85,12 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
   } catch (error) {
     throw new Error(describeError(error), { cause: error });
   }
+}
+
+/** The teacher's test metrics, while its record is kept. */
+function teacherTest(run: RunRecord): Record<string, number> | undefined {
+  const teacher = run.distillation ? studio().runs[run.distillation.teacherRunId] : undefined;
+  return teacher?.test;
 }
 
 /**

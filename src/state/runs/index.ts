@@ -5,6 +5,7 @@ export {
   emptyProgress,
   isRunLive,
   type EvalPoint,
+  type RunDistillationRecord,
   type RunProgress,
   type RunRecord,
   type RunSettings,
@@ -17,8 +18,11 @@ export {
   cloneRun,
   continueRun,
   deleteRun,
+  distilRun,
+  measurePredictionSpeed,
   pauseRun,
   replaceAllRuns,
+  runLayers,
   resumeRun,
   selectRun,
   startBlocker,
@@ -29,3 +33,10 @@ export {
 } from './actions.ts';
 export { buildPredictionsCsv, exportRunZip } from './export.ts';
 export { setRecordsSaver } from './listener.ts';
+export {
+  checkDistillationChoice,
+  defaultDistillation,
+  distillationArgs,
+  teacherBlocker,
+  type DistillationChoice,
+} from './distill.ts';

@@ -1,9 +1,8 @@
 // What the studio keeps of one training run: its settings, metric series, progress and results.
 // Plain data, persisted with the project (state/schema.ts migrates older saved shapes).
-import type { BaseModelOrigin, DataSummary } from '../../core/export/types.ts';
-import type { MappedColumns } from '../../core/export/training-args.ts';
+import type { BaseModelOrigin, DataSummary, MappedColumns } from '../../core/export/index.ts';
 import type { ClassificationMetrics } from '../../core/metrics/index.ts';
-import type { LiveSettings, TrainConfig } from '../../core/train/config.ts';
+import type { LiveSettings, TrainConfig } from '../../core/train/index.ts';
 
 export type RunStatus =
   | 'preparing' // worker is building the run's model and caches
@@ -14,6 +13,18 @@ export type RunStatus =
   | 'stopped' // user stopped it, or it stopped early / lost the GPU; best checkpoint kept
   | 'interrupted' // the page closed mid-run; resumable from its last epoch checkpoint
   | 'error';
+
+/** A distilled run's teacher and settings, as the run record keeps them. */
+export interface RunDistillationRecord {
+  teacherRunId: string;
+  /** The teacher's name when the student started, kept if the teacher is deleted. */
+  teacherName: string;
+  /** The teacher's block count and the student's. */
+  teacherLayers: number;
+  layers: number;
+  alpha: number;
+  temperature: number;
+}
 
 /** Settings a run was started with (core/train's TrainConfig). */
 export type RunSettings = TrainConfig;
@@ -105,6 +116,8 @@ export interface RunRecord {
     best?: { step: number; epoch: number };
     final?: boolean;
   };
+  /** A student distilled from another run (its teacher): which, into how many layers, α and T. */
+  distillation?: RunDistillationRecord;
   /** Aggregates of the data it trained on, for the model card (no text). */
   dataSummary?: DataSummary;
   /** Plain-words notes from the training, e.g. "Out of memory: batch size halved to 8". */

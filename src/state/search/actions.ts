@@ -1,11 +1,9 @@
 // Hyperparameter search from the Train step: the form's settings as the base, the current data
 // encoded once, trials in the train worker; the best trial becomes a run, and any trial can be
 // promoted by training it again from its parameters and seed. Components call these.
-import type { SamplerName } from '../../core/search/sampler.ts';
-import { configForParams, type SearchSpace } from '../../core/search/space.ts';
-import type { Trial } from '../../core/search/study.ts';
+import { type SamplerName, configForParams, type SearchSpace, type Trial } from '../../core/search/index.ts';
 import { greaterIsBetter } from '../../core/metrics/index.ts';
-import { metricKey } from '../../core/train/config.ts';
+import { metricKey } from '../../core/train/index.ts';
 import type { TrainConfig } from '../../workers/protocol.ts';
 import { prepareTrainingData } from '../data.ts';
 import { addRunRecord, describeError, nextRunName, startBlocker, startRun } from '../runs/actions.ts';

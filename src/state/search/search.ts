@@ -1,7 +1,7 @@
 // A hyperparameter search as the studio keeps it: its settings, every trial as the worker reports
 // it, the running trial's progress, and the run its best trial became. Pure reducers from the
 // train worker's events, tested without a worker.
-import { bestSoFar, type Direction, type Trial } from '../../core/search/study.ts';
+import { bestSoFar, type Direction, type Trial } from '../../core/search/index.ts';
 import type { TrainConfig, TrainEvent } from '../../workers/protocol.ts';
 
 export interface SearchState {

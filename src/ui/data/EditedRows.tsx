@@ -1,4 +1,4 @@
-import type { RowEdit } from '../../core/dataset/edits.ts';
+import type { RowEdit } from '../../core/dataset/index.ts';
 
 const ACTION_TEXT = { keep: 'kept', relabel: 'relabelled', drop: 'dropped' } as const;
 

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { dataVersion, editCounts, effectiveEdits } from '../../core/dataset/edits.ts';
+import { dataVersion, editCounts, effectiveEdits } from '../../core/dataset/index.ts';
 import { downloadCorrectedFile, downloadEditLog, undoEdit } from '../../state/edits.ts';
 import { useStudio } from '../../state/store.ts';
 import { formatCount } from '../format.ts';

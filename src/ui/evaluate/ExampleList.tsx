@@ -1,4 +1,4 @@
-import type { EditAction, RowEdit } from '../../core/dataset/edits.ts';
+import type { EditAction, RowEdit } from '../../core/dataset/index.ts';
 import type { ExampleVerdict } from './analysis.ts';
 
 const EDITED_TEXT = { keep: 'kept as labelled', relabel: 'relabelled', drop: 'dropped' } as const;

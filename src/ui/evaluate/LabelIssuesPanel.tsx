@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { effectiveEdits, type EditAction } from '../../core/dataset/edits.ts';
+import { effectiveEdits, type EditAction } from '../../core/dataset/index.ts';
 import { editRows } from '../../state/edits.ts';
 import { findLabelIssues, searchProgress, stopLabelIssues } from '../../state/quality/index.ts';
 import type { RunRecord } from '../../state/runs/index.ts';

@@ -99,8 +99,8 @@ export function ExportRun({ run }: { run: RunRecord }) {
             <p>
               A Hugging Face model folder that is also a transformers.js folder: config, weights
               (safetensors), tokenizer, ONNX graph (and an int8 copy when it decides like the float model on
-              the validation split), model card with metrics, training_args.json + train.py, serve.py +
-              Dockerfile. It holds no text from your data.
+              the validation split), model card with metrics, training_args.json + train.py (+ split.json),
+              serve.py + Dockerfile + k8s/ manifests. It holds no text from your data.
             </p>
           </div>
           <button

@@ -1,4 +1,4 @@
-import { MODEL_CATALOG } from '../../core/model/catalog.ts';
+import { MODEL_CATALOG } from '../../core/model/index.ts';
 import { loadModelFromHub, setRepoId, SPEED_TOKENS } from '../../state/model.ts';
 import { useStudio } from '../../state/store.ts';
 import { formatRate } from '../format.ts';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { formatBytes } from '../../core/train/feature-cache-file.ts';
+import { formatBytes } from '../../core/train/index.ts';
 import {
   featureCaches,
   type FeatureStoreAction,

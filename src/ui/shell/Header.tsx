@@ -1,6 +1,7 @@
 import { openSettings } from '../../state/ui.ts';
 import { BackendBadge } from './BackendBadge.tsx';
 import { NewProjectButton } from './NewProjectButton.tsx';
+import { ProjectBackup } from './ProjectBackup.tsx';
 
 export function Header() {
   return (
@@ -13,6 +14,7 @@ export function Header() {
       </div>
       <div className="fs-header-tools">
         <BackendBadge />
+        <ProjectBackup />
         <NewProjectButton />
         <button type="button" className="fs-button" onClick={() => openSettings(true)}>
           Settings

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { MAX_WASM_THREADS } from '../../core/backend/threads.ts';
+import { MAX_WASM_THREADS } from '../../core/backend/index.ts';
 import { setForcedBackend } from '../../state/model.ts';
 import { setWasmThreads } from '../../state/project.ts';
 import { useStudio } from '../../state/store.ts';

@@ -1,4 +1,4 @@
-import type { TrainConfig } from '../../core/train/config.ts';
+import type { TrainConfig } from '../../core/train/index.ts';
 import { PRESETS, presetOf } from './presets.ts';
 
 interface PresetPickerProps {

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
-import { defaultSearchSpace, parseSpace, type Distribution } from '../../core/search/space.ts';
-import { defaultTrainConfig, type TrainMode } from '../../core/train/config.ts';
+import { defaultSearchSpace, parseSpace, type Distribution } from '../../core/search/index.ts';
+import { defaultTrainConfig, type TrainMode } from '../../core/train/index.ts';
 import { controlSearch, promoteTrial, startSearch } from '../../state/search/actions.ts';
 import { useStudio } from '../../state/store.ts';
 import { Notice } from '../shell/Notice.tsx';

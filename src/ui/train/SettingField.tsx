@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { TRAIN_CONFIG_HELP, type TrainConfig } from '../../core/train/config.ts';
+import { TRAIN_CONFIG_HELP, type TrainConfig } from '../../core/train/index.ts';
 import {
   formatClassWeights,
   formatSetting,

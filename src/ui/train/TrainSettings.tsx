@@ -1,7 +1,7 @@
 import { memo, useCallback, useMemo, useState, type Ref } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MULTI_LABEL_METRIC_NAMES, SINGLE_LABEL_METRIC_NAMES } from '../../core/metrics/index.ts';
-import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../core/train/config.ts';
+import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../core/train/index.ts';
 import { isRunLive, startBlocker, startRun } from '../../state/runs/index.ts';
 import { useStudio } from '../../state/store.ts';
 import { Notice } from '../shell/Notice.tsx';

@@ -1,4 +1,4 @@
-import type { Trial } from '../../core/search/study.ts';
+import type { Trial } from '../../core/search/index.ts';
 
 function formatParam(value: unknown): string {
   return typeof value === 'number' && !Number.isInteger(value) ? value.toExponential(2) : String(value);

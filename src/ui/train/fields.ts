@@ -1,6 +1,6 @@
 // How each training setting is edited in the form: its label, widget and which group it sits in.
 // The help lines and defaults come from core/train, so the form and the CLI say the same thing.
-import type { TrainConfig } from '../../core/train/config.ts';
+import type { TrainConfig } from '../../core/train/index.ts';
 
 export type FieldKind = 'number' | 'integer' | 'boolean' | 'select' | 'classWeights';
 

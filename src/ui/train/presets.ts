@@ -1,5 +1,5 @@
 // The three ways to train, as presets over core/train's defaults.
-import { defaultTrainConfig, type TrainConfig, type TrainMode } from '../../core/train/config.ts';
+import { defaultTrainConfig, type TrainConfig, type TrainMode } from '../../core/train/index.ts';
 
 export interface Preset {
   id: 'quick' | 'balanced' | 'thorough';

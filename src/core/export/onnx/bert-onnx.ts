@@ -6,8 +6,7 @@
 // Linear weights stored transposed. Token type ids are transformers' default (zeros): the graph
 // adds the type table's first row, so transformers.js and ONNX Runtime feed the same two inputs
 // to every family.
-import { architectureFor } from '../../model/architectures.ts';
-import { parseConfig } from '../../model/config.ts';
+import { architectureFor, parseConfig } from '../../model/index.ts';
 import type { NamedTensor } from '../types.ts';
 import {
   GraphBuilder,

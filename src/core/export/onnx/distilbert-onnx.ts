@@ -8,7 +8,7 @@
 // `attention_mask` are int64 [batch_size, sequence_length]; the output `logits` is float32
 // [batch_size, num_labels]. Linear weights are stored transposed ([in, out]) so MatMul needs no
 // runtime Transpose.
-import type { ModelConfig } from '../../model/config.ts';
+import type { ModelConfig } from '../../model/index.ts';
 import type { NamedTensor } from '../types.ts';
 import {
   DataType,

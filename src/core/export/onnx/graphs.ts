@@ -1,8 +1,7 @@
 // The ONNX writer of each family, keyed by the registry's ModelType (core/model/architectures.ts),
 // so a family cannot be registered without one; the export and the inference engines write every
 // graph through `buildOnnx`.
-import { architectureFor } from '../../model/architectures.ts';
-import type { ModelType } from '../../model/config.ts';
+import { architectureFor, type ModelType } from '../../model/index.ts';
 import type { NamedTensor } from '../types.ts';
 import { buildBertLikeOnnx } from './bert-onnx.ts';
 import { buildDistilBertOnnx, type DistilBertOnnxOptions } from './distilbert-onnx.ts';

@@ -9,7 +9,7 @@
 // clone sharing a parameter's old data never changes. Every parameter is padded to a whole
 // workgroup (256 floats), so a workgroup updates one parameter; the padding stays zero.
 import * as tf from '@tensorflow/tfjs-core';
-import { MAX_GRID, type WebGpuBackend, workgroupReduceWgsl } from '../../backend/webgpu-backend.ts';
+import { MAX_GRID, type WebGpuBackend, workgroupReduceWgsl } from '../../backend/index.ts';
 import { checkMomentState, gradientsInOrder, type AdamWEngine, type StepScalars } from './hyperparameters.ts';
 import { scalarsFor } from './host.ts';
 

@@ -2,8 +2,7 @@
 // state to resume from at each epoch end but the last. The train worker (which posts them for
 // persistence) and any other caller subscribe with the same listener, so the rule lives here.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../../model/config.ts';
-import type { Params } from '../../model/encoder.ts';
+import type { ModelConfig, Params } from '../../model/index.ts';
 import type { TrainConfig } from '../config.ts';
 import type { TrainController } from './controller.ts';
 import type { ResumeState } from './state.ts';

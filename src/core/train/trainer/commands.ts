@@ -1,5 +1,5 @@
 // Commands a run takes between steps: pause, resume, stop, and live changes of settings.
-import type { ModelConfig } from '../../model/config.ts';
+import type { ModelConfig } from '../../model/index.ts';
 import { checkTrainConfig, LIVE_SETTINGS, type LiveSettings, type TrainConfig } from '../config.ts';
 import type { ControlCommand } from '../events.ts';
 

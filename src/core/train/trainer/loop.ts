@@ -4,7 +4,7 @@
 // and the final report are in evaluation.ts; TrainController is the run's public face.
 import * as tf from '@tensorflow/tfjs-core';
 import { greaterIsBetter } from '../../metrics/index.ts';
-import { createRng, permutation } from '../../util/random.ts';
+import { createRng, permutation } from '../../util/index.ts';
 import { metricKey, type TrainConfig } from '../config.ts';
 import { gatherLabels, splitSize } from '../data.ts';
 import type { ControlCommand, FinishReason, RunState, TrainEvent, TrainResult } from '../events.ts';

@@ -1,6 +1,5 @@
 // What a caller gives a training run.
-import type { ModelConfig } from '../../model/config.ts';
-import type { Params } from '../../model/encoder.ts';
+import type { ModelConfig, Params } from '../../model/index.ts';
 import type { TrainConfig } from '../config.ts';
 import type { EncodedDataset, SplitName } from '../data.ts';
 import type { FeatureCache, FeatureCacheFactory } from '../feature-cache.ts';

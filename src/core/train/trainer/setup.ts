@@ -1,7 +1,7 @@
 // What a run checks and builds before its first step: its inputs, the optimizer with its
 // parameter groups, and the weights of the trainable parameters read and written as host arrays.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Params } from '../../model/encoder.ts';
+import type { Params } from '../../model/index.ts';
 import { checkTrainConfig, type TrainConfig } from '../config.ts';
 import { splitSize, type EncodedDataset } from '../data.ts';
 import { AdamW, type AdamWHyperparameters } from '../adamw/index.ts';

@@ -3,7 +3,7 @@
 // trainable weights and AdamW's moments, read from the device), and resuming is a check that the
 // saved state fits this run, then an assignment.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Params } from '../../model/encoder.ts';
+import type { Params } from '../../model/index.ts';
 import { LIVE_SETTINGS, type TrainConfig } from '../config.ts';
 import type { BestCheckpoint, EvalReport, HistoryEntry } from '../events.ts';
 import type { AdamWState } from '../adamw/index.ts';

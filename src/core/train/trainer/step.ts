@@ -7,8 +7,8 @@ import {
   encode,
   pooledState,
   transformerLayer,
-} from '../../model/encoder.ts';
-import { hashSeed } from '../../util/random.ts';
+} from '../../model/index.ts';
+import { hashSeed } from '../../util/index.ts';
 import type { TrainConfig } from '../config.ts';
 import { namedGradients } from '../gradients.ts';
 import { headLogits } from '../head.ts';

@@ -1,7 +1,5 @@
 // Which parameters a training mode updates; everything else stays fixed.
-import type { Params } from '../../model/encoder.ts';
-import type { ModelConfig } from '../../model/config.ts';
-import { isBlockParameter, isHeadName } from '../../model/weights.ts';
+import { type Params, type ModelConfig, isBlockParameter, isHeadName } from '../../model/index.ts';
 import type { TrainConfig } from '../config.ts';
 
 /** The trainable parameters of a mode; everything else stays fixed. */

@@ -3,17 +3,20 @@
 // onnx/model_quantized.onnx computes (its DequantizeLinear yields these weights). With an ONNX
 // Runtime, both are the exported graphs themselves: onnx/model.onnx and model_quantized.onnx.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ForwardEngine } from '../infer/engine.ts';
-import { modelGraphs } from '../infer/model-engines.ts';
-import { ortEngine, type OrtRuntime } from '../infer/ort-engine.ts';
-import { tfjsEngine } from '../infer/tfjs-engine.ts';
-import { configToJson } from '../model/config.ts';
-import type { ModelConfig, Params } from '../model/index.ts';
-import { classify, probabilitiesOf } from '../model/classify.ts';
-import { splitSize, type EncodedSplit } from '../tokenize/types.ts';
-import { namedTensorsFromParams } from './params.ts';
-import { buildOnnxQuantized, dequantizedWeights, isQuantizedWeight } from './onnx/quantize.ts';
-import { checkQuantization, type QuantizationCheck } from './quantization.ts';
+import type { ForwardEngine } from './engine.ts';
+import { modelGraphs } from './model-engines.ts';
+import { ortEngine, type OrtRuntime } from './ort-engine.ts';
+import { tfjsEngine } from './tfjs-engine.ts';
+import { configToJson, classify, probabilitiesOf, type ModelConfig, type Params } from '../model/index.ts';
+import { splitSize, type EncodedSplit } from '../tokenize/index.ts';
+import {
+  namedTensorsFromParams,
+  buildOnnxQuantized,
+  dequantizedWeights,
+  isQuantizedWeight,
+  checkQuantization,
+  type QuantizationCheck,
+} from '../export/index.ts';
 
 export interface QuantizationEvalOptions {
   multiLabel: boolean;
