@@ -26,6 +26,7 @@ import { parseThreadCount } from '../core/backend/index.ts';
 import { formatTable, type BenchRow } from './table.ts';
 import { machine } from './machine.ts';
 import { benchQuality, type QualityBenchOptions } from './quality.ts';
+import { benchServe, type ServeBenchOptions } from './serve.ts';
 import { benchThreads, type ThreadsBenchOptions } from './threads.ts';
 import { benchTrain, type TrainBenchOptions } from './train.ts';
 
@@ -39,6 +40,7 @@ const SUITES = [
   'distill',
   'quality',
   'threads',
+  'serve',
   'gpu-counts',
   'gpu',
 ] as const;
@@ -180,6 +182,12 @@ function qualityOptions(o: Options): QualityBenchOptions {
   return o.quick
     ? { ...base, dims: { ...QUICK_DIMS, vocabSize: 30522 }, rows: 300, maxLength: 32, folds: 3 }
     : base;
+}
+
+function serveOptions(o: Options): ServeBenchOptions {
+  const base: ServeBenchOptions = { onProgress: progress };
+  // Full: 400 requests × (1 and 32 clients) × (PyTorch, ONNX Runtime) + the pipeline loop = 2,000.
+  return o.quick ? { ...base, requests: 16, caseSeconds: 10 } : base;
 }
 
 function distillOptions(o: Options): DistillBenchOptions {
@@ -340,6 +348,9 @@ async function runSuite(
         break;
       case 'distill':
         rows.push(...(await benchDistill(distillOptions(options))));
+        break;
+      case 'serve':
+        rows.push(...(await benchServe(serveOptions(options))));
         break;
       case 'gpu-counts':
         rows.push(...(await benchGpuCounts(gpuCountsOptions(options))));
