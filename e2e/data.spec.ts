@@ -284,7 +284,7 @@ test('100,000 rows import in the worker and the preview scrolls to the end', asy
   await page.screenshot({ path: `${ARTIFACTS_DIR}/data-100k.png` });
 });
 
-test('a reload restores the dataset and its mapping; New project clears it after confirmation', async ({
+test('a reload restores the dataset and its mapping; New project opens an empty one after confirmation', async ({
   page,
 }) => {
   await page.goto('/');
@@ -302,11 +302,12 @@ test('a reload restores the dataset and its mapping; New project clears it after
 
   await page.getByRole('button', { name: 'New project' }).click();
   const dialog = page.getByRole('dialog', { name: 'Start a new project?' });
-  await expect(dialog).toContainText('deletes the dataset');
+  await expect(dialog).toContainText('This project stays in Projects');
   await dialog.getByRole('button', { name: 'Keep working' }).click();
   await expect(summary(page).getByTestId('rows-count')).toHaveText('1,000');
   await page.getByRole('button', { name: 'New project' }).click();
-  await dialog.getByRole('button', { name: 'Delete and start new' }).click();
+  await dialog.getByRole('button', { name: 'Create project' }).click();
+  await expect(page).toHaveURL(/[?&]project=p[0-9a-z]+/);
   await expect(page.getByText('Drop a labelled CSV anywhere on this page')).toBeVisible();
   await page.reload();
   await expect(page.getByText('Drop a labelled CSV anywhere on this page')).toBeVisible();

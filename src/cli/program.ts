@@ -11,6 +11,7 @@ import { registerExport } from './commands/export.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerLabelIssues } from './commands/label-issues.ts';
+import { registerMap } from './commands/map.ts';
 import { registerTokenize } from './commands/tokenize.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerTokenize(program);
   registerLabelIssues(program);
+  registerMap(program);
   return program;
 }
 

@@ -3,12 +3,27 @@
 // (an IDB transaction; an OPFS writable only replaces the file on close), so a failed write, such
 // as a full quota, never damages what was saved before.
 
-const DB_NAME = 'finetune-studio';
 const DB_VERSION = 1;
 const KV = 'kv';
 const RUNS = 'runs';
 const BLOBS = 'blobs';
-const OPFS_DIR = 'finetune-studio';
+/** The project that kept the studio's first storage names (every project saved before there were several). */
+export const FIRST_PROJECT_ID = 'default';
+
+/** Where a project's records (IndexedDB) and files (OPFS directory) live. */
+export function projectStorageNames(projectId: string): { db: string; opfs: string } {
+  return projectId === FIRST_PROJECT_ID
+    ? { db: 'finetune-studio', opfs: 'finetune-studio' }
+    : { db: `finetune-studio/${projectId}`, opfs: `finetune-studio-${projectId}` };
+}
+
+let names = projectStorageNames(FIRST_PROJECT_ID);
+
+/** Chooses the project this page reads and writes; called once, before anything is read. */
+export function selectProjectStorage(projectId: string): void {
+  names = projectStorageNames(projectId);
+  dbPromise = null;
+}
 
 export class StorageFullError extends Error {
   constructor(cause: unknown) {
@@ -26,12 +41,20 @@ export function isQuotaError(error: unknown): boolean {
 let dbPromise: Promise<IDBDatabase> | null = null;
 
 function openDb(): Promise<IDBDatabase> {
-  dbPromise ??= new Promise<IDBDatabase>((resolve, reject) => {
+  dbPromise ??= openNamedDb(names.db).catch((error: unknown) => {
+    dbPromise = null;
+    throw error;
+  });
+  return dbPromise;
+}
+
+function openNamedDb(name: string): Promise<IDBDatabase> {
+  return new Promise<IDBDatabase>((resolve, reject) => {
     if (typeof indexedDB === 'undefined') {
       reject(new Error('This browser offers no IndexedDB, so the project cannot be saved.'));
       return;
     }
-    const request = indexedDB.open(DB_NAME, DB_VERSION);
+    const request = indexedDB.open(name, DB_VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
       if (!db.objectStoreNames.contains(KV)) db.createObjectStore(KV);
@@ -41,11 +64,7 @@ function openDb(): Promise<IDBDatabase> {
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error ?? new Error('IndexedDB could not open.'));
     request.onblocked = () => reject(new Error('Another tab holds an older version of the studio open.'));
-  }).catch((error: unknown) => {
-    dbPromise = null;
-    throw error;
   });
-  return dbPromise;
 }
 
 function settle<T>(request: IDBRequest<T>): Promise<T> {
@@ -114,6 +133,32 @@ export async function writeRuns(put: { id: string }[], remove: string[]): Promis
   });
 }
 
+// The browser's own settings (backend, threads, measured speeds) belong to no project: they stay in
+// the first project's records, whichever project a page has open.
+let settingsDbPromise: Promise<IDBDatabase> | null = null;
+const settingsDb = () =>
+  (settingsDbPromise ??= openNamedDb(projectStorageNames(FIRST_PROJECT_ID).db).catch((error: unknown) => {
+    settingsDbPromise = null;
+    throw error;
+  }));
+
+export async function readSettingsRecord<T>(key: string): Promise<T | undefined> {
+  const db = await settingsDb();
+  return (await settle(db.transaction(KV).objectStore(KV).get(key))) as T | undefined;
+}
+
+export async function writeSettingsRecord(key: string, value: unknown): Promise<void> {
+  if (!writable) return;
+  const db = await settingsDb();
+  await new Promise<void>((resolve, reject) => {
+    const tx = db.transaction(KV, 'readwrite');
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(isQuotaError(tx.error) ? new StorageFullError(tx.error) : tx.error);
+    tx.onabort = tx.onerror;
+    tx.objectStore(KV).put(value, key);
+  });
+}
+
 /** Every saved record under `keys` (absent ones left out). */
 export async function readKeys(keys: readonly string[]): Promise<Record<string, unknown>> {
   const db = await openDb();
@@ -150,11 +195,11 @@ export async function replaceProjectRecords(
 // ---------------------------------------------------------------------------------------------
 // Blobs
 
-async function opfsDir(): Promise<FileSystemDirectoryHandle | null> {
+async function opfsDir(dirName = names.opfs): Promise<FileSystemDirectoryHandle | null> {
   try {
     if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) return null;
     const root = await navigator.storage.getDirectory();
-    return await root.getDirectoryHandle(OPFS_DIR, { create: true });
+    return await root.getDirectoryHandle(dirName, { create: true });
   } catch {
     return null;
   }
@@ -245,22 +290,6 @@ export async function deleteBlobs(prefix: string): Promise<void> {
   );
 }
 
-/** Removes every saved record and blob of the project (the model download cache is kept). */
-export async function clearAll(): Promise<void> {
-  if (!writable) return;
-  await transact([KV, RUNS, BLOBS], 'readwrite', (tx) => {
-    tx.objectStore(KV).clear();
-    tx.objectStore(RUNS).clear();
-    tx.objectStore(BLOBS).clear();
-  });
-  try {
-    const root = await navigator.storage.getDirectory();
-    await root.removeEntry(OPFS_DIR, { recursive: true });
-  } catch {
-    // Nothing saved in OPFS.
-  }
-}
-
 /** Asks the browser not to evict the project under storage pressure. */
 export async function requestPersistence(): Promise<boolean | null> {
   try {
@@ -291,4 +320,113 @@ export function deleteRunBlob(runId: string, name: string): Promise<void> {
 
 export function deleteRunBlobs(runId: string): Promise<void> {
   return deleteBlobs(`run/${runId}/`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other projects' storage, for the project list (the page itself reads and writes only its own).
+
+async function withNamedDb<T>(name: string, body: (db: IDBDatabase) => Promise<T>): Promise<T> {
+  const db = await openNamedDb(name);
+  try {
+    return await body(db);
+  } finally {
+    db.close();
+  }
+}
+
+async function opfsFiles(dirName: string): Promise<{ name: string; file: File }[]> {
+  const dir = await opfsDir(dirName);
+  if (!dir) return [];
+  const files: { name: string; file: File }[] = [];
+  const entries = dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> };
+  for await (const [name, handle] of entries.entries()) {
+    if (handle.kind === 'file') files.push({ name, file: await (handle as FileSystemFileHandle).getFile() });
+  }
+  return files;
+}
+
+export interface StoredProjectSummary {
+  /** The dataset's file name, if the project has one. */
+  dataset: string | null;
+  runs: number;
+  /** Bytes of its stored files (dataset, checkpoints); records add a little more. */
+  bytes: number;
+}
+
+/** What another project holds, read without opening it. */
+export async function storedProjectSummary(projectId: string): Promise<StoredProjectSummary> {
+  const { db: dbName, opfs } = projectStorageNames(projectId);
+  const fromDb = await withNamedDb(dbName, async (db) => {
+    const project = (await settle(db.transaction(KV).objectStore(KV).get('project'))) as
+      { data?: { name?: unknown } | null } | undefined;
+    const runs = await settle(db.transaction(RUNS).objectStore(RUNS).count());
+    const blobs = (await settle(db.transaction(BLOBS).objectStore(BLOBS).getAll())) as Blob[];
+    const name = project?.data?.name;
+    return {
+      dataset: typeof name === 'string' ? name : null,
+      runs,
+      bytes: blobs.reduce((sum, blob) => sum + (blob instanceof Blob ? blob.size : 0), 0),
+    };
+  });
+  const files = await opfsFiles(opfs);
+  return { ...fromDb, bytes: fromDb.bytes + files.reduce((sum, f) => sum + f.file.size, 0) };
+}
+
+/** Copies one project's records and files into another project's (empty) storage. */
+export async function copyProjectStorage(fromId: string, toId: string): Promise<void> {
+  const from = projectStorageNames(fromId);
+  const to = projectStorageNames(toId);
+  const source = await withNamedDb(from.db, async (db) => {
+    const tx = db.transaction([KV, RUNS, BLOBS]);
+    const [kvKeys, kvValues, runs, blobKeysList, blobValues] = await Promise.all([
+      settle(tx.objectStore(KV).getAllKeys()),
+      settle(tx.objectStore(KV).getAll()),
+      settle(tx.objectStore(RUNS).getAll()),
+      settle(tx.objectStore(BLOBS).getAllKeys()),
+      settle(tx.objectStore(BLOBS).getAll()),
+    ]);
+    return { kvKeys, kvValues, runs, blobKeysList, blobValues };
+  });
+  // Files first, then the records in one transaction: an interrupted copy leaves no project record.
+  const target = await opfsDir(to.opfs);
+  for (const { name, file } of await opfsFiles(from.opfs)) {
+    if (!target) break;
+    const handle = await target.getFileHandle(name, { create: true });
+    const out = await handle.createWritable();
+    await out.write(file);
+    await out.close();
+  }
+  await withNamedDb(
+    to.db,
+    (db) =>
+      new Promise<void>((resolve, reject) => {
+        const tx = db.transaction([KV, RUNS, BLOBS], 'readwrite');
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(isQuotaError(tx.error) ? new StorageFullError(tx.error) : tx.error);
+        tx.onabort = tx.onerror;
+        source.blobKeysList.forEach((key, i) => tx.objectStore(BLOBS).put(source.blobValues[i], key));
+        for (const run of source.runs) tx.objectStore(RUNS).put(run);
+        // The settings record is the browser's, not the project's: it stays with the first project.
+        source.kvKeys.forEach((key, i) => {
+          if (key !== 'settings') tx.objectStore(KV).put(source.kvValues[i], key);
+        });
+      }),
+  );
+}
+
+/** Deletes a project's records and files. The caller makes sure no tab has it open. */
+export async function deleteProjectStorage(projectId: string): Promise<void> {
+  const { db, opfs } = projectStorageNames(projectId);
+  await new Promise<void>((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(db);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error ?? new Error('The project could not be deleted.'));
+    request.onblocked = () => reject(new Error('The project is open in another tab; close it there first.'));
+  });
+  try {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry(opfs, { recursive: true });
+  } catch {
+    // Nothing saved in OPFS.
+  }
 }

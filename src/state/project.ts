@@ -6,18 +6,19 @@ import { openDataset, setDatasetSaveHook } from './data.ts';
 import { restoreModel, startBackend } from './model.ts';
 import {
   blobKeys,
-  clearAll,
   deleteBlob,
   isQuotaError,
   readAllRuns,
   readBlob,
   readKey,
+  readSettingsRecord,
   requestPersistence,
+  selectProjectStorage,
   writeBlob,
   writeKey,
+  writeSettingsRecord,
   writeRuns,
 } from './persist.ts';
-import { resetPreviewRows } from './previewRows.ts';
 import { restoredSearches, savedSearches } from './quality/index.ts';
 import { isRunLive, replaceAllRuns, setRecordsSaver, stopRun, type RunRecord } from './runs/index.ts';
 import { packSteps, unpackSteps, type PackedSteps } from './savedSeries.ts';
@@ -29,8 +30,9 @@ import {
   type SavedData,
   type SettingsRecord,
 } from './schema.ts';
-import { initialData, initialModel, STEPS, type MeasuredSpeed, type StepId } from './slices.ts';
+import { STEPS, type MeasuredSpeed, type StepId } from './slices.ts';
 import { studio, useStudio, type StudioState } from './store.ts';
+import { chooseProject, createProject, projectUrl } from './projects.ts';
 import { claimProject } from './tabs.ts';
 
 const PROJECT_KEY = 'project';
@@ -134,7 +136,7 @@ async function saveNow(): Promise<boolean> {
       wasmThreads: state.ui.wasmThreads,
       measuredSpeeds: state.ui.measuredSpeeds,
     };
-    await writeKey(SETTINGS_KEY, settings);
+    await writeSettingsRecord(SETTINGS_KEY, settings);
     await writeKey(ACTIVE_RUN_KEY, state.activeRunId);
     const changed: SavedRun[] = [];
     for (const id of state.runOrder) {
@@ -254,7 +256,9 @@ type SavedRun = Omit<RunRecord, 'steps'> & { steps: PackedSteps | RunRecord['ste
 
 async function restore(): Promise<void> {
   const { setUi, setModel, setStorage } = studio();
-  const settings = migrateRecord<SettingsRecord>(await readKey(SETTINGS_KEY).catch(() => undefined));
+  const settings = migrateRecord<SettingsRecord>(
+    await readSettingsRecord(SETTINGS_KEY).catch(() => undefined),
+  );
   if (settings.ok) {
     const { forcedBackend, wasmThreads, measuredSpeeds } = settings.record;
     setUi({
@@ -373,8 +377,11 @@ export async function initProject(): Promise<void> {
   started = true;
   setDatasetSaveHook((input) => void saveDataset(input));
   setRecordsSaver(saveNow);
+  const project = await chooseProject();
+  selectProjectStorage(project.id);
+  studio().setStorage({ project: { id: project.id, name: project.name } });
   // Another tab writing the project leaves this one read-only: it restores, never saves.
-  if (!(await claimProject(stopLiveRuns))) suspended = true;
+  if (!(await claimProject(project.id, stopLiveRuns))) suspended = true;
   try {
     await restore();
   } catch (error) {
@@ -405,28 +412,12 @@ export async function initProject(): Promise<void> {
 }
 
 /** Deletes the saved project and starts empty (the downloaded models stay in the cache). */
+/**
+ * Starts a new, empty project and opens it; the current one stays in the project list. Pending
+ * changes are saved first.
+ */
 export async function newProject(): Promise<void> {
-  if (saveTimer) clearTimeout(saveTimer);
-  saveTimer = null;
-  const { setData, setModel, setUi, setStorage, model } = studio();
-  try {
-    await clearAll();
-  } catch (error) {
-    reportSaveFailure(error);
-    return;
-  }
-  savedRuns = new Map();
-  savedData = null;
-  storedSource = null;
-  storedBlob = null;
-  recordedBlob = null;
-  sampleUrl = null;
-  suspended = false;
-  resetPreviewRows();
-  replaceAllRuns([], null);
-  studio().replaceLabelIssues({});
-  setData(initialData());
-  setModel({ ...initialModel(), backend: model.backend });
-  setUi({ step: 'data' });
-  setStorage({ problem: null, lastSavedAt: null });
+  await flushProject();
+  const entry = await createProject('Untitled project');
+  location.assign(projectUrl(entry.id));
 }

@@ -98,6 +98,8 @@ export interface StorageState {
   lastSavedAt: number | null;
   restored: boolean;
   tab: TabRole;
+  /** The project this page has open (`state/projects.ts`); null until it is chosen. */
+  project: { id: string; name: string } | null;
 }
 
 /** How fast a model classified on this device: texts of 128 tokens per second, batch 16. */
@@ -181,7 +183,14 @@ export const initialUi = (): UiState => ({
   forcedBackend: null,
   wasmThreads: null,
   settingsOpen: false,
-  storage: { persisted: null, problem: null, lastSavedAt: null, restored: false, tab: 'writer' },
+  storage: {
+    persisted: null,
+    problem: null,
+    lastSavedAt: null,
+    restored: false,
+    tab: 'writer',
+    project: null,
+  },
   measuredSpeeds: {},
 });
 

@@ -5,12 +5,22 @@
 // new writer then reloads to read the project as the first tab left it. A read-only tab watches
 // the lock without queueing for it (a queued request would be granted while the writer merely
 // reloads), and offers to continue there once the writer has closed.
-import { setStorageWritable } from './persist.ts';
 import type { TabRole } from './slices.ts';
 import { studio } from './store.ts';
 
-const WRITER_LOCK = 'finetune-studio/project-writer';
-const CHANNEL = 'finetune-studio/project-tabs';
+import { FIRST_PROJECT_ID, setStorageWritable } from './persist.ts';
+
+/** The Web Lock a project's writing tab holds, and the channel its tabs talk on. */
+export function projectLockNames(projectId: string): { lock: string; channel: string } {
+  const suffix = projectId === FIRST_PROJECT_ID ? '' : `/${projectId}`;
+  return {
+    lock: `finetune-studio/project-writer${suffix}`,
+    channel: `finetune-studio/project-tabs${suffix}`,
+  };
+}
+
+let writerLock = projectLockNames(FIRST_PROJECT_ID).lock;
+let channelName = projectLockNames(FIRST_PROJECT_ID).channel;
 /** How long a tab taking over waits for the first tab to say it stopped writing. */
 const HANDOVER_WAIT_MS = 3000;
 /** How often a read-only tab looks whether the writer is still there. */
@@ -45,13 +55,14 @@ let stopLiveRuns: () => void = () => undefined;
  * Web Locks, where every tab writes as before), `false` when another tab does: this tab is then
  * read-only until it reloads. `onReplaced` stops this tab's live runs if another tab takes over.
  */
-export function claimProject(onReplaced: () => void): Promise<boolean> {
+export function claimProject(projectId: string, onReplaced: () => void): Promise<boolean> {
+  ({ lock: writerLock, channel: channelName } = projectLockNames(projectId));
   stopLiveRuns = onReplaced;
   const locks = lockManager();
   if (!locks) return Promise.resolve(true);
   return new Promise((resolve) => {
     locks
-      .request(WRITER_LOCK, { ifAvailable: true }, (lock) => {
+      .request(writerLock, { ifAvailable: true }, (lock) => {
         if (!lock) {
           resolve(false);
           return undefined;
@@ -77,7 +88,7 @@ function replaced(): void {
   setStorageWritable(false);
   setRole('replaced');
   stopLiveRuns();
-  const channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(CHANNEL);
+  const channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(channelName);
   channel?.postMessage({ type: 'stopped-writing' } satisfies TabMessage);
   channel?.close();
 }
@@ -92,7 +103,7 @@ function waitForWriterToClose(locks: LockManagerLike): void {
     void locks
       .query()
       .then(({ held }) => {
-        const free = !(held ?? []).some((lock) => lock.name === WRITER_LOCK);
+        const free = !(held ?? []).some((lock) => lock.name === writerLock);
         if (free && freeBefore && studio().ui.storage.tab === 'reader') {
           clearInterval(timer);
           setRole('released');
@@ -110,7 +121,7 @@ function waitForWriterToClose(locks: LockManagerLike): void {
 export async function takeOverProject(): Promise<void> {
   const locks = lockManager();
   if (!locks) return;
-  const channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(CHANNEL);
+  const channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(channelName);
   const stopped = new Promise<void>((resolve) => {
     if (!channel) return resolve();
     channel.onmessage = (event: MessageEvent<TabMessage>) => {
@@ -120,7 +131,7 @@ export async function takeOverProject(): Promise<void> {
   });
   await new Promise<void>((resolve) => {
     void locks
-      .request(WRITER_LOCK, { steal: true }, () => {
+      .request(writerLock, { steal: true }, () => {
         resolve();
         return holdForever();
       })
@@ -129,6 +140,14 @@ export async function takeOverProject(): Promise<void> {
   await stopped;
   channel?.close();
   reloadTab();
+}
+
+/** Whether some tab (this one included) has the project open as its writer. */
+export async function isProjectOpen(projectId: string): Promise<boolean> {
+  const locks = lockManager();
+  if (!locks) return false;
+  const { held } = await locks.query();
+  return (held ?? []).some((lock) => lock.name === projectLockNames(projectId).lock);
 }
 
 /** Reloads the page: a reloaded tab claims the project anew. */

@@ -3,3 +3,4 @@
 export * from './pca.ts';
 export * from './layout.ts';
 export * from './trustworthiness.ts';
+export * from './features.ts';

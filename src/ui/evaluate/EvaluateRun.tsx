@@ -16,6 +16,7 @@ import { LabelIssuesPanel } from './LabelIssuesPanel.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { PerClassTable } from './PerClassTable.tsx';
 import { Playground } from './Playground.tsx';
+import { StudentTeacherCard } from './StudentTeacherCard.tsx';
 import { ThresholdControl } from './ThresholdControl.tsx';
 
 const SINGLE_ROWS = [
@@ -165,6 +166,8 @@ export function EvaluateRun({ run }: { run: RunRecord }) {
           not depend on the threshold.
         </p>
       </section>
+
+      {run.distillation && <StudentTeacherCard student={run} />}
 
       {metrics.kind === 'single_label' ? (
         <>

@@ -1,8 +1,16 @@
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { cloneRun, currentSettings, deleteRun, selectRun, toggleRunOverlay } from '../../state/runs/index.ts';
+import {
+  cloneRun,
+  currentSettings,
+  deleteRun,
+  selectRun,
+  teacherBlocker,
+  toggleRunOverlay,
+} from '../../state/runs/index.ts';
 import { useStudio } from '../../state/store.ts';
 import { runColor } from '../train/palette.ts';
+import { DistillForm } from './DistillForm.tsx';
 import type { RunRecord } from '../../state/runs/index.ts';
 
 const STATUS_TEXT: Record<RunRecord['status'], string> = {
@@ -39,6 +47,10 @@ interface RowView {
   bestMetric: string;
   best: number | undefined;
   test: number | undefined;
+  /** The teacher's name of a distilled run, and the student's layers. */
+  teacher: string | undefined;
+  studentLayers: number | undefined;
+  canTeach: boolean;
 }
 
 /** What a row shows, as primitives: a training step changes none of them, so it redraws no row. */
@@ -55,6 +67,9 @@ function rowView(run: RunRecord): RowView {
     bestMetric: run.bestMetric,
     best: run.best?.value,
     test: typeof testValue === 'number' ? testValue : undefined,
+    teacher: run.distillation?.teacherName,
+    studentLayers: run.distillation?.layers,
+    canTeach: teacherBlocker(run) === null,
   };
 }
 
@@ -66,12 +81,14 @@ const RunRow = memo(function RunRow({
   active,
   compared,
   onClone,
+  onDistil,
 }: {
   id: string;
   index: number;
   active: boolean;
   compared: boolean;
   onClone?: (() => void) | undefined;
+  onDistil: (id: string) => void;
 }) {
   const run = useStudio(useShallow((s) => (s.runs[id] ? rowView(s.runs[id]) : MISSING)));
   if (!run) return null;
@@ -96,6 +113,11 @@ const RunRow = memo(function RunRow({
         >
           {run.name}
         </button>
+        {run.teacher !== undefined && (
+          <div className="fs-muted" style={{ fontSize: '0.8rem' }}>
+            distilled from {run.teacher} ({run.studentLayers} layers)
+          </div>
+        )}
       </td>
       <td>
         <span className={`fs-status fs-status-${run.status}`}>{STATUS_TEXT[run.status]}</span>
@@ -132,6 +154,17 @@ const RunRow = memo(function RunRow({
         >
           Clone
         </button>
+        {run.canTeach && (
+          <button
+            type="button"
+            className="fs-button fs-button-small"
+            onClick={() => onDistil(id)}
+            aria-label={`Distil ${run.name} into a smaller model`}
+            title="Distil into a smaller model"
+          >
+            Distil
+          </button>
+        )}
         <button
           type="button"
           className="fs-button fs-button-small"
@@ -148,8 +181,10 @@ const RunRow = memo(function RunRow({
   );
 });
 
-/** Every run of the project: compare (overlay), open, clone into the form, delete. */
+/** Every run of the project: compare (overlay), open, clone into the form, distil, delete. */
 export const RunsPanel = memo(function RunsPanel({ onClone }: { onClone?: () => void }) {
+  const [teacherId, setTeacherId] = useState<string | null>(null);
+  const teacher = useStudio((s) => (teacherId ? s.runs[teacherId] : undefined));
   const { runOrder, activeRunId, overlayRunIds } = useStudio(
     useShallow((s) => ({
       runOrder: s.runOrder,
@@ -206,11 +241,13 @@ export const RunsPanel = memo(function RunsPanel({ onClone }: { onClone?: () => 
                 active={id === activeRunId}
                 compared={overlayRunIds.includes(id)}
                 onClone={onClone}
+                onDistil={setTeacherId}
               />
             ))}
           </tbody>
         </table>
       </div>
+      {teacher && <DistillForm key={teacher.id} teacher={teacher} onClose={() => setTeacherId(null)} />}
     </section>
   );
 });

@@ -2,6 +2,7 @@ import { openSettings } from '../../state/ui.ts';
 import { BackendBadge } from './BackendBadge.tsx';
 import { NewProjectButton } from './NewProjectButton.tsx';
 import { ProjectBackup } from './ProjectBackup.tsx';
+import { ProjectsButton } from './ProjectsButton.tsx';
 
 export function Header() {
   return (
@@ -14,6 +15,7 @@ export function Header() {
       </div>
       <div className="fs-header-tools">
         <BackendBadge />
+        <ProjectsButton />
         <ProjectBackup />
         <NewProjectButton />
         <button type="button" className="fs-button" onClick={() => openSettings(true)}>

@@ -27,18 +27,18 @@ export function NewProjectButton() {
             </button>
             <button
               type="button"
-              className="fs-button fs-button-danger"
+              className="fs-button fs-button-primary"
               onClick={() => void confirm()}
               disabled={busy}
             >
-              Delete and start new
+              Create project
             </button>
           </>
         }
       >
         <p>
-          This deletes the dataset, the column mapping and every run saved in this browser. Downloaded models
-          stay cached. Download anything you want to keep from the Export step first.
+          A new, empty project opens in this tab. This project stays in <strong>Projects</strong>, with its
+          dataset and runs, to open again whenever you like.
         </p>
       </Dialog>
     </>
