@@ -3,11 +3,33 @@
 // whose training_args.json names the teacher.
 import { expect, test, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { runPython } from '../src/node/python.ts';
 import { loadTinyModel, openData, runStatus, setSetting, watchPage } from './training.ts';
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
+
+// The exported student in transformers: every weight matches a parameter of a 1-layer model, and
+// its logits equal the zip's ONNX graph's on the same tokenized texts.
+const TRANSFORMERS_CHECK = `
+import json, sys
+import numpy as np, onnxruntime as ort, torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+folder = sys.argv[1]
+model, info = AutoModelForSequenceClassification.from_pretrained(folder, output_loading_info=True)
+model.eval()
+tokenizer = AutoTokenizer.from_pretrained(folder)
+batch = tokenizer(["The food was great.", "Terrible service, never again."], padding=True, return_tensors="pt")
+with torch.no_grad():
+    logits = model(**batch).logits.numpy()
+session = ort.InferenceSession(folder + "/onnx/model.onnx")
+feeds = {i.name: batch[i.name].numpy().astype(np.int64) for i in session.get_inputs()}
+onnx_logits = session.run(None, feeds)[0]
+print(json.dumps({"layers": model.config.n_layers, "missing": sorted(info["missing_keys"]),
+  "unexpected": sorted(info["unexpected_keys"]), "difference": float(np.abs(logits - onnx_logits).max())}))
+`;
 
 async function download(page: Page, button: string): Promise<Record<string, Uint8Array>> {
   const pending = page.waitForEvent('download');
@@ -85,5 +107,25 @@ test('distil a finished run into a 1-layer student: it trains, evaluates beside 
     temperature: 2,
     student: { layers: 1, teacher_layers: [0] },
   });
+  const folder = mkdtempSync(join(tmpdir(), 'finetune-distill-e2e-'));
+  try {
+    for (const [name, bytes] of Object.entries(zip)) {
+      if (name.endsWith('/')) continue;
+      mkdirSync(dirname(join(folder, name)), { recursive: true });
+      writeFileSync(join(folder, name), bytes);
+    }
+    const run = await runPython(['-c', TRANSFORMERS_CHECK, folder], { timeoutMs: 120_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const loaded = JSON.parse(run.stdout) as {
+      layers: number;
+      missing: string[];
+      unexpected: string[];
+      difference: number;
+    };
+    expect(loaded).toMatchObject({ layers: 1, missing: [], unexpected: [] });
+    expect(loaded.difference).toBeLessThan(1e-4);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
   expect(seen.problems).toEqual([]);
 });
