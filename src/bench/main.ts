@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,threads,gpu-counts,gpu] [--iterations N] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
+// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,map,threads,gpu-counts,gpu] [--iterations N] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
 // runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
@@ -25,6 +25,7 @@ import { QUICK_DIMS } from './model-step.ts';
 import { parseThreadCount } from '../core/backend/index.ts';
 import { formatTable, type BenchRow } from './table.ts';
 import { machine } from './machine.ts';
+import { benchMap, type MapBenchOptions } from './map.ts';
 import { benchQuality, type QualityBenchOptions } from './quality.ts';
 import { benchServe, type ServeBenchOptions } from './serve.ts';
 import { benchThreads, type ThreadsBenchOptions } from './threads.ts';
@@ -39,6 +40,7 @@ const SUITES = [
   'engines',
   'distill',
   'quality',
+  'map',
   'threads',
   'serve',
   'gpu-counts',
@@ -182,6 +184,11 @@ function qualityOptions(o: Options): QualityBenchOptions {
   return o.quick
     ? { ...base, dims: { ...QUICK_DIMS, vocabSize: 30522 }, rows: 300, maxLength: 32, folds: 3 }
     : base;
+}
+
+function mapOptions(o: Options): MapBenchOptions {
+  const base: MapBenchOptions = { onProgress: progress };
+  return o.quick ? { ...base, sizes: [500], dim: 64, clusters: 5, sampleRows: 300 } : base;
 }
 
 function serveOptions(o: Options): ServeBenchOptions {
@@ -342,6 +349,9 @@ async function runSuite(
         break;
       case 'quality':
         rows.push(...(await benchQuality(qualityOptions(options))));
+        break;
+      case 'map':
+        rows.push(...(await benchMap(mapOptions(options))));
         break;
       case 'engines':
         rows.push(...(await benchEngines(enginesOptions(options))));
