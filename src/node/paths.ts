@@ -31,14 +31,18 @@ export type FixtureModelName =
   | 'bert-tiny-seqcls'
   | 'bert-tiny-pretraining-f16'
   | 'roberta-tiny-seqcls'
-  | 'xlm-roberta-tiny-mlm-f16';
+  | 'xlm-roberta-tiny-mlm-f16'
+  | 'modernbert-tiny-seqcls'
+  | 'modernbert-tiny-mlm-f16';
 
 /** The folder the local hub serves: one Hugging Face model folder per fixture model. */
 export const fixtureModelsDir = (): string => resolve(generatedFixturesDir(), 'models');
 export const fixtureModelDir = (name: FixtureModelName): string => resolve(fixtureModelsDir(), name);
 
 /** Reference tokenizations by transformers of the tokenizer trained for a family's fixtures. */
-export function familyTokenizationReference(family: 'bert' | 'roberta' | 'xlm-roberta'): string {
+export function familyTokenizationReference(
+  family: 'bert' | 'roberta' | 'xlm-roberta' | 'modernbert',
+): string {
   return resolve(generatedFixturesDir(), 'tokenizers', `reference_tokenization_${family}.jsonl`);
 }
 

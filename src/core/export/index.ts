@@ -52,5 +52,5 @@ export {
   type UnzipLimits,
 } from './zip.ts';
 export { ONNX_OPSET, ONNX_IR_VERSION } from './onnx/distilbert-onnx.ts';
-export { buildOnnx } from './onnx/graphs.ts';
+export { buildOnnx, hasOnnxWriter, noOnnxReason } from './onnx/graphs.ts';
 export { hubModelId, mappedColumnsJson, originFromJson, type MappedColumns } from './training-args.ts';

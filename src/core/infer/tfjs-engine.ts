@@ -1,7 +1,7 @@
 // ForwardEngine over the training engine's own forward pass (tfjs, dropout off): the reference
 // the ONNX Runtime engines are tested against, and the engine where no ONNX Runtime loads.
 import * as tf from '@tensorflow/tfjs-core';
-import { type ModelConfig, encode, firstToken, forward, type Params } from '../model/index.ts';
+import { type ModelConfig, encode, forward, pooledState, type Params } from '../model/index.ts';
 import type { ForwardEngine, ForwardOutput, TokenBatch } from './engine.ts';
 
 export function tfjsEngine(params: Params, config: ModelConfig, output: ForwardOutput): ForwardEngine {
@@ -15,7 +15,7 @@ export function tfjsEngine(params: Params, config: ModelConfig, output: ForwardO
         if (output.kind === 'logits') return forward(params, config, ids, mask, { training: false }).logits;
         const toLayer = output.kind === 'hidden' ? output.layers : config.nLayers;
         const hidden = encode(params, config, ids, mask, { training: false, toLayer });
-        return output.kind === 'features' ? firstToken(hidden) : hidden;
+        return output.kind === 'features' ? pooledState(config, hidden, mask) : hidden;
       });
       try {
         return (await result.data()) as Float32Array;

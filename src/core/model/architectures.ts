@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, ModelType } from './config.ts';
 import { bert } from './bert.ts';
 import { distilBert } from './distilbert.ts';
+import { modernBert } from './modernbert.ts';
 import { roberta, xlmRoberta } from './roberta.ts';
 import type { ClassificationHead, EncodeOptions, ForwardOptions, Params } from './layers.ts';
 
@@ -20,6 +21,7 @@ export type ParameterDims = Pick<
   | 'maxPositionEmbeddings'
   | 'typeVocabSize'
   | 'numLabels'
+  | 'raw'
 >;
 
 export interface Architecture {
@@ -36,6 +38,11 @@ export interface Architecture {
   parameterShapes(config: ParameterDims): Map<string, number[]>;
   /** Prefix of block `layer`'s parameter names. */
   layerPrefix(layer: number): string;
+  /**
+   * A norm over the encoder's output that the last block applies and owns (ModernBERT's
+   * final_norm; the name without `.weight` / `.bias`), so that block's output is the encoder's.
+   */
+  finalNorm?: string;
   /** The classification head on the first token: what head-only training trains. */
   head: ClassificationHead;
   /**
@@ -60,6 +67,11 @@ export interface Architecture {
     attentionMask: tf.Tensor2D,
     opts: ForwardOptions,
   ): tf.Tensor3D;
+  /**
+   * The state the head reads: [B, T, D], mask [B, T] -> [B, D]; the first token's state when
+   * absent.
+   */
+  pool?(config: ModelConfig, hidden: tf.Tensor3D, attentionMask: tf.Tensor2D): tf.Tensor2D;
 }
 
 const ARCHITECTURES: Readonly<Record<ModelType, Architecture>> = {
@@ -67,6 +79,7 @@ const ARCHITECTURES: Readonly<Record<ModelType, Architecture>> = {
   bert,
   roberta,
   'xlm-roberta': xlmRoberta,
+  modernbert: modernBert,
 };
 
 export const SUPPORTED_MODEL_TYPES = Object.keys(ARCHITECTURES) as ModelType[];

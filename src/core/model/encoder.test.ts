@@ -1,11 +1,11 @@
 // Parity with Hugging Face transformers on the fixture checkpoints of every family (DistilBERT, BERT,
-// RoBERTa, XLM-RoBERTa): forward outputs for every
+// RoBERTa, XLM-RoBERTa, ModernBERT): forward outputs for every
 // padding pattern, the loss, and the gradient of every parameter; on the cpu and wasm backends.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend.ts';
-import { classifierHead, encode, firstToken, forward, lossFn } from './encoder.ts';
+import { classifierHead, encode, forward, lossFn, pooledState } from './encoder.ts';
 import { disposeParams, type LoadedModel } from './index.ts';
 import {
   FIXTURES,
@@ -168,7 +168,9 @@ describe.each(BACKENDS)('sequence classifiers of every family on the %s backend'
       });
       expect(maxAbsDiff(resumed.dataSync(), full.dataSync())).toBe(0);
       const logits = tf.tidy(() =>
-        classifierHead(model.params, model.config, firstToken(resumed), { training: false }),
+        classifierHead(model.params, model.config, pooledState(model.config, resumed, attentionMask), {
+          training: false,
+        }),
       );
       expect(maxAbsDiff(logits.dataSync(), ref(fx, 'logits').data)).toBeLessThan(
         fx.tolerances.logits_max_abs,

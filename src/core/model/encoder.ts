@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { architectureOf } from './architectures.ts';
 import type { ModelConfig } from './config.ts';
+import { isBlockParameter } from './weights.ts';
 import {
   checkpointed,
   firstToken,
@@ -50,9 +51,8 @@ export function checkpointedTransformerLayer(
   opts: ForwardOptions,
 ): tf.Tensor3D {
   const architecture = architectureOf(config);
-  const prefix = architecture.layerPrefix(layer);
   const weights = Object.keys(params)
-    .filter((name) => name.startsWith(prefix))
+    .filter((name) => isBlockParameter(config, name, layer))
     .map((name) => param(params, name));
   return checkpointed(
     (input, mask) => architecture.block(params, config, layer, input, mask, opts),
@@ -93,14 +93,28 @@ export function encode(
   });
 }
 
-/** The family's classification head on the first token's state: [B, D] -> [B, L]. */
+/**
+ * The state the family's head reads: the first token's, or the family's own pooling (ModernBERT's
+ * mean over the real tokens). [B, T, D], mask [B, T] -> [B, D].
+ */
+export function pooledState(
+  config: ModelConfig,
+  hidden: tf.Tensor3D,
+  attentionMask: tf.Tensor2D,
+): tf.Tensor2D {
+  const pool = architectureOf(config).pool;
+  return pool ? pool(config, hidden, attentionMask) : firstToken(hidden);
+}
+
+/** The family's classification head on the pooled state (`pooledState`): [B, D] -> [B, L]. */
 export function classifierHead(
   params: Params,
   config: ModelConfig,
-  firstTokenState: tf.Tensor2D,
+  pooled: tf.Tensor2D,
   opts: ForwardOptions,
 ): tf.Tensor2D {
-  return headForward(params, architectureOf(config).head, config.classifierDropout, firstTokenState, opts);
+  const head = architectureOf(config).head;
+  return headForward(params, head, config.classifierDropout, pooled, opts, config.layerNormEps);
 }
 
 /** The family's *ForSequenceClassification.forward without the loss. */
@@ -113,7 +127,7 @@ export function forward(
 ): { lastHiddenState: tf.Tensor3D; logits: tf.Tensor2D } {
   return tf.tidy(() => {
     const lastHiddenState = encode(params, config, inputIds, attentionMask, opts);
-    const logits = classifierHead(params, config, firstToken(lastHiddenState), opts);
+    const logits = classifierHead(params, config, pooledState(config, lastHiddenState, attentionMask), opts);
     return { lastHiddenState, logits };
   });
 }

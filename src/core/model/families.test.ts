@@ -1,8 +1,9 @@
-// Loading what the Hub holds for BERT and RoBERTa/XLM-RoBERTa: bert-base-uncased's TF-era
+// Loading what the Hub holds for BERT, RoBERTa/XLM-RoBERTa and ModernBERT: bert-base-uncased's TF-era
 // `LayerNorm.gamma`/`beta` names, its `cls.*` pre-training head and sharded weights; bare *Model
 // checkpoints without the encoder prefix (MiniLM / sentence-transformers style); a RoBERTa MLM
 // checkpoint (tied decoder left out, `lm_head.*` ignored, classification head created) and a
-// stray pooler, which RobertaForSequenceClassification does not have.
+// stray pooler, which RobertaForSequenceClassification does not have; ModernBERT-base's MLM
+// checkpoint (its prediction head kept, `decoder.*` ignored) with the Hub's older config fields.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { fixtureModelDir } from '../../node/paths.ts';
 import { directoryModelSource } from '../../node/model-source.ts';
 import { blobModelSource, disposeParams, loadModel } from './index.ts';
 import { readSafetensors, writeSafetensors } from './safetensors.ts';
+import { modernBertSettings } from './modernbert.ts';
 import { parameterShapes } from './weights.ts';
 
 beforeAll(async () => {
@@ -135,5 +137,87 @@ describe('loading BERT and RoBERTa checkpoints as the Hub stores them', () => {
     );
     tf.dispose([ids, mask]);
     disposeParams(model.params);
+  });
+});
+
+describe('loading ModernBERT checkpoints as the Hub stores them', () => {
+  it("reads answerdotai/ModernBERT-base's layout: an MLM checkpoint whose prediction head the classifier keeps, older config fields", async () => {
+    const dir = fixtureModelDir('modernbert-tiny-mlm-f16');
+    const names = checkpointTensors(dir).map((t) => t.name);
+    expect(names).not.toContain('decoder.weight');
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config.layer_types).toBeUndefined();
+    expect(config.global_attn_every_n_layers).toBe(2);
+
+    const model = await loadModel(directoryModelSource(dir), { labels: ['w', 'x', 'y', 'z'] });
+    expect(model.config.modelType).toBe('modernbert');
+    expect(modernBertSettings(model.config)).toMatchObject({
+      layerTypes: ['full_attention', 'sliding_attention', 'full_attention', 'sliding_attention'],
+      ropeTheta: { full_attention: 1000, sliding_attention: 50 },
+      halfWindow: 3,
+      pooling: 'mean',
+      normBias: false,
+    });
+    expect(Object.keys(model.params)).toEqual([...parameterShapes(model.config).keys()]);
+    expect(
+      Object.keys(model.params).some((name) => name.endsWith('.bias') && name !== 'classifier.bias'),
+    ).toBe(false);
+    expect(model.report.missing).toEqual(['classifier.weight', 'classifier.bias']);
+    expect(model.report.unexpected).toEqual(['decoder.bias']);
+    const dense = checkpointTensors(dir).find((t) => t.name === 'head.dense.weight')!;
+    expect(model.params['head.dense.weight']!.dataSync()).toEqual(dense.data);
+    disposeParams(model.params);
+  });
+
+  it('reads a bare ModernBertModel checkpoint (no `model.` prefix) and creates the prediction head as transformers does', async () => {
+    const dir = fixtureModelDir('modernbert-tiny-seqcls');
+    const bare = checkpointTensors(dir)
+      .filter((t) => t.name.startsWith('model.'))
+      .map((t) => ({ ...t, name: t.name.replace(/^model\./, '') }));
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const source = folderWith(dir, {
+      'model.safetensors': writeSafetensors(bare),
+      'config.json': JSON.stringify({ ...config, architectures: ['ModernBertModel'] }),
+    });
+    const [prefixed, unprefixed] = await Promise.all([
+      loadModel(directoryModelSource(dir)),
+      loadModel(source, { labels: ['negative', 'neutral', 'positive'] }),
+    ]);
+    expect(unprefixed.report.unexpected).toEqual([]);
+    expect(unprefixed.report.missing).toEqual([
+      'head.dense.weight',
+      'head.norm.weight',
+      'classifier.weight',
+      'classifier.bias',
+    ]);
+    // A new LayerNorm starts as the identity's scale.
+    expect([...unprefixed.params['head.norm.weight']!.dataSync()].every((v) => v === 1)).toBe(true);
+    for (const name of Object.keys(prefixed.params)) {
+      if (!name.startsWith('model.')) continue;
+      expect(unprefixed.params[name]!.dataSync(), name).toEqual(prefixed.params[name]!.dataSync());
+    }
+    disposeParams(prefixed.params);
+    disposeParams(unprefixed.params);
+  });
+
+  it('refuses a configuration it does not run, in one line', async () => {
+    const dir = fixtureModelDir('modernbert-tiny-seqcls');
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ classifier_pooling: 'max' }, 'config.json: classifier_pooling "max" is not supported (cls, mean)'],
+      [
+        { rope_parameters: { full_attention: { rope_type: 'yarn', rope_theta: 10 } } },
+        'config.json: rope_type "yarn" is not supported (default only)',
+      ],
+      [
+        { layer_types: ['full_attention'] },
+        'config.json: "layer_types" must list full_attention or sliding_attention for each of the 3 layers',
+      ],
+    ];
+    for (const [change, message] of cases) {
+      await expect(
+        loadModel(folderWith(dir, { 'config.json': JSON.stringify({ ...config, ...change }) })),
+      ).rejects.toThrow(message);
+    }
   });
 });

@@ -45,7 +45,7 @@ export {
   type LoadReport,
 } from './load.ts';
 export { MODEL_CATALOG } from './catalog.ts';
-export { param } from './layers.ts';
+export { headForward, param } from './layers.ts';
 export { runModelCopy } from './run-copy.ts';
 export {
   SafetensorsError,
@@ -55,4 +55,4 @@ export {
   safetensorsLayout,
   writeSafetensors,
 } from './safetensors.ts';
-export { canonicalName, isHeadName, layerPrefix, parameterShapes } from './weights.ts';
+export { canonicalName, isBlockParameter, isHeadName, layerPrefix, parameterShapes } from './weights.ts';

@@ -274,35 +274,51 @@ export function firstToken(hidden: tf.Tensor3D): tf.Tensor2D {
 }
 
 /**
- * A sequence-classification head on the first token's state, as every family here has one:
- * [dropout] -> dense -> activation -> dropout -> out. DistilBERT: pre_classifier, ReLU,
- * classifier; BERT: the pooler (dense, tanh) and classifier; RoBERTa: RobertaClassificationHead
- * (dropout, dense, tanh, dropout, out_proj).
+ * A sequence-classification head on the pooled state (the first token's unless the family pools
+ * otherwise), as every family here has one: [dropout] -> dense -> activation -> [LayerNorm] ->
+ * dropout -> out. DistilBERT: pre_classifier, ReLU, classifier; BERT: the pooler (dense, tanh)
+ * and classifier; RoBERTa: RobertaClassificationHead (dropout, dense, tanh, dropout, out_proj);
+ * ModernBERT: ModernBertPredictionHead (dense, GELU, norm), dropout, classifier.
  */
 export interface ClassificationHead {
-  /** Linear [D, D] on the first token (without `.weight` / `.bias`). */
+  /** Linear [D, D] on the pooled state (without `.weight` / `.bias`; the bias may be absent). */
   dense: string;
-  activation: 'relu' | 'tanh';
+  activation: 'relu' | 'tanh' | 'gelu';
+  /** LayerNorm after the activation (its bias may be absent). */
+  norm?: string;
   /** Linear [L, D] to the logits. */
   out: string;
   /** Dropout on the first token's state before `dense` too (RoBERTa). */
   dropoutBeforeDense: boolean;
 }
 
-/** The head's logits: [B, D] -> [B, L]. Dropout sites 'head/features' and 'head'. */
+/**
+ * The head's logits: [B, D] -> [B, L]. Dropout sites 'head/features' and 'head'; `eps` is the
+ * LayerNorm's where the head has one.
+ */
 export function headForward(
   params: Params,
   head: ClassificationHead,
   rate: number,
-  firstTokenState: tf.Tensor2D,
+  pooledState: tf.Tensor2D,
   opts: ForwardOptions,
+  eps = DEFAULT_LAYER_NORM_EPS,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const features = head.dropoutBeforeDense
-      ? dropout(firstTokenState, rate, opts, 'head/features')
-      : firstTokenState;
-    const dense = linear(params, head.dense, features);
-    const pooled = head.activation === 'relu' ? tf.relu(dense) : tf.tanh(dense);
+      ? dropout(pooledState, rate, opts, 'head/features')
+      : pooledState;
+    const product = matMul<tf.Tensor2D>(features, param(params, `${head.dense}.weight`), false, true); // [B, D]
+    const denseBias = params[`${head.dense}.bias`];
+    const dense = denseBias ? tf.add(product, denseBias) : product;
+    const activated =
+      head.activation === 'relu' ? tf.relu(dense) : head.activation === 'tanh' ? tf.tanh(dense) : gelu(dense);
+    let pooled = activated as tf.Tensor2D;
+    if (head.norm) {
+      const gamma = param(params, `${head.norm}.weight`) as tf.Tensor1D;
+      const beta = (params[`${head.norm}.bias`] ?? tf.zerosLike(gamma)) as tf.Tensor1D;
+      pooled = layerNormRows(pooled, gamma, beta, eps);
+    }
     return linear(params, head.out, dropout(pooled, rate, opts, 'head'));
   });
 }

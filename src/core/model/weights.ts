@@ -17,6 +17,21 @@ export function layerPrefix(config: Pick<ModelConfig, 'modelType'>, layer: numbe
   return architectureOf(config).layerPrefix(layer);
 }
 
+/**
+ * Whether `name` is a parameter of transformer block `layer`: under its prefix, or the final
+ * norm the last block applies.
+ */
+export function isBlockParameter(
+  config: Pick<ModelConfig, 'modelType' | 'nLayers'>,
+  name: string,
+  layer: number,
+): boolean {
+  const architecture = architectureOf(config);
+  if (name.startsWith(architecture.layerPrefix(layer))) return true;
+  const finalNorm = architecture.finalNorm;
+  return finalNorm !== undefined && layer === config.nLayers - 1 && name.startsWith(`${finalNorm}.`);
+}
+
 /** The classification head's parameters (what head-only training trains; a checkpoint may lack them). */
 export function headNames(config: Pick<ModelConfig, 'modelType'>): readonly string[] {
   return architectureOf(config).headNames;
@@ -71,7 +86,10 @@ export function initialValue(
 ): Float32Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (name.endsWith('.bias')) return new Float32Array(count);
-  if (name.includes('LayerNorm') || name.includes('layer_norm')) return new Float32Array(count).fill(1);
+  // BERT's `LayerNorm`, DistilBERT's `*_layer_norm`, ModernBERT's `norm`, `attn_norm`, `final_norm`, ….
+  if (name.includes('LayerNorm') || name.includes('layer_norm') || /(?:^|[._])norm\.weight$/.test(name)) {
+    return new Float32Array(count).fill(1);
+  }
   if (name.endsWith('position_embeddings.weight') && config.sinusoidalPosEmbds) {
     return sinusoidalPositions(shape[0] ?? 0, shape[1] ?? 0);
   }

@@ -1,7 +1,7 @@
 // The tokenizer of each family's fixture (WordPiece for BERT, byte-level BPE for RoBERTa, the
-// SentencePiece Unigram for XLM-RoBERTa, trained by src/fixtures/families.py) gives the ids and
-// tokens transformers gives, on accents, CJK, emoji, long words, whitespace runs, sample
-// sentences and truncation.
+// SentencePiece Unigram for XLM-RoBERTa, a byte-level BPE with [CLS]/[SEP] for ModernBERT, trained
+// by src/fixtures/families.py) gives the ids and tokens transformers gives, on accents, CJK,
+// emoji, long words, whitespace runs, sample sentences and truncation.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,10 +15,13 @@ interface Case {
   tokens: string[];
 }
 
-const FAMILIES: ReadonlyArray<readonly ['bert' | 'roberta' | 'xlm-roberta', FixtureModelName, string]> = [
+const FAMILIES: ReadonlyArray<
+  readonly ['bert' | 'roberta' | 'xlm-roberta' | 'modernbert', FixtureModelName, string]
+> = [
   ['bert', 'bert-tiny-seqcls', 'BertTokenizer'],
   ['roberta', 'roberta-tiny-seqcls', 'RobertaTokenizer'],
   ['xlm-roberta', 'xlm-roberta-tiny-mlm-f16', 'XLMRobertaTokenizer'],
+  ['modernbert', 'modernbert-tiny-seqcls', 'TokenizersBackend'],
 ];
 
 describe.each(FAMILIES)('the %s tokenizer', (family, fixture, className) => {

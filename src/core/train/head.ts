@@ -10,7 +10,14 @@
 // The head's gradient is written out rather than taped: the features are constants of the step,
 // and tfjs's tape would record (and clone the inputs of) every small op in between.
 import * as tf from '@tensorflow/tfjs-core';
-import { type ModelConfig, architectureOf, type ForwardOptions, type Params, param } from '../model/index.ts';
+import {
+  type ModelConfig,
+  architectureOf,
+  type ForwardOptions,
+  headForward,
+  type Params,
+  param,
+} from '../model/index.ts';
 
 /**
  * Logits [B, L] of the classification head on first-token features [B, D] that do not train, as
@@ -23,6 +30,10 @@ export function headLogits(
   opts: ForwardOptions,
 ): tf.Tensor2D {
   const head = architectureOf(config).head;
+  // A head with a LayerNorm or GELU (ModernBERT's) runs taped: the written-out gradient covers dense, ReLU or tanh, out.
+  if (head.norm || head.activation === 'gelu') {
+    return headForward(params, head, config.classifierDropout, features, opts, config.layerNormEps);
+  }
   const rate = opts.training ? config.classifierDropout : 0;
   // The same masks headForward draws for this seed (its dropout sites are 'head/features' and 'head').
   const seed = (site: string) => (opts.seed === undefined ? undefined : `${opts.seed}/${site}`);

@@ -5,7 +5,8 @@
  * parameter groups (it excludes every bias and every LayerNorm parameter).
  */
 export function isNoDecay(name: string): boolean {
-  return name.endsWith('.bias') || /layernorm|layer_norm/i.test(name);
+  // ModernBERT's LayerNorms are `norm`, `attn_norm`, `mlp_norm`, `final_norm`.
+  return name.endsWith('.bias') || /layernorm|layer_norm|(?:^|[._])norm\./i.test(name);
 }
 
 /**
@@ -14,7 +15,7 @@ export function isNoDecay(name: string): boolean {
  */
 export function layerDepth(name: string, nLayers: number): number {
   if (name.includes('embeddings.')) return 0;
-  const match = /(?:transformer|encoder)\.layer\.(\d+)\./.exec(name);
+  const match = /(?:(?:transformer|encoder)\.layer|model\.layers)\.(\d+)\./.exec(name);
   if (match) return Number(match[1]) + 1;
   return nLayers + 1;
 }

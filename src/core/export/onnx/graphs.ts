@@ -15,12 +15,25 @@ type OnnxWriter = (
   options?: OnnxOptions,
 ) => Uint8Array;
 
-const ONNX_WRITERS: Readonly<Record<ModelType, OnnxWriter>> = {
+// null: no ONNX writer for the family yet; the export leaves the ONNX files out and says why.
+const ONNX_WRITERS: Readonly<Record<ModelType, OnnxWriter | null>> = {
   distilbert: buildDistilBertOnnx,
   bert: buildBertLikeOnnx,
   roberta: buildBertLikeOnnx,
   'xlm-roberta': buildBertLikeOnnx,
+  modernbert: null,
 };
+
+/** Whether the family of a config.json's `model_type` (DistilBERT's when absent) has an ONNX writer. */
+export function hasOnnxWriter(modelType: unknown): boolean {
+  return ONNX_WRITERS[architectureFor(modelType ?? 'distilbert').modelType] !== null;
+}
+
+/** Why a family has no ONNX graph, in one line. */
+export function noOnnxReason(modelType: unknown): string {
+  const { displayName } = architectureFor(modelType ?? 'distilbert');
+  return `ONNX export of ${displayName} models is not supported yet (rotary position embeddings and sliding-window attention have no writer); the Hugging Face folder (model.safetensors) loads in transformers and transformers' own ONNX exporters`;
+}
 
 /**
  * The inference graph of a model given by its config.json (a config without `model_type` is
@@ -32,6 +45,7 @@ export function buildOnnx(
   labels: readonly string[],
   options: OnnxOptions = {},
 ): Uint8Array {
-  const modelType = architectureFor(config.model_type ?? 'distilbert').modelType;
-  return ONNX_WRITERS[modelType](config, weights, labels, options);
+  const writer = ONNX_WRITERS[architectureFor(config.model_type ?? 'distilbert').modelType];
+  if (!writer) throw new Error(noOnnxReason(config.model_type));
+  return writer(config, weights, labels, options);
 }

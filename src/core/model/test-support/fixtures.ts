@@ -13,6 +13,8 @@ export type FixtureName = FixtureModelName;
 
 export interface Fixture {
   name: FixtureName;
+  /** config.json's model_type (DistilBERT's references predate the field). */
+  modelType: string;
   dir: string;
   problemType: ProblemType;
   numLabels: number;
@@ -35,6 +37,8 @@ export const FIXTURES: FixtureName[] = [
   'bert-tiny-pretraining-f16',
   'roberta-tiny-seqcls',
   'xlm-roberta-tiny-mlm-f16',
+  'modernbert-tiny-seqcls',
+  'modernbert-tiny-mlm-f16',
 ];
 
 const cache = new Map<FixtureName, Fixture>();
@@ -44,6 +48,7 @@ export function fixture(name: FixtureName): Fixture {
   if (cached) return cached;
   const dir = fixtureModelDir(name);
   const info = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as {
+    model_type?: string;
     problem_type: ProblemType;
     num_labels: number;
     loss: number;
@@ -52,6 +57,7 @@ export function fixture(name: FixtureName): Fixture {
   const tensors = readSafetensors(readFileSync(join(dir, 'reference.safetensors')), 'reference.safetensors');
   const result: Fixture = {
     name,
+    modelType: info.model_type ?? 'distilbert',
     dir,
     problemType: info.problem_type,
     numLabels: info.num_labels,

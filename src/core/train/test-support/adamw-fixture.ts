@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { fixtureModelDir } from '../../../node/paths.ts';
 import { directoryModelSource } from '../../../node/model-source.ts';
-import { disposeParams, encode, firstToken, classifierHead, loadModel } from '../../model/index.ts';
+import { disposeParams, encode, pooledState, classifierHead, loadModel } from '../../model/index.ts';
 import { readSafetensors } from '../../model/safetensors.ts';
 import { AdamW, type AdamWEngineName } from '../adamw/index.ts';
 import { namedGradients } from '../gradients.ts';
@@ -94,7 +94,9 @@ export async function reproduceAdamWFixture(
   for (let step = 0; step < settings.steps; step++) {
     const { value, grads } = namedGradients(() => {
       const hidden = encode(params, config, inputIds, attentionMask, { training: false });
-      const logits = classifierHead(params, config, firstToken(hidden), { training: false });
+      const logits = classifierHead(params, config, pooledState(config, hidden, attentionMask), {
+        training: false,
+      });
       return tf.div(lossSum(logits, labelTensor, lossSettings), normalizer) as tf.Scalar;
     }, trainable);
     const loss = (await value.data())[0]!;

@@ -1,7 +1,7 @@
 // Batching: rows of a split become the inputs of the trainable part (token ids and mask, or the
 // frozen part's cached output) with their labels; evaluation batches halve on out-of-memory.
 import * as tf from '@tensorflow/tfjs-core';
-import { encode, firstToken } from '../../model/index.ts';
+import { encode, pooledState } from '../../model/index.ts';
 import type { TrainConfig } from '../config.ts';
 import { gatherLabels, padBatch, paddedLength, type EncodedDataset, type SplitName } from '../data.ts';
 import { isOutOfMemory } from './errors.ts';
@@ -91,7 +91,7 @@ export class Batcher {
           training: false,
           toLayer: this.options.toLayer,
         });
-        return mode === 'head' ? firstToken(hidden) : hidden;
+        return mode === 'head' ? pooledState(model.config, hidden, mask) : hidden;
       });
     }
     return batch;

@@ -5,7 +5,7 @@ import {
   checkpointedTransformerLayer,
   classifierHead,
   encode,
-  firstToken,
+  pooledState,
   transformerLayer,
 } from '../../model/index.ts';
 import { hashSeed } from '../../util/index.ts';
@@ -30,14 +30,14 @@ export function trainableLogits(
   const gradientCheckpointing = config.gradientCheckpointing;
   if (config.mode === 'full') {
     const hidden = encode(params, modelConfig, batch.ids!, batch.mask!, { ...opts, gradientCheckpointing });
-    return classifierHead(params, modelConfig, firstToken(hidden), opts);
+    return classifierHead(params, modelConfig, pooledState(modelConfig, hidden, batch.mask!), opts);
   }
   const block = gradientCheckpointing ? checkpointedTransformerLayer : transformerLayer;
   let hidden = batch.hidden as tf.Tensor3D;
   for (let layer = firstTrainable; layer < modelConfig.nLayers; layer++) {
     hidden = block(params, modelConfig, layer, hidden, batch.mask!, opts);
   }
-  return classifierHead(params, modelConfig, firstToken(hidden), opts);
+  return classifierHead(params, modelConfig, pooledState(modelConfig, hidden, batch.mask!), opts);
 }
 
 export interface UpdatePasses {

@@ -1,5 +1,5 @@
 // Which parameters a training mode updates; everything else stays fixed.
-import { type Params, type ModelConfig, isHeadName, layerPrefix } from '../../model/index.ts';
+import { type Params, type ModelConfig, isBlockParameter, isHeadName } from '../../model/index.ts';
 import type { TrainConfig } from '../config.ts';
 
 /** The trainable parameters of a mode; everything else stays fixed. */
@@ -17,7 +17,7 @@ export function trainableParams(
     let trains = isHead;
     if (config.mode === 'top-k') {
       for (let layer = firstTrainable; layer < nLayers; layer++) {
-        if (name.startsWith(layerPrefix(model, layer))) trains = true;
+        if (isBlockParameter(model, name, layer)) trains = true;
       }
     } else if (config.mode === 'full') {
       trains = !(config.freezeEmbeddings && name.includes('embeddings.'));
