@@ -1,0 +1,2 @@
+// Active learning: which unlabelled rows to label next (uncertainty with diversity).
+export * from './uncertainty.ts';
