@@ -91,8 +91,23 @@ test('the studio and the CLI export one checkpoint to the same zip, byte for byt
   const args = JSON.parse(new TextDecoder().decode(files.get('training_args.json'))) as {
     num_train_epochs: number;
     learning_rate: number;
+    finetune_studio: Record<string, unknown>;
   };
   expect(args).toMatchObject({ num_train_epochs: 1, learning_rate: 5e-3 });
+  // train.py reads the file as the studio did and, given the same file, trains on the same split.
+  expect(args.finetune_studio).toMatchObject({
+    csv: { encoding: 'utf-8', delimiter: ',', header: true },
+    case_fold: false,
+    drop_duplicates: false,
+  });
+  const split = JSON.parse(new TextDecoder().decode(files.get('split.json'))) as {
+    kept_rows: number;
+    train: number[];
+    validation: number[];
+    test: number[];
+  };
+  expect(split.train.length + split.validation.length + split.test.length).toBe(split.kept_rows);
+  expect(split.kept_rows).toBeGreaterThan(0);
 
   // The int8 model was checked on the run's validation split in the browser; the CLI, which has
   // no data, reproduced the same decision from the run folder (the zips are equal above).

@@ -25,6 +25,8 @@ import {
   rowsDownloadName,
   countLabels,
   splitDataset,
+  buildSplitFile,
+  type DataReading,
   type SplitResult,
   type Dataset,
   type ColumnMapping as CoreMapping,
@@ -38,6 +40,7 @@ import {
   type ColumnMapping,
   type DataCommand,
   type DataEvent,
+  type DataRecipe,
   type DataInput,
   type DataStage,
   type DatasetAnalysis,
@@ -69,7 +72,13 @@ interface Table {
 let table: Table | null = null;
 /** The file being read: the preview pages through it while the previous table stays intact. */
 let opening: Table | null = null;
-let current: { dataset: Dataset; split: SplitResult | null; mapping: ColumnMapping } | null = null;
+let current: {
+  dataset: Dataset;
+  split: SplitResult | null;
+  mapping: ColumnMapping;
+  /** Rows the analyst dropped or relabelled: the file no longer holds the run's rows as trained. */
+  edited: boolean;
+} | null = null;
 const controllers = new Map<string, AbortController>();
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +274,33 @@ function toCoreMapping(mapping: ColumnMapping, split: SplitSettings): CoreMappin
   };
 }
 
+/** How the open file was read and split, as an export's train.py reads it again. */
+function dataRecipe(): DataRecipe {
+  if (!table?.summary || !current?.split) throw new Error('Confirm the columns first.');
+  const { dataset, split, edited } = current;
+  const { mapping } = dataset;
+  const reading: DataReading = {
+    encoding: table.summary.encoding,
+    delimiter: table.sniff.delimiter,
+    hasHeader: table.sniff.hasHeader,
+    quoting: table.sniff.quoting,
+    caseFold: mapping.caseFold,
+    dropDuplicates: mapping.dropDuplicates,
+    splitColumn: mapping.splitColumn !== null ? (dataset.columns[mapping.splitColumn] ?? null) : null,
+    labelOrder: mapping.labelOrder,
+    splitSeed: split.seed,
+    splitFractions: split.fractions,
+  };
+  if (edited) {
+    return {
+      reading,
+      splitFile: null,
+      note: 'Left out split.json: the run trained on rows you dropped or relabelled in the studio, which the file does not hold; train.py splits the file it is given.',
+    };
+  }
+  return { reading, splitFile: buildSplitFile(dataset, split.assignment), note: null };
+}
+
 function analyze(
   requestId: string,
   mapping: ColumnMapping,
@@ -307,7 +343,8 @@ function analyze(
       useSplitColumn: mapping.splitColumn !== null,
     });
   }
-  current = { dataset, split, mapping };
+  const edited = rowEdits.some((edit) => edit.action === 'drop' || edit.action === 'relabel');
+  current = { dataset, split, mapping, edited };
   tokenizerHost.forgetDataset();
   const checks: CheckResult[] = dataset.checks.map((check) => ({
     id: check.id,
@@ -516,6 +553,9 @@ async function handle(command: DataCommand): Promise<void> {
       post({ type: 'encodedTexts', requestId: command.requestId, ids, offsets });
       return;
     }
+    case 'dataRecipe':
+      post({ type: 'dataRecipe', requestId: command.requestId, ...dataRecipe() });
+      return;
     case 'cancel':
       controllers.get(command.requestId)?.abort();
       return;

@@ -3,7 +3,7 @@
 // answers, so a client can drop events of a request it has already abandoned. Typed arrays travel
 // in transfer lists (see `transferablesOf`), never as copies.
 import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '../core/backend/index.ts';
-import type { EditList, RowEdit } from '../core/dataset/index.ts';
+import type { DataReading, EditList, RowEdit, SplitFile } from '../core/dataset/index.ts';
 import type { MappedColumns, BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/index.ts';
 import type { LabelQualityScore, RowLabelIssue } from '../core/quality/index.ts';
 import type { SamplerName, SearchSpace, Direction, Trial } from '../core/search/index.ts';
@@ -183,6 +183,8 @@ export type DataCommand =
   | { type: 'exportCorrected'; requestId: string; edits: EditList }
   /** Tokenizes texts typed by the user (the playground) with the loaded tokenizer. */
   | { type: 'encodeTexts'; requestId: string; texts: string[]; maxLength: number }
+  /** How the current file was read and split, for an export's train.py (training_args.json, split.json). */
+  | { type: 'dataRecipe'; requestId: string }
   | { type: 'cancel'; requestId: string };
 
 export type DataEvent =
@@ -206,6 +208,7 @@ export type DataEvent =
   | { type: 'encoded'; requestId: string; data: EncodedDataset }
   | { type: 'exported'; requestId: string; fileName: string; blob: Blob }
   | { type: 'encodedTexts'; requestId: string; ids: Int32Array; offsets: Int32Array }
+  | ({ type: 'dataRecipe'; requestId: string } & DataRecipe)
   | { type: 'cancelled'; requestId: string }
   | ({ type: 'error'; requestId: string } & WorkerError);
 
@@ -314,11 +317,23 @@ export interface RunOutcome {
 }
 
 /** Aggregates and settings the export needs beyond the weights (no user text). */
+/**
+ * How the data was read and split. `splitFile` is null where split.json cannot describe the run's
+ * rows as the file holds them (edited rows, a separate test file); `note` then says why.
+ */
+export interface DataRecipe {
+  reading: DataReading;
+  splitFile: SplitFile | null;
+  note: string | null;
+}
+
 export interface RunExportRequest {
   baseModel: string;
   baseModelOrigin?: BaseModelOrigin;
   /** The columns the run trained on, recorded in training_args.json. */
   columns?: MappedColumns;
+  /** How the file was read and split, when the data is still the run's. */
+  dataRecipe?: DataRecipe;
   maxLength: number;
   metrics: ExportMetrics;
   dataSummary: DataSummary;

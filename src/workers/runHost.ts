@@ -25,6 +25,7 @@ import {
   studentConfig,
   studentFromTeacher,
 } from '../core/distill/index.ts';
+import { dataReadingJson } from '../core/dataset/index.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
 import {
   classify,
@@ -601,6 +602,7 @@ export async function exportRun(
     const studioSettings = {
       ...(studio ?? {}),
       ...(request.columns ? mappedColumnsJson(request.columns) : {}),
+      ...(request.dataRecipe ? dataReadingJson(request.dataRecipe.reading) : {}),
       ...(request.distillation ? { distillation: request.distillation } : {}),
     };
     const input: ExportInput = {
@@ -622,6 +624,7 @@ export async function exportRun(
       metrics: request.metrics,
       dataSummary: request.dataSummary,
       ...(multiLabel && request.thresholds ? { thresholds: request.thresholds } : {}),
+      ...(request.dataRecipe?.splitFile ? { splitFile: request.dataRecipe.splitFile } : {}),
     };
     const validation = request.validation;
     if (validation && !quantizationChecks.has(runId)) {
@@ -645,7 +648,11 @@ export async function exportRun(
       request.layout === 'run'
         ? { chunks: buildRunFolderZipChunks(input), notes: [] }
         : buildExportZipChunks(input);
-    return { zip: new Blob(chunks as BlobPart[], { type: 'application/zip' }), notes };
+    const recipeNote = request.dataRecipe?.note;
+    return {
+      zip: new Blob(chunks as BlobPart[], { type: 'application/zip' }),
+      notes: recipeNote ? [...notes, recipeNote] : notes,
+    };
   });
 }
 

@@ -103,3 +103,36 @@ describe('the run folder', () => {
     expect(zipDifference(zip, stamped)).toMatch(/files are equal but the zip bytes differ from offset 10/);
   });
 });
+
+describe('split.json through the run folder', () => {
+  const splitFile = {
+    format: 'finetune-studio-split/1' as const,
+    file_rows: 7,
+    kept_rows: 5,
+    rows_crc32: '0123abcd',
+    train: [1, 2, 5],
+    validation: [6],
+    test: [7],
+  };
+
+  it('the CLI’s export of the run folder carries the same split.json as the studio’s export', async () => {
+    const input = { ...(await studioLikeInput()), splitFile };
+    const studio = buildExportZip(input).zip;
+    const cli = await exportThroughRunFolder(input);
+    expect(zipDifference(studio, cli, ['studio', 'CLI'])).toBeNull();
+    const split = JSON.parse(new TextDecoder().decode(unzipFolder(cli).get('split.json'))) as unknown;
+    expect(split).toEqual(splitFile);
+  });
+
+  it('a split.json of another format is refused in one line', async () => {
+    const input = { ...(await studioLikeInput()), splitFile };
+    await expect(
+      exportThroughRunFolder(input, (folder) =>
+        folder.set(
+          'split.json',
+          new TextEncoder().encode(JSON.stringify({ ...splitFile, format: 'other/9' })),
+        ),
+      ),
+    ).rejects.toThrow('split.json: format "other/9", expected finetune-studio-split/1');
+  });
+});

@@ -1,6 +1,6 @@
 // The studio's run as a run folder (the layout "finetune-studio train --out" writes and
 // readExportInput reads): a Hugging Face model folder plus training_args.json, metrics.json,
-// data_summary.json, thresholds.json and quantization.json (the int8 model's check). It lets a
+// data_summary.json, thresholds.json, quantization.json (the int8 model's check) and split.json. It lets a
 // run trained in the browser continue in the CLI (export, evaluate, predict, train further), and
 // is how the CLI's export of a studio run is checked against the studio's own export byte for byte.
 import { writeSafetensors } from '../model/index.ts';
@@ -46,6 +46,9 @@ export function buildRunFolderFiles(input: ExportInput): ExportFile[] {
   if (input.quantization) {
     files.push({ path: 'quantization.json', bytes: utf8(stableJson(input.quantization)) });
   }
+  // Written as the export writes it, so that the CLI's export of this folder is the same bytes.
+  if (input.splitFile)
+    files.push({ path: 'split.json', bytes: utf8(JSON.stringify(input.splitFile) + '\n') });
   if (input.problemType === 'multi_label_classification' && input.thresholds) {
     const thresholds = Object.fromEntries(input.labels.map((label, i) => [label, input.thresholds?.[i]]));
     files.push({ path: 'thresholds.json', bytes: utf8(stableJson({ thresholds })) });

@@ -13,6 +13,7 @@ describe('MODEL_CATALOG', () => {
 
   it('finds an entry by its id whatever the case', () => {
     expect(catalogModel('FacebookAI/XLM-RoBERTa-base')?.family).toBe('xlm-roberta');
+    expect(catalogModel('answerdotai/modernbert-base')?.family).toBe('modernbert');
     expect(catalogModel('someone/else')).toBeUndefined();
   });
 });

@@ -66,6 +66,14 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
     note: 'often the most accurate of these for English',
   },
   {
+    id: 'answerdotai/ModernBERT-base',
+    family: 'modernbert',
+    parametersMillions: 149,
+    languages: 'English (and code)',
+    licence: 'Apache-2.0',
+    note: 'long texts, up to 8,192 tokens; a sequence twice as long needs about four times the attention memory',
+  },
+  {
     id: 'distilbert/distilbert-base-multilingual-cased',
     family: 'distilbert',
     parametersMillions: 134,

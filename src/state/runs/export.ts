@@ -6,11 +6,11 @@ import {
   type ExportMetrics,
 } from '../../core/export/index.ts';
 import { multiLabelMetrics, singleLabelMetrics } from '../../core/metrics/index.ts';
-import type { EncodedDataset, RunExportRequest } from '../../workers/protocol.ts';
+import type { DataRecipe, EncodedDataset, RunExportRequest } from '../../workers/protocol.ts';
 import { prepareTrainingData } from '../data.ts';
 import { studio } from '../store.ts';
 import { newRequestId } from '../workerClient.ts';
-import { trainWorker } from '../workers.ts';
+import { dataWorker, trainWorker } from '../workers.ts';
 import { describeError, ensureWorkerHoldsRun } from './actions.ts';
 import { distillationArgs } from './distill.ts';
 import type { RunRecord } from './record.ts';
@@ -60,6 +60,7 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
   if (!run) throw new Error('This run no longer exists.');
   await ensureWorkerHoldsRun(id);
   const validation = await validationSplitOf(run);
+  const dataRecipe = await dataRecipeOf(run);
   try {
     const { zip } = await trainWorker().request(
       {
@@ -70,6 +71,7 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
           baseModel: run.modelId,
           ...(run.modelOrigin ? { baseModelOrigin: run.modelOrigin } : {}),
           ...(run.columns ? { columns: run.columns } : {}),
+          ...(dataRecipe ? { dataRecipe } : {}),
           ...(run.distillation ? { distillation: distillationArgs(run.distillation, teacherTest(run)) } : {}),
           maxLength: run.settings.maxLength,
           metrics: splitMetrics(run),
@@ -91,6 +93,38 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
 function teacherTest(run: RunRecord): Record<string, number> | undefined {
   const teacher = run.distillation ? studio().runs[run.distillation.teacherRunId] : undefined;
   return teacher?.test;
+}
+
+/**
+ * How the open file was read and split, when the data is still what the run trained on (same data
+ * version, labels, kept rows and split sizes); else undefined and the export has no split.json.
+ */
+async function dataRecipeOf(run: RunRecord): Promise<DataRecipe | undefined> {
+  const analysis = studio().data.analysis;
+  const sizes = analysis?.splits?.sizes;
+  const recorded = run.dataSummary?.splits;
+  const same =
+    analysis &&
+    sizes &&
+    recorded &&
+    analysis.dataVersion === run.dataVersion &&
+    analysis.mapping.multiLabel === run.multiLabel &&
+    analysis.labels.length === run.labels.length &&
+    analysis.labels.every((label, i) => label === run.labels[i]) &&
+    analysis.kept === run.dataSummary?.rows &&
+    sizes.train === recorded.train &&
+    sizes.validation === recorded.validation &&
+    sizes.test === recorded.test;
+  if (!same) return undefined;
+  try {
+    const { reading, splitFile, note } = await dataWorker().request(
+      { type: 'dataRecipe', requestId: newRequestId('recipe') },
+      ['dataRecipe'],
+    );
+    return { reading, splitFile, note };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
