@@ -4,6 +4,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { MODEL_CATALOG } from '../src/core/model/index.ts';
 import { dataDir, fixtureModelDir } from '../src/node/paths.ts';
 import { ARTIFACTS_DIR, HUB_URL } from './support/env.ts';
 
@@ -96,7 +97,8 @@ test('wrong repository ids get a clear message and the step stays usable', async
 test('the suggested models give size, languages and licence, and one click loads one', async ({ page }) => {
   await openModelStep(page);
   const catalog = page.getByRole('table', { name: 'Suggested models' });
-  await expect(catalog.getByRole('row')).toHaveCount(9);
+  // One row per catalog entry, plus the header row.
+  await expect(catalog.getByRole('row')).toHaveCount(MODEL_CATALOG.length + 1);
   await expect(catalog.getByRole('row', { name: /FacebookAI\/xlm-roberta-base/ })).toContainText(
     /278M.*100 languages.*MIT/,
   );
