@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,map,threads,serve,gpu-counts,gpu,soak] [--iterations N] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
+// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,map,threads,serve,gpu-counts,gpu,soak] [--iterations N] [--minutes M] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
 // runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
@@ -27,6 +27,7 @@ import { formatTable, type BenchRow } from './table.ts';
 import { machine } from './machine.ts';
 import { benchMap, type MapBenchOptions } from './map.ts';
 import { benchQuality, type QualityBenchOptions } from './quality.ts';
+import { benchSoakBrowser, type BrowserSoakOptions } from './soak-browser.ts';
 import { benchSoak, type SoakBenchOptions } from './soak.ts';
 import { benchServe, type ServeBenchOptions } from './serve.ts';
 import { benchThreads, type ThreadsBenchOptions } from './threads.ts';
@@ -60,7 +61,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [-
   --only         the suites to run, comma-separated (default: all but gpu, which needs a real GPU
                  at full size: Node + Dawn beside PyTorch CUDA when it is importable)
   --iterations   timed model and training steps per measurement (default 3; 2 in the browser;
-                 soak: the run's steps, default 2,000)
+                 soak: the Node run's steps, default 2,000)
+  --minutes      soak: how long the studio trains in Chromium (default 20)
   --batches      WASM batch sizes at sequence length 128 (default 8,32 in Node; the browser runs the first)
   --threads      CPU thread counts: the threads suite runs once per count (default 1,2), WASM and
                  PyTorch at the same count; the other suites run on the largest (default: the
@@ -81,6 +83,7 @@ function parseCommandLine(argv: string[]) {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       iterations: { type: 'string' },
+      minutes: { type: 'string' },
       batches: { type: 'string' },
       threads: { type: 'string' },
       'no-pytorch': { type: 'boolean', default: false },
@@ -102,6 +105,10 @@ function parseCommandLine(argv: string[]) {
   const iterations = values.iterations === undefined ? undefined : Number(values.iterations);
   if (iterations !== undefined && !(Number.isInteger(iterations) && iterations >= 1)) {
     throw new UsageError('--iterations must be a whole number ≥ 1');
+  }
+  const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
+  if (minutes !== undefined && !(Number.isFinite(minutes) && minutes > 0)) {
+    throw new UsageError('--minutes must be a number > 0');
   }
   const batches = values.batches?.split(',').map(Number);
   if (batches && !batches.every((b) => Number.isInteger(b) && b >= 1)) {
@@ -127,6 +134,7 @@ function parseCommandLine(argv: string[]) {
     threads,
     suites: (only ?? [...DEFAULT_SUITES]) as Suite[],
     iterations,
+    minutes,
     batches,
     browserParts: browserParts as BrowserPart[] | undefined,
     pytorch: !values['no-pytorch'],
@@ -182,6 +190,12 @@ function trainOptions(o: Options): TrainBenchOptions {
     return { ...base, dims: QUICK_DIMS, seqLength: 16, batchSize: 2, steps: 1, headEpochExamples: 500 };
   }
   return o.iterations ? { ...base, steps: o.iterations } : base;
+}
+
+function browserSoakOptions(o: Options): BrowserSoakOptions {
+  const base: BrowserSoakOptions = { onProgress: progress };
+  if (o.quick) return { ...base, minutes: 1.5, sampleEverySec: 15 };
+  return o.minutes ? { ...base, minutes: o.minutes } : base;
 }
 
 function soakOptions(o: Options): SoakBenchOptions {
@@ -364,6 +378,7 @@ async function runSuite(
         break;
       case 'soak':
         rows.push(...(await benchSoak(soakOptions(options))));
+        rows.push(...(await benchSoakBrowser(browserSoakOptions(options))));
         break;
       case 'map':
         rows.push(...(await benchMap(mapOptions(options))));

@@ -29,6 +29,12 @@ export interface EvalReport {
   tunedMetrics?: Record<string, number>;
 }
 
+/** Tensors the tfjs engine holds and their bytes (GPU buffers or WASM heap), as `tf.memory()` counts them. */
+export interface EngineMemory {
+  tensors: number;
+  bytes: number;
+}
+
 export interface HistoryEntry {
   step: number;
   epoch: number;
@@ -79,7 +85,15 @@ export type TrainEvent =
       tokensPerSec: number;
       etaSec: number;
     }
-  | { type: 'epoch'; epoch: number; step: number; trainLoss: number; seconds: number }
+  | {
+      type: 'epoch';
+      epoch: number;
+      step: number;
+      trainLoss: number;
+      seconds: number;
+      /** What the engine holds as the epoch ends: a long run whose figures grow is leaking. */
+      engineMemory: EngineMemory;
+    }
   | {
       type: 'eval';
       report: EvalReport;

@@ -144,6 +144,19 @@ describe('the loop’s other events', () => {
       { type: 'notice', level: 'warning', message: 'Out of memory: batch size halved to 8', step: 2 },
       { notices: ['Out of memory: batch size halved to 8'] },
     ],
+    [
+      'an epoch’s end keeps what the engine holds',
+      run(),
+      {
+        type: 'epoch',
+        epoch: 2,
+        step: 20,
+        trainLoss: 0.4,
+        seconds: 3,
+        engineMemory: { tensors: 212, bytes: 4_100_000 },
+      },
+      { progress: { ...run().progress, engineMemory: { tensors: 212, bytes: 4_100_000, epoch: 2 } } },
+    ],
   ];
 
   it.each(table)('%s', (_, before, event, expected) => {

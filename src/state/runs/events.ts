@@ -127,6 +127,10 @@ export function withLoopEvent(run: RunRecord, event: OtherLoopEvent): RunRecord 
     case 'notice':
       return withNotice(run, event.message);
     case 'epoch':
+      return {
+        ...run,
+        progress: { ...run.progress, engineMemory: { ...event.engineMemory, epoch: event.epoch } },
+      };
     case 'done':
     case 'error':
       return run;

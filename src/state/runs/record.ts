@@ -54,6 +54,8 @@ export interface RunProgress {
   etaSec: number;
   /** Work before the steps (caching frozen features) or after them (evaluating), as done/total. */
   work?: { done: number; total: number };
+  /** What the training engine held at the end of the latest epoch. */
+  engineMemory?: { tensors: number; bytes: number; epoch: number };
 }
 
 /** The best checkpoint's predictions on the test split, for the Evaluate and Export steps. */

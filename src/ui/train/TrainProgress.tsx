@@ -1,6 +1,6 @@
 import { isRunLive, type RunRecord } from '../../state/runs/index.ts';
 import { ProgressBar } from '../shell/ProgressBar.tsx';
-import { formatCount, formatDuration } from '../format.ts';
+import { formatBytes, formatCount, formatDuration } from '../format.ts';
 
 /** Where the run is: steps done, epoch, examples and tokens per second, time left. */
 export function TrainProgress({ run }: { run: RunRecord }) {
@@ -48,6 +48,18 @@ export function TrainProgress({ run }: { run: RunRecord }) {
         <span>
           batch <strong>{run.settings.batchSize}</strong> × {run.settings.gradAccumSteps} accumulation
         </span>
+        {p.engineMemory ? (
+          <span
+            aria-label="Engine memory"
+            data-tensors={p.engineMemory.tensors}
+            data-bytes={p.engineMemory.bytes}
+            data-epoch={p.engineMemory.epoch}
+            title="What the training engine holds (weights, optimizer state, cached features) at the end of the latest epoch. It stays level over a long run."
+          >
+            memory <strong>{formatBytes(p.engineMemory.bytes)}</strong> in{' '}
+            {formatCount(p.engineMemory.tensors)} tensors
+          </span>
+        ) : null}
       </div>
     </div>
   );

@@ -254,6 +254,7 @@ export class Run {
               step: state.step,
               trainLoss: this.meters.takeEpochMean(),
               seconds: (this.now() - epochStart) / 1000,
+              engineMemory: { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes },
             });
           }
           if ((evalDue || epochEnd) && state.step !== state.lastEvalStep) {
