@@ -95,6 +95,8 @@ export interface StorageState {
   persisted: boolean | null;
   /** Set when a save failed (full quota); what was saved before is intact. */
   problem: UserMessage | null;
+  /** What a reload found lost (an import the page closed on); it stays until dismissed. */
+  lost: UserMessage | null;
   lastSavedAt: number | null;
   restored: boolean;
   tab: TabRole;
@@ -186,6 +188,7 @@ export const initialUi = (): UiState => ({
   storage: {
     persisted: null,
     problem: null,
+    lost: null,
     lastSavedAt: null,
     restored: false,
     tab: 'writer',

@@ -13,3 +13,7 @@ export function openSettings(open: boolean): void {
 export function dismissStorageProblem(): void {
   studio().setStorage({ problem: null });
 }
+
+export function dismissStorageLoss(): void {
+  studio().setStorage({ lost: null });
+}
