@@ -200,7 +200,7 @@ function browserSoakOptions(o: Options): BrowserSoakOptions {
 
 function soakOptions(o: Options): SoakBenchOptions {
   const base: SoakBenchOptions = { onProgress: progress };
-  if (o.quick) return { ...base, steps: 240, sampleEvery: 40 };
+  if (o.quick) return { ...base, steps: 240 };
   return o.iterations ? { ...base, steps: o.iterations } : base;
 }
 

@@ -1,7 +1,7 @@
 // Long runs: a 2,000-step fine-tuning run of the tiny fixture DistilBERT on the UCI Yelp sentences
-// through the real training loop on WASM, sampling what it holds every 100 steps (tfjs tensors and
-// their bytes, the JS heap after a collection, the process's ArrayBuffers). After warm-up (the first
-// epoch) every figure must stay flat: the rows give the first sample after warm-up, the last one and
+// through the real training loop on WASM, sampling what it holds at each epoch's end (tfjs tensors
+// and their bytes, the JS heap after a collection, the process's ArrayBuffers). After warm-up (two
+// epochs) every figure must stay flat: the rows give the first sample after warm-up, the last one and
 // their difference, and the suite fails (a defect, not a slow machine) if tensors grow at all.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,8 +23,6 @@ import type { BenchRow } from './table.ts';
 export interface SoakBenchOptions {
   /** Optimizer steps (default 2,000). */
   steps?: number;
-  /** Steps between samples (default 100). */
-  sampleEvery?: number;
   batchSize?: number;
   maxLength?: number;
   onProgress?: (message: string) => void;
@@ -44,7 +42,6 @@ const collect = runInNewContext('gc') as () => void;
 export async function benchSoak(options: SoakBenchOptions = {}): Promise<BenchRow[]> {
   const log = options.onProgress ?? (() => undefined);
   const steps = options.steps ?? 2000;
-  const sampleEvery = options.sampleEvery ?? 100;
   const batchSize = options.batchSize ?? 8;
   const maxLength = options.maxLength ?? 64;
   await registerNodeGradients();
@@ -68,36 +65,32 @@ export async function benchSoak(options: SoakBenchOptions = {}): Promise<BenchRo
   };
   const model = await loadModel(directoryModelSource(dir), { labels: encoded.labels, seed: 42 });
   const samples: SoakSample[] = [];
-  let sampledAt = -1;
   const started = performance.now();
   try {
-    await trainModel({
-      model,
-      data: encoded,
-      config,
-      beforeMicroBatch: ({ step }) => {
-        if (step % sampleEvery !== 0 || step === sampledAt) return;
-        sampledAt = step;
-        collect();
-        const memory = tf.memory();
-        const usage = process.memoryUsage();
-        samples.push({
-          step,
-          tensors: memory.numTensors,
-          tensorBytes: memory.numBytes,
-          heapBytes: usage.heapUsed,
-          arrayBufferBytes: usage.arrayBuffers,
-        });
-        log(
-          `soak: step ${step}: ${memory.numTensors} tensors, heap ${(usage.heapUsed / 2 ** 20).toFixed(1)} MiB`,
-        );
-      },
+    // Each epoch's end is a fixed point of the loop (the step's metrics read back, nothing in
+    // flight), and the listener runs there synchronously, so samples compare like with like.
+    await trainModel({ model, data: encoded, config }, (event) => {
+      if (event.type !== 'epoch') return;
+      collect();
+      const memory = tf.memory();
+      const usage = process.memoryUsage();
+      samples.push({
+        step: event.step,
+        tensors: memory.numTensors,
+        tensorBytes: memory.numBytes,
+        heapBytes: usage.heapUsed,
+        arrayBufferBytes: usage.arrayBuffers,
+      });
+      log(
+        `soak: step ${event.step}: ${memory.numTensors} tensors, heap ${(usage.heapUsed / 2 ** 20).toFixed(1)} MiB, ArrayBuffers ${(usage.arrayBuffers / 2 ** 20).toFixed(1)} MiB`,
+      );
     });
   } finally {
     disposeParams(model.params);
   }
   const seconds = (performance.now() - started) / 1000;
-  const warm = samples.find((s) => s.step >= stepsPerEpoch) ?? samples[0];
+  // The first epoch's end comes before any evaluation has run: warm-up ends with the second.
+  const warm = samples.find((s) => s.step >= 2 * stepsPerEpoch) ?? samples[0];
   const last = samples.at(-1);
   if (!warm || !last) throw new Error('soak: the run took no samples');
   if (last.tensors > warm.tensors) {
@@ -119,9 +112,9 @@ export async function benchSoak(options: SoakBenchOptions = {}): Promise<BenchRo
   return [
     row(
       `training steps`,
-      last.step,
+      config.epochs * stepsPerEpoch,
       'steps',
-      `${seconds.toFixed(0)} s in all, samples every ${sampleEvery} steps`,
+      `${seconds.toFixed(0)} s in all, samples at each epoch's end`,
     ),
     row(
       'tfjs tensors, growth after warm-up',
