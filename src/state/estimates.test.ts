@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateModes, type EstimateInput } from './estimates.ts';
+import { estimateModes, fitWarning, WASM_HEAP_BYTES, type EstimateInput } from './estimates.ts';
 
 // distilbert-base-uncased: 66,955,010 parameters with a 2-label head (transformers' count).
 const base: EstimateInput = {
@@ -58,5 +58,43 @@ describe('estimateModes', () => {
     const topK = estimateModes({ ...base, topLayers: 6 })[1]!;
     expect(topK.cacheBytes).toBe(0);
     expect(topK.cacheSeconds).toBe(0);
+  });
+});
+
+// xlm-roberta-base: 278,045,186 parameters with a 2-label head (transformers' count); its 250,002 ×
+// 768 word embeddings are 69% of them.
+const xlmr: EstimateInput = {
+  ...base,
+  layers: 12,
+  parameters: 278_045_186,
+  trainExamples: 800,
+  evalExamples: 200,
+};
+
+describe('what fits the WASM heap', () => {
+  it('xlm-roberta-base full fine-tuning: 4.4 GB of weights, gradients and AdamW moments, and activations', () => {
+    const full = estimateModes(xlmr)[2]!;
+    // 278,045,186 × 4 bytes × 4 copies = 4,448,722,976 bytes, plus the activations of 12 blocks
+    // at batch 16 × 64 tokens: (10·768 + 2·3072 + 2·12·64) floats a token = 15,360 floats,
+    // 16 × 64 × 12 × 15,360 × 4 bytes = 754,974,720 bytes.
+    expect(full.memoryBytes).toBe(4_448_722_976 + 754_974_720);
+    expect(full.memoryBytes).toBeGreaterThan(WASM_HEAP_BYTES);
+  });
+
+  it('says a mode does not fit on WASM, and which lighter modes do', () => {
+    const estimates = estimateModes(xlmr);
+    const [head, topK] = estimates;
+    expect(fitWarning(estimates, 'full', 'wasm')).toBe(
+      `Full fine-tuning (Thorough) needs about 5.2 GB here, more than the 4.3 GB WASM can address: ` +
+        `choose Top layers + head (Balanced), about ${(topK!.memoryBytes / 1e9).toFixed(1)} GB or ` +
+        `Head only (Quick), about ${(head!.memoryBytes / 1e9).toFixed(1)} GB, or a smaller batch or max ` +
+        'length, a smaller model, or a GPU (WebGPU) backend.',
+    );
+    expect(fitWarning(estimates, 'top-k', 'wasm')).toBeNull();
+  });
+
+  it('says nothing where a mode fits or the backend has no known ceiling', () => {
+    expect(fitWarning(estimateModes(base), 'full', 'wasm')).toBeNull();
+    expect(fitWarning(estimateModes(xlmr), 'full', 'webgpu')).toBeNull();
   });
 });

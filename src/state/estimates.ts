@@ -120,3 +120,43 @@ export function estimateModes(input: EstimateInput): ModeEstimate[] {
   };
   return [head, topK, full];
 }
+
+/** WebAssembly memory is addressed with 32 bits: one module holds at most 4 GiB. */
+export const WASM_HEAP_BYTES = 4 * 2 ** 30;
+
+const MODE_LABELS: Record<TrainingMode, string> = {
+  head: 'Head only (Quick)',
+  'top-k': 'Top layers + head (Balanced)',
+  full: 'Full fine-tuning (Thorough)',
+};
+
+/** The most memory a run can use on this backend, where the backend has a known ceiling. */
+export function memoryCeiling(backend: string | undefined): number | null {
+  return backend === 'wasm' ? WASM_HEAP_BYTES : null;
+}
+
+const gigabytes = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
+
+/**
+ * One line saying that `mode` will not fit the backend's memory and what would, or null when it
+ * fits (or the backend has no known ceiling: a GPU's memory is not visible to the page).
+ */
+export function fitWarning(
+  estimates: readonly ModeEstimate[],
+  mode: TrainingMode,
+  backend: string | undefined,
+): string | null {
+  const ceiling = memoryCeiling(backend);
+  const chosen = estimates.find((estimate) => estimate.mode === mode);
+  if (ceiling === null || !chosen || chosen.memoryBytes <= ceiling) return null;
+  const lighter = estimates
+    .filter((estimate) => estimate.mode !== mode && estimate.memoryBytes <= ceiling)
+    .sort((a, b) => b.memoryBytes - a.memoryBytes)
+    .map((estimate) => `${MODE_LABELS[estimate.mode]}, about ${gigabytes(estimate.memoryBytes)}`);
+  return (
+    `${MODE_LABELS[mode]} needs about ${gigabytes(chosen.memoryBytes)} here, more than the ` +
+    `${gigabytes(ceiling)} WASM can address: ` +
+    (lighter.length > 0 ? `choose ${lighter.join(' or ')}, ` : '') +
+    'or a smaller batch or max length, a smaller model, or a GPU (WebGPU) backend.'
+  );
+}

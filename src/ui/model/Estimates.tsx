@@ -1,8 +1,8 @@
-import { useMemo } from 'react';
-import { estimateModes, type TrainingMode } from '../../state/estimates.ts';
+import { memoryCeiling, type TrainingMode } from '../../state/estimates.ts';
 import { useStudio } from '../../state/store.ts';
 import type { ModelSummary } from '../../state/types.ts';
 import { formatBytes, formatCount, formatDuration } from '../format.ts';
+import { useModeEstimates } from './useModeEstimates.ts';
 
 const MODE_NAMES: Record<TrainingMode, string> = {
   head: 'Head only (Quick)',
@@ -14,19 +14,10 @@ const BATCH = 16;
 
 /** Memory and time per epoch for each training mode, for this dataset on this backend. */
 export function Estimates({ summary }: { summary: ModelSummary }) {
-  const analysis = useStudio((state) => state.data.analysis);
-  const confirmed = useStudio((state) => state.data.confirmed);
-  const stats = useStudio((state) => state.data.tokenStats);
-  const maxLength = useStudio((state) => state.data.maxLength) ?? 128;
   const timingPending = useStudio((state) => state.model.timingPending);
-  const tokensPerExample = useMemo(() => {
-    if (!stats || stats.lengths.length === 0) return maxLength;
-    let sum = 0;
-    for (const length of stats.lengths) sum += Math.min(length, maxLength);
-    // Batches are padded to their longest text: count a margin over the mean.
-    return Math.min(maxLength, (sum / stats.lengths.length) * 1.25);
-  }, [stats, maxLength]);
-  if (!analysis?.splits || !confirmed) {
+  const backend = useStudio((state) => state.model.backend.report?.name);
+  const computed = useModeEstimates({ batchSize: BATCH, topLayers: Math.min(2, summary.layers) });
+  if (!computed) {
     return (
       <section className="fs-card" aria-labelledby="fs-estimates-title">
         <h3 id="fs-estimates-title">Estimates</h3>
@@ -36,27 +27,14 @@ export function Estimates({ summary }: { summary: ModelSummary }) {
       </section>
     );
   }
-  const sizes = analysis.splits.sizes;
-  const estimates = estimateModes({
-    layers: summary.layers,
-    dim: summary.dim,
-    hiddenDim: summary.hiddenDim,
-    heads: summary.heads,
-    numLabels: Math.max(analysis.labels.length, 1),
-    parameters: summary.parameters,
-    timing: summary.forwardTiming,
-    trainExamples: sizes.train,
-    evalExamples: sizes.validation,
-    tokensPerExample,
-    batchSize: BATCH,
-    topLayers: Math.min(2, summary.layers),
-  });
+  const { estimates, tokensPerExample, trainExamples } = computed;
+  const ceiling = memoryCeiling(backend);
   return (
     <section className="fs-card" aria-labelledby="fs-estimates-title">
       <h3 id="fs-estimates-title">Estimates</h3>
       <p className="fs-muted fs-small">
-        {formatCount(sizes.train)} training examples, about {Math.round(tokensPerExample)} tokens each, batch{' '}
-        {BATCH}, on this backend. Rough figures from timed forward passes
+        {formatCount(trainExamples)} training examples, about {Math.round(tokensPerExample)} tokens each,
+        batch {BATCH}, on this backend. Rough figures from timed forward passes
         {timingPending ? ' (timing this backend now: the first passes compile its GPU programs)' : ''}.
       </p>
       <table className="fs-table">
@@ -82,7 +60,12 @@ export function Estimates({ summary }: { summary: ModelSummary }) {
           {estimates.map((estimate) => (
             <tr key={estimate.mode}>
               <th scope="row">{MODE_NAMES[estimate.mode]}</th>
-              <td className="fs-num">≈ {formatBytes(estimate.memoryBytes)}</td>
+              <td className="fs-num">
+                ≈ {formatBytes(estimate.memoryBytes)}
+                {ceiling !== null && estimate.memoryBytes > ceiling ? (
+                  <span className="fs-warn-text"> (over WASM&rsquo;s {formatBytes(ceiling)})</span>
+                ) : null}
+              </td>
               <td className="fs-num">
                 {estimate.cacheBytes > 0
                   ? `${formatBytes(estimate.cacheBytes)}, ${timingPending ? 'timing…' : formatDuration(estimate.cacheSeconds)}`

@@ -3,7 +3,9 @@ import { useShallow } from 'zustand/react/shallow';
 import { MULTI_LABEL_METRIC_NAMES, SINGLE_LABEL_METRIC_NAMES } from '../../core/metrics/index.ts';
 import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../core/train/index.ts';
 import { isRunLive, startBlocker, startRun } from '../../state/runs/index.ts';
+import { fitWarning } from '../../state/estimates.ts';
 import { useStudio } from '../../state/store.ts';
+import { useModeEstimates } from '../model/useModeEstimates.ts';
 import { Notice } from '../shell/Notice.tsx';
 import { ADVANCED_FIELDS, BASIC_FIELDS, type FieldContext } from './fields.ts';
 import { MaxLengthField } from './MaxLengthField.tsx';
@@ -51,6 +53,13 @@ function TrainSettingsForm({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
     [config, setDraft],
   );
   const blocker = startBlocker();
+  const backend = useStudio((s) => s.model.backend.report?.name);
+  const computed = useModeEstimates({
+    batchSize: config.batchSize,
+    topLayers: config.layers,
+    maxLength: config.maxLength,
+  });
+  const doesNotFit = computed ? fitWarning(computed.estimates, config.mode, backend) : null;
 
   const start = () => {
     setStartError(null);
@@ -113,6 +122,11 @@ function TrainSettingsForm({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
         </button>
         {blocker && <span className="fs-muted">{blocker}</span>}
       </div>
+      {doesNotFit && (
+        <p className="fs-warn-text" role="status" aria-label="Memory warning">
+          {doesNotFit}
+        </p>
+      )}
       {problems.length > 0 && (
         <p className="fs-field-error" role="alert">
           Fix before starting: {problems.join('; ')}.
