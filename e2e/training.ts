@@ -54,6 +54,14 @@ export async function points(page: Page, name: Parameters<typeof chart>[1]): Pro
   return Number((await chart(page, name).getAttribute('data-points')) ?? 0);
 }
 
+/**
+ * The step of the active run's last point in a chart. A step event stands for every step since the
+ * one before (ten a second at most), so a fast run has fewer points than steps.
+ */
+export async function lastStep(page: Page, name: Parameters<typeof chart>[1]): Promise<number> {
+  return Number((await chart(page, name).getAttribute('data-last-x')) || 0);
+}
+
 export function runStatus(page: Page): Locator {
   return page.getByRole('status', { name: 'Run status' });
 }

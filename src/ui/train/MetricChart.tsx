@@ -190,7 +190,7 @@ const Plot = memo(function Plot({ series, xLabel, yFormat, yDomain, maxPoints }:
  * A line chart of one or more metric series. Each line is downsampled with LTTB before drawing, so
  * the cost of a redraw is bounded however long the run is, and redraws are throttled and rendered
  * as transitions (see useDrawnSeries). The figure carries the total number of points and the
- * primary series' last value as data attributes, which tests and screen readers use.
+ * primary series' last point (x and y) as data attributes, which tests and screen readers use.
  */
 function MetricChartInner({
   title,
@@ -213,6 +213,7 @@ function MetricChartInner({
       aria-label={label}
       data-points={primary?.points.length ?? 0}
       data-total-points={total}
+      data-last-x={primaryLast ? String(primaryLast.x) : ''}
       data-last-y={primaryLast ? String(primaryLast.y) : ''}
     >
       <figcaption className="fs-chart-title">
