@@ -11,7 +11,13 @@ import { namedTensorsFromParams } from './params.ts';
 import { buildExportFiles, buildExportZip, buildExportZipChunks } from './export-model.ts';
 import { dataSummaryFrom, mapFolderReader, readExportInput } from './run-folder.ts';
 import { decodeSafetensors } from './safetensors.ts';
-import { MULTI_LABELS, multiLabelInput, SEQCLS_LABELS, seqclsInput } from './test-support/fixtures.ts';
+import {
+  familyInput,
+  MULTI_LABELS,
+  multiLabelInput,
+  SEQCLS_LABELS,
+  seqclsInput,
+} from './test-support/fixtures.ts';
 import type { ExportFile, ExportInput } from './types.ts';
 import { concatBytes, unzipFolder } from './zip.ts';
 
@@ -297,6 +303,32 @@ describe('the multi-label export', () => {
     expect(() => buildExportFiles({ ...input, thresholds: [0.5] })).toThrow(/1 thresholds for 4 labels/);
     expect(() => buildExportFiles({ ...input, thresholds: [0.5, 2, 0.5, 0.5] })).toThrow(/\[0, 1\]/);
     expect(MULTI_LABELS).toHaveLength(4);
+  });
+});
+
+describe('the model card of another family', () => {
+  it('names BERT, with the transformers.js usage and what it does with long texts', async () => {
+    const card = fileText(buildExportFiles(await familyInput('bert-tiny-seqcls', 64)).files, 'README.md');
+    expect(card).toContain('# BERT text classifier (3 labels, single-label)');
+    expect(card).toMatch(
+      /tags:\n {2}- text-classification\n {2}- bert\n {2}- onnx\n {2}- transformers\.js\n/,
+    );
+    expect(card).toContain("pipeline('text-classification', 'MODEL', { dtype: 'fp32' })");
+    expect(card).toContain('A text longer than 64 tokens is cut to 64 tokens.');
+    expect(card).not.toContain('DistilBERT');
+  });
+
+  it('names ModernBERT and offers no ONNX usage, since its export holds no ONNX graph', async () => {
+    const { files } = buildExportFiles(await familyInput('modernbert-tiny-seqcls', 64));
+    expect(files.map((f) => f.path)).not.toContain('onnx/model.onnx');
+    const card = fileText(files, 'README.md');
+    expect(card).toContain('# ModernBERT text classifier');
+    expect(card).toContain('It holds no ONNX graph');
+    expect(card).toContain('pipeline("text-classification", model="MODEL")');
+    expect(card).not.toContain("pipeline('text-classification'");
+    expect(card).not.toContain('--onnx');
+    expect(card).not.toContain('Quantized ONNX model');
+    expect(card).not.toMatch(/ {2}- (onnx|transformers\.js)\n/);
   });
 });
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildExportFiles, buildExportZip } from './export-model.ts';
-import { dequantizeColumns, quantizeColumns } from './onnx/quantize.ts';
+import { floatLinear, type LinearEmitter } from './onnx/distilbert-onnx.ts';
+import { buildOnnx } from './onnx/graphs.ts';
+import { dequantizeColumns, isQuantizedWeight, quantizeColumns } from './onnx/quantize.ts';
 import { checkQuantization, quantizationCheckFrom, type QuantizationCheck } from './quantization.ts';
 import { buildRunFolderZipChunks } from './run-files.ts';
 import { mapFolderReader, readExportInput } from './run-folder.ts';
-import { seqclsInput } from './test-support/fixtures.ts';
+import { familyInput, seqclsInput } from './test-support/fixtures.ts';
 import { zipDifference } from './zip-compare.ts';
 import { concatBytes, unzipFolder } from './zip.ts';
 
@@ -21,6 +23,31 @@ describe('int8 weights', () => {
         (q.scales[i % 3] as number) / 2 + 1e-9,
       );
     }
+  });
+});
+
+// The accuracy check evaluates the model with the weights isQuantizedWeight names dequantized:
+// they must be exactly the weights each family's graph sends through its Linear emitter.
+describe.each([
+  ['distilbert', seqclsInput],
+  ['bert', () => familyInput('bert-tiny-seqcls', 64)],
+  ['roberta', () => familyInput('roberta-tiny-seqcls', 64)],
+  ['xlm-roberta', () => familyInput('xlm-roberta-tiny-mlm-f16', 32)],
+] as const)('the int8 weights of a %s graph', (_family, makeInput) => {
+  it('are every Linear weight the graph writes, and nothing else', async () => {
+    const input = await makeInput();
+    const emitted = new Set<string>();
+    const recording: LinearEmitter = (graph, x, name, ...rest) => {
+      emitted.add(`${name}.weight`);
+      return floatLinear(graph, x, name, ...rest);
+    };
+    buildOnnx(input.config, input.weights, input.labels, { linear: recording });
+    const named = input.weights
+      .map((w) => w.name)
+      .filter((name) => isQuantizedWeight(name))
+      .map((name) => name.replace(/^(distilbert|bert|roberta)\./, ''));
+    expect(emitted.size).toBeGreaterThan(0);
+    expect([...new Set(named)].sort()).toEqual([...emitted].sort());
   });
 });
 

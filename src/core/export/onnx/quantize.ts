@@ -91,9 +91,15 @@ export function buildOnnxQuantized(
   return buildOnnx(config, weights, labels, { linear: int8Linear });
 }
 
-/** Names of the weights the quantized graph stores as int8 (every Linear weight). */
+/**
+ * Names of the weights the quantized graph stores as int8: every Linear weight of each family's
+ * graph (DistilBERT's; BERT's and RoBERTa's attention, feed-forward, pooler and heads).
+ */
+const LINEAR_WEIGHT =
+  /(^|\.)(q_lin|k_lin|v_lin|out_lin|lin1|lin2|pre_classifier|classifier|self\.query|self\.key|self\.value|output\.dense|intermediate\.dense|pooler\.dense|classifier\.dense|classifier\.out_proj)\.weight$/;
+
 export function isQuantizedWeight(name: string): boolean {
-  return /(^|\.)(q_lin|k_lin|v_lin|out_lin|lin1|lin2|pre_classifier|classifier)\.weight$/.test(name);
+  return LINEAR_WEIGHT.test(name);
 }
 
 /**

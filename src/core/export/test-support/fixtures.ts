@@ -130,7 +130,11 @@ export async function multiLabelInput(): Promise<ExportInput> {
  */
 export async function familyInput(
   fixture:
-    'bert-tiny-seqcls' | 'bert-tiny-pretraining-f16' | 'roberta-tiny-seqcls' | 'xlm-roberta-tiny-mlm-f16',
+    | 'bert-tiny-seqcls'
+    | 'bert-tiny-pretraining-f16'
+    | 'roberta-tiny-seqcls'
+    | 'xlm-roberta-tiny-mlm-f16'
+    | 'modernbert-tiny-seqcls',
   maxLength: number,
 ): Promise<ExportInput> {
   const dir = fixtureModelDir(fixture);

@@ -10,19 +10,24 @@ export function int64Tensor(values: readonly number[], shape: [number, number]):
   );
 }
 
-/** A batch of random token ids with [CLS] … [SEP] and right padding to `lengths`. */
+/**
+ * A batch of random token ids with [CLS] … [SEP] and right padding to `lengths`; content ids are
+ * drawn below `vocabSize` (BERT-base's by default), clear of the first, special, ids.
+ */
 export function randomIdBatch(
   lengths: number[],
   seqLength: number,
   seed: number,
+  vocabSize = 30522,
 ): { ids: number[]; mask: number[] } {
   const rng = createRng(seed);
+  const content = () => (vocabSize > 30000 ? 1000 + rng.int(29000) : 5 + rng.int(vocabSize - 5));
   const ids: number[] = [];
   const mask: number[] = [];
   for (const length of lengths) {
     for (let t = 0; t < seqLength; t++) {
       const real = t < length;
-      ids.push(!real ? 0 : t === 0 ? 101 : t === length - 1 ? 102 : 1000 + rng.int(29000));
+      ids.push(!real ? 0 : t === 0 ? 101 : t === length - 1 ? 102 : content());
       mask.push(real ? 1 : 0);
     }
   }

@@ -28,13 +28,18 @@ export async function studioScores(
       ]),
     ),
   );
-  const encoded = texts.map((text) => tokenizer.encode(text, { maxLength }).ids);
+  return scoresOfIds(
+    model,
+    texts.map((text) => tokenizer.encode(text, { maxLength }).ids),
+    tokenizer.padTokenId,
+  );
+}
+
+/** The studio's scores for rows of token ids (special tokens included), padded to the longest. */
+export function scoresOfIds(model: LoadedModel, encoded: number[][], padTokenId: number): StudioScores {
   const longest = Math.max(...encoded.map((row) => row.length));
-  const shape: [number, number] = [texts.length, longest];
-  const ids = encoded.flatMap((row) => [
-    ...row,
-    ...new Array<number>(longest - row.length).fill(tokenizer.padTokenId),
-  ]);
+  const shape: [number, number] = [encoded.length, longest];
+  const ids = encoded.flatMap((row) => [...row, ...new Array<number>(longest - row.length).fill(padTokenId)]);
   const mask = encoded.flatMap((row) => [
     ...new Array<number>(row.length).fill(1),
     ...new Array<number>(longest - row.length).fill(0),
