@@ -321,6 +321,9 @@ describe('the model card of another family', () => {
   it('names ModernBERT and offers no ONNX usage, since its export holds no ONNX graph', async () => {
     const { files } = buildExportFiles(await familyInput('modernbert-tiny-seqcls', 64));
     expect(files.map((f) => f.path)).not.toContain('onnx/model.onnx');
+    // transformers' strict ModernBertConfig refuses an int where it declares a float.
+    expect(fileText(files, 'config.json')).toContain('"initializer_cutoff_factor": 2.0,');
+    expect(fileText(files, 'config.json')).toContain('"num_hidden_layers": 3,');
     const card = fileText(files, 'README.md');
     expect(card).toContain('# ModernBERT text classifier');
     expect(card).toContain('It holds no ONNX graph');

@@ -1,7 +1,7 @@
 // One export = one folder that Hugging Face transformers, transformers.js and ONNX Runtime load
 // unchanged, plus the recipe to retrain and serve it; zipped deterministically.
 import { writeSafetensors } from '../model/index.ts';
-import { buildModelConfig, checkLabels } from './hf-config.ts';
+import { buildModelConfig, checkLabels, configJsonText } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildModelCard } from './model-card.ts';
 import { buildOnnx, hasOnnxWriter, noOnnxReason } from './onnx/graphs.ts';
@@ -55,7 +55,7 @@ export function buildExportFiles(input: ExportInput): ExportResult {
     );
   }
   const files: ExportFile[] = [
-    { path: 'config.json', bytes: utf8(stableJson(config)) },
+    { path: 'config.json', bytes: utf8(configJsonText(config)) },
     { path: 'model.safetensors', bytes: writeSafetensors(weights) },
     { path: 'tokenizer.json', bytes: utf8(tokenizer.tokenizerJson) },
     { path: 'tokenizer_config.json', bytes: utf8(stableJson(tokenizer.tokenizerConfig)) },

@@ -4,7 +4,7 @@
 // run trained in the browser continue in the CLI (export, evaluate, predict, train further), and
 // is how the CLI's export of a studio run is checked against the studio's own export byte for byte.
 import { writeSafetensors } from '../model/index.ts';
-import { buildModelConfig } from './hf-config.ts';
+import { buildModelConfig, configJsonText } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildTokenizerFiles } from './tokenizer-files.ts';
 import { originToJson } from './training-args.ts';
@@ -31,7 +31,7 @@ export function buildRunFolderFiles(input: ExportInput): ExportFile[] {
     },
   };
   const files: ExportFile[] = [
-    { path: 'config.json', bytes: utf8(stableJson(config)) },
+    { path: 'config.json', bytes: utf8(configJsonText(config)) },
     { path: 'model.safetensors', bytes: writeSafetensors(weights) },
     { path: 'tokenizer.json', bytes: utf8(tokenizer.tokenizerJson) },
     { path: 'tokenizer_config.json', bytes: utf8(stableJson(tokenizer.tokenizerConfig)) },

@@ -387,14 +387,31 @@ def make_metrics(multi_label, thresholds):
     return compute
 
 
+def encoder_layers(encoder):
+    """The transformer blocks of any family's backbone: DistilBERT's transformer.layer, BERT's and
+    RoBERTa's encoder.layer, ModernBERT's layers."""
+    for path in ("transformer.layer", "encoder.layer", "layers"):
+        module = encoder
+        for attribute in path.split("."):
+            module = getattr(module, attribute, None)
+        if module is not None:
+            return module
+    fail("cannot find the transformer blocks of %s" % type(encoder).__name__)
+
+
 def freeze(model, studio):
-    encoder = model.distilbert
+    # The backbone (base_model: distilbert, bert, roberta or model); a BERT pooler is part of the
+    # head, as in the studio.
+    encoder = model.base_model
+    pooler = getattr(encoder, "pooler", None)
+    head_owned = set(id(p) for p in pooler.parameters()) if pooler is not None else set()
     mode = studio.get("mode", "full")
     if mode == "head":
         for parameter in encoder.parameters():
-            parameter.requires_grad = False
+            if id(parameter) not in head_owned:
+                parameter.requires_grad = False
     elif mode == "top-k":
-        layers = encoder.transformer.layer
+        layers = encoder_layers(encoder)
         keep = max(0, min(int(studio.get("layers", 1)), len(layers)))
         for parameter in encoder.embeddings.parameters():
             parameter.requires_grad = False
@@ -411,20 +428,20 @@ def freeze(model, studio):
 
 def layerwise_optimizer(model, args, decay):
     """AdamW where the head learns at the base rate, the top block at rate*decay, the one below at
-    rate*decay^2, ..., the embeddings at rate*decay^(n_layers+1); no decay on biases and LayerNorm."""
-    n_layers = model.config.n_layers
+    rate*decay^2, ..., the embeddings at rate*decay^(n_layers+1); no decay on biases and norms."""
+    n_layers = len(encoder_layers(model.base_model))
 
     def depth(name):
         if ".embeddings." in name:
             return 0
-        match = re.search(r"\.transformer\.layer\.(\d+)\.", name)
+        match = re.search(r"\.(?:transformer\.layer|encoder\.layer|layers)\.(\d+)\.", name)
         return int(match.group(1)) + 1 if match else n_layers + 1
 
     groups = {}
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
             continue
-        no_decay = name.endswith(".bias") or "LayerNorm" in name or "layer_norm" in name
+        no_decay = name.endswith(".bias") or re.search(r"layernorm|layer_norm|(?:^|[._])norm\.", name, re.I) is not None
         groups.setdefault((decay ** (n_layers + 1 - depth(name)), no_decay), []).append(parameter)
     return torch.optim.AdamW(
         [

@@ -1,7 +1,9 @@
 """Loads an exported folder with Hugging Face transformers and ONNX Runtime (Python) and prints, as
 JSON, what the interop tests compare: input ids, logits from PyTorch and from onnx/model.onnx, and
-the ONNX graph's declared inputs and outputs. Usage: hf_check.py FOLDER ZIP < texts.json"""
+the ONNX graph's declared inputs and outputs (null when the export holds no ONNX graph).
+Usage: hf_check.py FOLDER ZIP < texts.json"""
 import json
+import os
 import sys
 import zipfile
 
@@ -22,11 +24,14 @@ encoded = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
 with torch.no_grad():
     logits = model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"]).logits
 
-session = onnxruntime.InferenceSession(folder + "/onnx/model.onnx", providers=["CPUExecutionProvider"])
-onnx_logits = session.run(
-    ["logits"],
-    {"input_ids": encoded["input_ids"].numpy(), "attention_mask": encoded["attention_mask"].numpy()},
-)[0]
+onnx_path = folder + "/onnx/model.onnx"
+session = None
+if os.path.exists(onnx_path):
+    session = onnxruntime.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    onnx_logits = session.run(
+        ["logits"],
+        {"input_ids": encoded["input_ids"].numpy(), "attention_mask": encoded["attention_mask"].numpy()},
+    )[0]
 
 
 def describe(values):
@@ -42,9 +47,9 @@ json.dump(
         "input_ids": encoded["input_ids"].tolist(),
         "attention_mask": encoded["attention_mask"].tolist(),
         "logits": logits.tolist(),
-        "onnx_logits": onnx_logits.tolist(),
-        "onnx_inputs": describe(session.get_inputs()),
-        "onnx_outputs": describe(session.get_outputs()),
+        "onnx_logits": onnx_logits.tolist() if session else None,
+        "onnx_inputs": describe(session.get_inputs()) if session else None,
+        "onnx_outputs": describe(session.get_outputs()) if session else None,
         "id2label": model.config.id2label,
         "problem_type": model.config.problem_type,
     },
