@@ -30,7 +30,7 @@ describe('finetune-studio', () => {
   it('marks the options a command cannot run without in --help', () => {
     const help = cli('train', '--help').stdout.replace(/\s+/g, ' ');
     expect(help).toContain(
-      '--model <dirOrHubId> base model: a folder or a Hugging Face Hub repo id (required)',
+      '--model <dirOrHubId> base model: a folder or a Hugging Face Hub repo id (owner/name[@revision]) (required)',
     );
     expect(help).toContain('or full (required)');
     expect(help).toContain(

@@ -2,7 +2,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { hubModelSource, isHubRepoId, type ModelFileSource } from '../core/model/index.ts';
+import { hubModelSource, isHubRepoId, parseHubModelId, type ModelFileSource } from '../core/model/index.ts';
 
 /**
  * The path of the file `name` inside the folder `root`, or null when there is no such file;
@@ -34,7 +34,7 @@ export function directoryModelSource(dir: string): ModelFileSource {
 
 /**
  * `dirOrHubId` is a folder when one exists at that path (or it looks like a path), else a Hub
- * repo id fetched from `${hubUrl}/${repo}/resolve/main/${file}`.
+ * repo id, `owner/name` or `owner/name@revision`, fetched from `${hubUrl}/${repo}/resolve/${revision}/${file}`.
  */
 export function nodeModelSource(dirOrHubId: string, hubUrl: string): ModelFileSource {
   const looksLikePath = /^(\.{1,2}[\\/]|[\\/]|~)/.test(dirOrHubId) || dirOrHubId.includes('\\');
@@ -44,8 +44,12 @@ export function nodeModelSource(dirOrHubId: string, hubUrl: string): ModelFileSo
     }
     return directoryModelSource(dirOrHubId);
   }
-  if (looksLikePath || !isHubRepoId(dirOrHubId)) {
-    throw new Error(`${dirOrHubId}: no such folder, and not a Hub repo id (owner/name)`);
+  const [repo] = dirOrHubId.split('@');
+  if (looksLikePath || !isHubRepoId(repo ?? '')) {
+    throw new Error(
+      `${dirOrHubId}: no such folder, and not a Hub repo id (owner/name or owner/name@revision)`,
+    );
   }
-  return hubModelSource(dirOrHubId, { hubUrl });
+  const { revision } = parseHubModelId(dirOrHubId);
+  return hubModelSource(repo!, { hubUrl, revision });
 }

@@ -1,6 +1,7 @@
 // Model step actions: start the compute backend in the train worker, load a model from the Hub
 // or from a dropped folder with byte progress, and pass its tokenizer to the data step.
 import { isBackendName } from '../core/backend/index.ts';
+import { formatHubModelId, parseHubModelId, type HubModelId } from '../core/model/index.ts';
 import type { BackendName, ForwardTiming, ModelSourceSpec } from '../workers/protocol.ts';
 import { useTokenizer } from './data.ts';
 import { HUB_URL } from './hub.ts';
@@ -156,24 +157,24 @@ async function loadModel(spec: ModelSourceSpec): Promise<void> {
   }
 }
 
-/** Downloads (or reads from the browser cache) a model from the Hub. */
+/** Downloads (or reads from the browser cache) a model from the Hub: `owner/name[@revision]`. */
 export function loadModelFromHub(repoInput?: string): Promise<void> {
-  const repo = (repoInput ?? studio().model.repoId)
-    .trim()
-    .replace(/^https?:\/\/[^/]+\//, '')
-    .replace(/\/+$/, '');
-  if (!/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(repo) || repo.includes('..')) {
+  const typed = repoInput ?? studio().model.repoId;
+  let id: HubModelId;
+  try {
+    id = parseHubModelId(typed);
+  } catch {
     studio().setModel({
       status: 'error',
       error: {
-        message: `"${repo || repoInput || ''}" is not a Hub repository id.`,
-        hint: 'Type it as owner/name, e.g. distilbert/distilbert-base-uncased.',
+        message: `"${typed.trim()}" is not a Hub repository id.`,
+        hint: 'Type it as owner/name, e.g. distilbert/distilbert-base-uncased, or owner/name@revision for another branch, tag, commit or refs/pr/N.',
       },
     });
     return Promise.resolve();
   }
-  studio().setModel({ repoId: repo });
-  return loadModel({ kind: 'hub', baseUrl: HUB_URL, repo, revision: 'main' });
+  studio().setModel({ repoId: formatHubModelId(id) });
+  return loadModel({ kind: 'hub', baseUrl: HUB_URL, repo: id.repo, revision: id.revision });
 }
 
 /** Loads a model from files the user picked or dropped (a folder with config.json and weights). */
@@ -199,7 +200,8 @@ export function loadModelFromFiles(files: File[], folderName?: string): Promise<
 /** Loads the project's model again after a reload, when that needs no download. */
 export async function restoreModel(repoId: string): Promise<boolean> {
   try {
-    const base = `${HUB_URL.replace(/\/+$/, '')}/${repoId}/resolve/main/`;
+    const { repo, revision } = parseHubModelId(repoId);
+    const base = `${HUB_URL.replace(/\/+$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}/`;
     const cache = await caches.open('finetune-studio-hub-v1');
     if (!(await cache.match(`${base}config.json`))) return false;
     if (!(await cache.match(`${base}model.safetensors`))) return false;

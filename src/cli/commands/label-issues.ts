@@ -78,7 +78,10 @@ export function registerLabelIssues(program: Command): void {
           )
           .argument('<file>', 'CSV, TSV or label<TAB>text file'),
       )
-        .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
+        .requiredOption(
+          '--model <dirOrHubId>',
+          'base model: a folder or a Hugging Face Hub repo id (owner/name[@revision])',
+        )
         .requiredOption(
           '--out <file>',
           'CSV of the flagged rows: row,given_label,suggested_label,label_quality',

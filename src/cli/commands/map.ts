@@ -59,7 +59,10 @@ export function registerMap(program: Command): void {
         )
         .argument('<file>', 'CSV, TSV or label<TAB>text file'),
     )
-      .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
+      .requiredOption(
+        '--model <dirOrHubId>',
+        'base model: a folder or a Hugging Face Hub repo id (owner/name[@revision])',
+      )
       .requiredOption('--out <file>', 'CSV of the map: row,x,y,label (row: the 1-based data row)')
       .option('--max-length <n>', 'truncate texts to this many tokens', '128')
       .option('--batch-size <n>', 'rows per forward pass', '32')

@@ -94,7 +94,10 @@ export function registerSearch(program: Command): void {
         .argument('<file>', 'CSV, TSV or label<TAB>text file'),
     ),
   )
-    .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
+    .requiredOption(
+      '--model <dirOrHubId>',
+      'base model: a folder or a Hugging Face Hub repo id (owner/name[@revision])',
+    )
     .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
     .requiredOption('--out <dir>', 'folder for trials.json and best/ (must be empty)')
     .option('--trials <n>', 'number of trials')

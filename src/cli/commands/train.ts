@@ -628,7 +628,10 @@ export function registerTrain(program: Command): void {
         )
         .argument('<file>', 'CSV, TSV or label<TAB>text file'),
     )
-      .requiredOption('--model <dirOrHubId>', 'base model: a folder or a Hugging Face Hub repo id')
+      .requiredOption(
+        '--model <dirOrHubId>',
+        'base model: a folder or a Hugging Face Hub repo id (owner/name[@revision])',
+      )
       .requiredOption('--mode <mode>', 'head (encoder frozen), top-k (top --layers blocks + head) or full')
       .option('--layers <k>', 'top-k mode: transformer blocks that train (default 2)'),
   )

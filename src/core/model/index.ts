@@ -5,6 +5,9 @@ export {
   blobModelSource,
   hubModelSource,
   isHubRepoId,
+  parseHubModelId,
+  formatHubModelId,
+  type HubModelId,
   type CacheLike,
 } from './source.ts';
 export {

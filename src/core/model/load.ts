@@ -198,8 +198,14 @@ async function missingWeightsError(source: ModelFileSource): Promise<Error> {
     if (response) {
       await response.body?.cancel().catch(() => undefined);
       if (response.ok) {
+        // Pickled weights can run code when read: the studio reads safetensors only, and names
+        // the revision that has them when the Hub knows one.
+        const revision = await source.safetensorsRevision?.().catch(() => null);
         return new Error(
-          `${source.describe()} has no model.safetensors (only ${other}); the studio reads safetensors weights only`,
+          `${source.describe()} has no model.safetensors (only ${other}); the studio reads safetensors weights only` +
+            (revision
+              ? `: load ${revision}, the open pull request that adds model.safetensors`
+              : ': load a revision that has model.safetensors as owner/name@revision (on the Hugging Face Hub often a pull request, owner/name@refs/pr/N)'),
         );
       }
     }

@@ -6,6 +6,12 @@ export interface ModelFileSource {
   describe(): string;
   /** The file's bytes as a Response, or null when the model has no such file. */
   fetchFile(name: string): Promise<Response | null>;
+  /**
+   * For a Hub repository that stores only pickled weights: its open pull request that adds
+   * safetensors (as the Hub's conversion bot opens), as `owner/name@refs/pr/N`; null when none
+   * is found or the hub cannot say.
+   */
+  safetensorsRevision?(): Promise<string | null>;
 }
 
 /** The part of the browser Cache API the Hub source uses. */
@@ -30,13 +36,51 @@ export function isHubRepoId(value: string): boolean {
   return REPO_ID.test(value) && !value.includes('..');
 }
 
+export interface HubModelId {
+  repo: string;
+  /** A branch, tag, commit or pull-request ref such as refs/pr/3 (default main). */
+  revision: string;
+}
+
+const REVISION = /^[\w.-]+(\/[\w.-]+)*$/;
+
+/**
+ * `owner/name` or `owner/name@revision`, as the user types it (a pasted Hub URL loses its host,
+ * and a `/tree/REVISION` URL names the revision). The message of a bad id says what is expected.
+ */
+export function parseHubModelId(value: string): HubModelId {
+  let text = value
+    .trim()
+    .replace(/^https?:\/\/[^/]+\//, '')
+    .replace(/\/+$/, '');
+  const tree = /^([^/]+\/[^/]+)\/tree\/(.+)$/.exec(text);
+  if (tree) text = `${tree[1]}@${tree[2]}`;
+  const at = text.indexOf('@');
+  const repo = at < 0 ? text : text.slice(0, at);
+  const revision = at < 0 ? 'main' : text.slice(at + 1);
+  if (!isHubRepoId(repo)) {
+    throw new Error(
+      `"${value.trim()}" is not a Hugging Face repo id (expected owner/name or owner/name@revision)`,
+    );
+  }
+  if (!REVISION.test(revision) || revision.split('/').includes('..')) {
+    throw new Error(`"${revision}" is not a revision of ${repo} (a branch, tag, commit or refs/pr/N)`);
+  }
+  return { repo, revision };
+}
+
+/** `owner/name`, or `owner/name@revision` for another revision than main. */
+export function formatHubModelId({ repo, revision }: HubModelId): string {
+  return revision === 'main' ? repo : `${repo}@${revision}`;
+}
+
 /** Files of a Hub repository at `${hubUrl}/${repo}/resolve/${revision}/${file}`. */
 export function hubModelSource(repo: string, options: HubSourceOptions): ModelFileSource {
   if (!isHubRepoId(repo)) throw new Error(`"${repo}" is not a Hugging Face repo id (expected owner/name)`);
   const hubUrl = options.hubUrl.replace(/\/+$/, '');
   const revision = options.revision ?? 'main';
   const doFetch = options.fetch ?? ((url: string) => fetch(url));
-  const describe = () => `${repo} on ${hubUrl}`;
+  const describe = () => `${formatHubModelId({ repo, revision })} on ${hubUrl}`;
   return {
     describe,
     async fetchFile(name) {
@@ -83,6 +127,29 @@ export function hubModelSource(repo: string, options: HubSourceOptions): ModelFi
         .put(url, new Response(forCache, { status: 200, headers }))
         .catch(() => forCache.cancel().catch(() => undefined));
       return new Response(forCaller, { status: 200, headers });
+    },
+    async safetensorsRevision() {
+      // The Hub's discussions API (what huggingface_hub's get_repo_discussions reads).
+      const url = `${hubUrl}/api/models/${repo}/discussions?type=pull_request&status=open`;
+      try {
+        const response = await doFetch(url);
+        if (!response.ok) {
+          await response.body?.cancel().catch(() => undefined);
+          return null;
+        }
+        const body = (await response.json()) as { discussions?: unknown };
+        const found = (Array.isArray(body.discussions) ? body.discussions : []).find(
+          (d: { num?: unknown; title?: unknown; isPullRequest?: unknown; status?: unknown }) =>
+            d.isPullRequest === true &&
+            d.status === 'open' &&
+            Number.isInteger(d.num) &&
+            typeof d.title === 'string' &&
+            /safetensors/i.test(d.title),
+        ) as { num: number } | undefined;
+        return found ? formatHubModelId({ repo, revision: `refs/pr/${found.num}` }) : null;
+      } catch {
+        return null;
+      }
     },
   };
 }

@@ -40,8 +40,9 @@ export function ModelSourceForm() {
       </form>
       <p id="fs-hub-help" className="fs-muted fs-small">
         DistilBERT base uncased is the default: 66 million parameters, a 268 MB download from {hubHost}, kept
-        in the browser afterwards so later visits load offline. Any DistilBERT, BERT, RoBERTa or XLM-RoBERTa
-        checkpoint with safetensors weights works.
+        in the browser afterwards so later visits load offline. Any DistilBERT, BERT, RoBERTa, XLM-RoBERTa or
+        ModernBERT checkpoint with safetensors weights works; owner/name@revision loads another branch, tag,
+        commit or pull request (refs/pr/N).
       </p>
       <div className="fs-form-row">
         <input

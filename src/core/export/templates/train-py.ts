@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
@@ -589,16 +590,26 @@ def main():
         model_source = str(HERE)
     # This folder's tokenizer is the run's; another base model brings its own.
     same_base = model_source in (str(HERE), studio.get("base_model"))
-    tokenizer = AutoTokenizer.from_pretrained(str(HERE) if same_base else model_source)
-    no_dropout = {} if studio.get("dropout", True) else {"dropout": 0.0, "attention_dropout": 0.0, "seq_classif_dropout": 0.0}
+    # A Hub id may name a revision as the studio takes it: owner/name@revision.
+    revision = None
+    if "@" in model_source and not os.path.isdir(model_source):
+        model_source, _, revision = model_source.partition("@")
+    tokenizer = AutoTokenizer.from_pretrained(str(HERE) if same_base else model_source, revision=None if same_base else revision)
+    model_config = AutoConfig.from_pretrained(model_source, revision=revision)
+    model_config.id2label = id2label
+    model_config.label2id = label2id
+    model_config.problem_type = problem_type
+    if not studio.get("dropout", True):
+        # Each family names its dropouts differently; the ones this config has go to zero.
+        for field in ("dropout", "attention_dropout", "seq_classif_dropout", "hidden_dropout_prob",
+                      "attention_probs_dropout_prob", "classifier_dropout", "mlp_dropout", "embedding_dropout"):
+            if getattr(model_config, field, None) is not None:
+                setattr(model_config, field, 0.0)
     model = AutoModelForSequenceClassification.from_pretrained(
         model_source,
-        num_labels=len(id2label),
-        id2label=id2label,
-        label2id=label2id,
-        problem_type=problem_type,
+        config=model_config,
+        revision=revision,
         ignore_mismatched_sizes=True,
-        **no_dropout,
     )
     freeze(model, studio)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
