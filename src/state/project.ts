@@ -19,6 +19,7 @@ import {
   writeSettingsRecord,
   writeRuns,
 } from './persist.ts';
+import { markImportPending, reportUnsavedImport } from './pendingImport.ts';
 import { restoredSearches, savedSearches } from './quality/index.ts';
 import { isRunLive, replaceAllRuns, setRecordsSaver, stopRun, type RunRecord } from './runs/index.ts';
 import { packSteps, unpackSteps, type PackedSteps } from './savedSeries.ts';
@@ -38,8 +39,6 @@ import { claimProject } from './tabs.ts';
 const PROJECT_KEY = 'project';
 const SETTINGS_KEY = 'settings';
 const ACTIVE_RUN_KEY = 'activeRun';
-/** The import being stored, written before its file: a reload that finds it unrecorded says so. */
-const PENDING_DATASET_KEY = 'pendingDataset';
 /** The records that make a project (the settings are this browser's, not the project's). */
 export const PROJECT_RECORD_KEYS = [PROJECT_KEY, ACTIVE_RUN_KEY] as const;
 /** The dataset blob of projects saved before each import had its own (see SavedData.blob). */
@@ -214,11 +213,7 @@ async function saveDataset(input: DataInput): Promise<void> {
       const blob = input.kind === 'file' ? input.file : new Blob([input.text], { type: 'text/plain' });
       // Beside the stored file, never over it: until the record names this one, a reload reads the old.
       const name = `${DATASET_BLOB_PREFIX}-${Date.now().toString(36)}`;
-      const pending: PendingDataset = {
-        blob: name,
-        fileName: input.kind === 'file' ? input.file.name : input.name,
-      };
-      await writeKey(PENDING_DATASET_KEY, pending);
+      await markImportPending(name, input.kind === 'file' ? input.file.name : input.name);
       await writeBlob(name, blob);
       storedBlob = name;
       sampleUrl = null;
@@ -258,31 +253,6 @@ function validSpeeds(saved: unknown): Record<string, MeasuredSpeed> {
   ) as Record<string, MeasuredSpeed>;
 }
 
-interface PendingDataset {
-  blob: string;
-  fileName: string;
-}
-
-/**
- * An import whose file the project record never came to name (the page closed while it was
- * stored) is lost: the user is told which file, and which one the project kept.
- */
-async function reportUnsavedImport(recordedFile: string | null): Promise<void> {
-  const pending = await readKey<PendingDataset | null>(PENDING_DATASET_KEY).catch(() => null);
-  if (!pending || typeof pending.blob !== 'string' || typeof pending.fileName !== 'string') return;
-  if (pending.blob !== storedBlob) {
-    studio().setStorage({
-      lost: {
-        message: `${pending.fileName} was still being saved when the page closed, so ${
-          recordedFile ? `this project keeps ${recordedFile}` : 'this project has no file yet'
-        }.`,
-        hint: `Open ${pending.fileName} again to use it.`,
-      },
-    });
-  }
-  await writeKey(PENDING_DATASET_KEY, null).catch(() => undefined);
-}
-
 /** A run record as stored: the steps packed into columns. */
 type SavedRun = Omit<RunRecord, 'steps'> & { steps: PackedSteps | RunRecord['steps'] };
 
@@ -303,7 +273,7 @@ async function restore(): Promise<void> {
 
   const raw = await readKey(PROJECT_KEY).catch(() => undefined);
   if (raw === undefined) {
-    await reportUnsavedImport(null);
+    await reportUnsavedImport(null, storedBlob);
     return;
   }
   const migrated = migrateRecord<ProjectRecord>(raw);
@@ -320,7 +290,7 @@ async function restore(): Promise<void> {
     recordedBlob = storedBlob;
     if (project.data.kind === 'sample') sampleUrl = project.data.sampleUrl;
   }
-  await reportUnsavedImport(project.data?.name ?? null);
+  await reportUnsavedImport(project.data?.name ?? null, storedBlob);
   if (STEPS.includes(project.step)) setUi({ step: project.step as StepId });
   setModel({ repoId: project.model.repoId });
 
