@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only data,model,browser,train,engines,distill,quality,map,threads,serve,gpu-counts,gpu,soak] [--iterations N] [--minutes M] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
+// `npm run bench [-- --quick] [--only data,model,families,browser,train,engines,distill,quality,map,threads,serve,gpu-counts,gpu,soak] [--iterations N] [--minutes M] [--batches 8,32] [--threads 1,2] [--browser-parts gpu-counts,…]`:
 // runs every benchmark suite, each in its own child process, prints one Markdown table and writes
 // bench-results/bench.json (rows, the raw browser reports and the machine they ran on).
 import { spawn } from 'node:child_process';
@@ -17,6 +17,7 @@ import {
 } from './browser.ts';
 import { benchData, type DataBenchOptions } from './data.ts';
 import { benchDistill, type DistillBenchOptions } from './distill.ts';
+import { benchFamilies, quickFamilyBases, type FamiliesBenchOptions } from './families.ts';
 import { benchEngines, type EnginesBenchOptions } from './engines.ts';
 import { benchGpu, GPU_QUICK, type GpuBenchOptions } from './gpu.ts';
 import { benchGpuCounts, type GpuCountsBenchOptions } from './gpu-counts.ts';
@@ -37,6 +38,7 @@ import { benchTrain, type TrainBenchOptions } from './train.ts';
 const SUITES = [
   'data',
   'model',
+  'families',
   'browser',
   'train',
   'engines',
@@ -60,7 +62,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [-
   --quick        tiny sizes: checks that every suite runs, in a minute or two (figures mean nothing)
   --only         the suites to run, comma-separated (default: all but gpu, which needs a real GPU
                  at full size: Node + Dawn beside PyTorch CUDA when it is importable)
-  --iterations   timed model and training steps per measurement (default 3; 2 in the browser;
+  --iterations   timed model and training steps per measurement (default 3; 2 in the browser and families;
                  soak: the Node run's steps, default 2,000)
   --minutes      soak: how long the studio trains in Chromium (default 20)
   --batches      WASM batch sizes at sequence length 128 (default 8,32 in Node; the browser runs the first)
@@ -180,6 +182,16 @@ function modelOptions(o: Options): ModelBenchOptions {
       ...batches.map((batch) => ({ backend: 'wasm' as const, batch, seqLength: 128 })),
       { backend: 'cpu', batch: 1, seqLength: 32 },
     ],
+    ...(o.iterations ? { iterations: o.iterations } : {}),
+  };
+}
+
+function familiesOptions(o: Options): FamiliesBenchOptions {
+  const base: FamiliesBenchOptions = { pytorch: o.pytorch, onProgress: progress, ...suiteThreads(o) };
+  if (o.quick) return { ...base, bases: quickFamilyBases(), batch: 2, seqLength: 16, iterations: 1 };
+  return {
+    ...base,
+    ...(o.batches ? { batch: o.batches[0] } : {}),
     ...(o.iterations ? { iterations: o.iterations } : {}),
   };
 }
@@ -366,6 +378,9 @@ async function runSuite(
         break;
       case 'model':
         rows.push(...(await benchModel(modelOptions(options))));
+        break;
+      case 'families':
+        rows.push(...(await benchFamilies(familiesOptions(options))));
         break;
       case 'train':
         rows.push(...(await benchTrain(trainOptions(options))));

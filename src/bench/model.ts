@@ -71,7 +71,7 @@ export const DEFAULT_MODEL_CASES: ModelBenchCase[] = [
 ];
 
 /** Times `iterations` steps of one mode on the current backend. */
-async function measure(
+export async function measure(
   config: ModelConfig,
   params: ReturnType<typeof initParams>,
   mode: ModelBenchMode,
