@@ -235,11 +235,8 @@ export interface LoadReport {
 }
 
 /** Seconds of one inference forward pass through every layer ≈ overheadSec + tokens × secPerToken. */
-export interface ForwardTiming {
-  /** Fixed cost of a pass (op dispatch, synchronisation), whatever its size. */
-  overheadSec: number;
-  secPerToken: number;
-}
+export type { ForwardTiming } from '../core/train/index.ts';
+import type { ForwardTiming } from '../core/train/index.ts';
 
 export interface ModelSummary {
   source: string;

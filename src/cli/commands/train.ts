@@ -1,6 +1,7 @@
 // finetune-studio train: the Train step from the command line. Reads and splits the file as the
 // Data step does, fine-tunes the model (head only, top k layers or all of it), and writes a
 // Hugging Face model folder with the run's metrics, settings, data summary and test predictions.
+import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -30,6 +31,10 @@ import {
   type TrainerCallbacks,
   type TrainModel,
   type TrainingLoss,
+  estimateModes,
+  fitWarning,
+  paddedTokensPerExample,
+  splitSize,
 } from '../../core/train/index.ts';
 import { nodeFeatureCache } from '../../node/feature-cache-file.ts';
 import { nodeModelSource } from '../../node/model-source.ts';
@@ -477,10 +482,44 @@ export interface TrainAndWriteInput {
   inference: CliInference;
 }
 
+/**
+ * One line when the run's mode needs more memory than the backend can address (WASM's 4 GiB), with
+ * the modes that fit, as the studio says it before Start; null when it fits.
+ */
+export function memoryWarning(
+  model: TrainModel,
+  encoded: EncodedDataset,
+  config: TrainConfig,
+  backend: string,
+): string | null {
+  const { offsets } = encoded.train;
+  const lengths = Int32Array.from({ length: offsets.length - 1 }, (_, i) => offsets[i + 1]! - offsets[i]!);
+  const estimates = estimateModes({
+    layers: model.config.nLayers,
+    dim: model.config.dim,
+    hiddenDim: model.config.hiddenDim,
+    heads: model.config.nHeads,
+    numLabels: Math.max(encoded.labels.length, 1),
+    parameters: Object.values(model.params).reduce((sum, param) => sum + param.size, 0),
+    timing: null,
+    trainExamples: splitSize(encoded.train),
+    evalExamples: splitSize(encoded.validation),
+    tokensPerExample: paddedTokensPerExample(lengths, encoded.maxLength),
+    batchSize: config.batchSize,
+    topLayers: Math.min(config.layers, model.config.nLayers),
+  });
+  return fitWarning(estimates, config.mode, backend, {
+    mode: (mode) => `--mode ${mode}`,
+    gpu: '--backend webgpu',
+  });
+}
+
 /** Trains with a TrainController, reporting progress, and writes the run folder to `outDir`. */
 export async function trainAndWrite(input: TrainAndWriteInput): Promise<void> {
   const { options, model, encoded, config, data, fullLengths, cacheMegabytes, outDir } = input;
   const { dataset, split } = data;
+  const tooLarge = memoryWarning(model, encoded, config, tf.getBackend());
+  if (tooLarge) progress(`warning: ${tooLarge}`);
   const cacheNotices: string[] = [];
   const cache = nodeFeatureCache({
     ...(cacheMegabytes === undefined ? {} : { memoryBudgetBytes: cacheMegabytes * 1e6 }),

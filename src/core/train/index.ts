@@ -44,3 +44,14 @@ export {
   type FeatureStoreFiles,
   type StoredFeatureCache,
 } from './feature-store.ts';
+export {
+  estimateModes,
+  fitWarning,
+  memoryCeiling,
+  paddedTokensPerExample,
+  WASM_HEAP_BYTES,
+  type EstimateInput,
+  type FitWording,
+  type ForwardTiming,
+  type ModeEstimate,
+} from './estimates.ts';

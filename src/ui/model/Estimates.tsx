@@ -1,10 +1,10 @@
-import { memoryCeiling, type TrainingMode } from '../../state/estimates.ts';
+import { memoryCeiling, type TrainMode } from '../../core/train/index.ts';
 import { useStudio } from '../../state/store.ts';
 import type { ModelSummary } from '../../state/types.ts';
 import { formatBytes, formatCount, formatDuration } from '../format.ts';
 import { useModeEstimates } from './useModeEstimates.ts';
 
-const MODE_NAMES: Record<TrainingMode, string> = {
+const MODE_NAMES: Record<TrainMode, string> = {
   head: 'Head only (Quick)',
   'top-k': 'Top 2 layers + head (Balanced)',
   full: 'Full fine-tuning (Thorough)',

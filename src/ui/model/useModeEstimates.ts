@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { estimateModes, type ModeEstimate } from '../../state/estimates.ts';
+import { estimateModes, paddedTokensPerExample, type ModeEstimate } from '../../core/train/index.ts';
 import { useStudio } from '../../state/store.ts';
 
 /**
@@ -17,13 +17,10 @@ export function useModeEstimates(options: {
   const stats = useStudio((state) => state.data.tokenStats);
   const dataMaxLength = useStudio((state) => state.data.maxLength);
   const maxLength = options.maxLength ?? dataMaxLength ?? 128;
-  const tokensPerExample = useMemo(() => {
-    if (!stats || stats.lengths.length === 0) return maxLength;
-    let sum = 0;
-    for (const length of stats.lengths) sum += Math.min(length, maxLength);
-    // Batches are padded to their longest text: count a margin over the mean.
-    return Math.min(maxLength, (sum / stats.lengths.length) * 1.25);
-  }, [stats, maxLength]);
+  const tokensPerExample = useMemo(
+    () => paddedTokensPerExample(stats?.lengths ?? [], maxLength),
+    [stats, maxLength],
+  );
   return useMemo(() => {
     if (!summary || !analysis?.splits || !confirmed) return null;
     const sizes = analysis.splits.sizes;

@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { MULTI_LABEL_METRIC_NAMES, SINGLE_LABEL_METRIC_NAMES } from '../../core/metrics/index.ts';
 import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../core/train/index.ts';
 import { isRunLive, startBlocker, startRun } from '../../state/runs/index.ts';
-import { fitWarning } from '../../state/estimates.ts';
+import { fitWarning } from '../../core/train/index.ts';
 import { useStudio } from '../../state/store.ts';
 import { useModeEstimates } from '../model/useModeEstimates.ts';
 import { Notice } from '../shell/Notice.tsx';

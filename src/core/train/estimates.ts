@@ -1,9 +1,14 @@
 // Rough memory and time per epoch for each training mode, from the model's dimensions, the
 // dataset's size and token lengths, and forward passes timed on this backend. Arithmetic only:
 // the numbers orient the user (seconds or hours?), they are not promises.
-import type { ForwardTiming } from '../workers/protocol.ts';
+import type { TrainMode } from './config.ts';
 
-export type TrainingMode = 'head' | 'top-k' | 'full';
+/** A timed inference pass through every layer: overheadSec + tokens × secPerToken. */
+export interface ForwardTiming {
+  /** Fixed cost of a pass (op dispatch, synchronisation), whatever its size. */
+  overheadSec: number;
+  secPerToken: number;
+}
 
 export interface EstimateInput {
   layers: number;
@@ -24,7 +29,7 @@ export interface EstimateInput {
 }
 
 export interface ModeEstimate {
-  mode: TrainingMode;
+  mode: TrainMode;
   /** Bytes the training keeps: weights, gradients and optimizer state, caches, activations. */
   memoryBytes: number;
   /** Seconds for one epoch once any cache is built (null without a timing). */
@@ -124,7 +129,7 @@ export function estimateModes(input: EstimateInput): ModeEstimate[] {
 /** WebAssembly memory is addressed with 32 bits: one module holds at most 4 GiB. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
-const MODE_LABELS: Record<TrainingMode, string> = {
+const MODE_LABELS: Record<TrainMode, string> = {
   head: 'Head only (Quick)',
   'top-k': 'Top layers + head (Balanced)',
   full: 'Full fine-tuning (Thorough)',
@@ -137,14 +142,23 @@ export function memoryCeiling(backend: string | undefined): number | null {
 
 const gigabytes = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
 
+/** How a fit warning names the modes and the GPU backend: the studio's words, or the CLI's flags. */
+export interface FitWording {
+  mode(mode: TrainMode): string;
+  gpu: string;
+}
+
+const STUDIO_WORDING: FitWording = { mode: (mode) => MODE_LABELS[mode], gpu: 'a GPU (WebGPU) backend' };
+
 /**
  * One line saying that `mode` will not fit the backend's memory and what would, or null when it
  * fits (or the backend has no known ceiling: a GPU's memory is not visible to the page).
  */
 export function fitWarning(
   estimates: readonly ModeEstimate[],
-  mode: TrainingMode,
+  mode: TrainMode,
   backend: string | undefined,
+  wording: FitWording = STUDIO_WORDING,
 ): string | null {
   const ceiling = memoryCeiling(backend);
   const chosen = estimates.find((estimate) => estimate.mode === mode);
@@ -152,11 +166,22 @@ export function fitWarning(
   const lighter = estimates
     .filter((estimate) => estimate.mode !== mode && estimate.memoryBytes <= ceiling)
     .sort((a, b) => b.memoryBytes - a.memoryBytes)
-    .map((estimate) => `${MODE_LABELS[estimate.mode]}, about ${gigabytes(estimate.memoryBytes)}`);
+    .map((estimate) => `${wording.mode(estimate.mode)}, about ${gigabytes(estimate.memoryBytes)}`);
   return (
-    `${MODE_LABELS[mode]} needs about ${gigabytes(chosen.memoryBytes)} here, more than the ` +
+    `${wording.mode(mode)} needs about ${gigabytes(chosen.memoryBytes)} here, more than the ` +
     `${gigabytes(ceiling)} WASM can address: ` +
     (lighter.length > 0 ? `choose ${lighter.join(' or ')}, ` : '') +
-    'or a smaller batch or max length, a smaller model, or a GPU (WebGPU) backend.'
+    `or a smaller batch or max length, a smaller model, or ${wording.gpu}.`
   );
+}
+
+/**
+ * Tokens a training example costs on average at `maxLength`: the mean truncated length with a
+ * margin, since batches are padded to their longest text.
+ */
+export function paddedTokensPerExample(lengths: ArrayLike<number>, maxLength: number): number {
+  if (lengths.length === 0) return maxLength;
+  let sum = 0;
+  for (let i = 0; i < lengths.length; i++) sum += Math.min(lengths[i] as number, maxLength);
+  return Math.min(maxLength, (sum / lengths.length) * 1.25);
 }
