@@ -29,7 +29,7 @@ import { initNodeBackend, nodeWasmThreads } from '../node/backend.ts';
 import { loadNodeOrt } from '../node/ort-runtime.ts';
 import { pythonAvailability, runPython } from '../node/python.ts';
 import { createRng } from '../core/util/index.ts';
-import { benchConfig, DISTILBERT_BASE_DIMS, median, type ModelDims } from './model.ts';
+import { benchConfig, DISTILBERT_BASE_DIMS, median, PYTORCH_TIMING, type ModelDims } from './model.ts';
 import type { BenchRow } from './table.ts';
 
 export interface EnginesBenchOptions {
@@ -75,6 +75,7 @@ export async function benchEngine(
 const PYTORCH_FORWARD = `
 import json, sys, time, torch
 from transformers import DistilBertConfig, DistilBertModel
+${PYTORCH_TIMING}
 spec = json.loads(sys.stdin.read())
 torch.set_num_threads(spec['threads'])
 d = spec['dims']
@@ -90,15 +91,7 @@ for b in spec['batches']:
     def step():
         with torch.no_grad():
             model(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]
-    step()
-    times = []
-    for _ in range(spec['iterations']):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    n = len(times)
-    ms = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+    ms = median_ms(step, spec['iterations'])
     out.append({'batch': b, 'msPerStep': ms, 'threads': torch.get_num_threads()})
 print(json.dumps(out))
 `;

@@ -6,7 +6,7 @@ import { disposeParams, initParams, parseConfig } from '../core/model/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { pythonAvailability, runPython } from '../node/python.ts';
-import { mb, measure } from './model.ts';
+import { mb, measure, PYTORCH_TIMING } from './model.ts';
 import type { ModelBenchMode } from './model-step.ts';
 import type { BenchRow } from './table.ts';
 
@@ -153,6 +153,7 @@ const LABELS = { id2label: { '0': 'LABEL_0', '1': 'LABEL_1' } };
 const PYTORCH_SCRIPT = `
 import json, sys, time, torch
 from transformers import AutoConfig, AutoModelForSequenceClassification
+${PYTORCH_TIMING}
 spec = json.loads(sys.stdin.read())
 if spec.get('threads'):
     torch.set_num_threads(spec['threads'])
@@ -170,24 +171,7 @@ for base in spec['bases']:
     mask = torch.ones(b, t, dtype=torch.long)
     labels = torch.randint(0, 2, (b,))
     for mode in spec['modes']:
-        def step():
-            if mode == 'forward':
-                model.eval()
-                with torch.no_grad():
-                    model(input_ids=ids, attention_mask=mask)
-            else:
-                model.train()
-                model.zero_grad(set_to_none=True)
-                model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
-        step()
-        times = []
-        for _ in range(spec['iterations']):
-            start = time.perf_counter()
-            step()
-            times.append((time.perf_counter() - start) * 1000)
-        times.sort()
-        n = len(times)
-        ms = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+        ms = median_ms(classifier_step(model, mode, ids, mask, labels), spec['iterations'])
         out.append({'checkpoint': base['checkpoint'], 'mode': mode, 'msPerStep': ms,
                     'parameters': parameters, 'threads': torch.get_num_threads()})
     del model

@@ -166,9 +166,40 @@ export async function measureModel(options: ModelBenchOptions = {}): Promise<Mod
   return out;
 }
 
+/**
+ * Python for the PyTorch baselines: `median_ms` times `step` after one untimed warm-up call, as
+ * our side does; `classifier_step` is one forward pass, or forward and backward, of a sequence
+ * classifier on fixed ids. The scripts import time and torch before it.
+ */
+export const PYTORCH_TIMING = `
+def median_ms(step, iterations):
+    step()
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    n = len(times)
+    return times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+
+def classifier_step(model, mode, ids, mask, labels):
+    def step():
+        if mode == 'forward':
+            model.eval()
+            with torch.no_grad():
+                model(input_ids=ids, attention_mask=mask)
+        else:
+            model.train()
+            model.zero_grad(set_to_none=True)
+            model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+    return step
+`;
+
 const PYTORCH_SCRIPT = `
 import json, sys, time, torch
 from transformers import DistilBertConfig, DistilBertForSequenceClassification
+${PYTORCH_TIMING}
 spec = json.loads(sys.stdin.read())
 if spec.get('threads'):
     torch.set_num_threads(spec['threads'])
@@ -185,24 +216,7 @@ for case in spec['cases']:
     mask = torch.ones(b, t, dtype=torch.long)
     labels = torch.randint(0, d['numLabels'], (b,))
     for mode in spec['modes']:
-        def step():
-            if mode == 'forward':
-                model.eval()
-                with torch.no_grad():
-                    model(input_ids=ids, attention_mask=mask)
-            else:
-                model.train()
-                model.zero_grad(set_to_none=True)
-                model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
-        step()
-        times = []
-        for _ in range(spec['iterations']):
-            start = time.perf_counter()
-            step()
-            times.append((time.perf_counter() - start) * 1000)
-        times.sort()
-        n = len(times)
-        ms = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+        ms = median_ms(classifier_step(model, mode, ids, mask, labels), spec['iterations'])
         out.append({'mode': mode, 'batch': b, 'seqLength': t, 'msPerStep': ms, 'threads': torch.get_num_threads()})
 print(json.dumps(out))
 `;

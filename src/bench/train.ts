@@ -15,7 +15,7 @@ import { createRng } from '../core/util/index.ts';
 import { initNodeBackend } from '../node/backend.ts';
 import { registerNodeGradients } from '../node/gradients.ts';
 import { pythonAvailability, runPython } from '../node/python.ts';
-import { benchConfig, DISTILBERT_BASE_DIMS, median, type ModelDims } from './model.ts';
+import { benchConfig, DISTILBERT_BASE_DIMS, median, PYTORCH_TIMING, type ModelDims } from './model.ts';
 import type { BenchRow } from './table.ts';
 import { dataset, randomSplit, timeSteps } from './train-step.ts';
 
@@ -94,6 +94,7 @@ export async function headEpoch(
 const PYTORCH_SCRIPT = `
 import json, sys, time, torch
 from transformers import DistilBertConfig, DistilBertForSequenceClassification
+${PYTORCH_TIMING}
 spec = json.loads(sys.stdin.read())
 if spec.get('threads'):
     torch.set_num_threads(spec['threads'])
@@ -115,15 +116,7 @@ def step():
     model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
-step()
-times = []
-for _ in range(spec['steps']):
-    start = time.perf_counter()
-    step()
-    times.append((time.perf_counter() - start) * 1000)
-times.sort()
-n = len(times)
-ms = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+ms = median_ms(step, spec['steps'])
 print(json.dumps({'msPerStep': ms, 'threads': torch.get_num_threads()}))
 `;
 
