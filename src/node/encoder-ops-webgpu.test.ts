@@ -358,6 +358,53 @@ describe('fused encoder kernels on WebGPU', () => {
       expect(gpu[2]!.slice(7 * dim).every((v) => v === 0)).toBe(true);
     });
 
+    it('with the words in row chunks (a table over the binding limit), equals the whole table on the cpu backend', async () => {
+      const [vocab, positions, dim] = [50, 20, 24];
+      const ids = [
+        [1, 7, 7, 3, 49, 0, 0],
+        [7, 2, 1, 1, 0, 0, 0],
+        [5, 49, 16, 17, 33, 34, 2],
+      ];
+      const table = values('w', vocab * dim, 1);
+      // Rows [0, 17), [17, 34), [34, 50): ids 16/17 and 33/34 sit on the boundaries.
+      const bounds = [0, 17, 34, vocab];
+      const gpuIds = tf.tensor2d(ids, [3, 7], 'int32');
+      const gpu = await valueAndGrads(
+        (w0, w1, w2, p) => wordAndPositionEmbeddings([w0, w1, w2] as tf.Tensor2D[], p as tf.Tensor2D, gpuIds),
+        () => [
+          ...bounds
+            .slice(0, -1)
+            .map((start, i) =>
+              tf.tensor2d(table.slice(start * dim, bounds[i + 1]! * dim), [bounds[i + 1]! - start, dim]),
+            ),
+          tf.tensor2d(values('p', positions * dim, 1), [positions, dim]),
+        ],
+        'dy',
+      );
+      gpuIds.dispose();
+      await tf.setBackend('cpu');
+      try {
+        const cpuIds = tf.tensor2d(ids, [3, 7], 'int32');
+        const cpu = await valueAndGrads(
+          (w, p) => wordAndPositionEmbeddings(w as tf.Tensor2D, p as tf.Tensor2D, cpuIds),
+          () => [
+            tf.tensor2d(table, [vocab, dim]),
+            tf.tensor2d(values('p', positions * dim, 1), [positions, dim]),
+          ],
+          'dy',
+        );
+        cpuIds.dispose();
+        expect(maxAbsDiff(gpu[0]!, cpu[0]!)).toBeLessThan(1e-6);
+        expect(maxAbsDiff([...gpu[1]!, ...gpu[2]!, ...gpu[3]!], cpu[1]!)).toBeLessThan(1e-6);
+        expect(maxAbsDiff(gpu[4]!, cpu[2]!)).toBeLessThan(1e-6);
+        // Each chunk's rows the ids name have gradients.
+        for (const chunk of [gpu[1]!, gpu[2]!, gpu[3]!])
+          expect(Math.max(...chunk.map(Math.abs))).toBeGreaterThan(1e-2);
+      } finally {
+        await tf.setBackend('webgpu');
+      }
+    });
+
     it('runs in one dispatch forward and two for both gradients', async () => {
       const w = tf.tensor2d(values('w', 30 * 8, 1), [30, 8]);
       const p = tf.tensor2d(values('p', 10 * 8, 1), [10, 8]);

@@ -9,6 +9,7 @@ import {
   architectureOf,
   layerPrefix,
   parameterShapes,
+  storedNames,
 } from '../model/index.ts';
 
 /**
@@ -55,13 +56,17 @@ export function studentFromTeacher(
   const params: Params = {};
   for (const name of parameterShapes(config).keys()) {
     const teacherName = teacherParameterName(config, name, chosen);
-    const source = teacher.params[teacherName];
-    if (!source) {
+    // A table in row chunks (model/row-chunks.ts) is copied chunk by chunk under the same suffixes.
+    const sources = storedNames(teacher.params, teacherName);
+    if (sources.length === 0) {
       for (const variable of Object.values(params)) variable.dispose();
       throw new Error(`the teacher has no parameter "${teacherName}"`);
     }
-    // A variable shares the tensor's data until it is assigned: the teacher's values stay.
-    params[name] = tf.variable(source, source.trainable);
+    for (const stored of sources) {
+      const source = teacher.params[stored]!;
+      // A variable shares the tensor's data until it is assigned: the teacher's values stay.
+      params[name + stored.slice(teacherName.length)] = tf.variable(source, source.trainable);
+    }
   }
   return { config, params, teacherLayers: chosen };
 }

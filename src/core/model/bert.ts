@@ -35,6 +35,7 @@ import {
   layerNorm,
   linear,
   param,
+  tableLookup,
   selfAttention,
   type ClassificationHead,
   type EncodeOptions,
@@ -203,7 +204,7 @@ export function bertLikeEmbed(
   return tf.tidy(() => {
     const [, seqLength] = inputIds.shape;
     const ids = int32Ids(inputIds);
-    const words = embeddingLookup(param(params, `${prefix}embeddings.word_embeddings.weight`), ids); // [B, T, D]
+    const words = tableLookup(params, `${prefix}embeddings.word_embeddings.weight`, ids); // [B, T, D]
     const positionTable = param(params, `${prefix}embeddings.position_embeddings.weight`);
     const positions = positionIds
       ? embeddingLookup(positionTable, positionIds) // [B, T, D]

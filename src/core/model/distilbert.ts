@@ -23,6 +23,7 @@ import {
   probability,
 } from './config-fields.ts';
 import { wordAndPositionEmbeddings } from './encoder-ops.ts';
+import { tableParts } from './row-chunks.ts';
 import {
   addLayerNorm,
   checkSequenceLength,
@@ -172,7 +173,7 @@ export function embed(
     const [, seqLength] = inputIds.shape;
     checkSequenceLength(config, seqLength);
     const summed = wordAndPositionEmbeddings(
-      param(params, 'distilbert.embeddings.word_embeddings.weight') as tf.Tensor2D,
+      tableParts(params, 'distilbert.embeddings.word_embeddings.weight') as tf.Tensor2D[],
       param(params, 'distilbert.embeddings.position_embeddings.weight') as tf.Tensor2D,
       int32Ids(inputIds),
     ); // [B, T, D]: word rows of the ids plus positions 0..T−1

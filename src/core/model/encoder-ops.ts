@@ -267,12 +267,37 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor2D): tf.Tensor3D
 }
 
 /**
+ * nn.Embedding over a table held as consecutive row chunks (row-chunks.ts): each chunk gathers the
+ * ids in its range, the others read as zero rows, and the parts add up to `embeddingLookup` of the
+ * whole table. Each chunk's gradient is the scatter-add of its own rows. [B, T] -> [B, T, D].
+ */
+export function chunkedEmbeddingLookup(chunks: readonly tf.Tensor[], ids: tf.Tensor2D): tf.Tensor3D {
+  if (chunks.length === 1) return embeddingLookup(chunks[0]!, ids);
+  return tf.tidy(() => {
+    let start = 0;
+    let sum: tf.Tensor3D | null = null;
+    for (const chunk of chunks) {
+      const rows = chunk.shape[0]!;
+      const local = tf.sub(ids, tf.scalar(start, 'int32')); // [B, T] ids relative to the chunk
+      const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, rows)); // [B, T]
+      const safe = tf.where(inside, local, tf.zerosLike(local)) as tf.Tensor2D;
+      const keep = tf.expandDims(tf.cast(inside, 'float32'), 2); // [B, T] -> [B, T, 1]
+      const part = tf.mul(embeddingLookup(chunk, safe), keep) as tf.Tensor3D; // [B, T, D]
+      sum = sum ? tf.add(sum, part) : part;
+      start += rows;
+    }
+    return sum!;
+  });
+}
+
+/**
  * words[ids] + positions[0..T−1]: word embeddings [V, D] looked up by int32 `ids` [B, T], plus the
  * first T rows of the position table [P, D] -> [B, T, D]. On WebGPU one dispatch forward and two
- * for both tables' gradients; elsewhere `embeddingLookup`, a Slice and an Add.
+ * for both tables' gradients; elsewhere, and for words held in row chunks, the lookup, a Slice and
+ * an Add.
  */
 export function wordAndPositionEmbeddings(
-  words: tf.Tensor2D,
+  wordChunks: tf.Tensor2D | readonly tf.Tensor2D[],
   positions: tf.Tensor2D,
   ids: tf.Tensor2D,
 ): tf.Tensor3D {
@@ -281,10 +306,14 @@ export function wordAndPositionEmbeddings(
   if (seqLength > maxPositions) {
     throw new Error(`sequence length ${seqLength} exceeds the model's ${maxPositions} positions`);
   }
-  if (!fusedEmbeddingsAvailable()) {
-    const positionRows = tf.slice(positions, [0, 0], [seqLength, dim]); // [T, D], broadcast over B
-    return tf.add(embeddingLookup(words, ids), positionRows);
+  const chunks = Array.isArray(wordChunks) ? wordChunks : [wordChunks as tf.Tensor2D];
+  if (!fusedEmbeddingsAvailable() || chunks.length > 1) {
+    return tf.tidy(() => {
+      const positionRows = tf.slice(positions, [0, 0], [seqLength, dim]); // [T, D], broadcast over B
+      return tf.add(chunkedEmbeddingLookup(chunks, ids), positionRows);
+    });
   }
+  const words = chunks[0]!;
   // The ids are closed over rather than an input (they have no gradient) and saved for the backward.
   const embed = tf.customGrad((...args: CustomGradArgs) => {
     const [w, p, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];

@@ -50,6 +50,7 @@ export {
 export { MODEL_CATALOG } from './catalog.ts';
 export { headForward, param } from './layers.ts';
 export { runModelCopy } from './run-copy.ts';
+export { mergedParams, storedNames, tableName, type ReadableParam } from './row-chunks.ts';
 export {
   SafetensorsError,
   decodeTensors,

@@ -16,6 +16,7 @@ import {
   attentionBias,
   attentionContext,
   biasGelu,
+  chunkedEmbeddingLookup,
   dropoutOp,
   embeddingLookup,
   type DropoutSite,
@@ -24,6 +25,7 @@ import {
   linearRows,
 } from './encoder-ops.ts';
 import { matMul } from './matmul.ts';
+import { tableParts } from './row-chunks.ts';
 
 export { attentionBias, embeddingLookup };
 
@@ -60,6 +62,11 @@ export function param(params: Params, name: string): tf.Variable {
   const value = params[name];
   if (!value) throw new Error(`model parameter "${name}" is missing`);
   return value;
+}
+
+/** The rows of table `name` (whole, or in row chunks: row-chunks.ts) for `ids`: [B, T] -> [B, T, D]. */
+export function tableLookup(params: Params, name: string, ids: tf.Tensor2D): tf.Tensor3D {
+  return chunkedEmbeddingLookup(tableParts(params, name), ids);
 }
 
 /** nn.Linear with a torch-layout weight [out, in]: [N, in] -> [N, out] (encoder-ops.ts's linearRows). */

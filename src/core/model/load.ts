@@ -12,6 +12,7 @@ import {
 } from './safetensors.ts';
 import type { ModelFileSource } from './source.ts';
 import { architectureOf } from './architectures.ts';
+import { isRowChunkable, mergedParams, rowChunkName, rowRanges, rowsPerChunk } from './row-chunks.ts';
 import { canonicalName, initialValue, isHeadName, parameterShapes, seededRandom } from './weights.ts';
 
 export interface LoadOptions {
@@ -61,7 +62,7 @@ async function fetchOk(source: ModelFileSource, name: string): Promise<Response 
   return response;
 }
 
-const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`;
 
 function listNames(names: string[], limit = 6): string {
   return names.length <= limit
@@ -88,7 +89,9 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
 
   const checkpointShapes = parameterShapes(checkpointConfig);
   const known = new Set(checkpointShapes.keys());
-  const loaded = new Map<string, tf.Tensor>();
+  // A table over the binding limit arrives as its row chunks (row-chunks.ts), in row order.
+  const loaded = new Map<string, tf.Tensor | tf.Tensor[]>();
+  const chunkRows = new Map<string, number>();
   const unexpected: string[] = [];
   const mismatchedHead: string[] = [];
   const seen = new Set<string>();
@@ -112,6 +115,10 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
       if (!matches) mismatchedHead.push(name);
       const floatBytes = info.shape.reduce((a, b) => a * b, 1) * 4;
       if (opts.maxBufferBytes !== undefined && floatBytes > opts.maxBufferBytes) {
+        if (isRowChunkable(name) && info.shape.length === 2) {
+          chunkRows.set(name, rowsPerChunk(info.shape[1]!, opts.maxBufferBytes));
+          continue;
+        }
         throw new Error(
           `${info.name} needs ${megabytes(floatBytes)} in one buffer, more than this GPU allows (${megabytes(opts.maxBufferBytes)} maxStorageBufferBindingSize)`,
         );
@@ -139,7 +146,19 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
       },
       onTensor: (tensor) => {
         const name = canonicalName(checkpointConfig, tensor.name, known)!;
-        loaded.set(name, tf.tensor(tensor.data as Float32Array, tensor.shape, 'float32'));
+        const data = tensor.data as Float32Array;
+        const perChunk = chunkRows.get(name);
+        if (perChunk === undefined) {
+          loaded.set(name, tf.tensor(data, tensor.shape, 'float32'));
+          return;
+        }
+        const dim = tensor.shape[1]!;
+        loaded.set(
+          name,
+          rowRanges(tensor.shape[0]!, perChunk).map(([start, end]) =>
+            tf.tensor(data.subarray(start * dim, end * dim), [end - start, dim], 'float32'),
+          ),
+        );
       },
       ...(progress ? { onProgress: progress } : {}),
     });
@@ -187,7 +206,7 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
     }
     return assemble(checkpointConfig, loaded, unexpected, mismatchedHead, opts, tokenizerFiles);
   } catch (error) {
-    for (const tensor of loaded.values()) tensor.dispose();
+    for (const tensor of loaded.values()) tf.dispose(tensor);
     throw error;
   }
 }
@@ -222,7 +241,7 @@ function sameLabels(a: readonly string[], b: readonly string[]): boolean {
 /** Turns loaded tensors into variables, building or reusing the head for the requested labels. */
 function assemble(
   checkpointConfig: ModelConfig,
-  loaded: Map<string, tf.Tensor>,
+  loaded: Map<string, tf.Tensor | tf.Tensor[]>,
   unexpected: string[],
   mismatchedHead: string[],
   opts: LoadOptions,
@@ -248,15 +267,16 @@ function assemble(
         'int32',
       );
       for (const name of labelHead) {
-        const reordered = tf.gather(loaded.get(name)!, order);
-        loaded.get(name)!.dispose();
+        const head = loaded.get(name) as tf.Tensor;
+        const reordered = tf.gather(head, order);
+        head.dispose();
         loaded.set(name, reordered);
       }
       order.dispose();
       notes.push(`Reordered the checkpoint's classifier rows to the labels' order (${labels.join(', ')}).`);
     } else {
       for (const name of labelHead) {
-        loaded.get(name)!.dispose();
+        tf.dispose(loaded.get(name)!);
         loaded.delete(name);
         reinitialised.push(name);
       }
@@ -281,6 +301,9 @@ function assemble(
   const absentEncoder = [...shapes.keys()].filter(
     (name) => !loaded.has(name) && !isHead(name) && !isFixedPositions(name),
   );
+  const chunked = [...loaded].flatMap(([name, value]) =>
+    Array.isArray(value) ? [[name, value.length] as const] : [],
+  );
   const random = seededRandom(opts.seed ?? 0);
   const missing: string[] = [];
   const params: Params = {};
@@ -299,6 +322,13 @@ function assemble(
         tensor = tf.tensor(initialValue(name, shape, config, random), shape, 'float32');
       }
       loaded.delete(name);
+      if (Array.isArray(tensor)) {
+        for (const [index, part] of tensor.entries()) {
+          params[rowChunkName(name, index)] = tf.variable(part, true);
+          part.dispose();
+        }
+        continue;
+      }
       // Sinusoidal position embeddings are fixed in transformers (requires_grad=False).
       params[name] = tf.variable(tensor, !(isPositions && config.sinusoidalPosEmbds));
       tensor.dispose();
@@ -308,6 +338,11 @@ function assemble(
     throw error;
   }
 
+  for (const [name, parts] of chunked) {
+    notes.push(
+      `${name} is larger than this GPU binds in one buffer (${megabytes(opts.maxBufferBytes ?? 0)}) and is held in ${parts} row chunks.`,
+    );
+  }
   const newHead = missing.filter(isHead);
   if (newHead.length > 0) {
     notes.push(
@@ -352,15 +387,15 @@ export async function paramsToSafetensors(
   params: Params,
   metadata?: Record<string, string>,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const names = Object.keys(params);
+  const tensors = new Map(mergedParams(params).map((tensor) => [tensor.name, tensor]));
   const layout = safetensorsLayout(
-    names.map((name) => ({ name, shape: params[name]!.shape })),
+    [...tensors.values()].map(({ name, shape }) => ({ name, shape })),
     metadata,
   );
   const out = new Uint8Array(layout.byteLength);
   out.set(layout.prefix, 0);
   for (const { name, offset } of layout.entries) {
-    const data = (await params[name]!.data()) as Float32Array;
+    const data = await tensors.get(name)!.read();
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset);
   }
   return out;

@@ -34,10 +34,10 @@ import {
   activate,
   checkSequenceLength,
   dropout,
-  embeddingLookup,
   int32Ids,
   layerNormRows,
   param,
+  tableLookup,
   type ClassificationHead,
   type ForwardOptions,
   type Params,
@@ -384,10 +384,7 @@ function embed(
   const settings = modernBertSettings(config);
   return tf.tidy(() => {
     const [batch, seqLength] = inputIds.shape;
-    const words = embeddingLookup(
-      param(params, `${PREFIX}embeddings.tok_embeddings.weight`),
-      int32Ids(inputIds),
-    ); // [B, T, D]
+    const words = tableLookup(params, `${PREFIX}embeddings.tok_embeddings.weight`, int32Ids(inputIds)); // [B, T, D]
     const rows = tf.reshape<tf.Rank.R2>(words, [batch * seqLength, config.dim]); // [B, T, D] -> [N, D]
     const normed = norm(params, `${PREFIX}embeddings.norm`, rows, config.layerNormEps);
     const dropped = dropout(normed, settings.embeddingDropout, opts, 'embeddings');

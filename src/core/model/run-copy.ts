@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { withLabels, type ModelConfig } from './config.ts';
 import type { Params } from './encoder.ts';
+import { storedNames, wholeTable } from './row-chunks.ts';
 import { initialValue, isHeadName, parameterShapes, seededRandom } from './weights.ts';
 
 /**
@@ -26,9 +27,27 @@ export function runModelCopy(
   const params: Params = {};
   try {
     for (const [name, shape] of parameterShapes(config)) {
+      const parts = storedNames(base.params, name);
+      if (parts.length > 1) {
+        // A table the base holds in row chunks (row-chunks.ts) keeps the base's chunks; an override
+        // (whole, or chunked under another limit) is split over them.
+        const whole = overrides && wholeTable(overrides, name);
+        const width = shape[1]!;
+        let row = 0;
+        for (const part of parts) {
+          const baseParam = base.params[part]!;
+          const rows = baseParam.shape[0]!;
+          const override = whole?.subarray(row * width, (row + rows) * width);
+          const value = override ? tf.tensor(override, baseParam.shape, 'float32') : tf.clone(baseParam);
+          params[part] = tf.variable(value, baseParam.trainable);
+          value.dispose();
+          row += rows;
+        }
+        continue;
+      }
       const baseParam = base.params[name];
       const trainable = baseParam?.trainable ?? true;
-      const override = overrides?.get(name);
+      const override = overrides && wholeTable(overrides, name);
       let value: tf.Tensor;
       if (override) {
         value = tf.tensor(override, shape, 'float32');
