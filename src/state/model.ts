@@ -157,6 +157,11 @@ async function loadModel(spec: ModelSourceSpec): Promise<void> {
   }
 }
 
+/** Loads the current model again, so that its classifier follows the confirmed data's labels. */
+export async function reloadModelForData(): Promise<void> {
+  if (lastSpec) await loadModel(lastSpec);
+}
+
 /** Downloads (or reads from the browser cache) a model from the Hub: `owner/name[@revision]`. */
 export function loadModelFromHub(repoInput?: string): Promise<void> {
   const typed = repoInput ?? studio().model.repoId;

@@ -339,6 +339,8 @@ export interface RunExportRequest {
   layout?: 'model' | 'run';
   /** A distilled run: its teacher and settings, kept as training_args.json's finetune_studio.distillation. */
   distillation?: Record<string, unknown>;
+  /** A model trained elsewhere and only evaluated here: finetune_studio.evaluated_only. */
+  evaluatedOnly?: boolean;
   /** The run's validation split, to check the int8 ONNX model on (it ships only if it keeps its margin). */
   validation?: { split: EncodedSplit; padTokenId: number; maxLength: number };
 }
@@ -374,6 +376,8 @@ export type TrainCommand =
       resume?: RunResume;
       /** Train a student of this finished run instead of a copy of the loaded model. */
       distill?: RunDistillation;
+      /** Score the loaded model as it is (trained elsewhere) on validation and test, with no step. */
+      evaluateOnly?: boolean;
     }
   | { type: 'control'; runId: string; action: 'pause' | 'resume' | 'stop' }
   /** A live change of any of the running run's settings, applied at its next step. */

@@ -30,6 +30,7 @@ import { greaterIsBetter } from '../core/metrics/index.ts';
 import {
   classify,
   type ModelConfig,
+  isHeadName,
   type LoadedModel,
   type Params,
   readSafetensors,
@@ -142,6 +143,27 @@ function buildModel(
   const shaped =
     layers === undefined ? base : { config: studentConfig(base.config, layers), params: base.params };
   return { runId, ...runModelCopy(shaped, labels, multiLabel, seed, overrides) };
+}
+
+/**
+ * Refuses to score a loaded model whose classifier was made at load (the checkpoint had none, or
+ * one for other labels): its predictions would be those of random weights.
+ */
+function checkTrainedClassifier(base: LoadedModel, labels: readonly string[]): void {
+  const made = [...base.report.missing, ...base.report.reinitialised].filter((name) =>
+    isHeadName(base.config, name),
+  );
+  if (made.length > 0) {
+    throw new Error(
+      `the loaded model has no trained classifier for these labels (${made.join(', ')} ${made.length === 1 ? 'was' : 'were'} initialised at load); train it, or load a model fine-tuned on ${labels.join(', ')}`,
+    );
+  }
+  const own = base.config.id2label;
+  if (own.length !== labels.length || own.some((label, i) => label !== labels[i])) {
+    throw new Error(
+      `the loaded model classifies ${own.join(', ')}, not the data's ${labels.join(', ')}: load it again now that the data is confirmed`,
+    );
+  }
 }
 
 /** Every parameter's values, for a run whose weights cannot be rebuilt from the loaded model. */
@@ -359,6 +381,9 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
     if (command.distill) {
       // The loaded model's frozen features are not the student's: a student caches none across runs.
       ({ model, loss, layers } = await distillationStudent(runId, command.distill, data, notify));
+    } else if (command.evaluateOnly) {
+      checkTrainedClassifier(baseModel(), data.labels);
+      model = buildModel(runId, data.labels, data.multiLabel, config.seed);
     } else {
       caches = await runCaches(baseModel(), currentModelSource(), data, config);
       model = buildModel(runId, data.labels, data.multiLabel, config.seed);
@@ -369,6 +394,7 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       config,
       ...(resumed ? { resume: resumed.state } : {}),
       ...(caches ? { featureCaches: caches.given, keepCaches: true } : {}),
+      ...(command.evaluateOnly ? { evaluateOnly: true } : {}),
       featureCache: browserFeatureCache(runId, notify),
       callbacks: { featureEngine: ortFeatureEngine(notify), ...(loss ? { loss } : {}) },
     });
@@ -604,6 +630,7 @@ export async function exportRun(
       ...(request.columns ? mappedColumnsJson(request.columns) : {}),
       ...(request.dataRecipe ? dataReadingJson(request.dataRecipe.reading) : {}),
       ...(request.distillation ? { distillation: request.distillation } : {}),
+      ...(request.evaluatedOnly ? { evaluated_only: true } : {}),
     };
     const input: ExportInput = {
       config: layers === undefined ? base.config.raw : studentConfig(base.config, layers).raw,

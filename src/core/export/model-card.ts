@@ -127,7 +127,9 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
     '',
     `# ${family.displayName} text classifier (${labels.length} labels, ${multi ? 'multi-label' : 'single-label'})`,
     '',
-    `Fine-tuned from ${baseText} with Finetune Studio. ` +
+    (input.studioSettings?.evaluated_only === true
+      ? `${baseText}, trained elsewhere and evaluated as it is with Finetune Studio (the studio did not train it; the metrics below are its scores on this data). `
+      : `Fine-tuned from ${baseText} with Finetune Studio. `) +
       (multi
         ? 'Each text gets every label whose probability (sigmoid) reaches that label’s decision threshold.'
         : 'Each text gets exactly one label, the one with the highest probability (softmax).'),

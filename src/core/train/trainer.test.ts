@@ -401,3 +401,63 @@ describe('control', () => {
     }
   });
 });
+
+describe('evaluating without training', () => {
+  for (const mode of ['head', 'full'] as const) {
+    it(`${mode}: scores validation and test as the model is, takes no step and changes no weight`, async () => {
+      const m = model();
+      const data = syntheticData({ train: 24, validation: 16, test: 16 });
+      const before = Object.fromEntries(
+        Object.entries(m.params).map(([name, v]) => [name, v.dataSync().slice()]),
+      );
+      const expected = (split: typeof data.test) =>
+        tf.tidy(() => {
+          const rows = Int32Array.from({ length: 16 }, (_, i) => i);
+          const padded = padBatch(split, rows, 0, 64);
+          const ids = tf.tensor2d(padded.ids, [16, padded.length], 'int32');
+          const mask = tf.tensor2d(padded.mask, [16, padded.length], 'int32');
+          const logits = classifierHead(
+            m.params,
+            m.config,
+            firstToken(encode(m.params, m.config, ids, mask, { training: false })),
+            { training: false },
+          );
+          const predicted = tf.argMax(logits, -1).dataSync();
+          const correct = predicted.filter((p, i) => p === split.labels[i]).length;
+          const labels = tf.tensor1d(split.labels as Int32Array, 'int32');
+          const loss = meanLoss(logits, labels, split.labels, {
+            multiLabel: false,
+            numLabels: 3,
+          }).dataSync()[0]!;
+          return { loss, accuracy: correct / 16 };
+        });
+      const { result, events } = await run({
+        model: m,
+        data,
+        config: config({ mode, epochs: 3 }),
+        evaluateOnly: true,
+      });
+      expect(result.steps).toBe(0);
+      expect(stepLosses(events)).toEqual([]);
+      const start = events.find((e) => e.type === 'start');
+      expect(start && start.type === 'start' && [start.totalSteps, start.epochs]).toEqual([0, 0]);
+      expect(result.message).toMatch(/as loaded, without training/);
+      for (const [split, report] of [
+        ['validation', result.validation],
+        ['test', result.test],
+      ] as const) {
+        const reference = expected(data[split]);
+        expect(Math.abs(report!.loss - reference.loss), split).toBeLessThan(1e-5);
+        expect(report!.metrics.accuracy, split).toBe(reference.accuracy);
+      }
+      expect(result.best?.step).toBe(0);
+      for (const [name, variable] of Object.entries(m.params)) {
+        expect(Array.from(variable.dataSync()), name).toEqual(Array.from(before[name]!));
+      }
+      // The kept weights are the model's own.
+      for (const [name, values] of Object.entries(result.checkpoint!)) {
+        expect(Array.from(values), name).toEqual(Array.from(before[name]!));
+      }
+    });
+  }
+});

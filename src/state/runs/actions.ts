@@ -5,6 +5,7 @@ import { metricKey, type LiveSettings, type TrainConfig } from '../../core/train
 import type { RunDistillation, RunResume } from '../../workers/protocol.ts';
 import { encodeTexts, prepareTrainingData } from '../data.ts';
 import { HUB_URL } from '../hub.ts';
+import { reloadModelForData } from '../model.ts';
 import { deleteRunBlobs, loadRunBlob } from '../persist.ts';
 import { studio } from '../store.ts';
 import { RequestError, newRequestId } from '../workerClient.ts';
@@ -138,6 +139,66 @@ export async function startRun(settings: RunSettings): Promise<string> {
     const encoded = await prepareTrainingData();
     studio().updateRun(id, { labels: [...encoded.labels], multiLabel: encoded.multiLabel });
     trainWorker().post({ type: 'train', runId: id, config, data: encoded });
+  } catch (error) {
+    studio().updateRun(id, { status: 'error', error: describeError(error) });
+    throw error;
+  }
+  return id;
+}
+
+/** Whether the loaded model came with its own trained classifier (none of its head made at load). */
+export function hasTrainedClassifier(summary: {
+  report: { missing: string[]; reinitialised: string[] };
+}): boolean {
+  return [...summary.report.missing, ...summary.report.reinitialised].every((name) =>
+    name.endsWith('position_embeddings.weight'),
+  );
+}
+
+/**
+ * Why the loaded model cannot be scored as it is, or null: besides what blocks any run, it must
+ * carry a classifier trained for the data's labels (none made at load).
+ */
+export function evaluationBlocker(): string | null {
+  const blocker = startBlocker();
+  if (blocker) return blocker;
+  const { model, data } = studio();
+  const summary = model.summary!;
+  const labels = data.analysis!.labels;
+  if (!hasTrainedClassifier(summary))
+    return 'The loaded model has no classifier trained for these labels (it was made at load): train it, or load a model fine-tuned on them.';
+  const same =
+    summary.labels.length === labels.length && labels.every((label) => summary.labels.includes(label));
+  if (!same)
+    return `The loaded model classifies ${summary.labels.join(', ')}, not the data's ${labels.join(', ')}.`;
+  if (summary.multiLabel !== data.analysis!.mapping.multiLabel)
+    return `The loaded model is a ${summary.multiLabel ? 'multi' : 'single'}-label classifier; the data is ${summary.multiLabel ? 'single' : 'multi'}-label.`;
+  return null;
+}
+
+/**
+ * Scores the loaded model as it is (a model trained elsewhere: a train.py output, a Hub
+ * classifier) on the run's validation and test splits, as a run of no steps: it joins the runs
+ * table with its metrics, the playground and the export. Resolves with its run id.
+ */
+export async function evaluateLoadedModel(settings: RunSettings): Promise<string> {
+  const blocker = evaluationBlocker();
+  if (blocker) throw new Error(blocker);
+  const { model, data } = studio();
+  const labels = data.analysis!.labels;
+  // Loaded before the data was confirmed: load again so its classifier rows follow the data's order.
+  if (model.summary!.labels.some((label, i) => label !== labels[i])) await reloadModelForData();
+  listenToRuns();
+  const id = newRequestId('run');
+  const config = addRunRecord(id, { ...settings, mode: 'head' }, `${modelName()} as loaded`);
+  studio().updateRun(id, {
+    evaluatedOnly: true,
+    progress: { ...emptyProgress, stage: 'Evaluating', totalEpochs: 0 },
+  });
+  try {
+    const encoded = await prepareTrainingData();
+    studio().updateRun(id, { labels: [...encoded.labels], multiLabel: encoded.multiLabel });
+    trainWorker().post({ type: 'train', runId: id, config, data: encoded, evaluateOnly: true });
   } catch (error) {
     studio().updateRun(id, { status: 'error', error: describeError(error) });
     throw error;

@@ -73,6 +73,7 @@ export async function exportRunZip(id: string, layout: 'model' | 'run' = 'model'
           ...(run.columns ? { columns: run.columns } : {}),
           ...(dataRecipe ? { dataRecipe } : {}),
           ...(run.distillation ? { distillation: distillationArgs(run.distillation, teacherTest(run)) } : {}),
+          ...(run.evaluatedOnly ? { evaluatedOnly: true } : {}),
           maxLength: run.settings.maxLength,
           metrics: splitMetrics(run),
           dataSummary: run.dataSummary ?? { rows: 0 },

@@ -120,6 +120,8 @@ export interface RunRecord {
   };
   /** A student distilled from another run (its teacher): which, into how many layers, α and T. */
   distillation?: RunDistillationRecord;
+  /** The loaded model scored as it is (trained elsewhere): no step was taken. */
+  evaluatedOnly?: boolean;
   /** Aggregates of the data it trained on, for the model card (no text). */
   dataSummary?: DataSummary;
   /** Plain-words notes from the training, e.g. "Out of memory: batch size halved to 8". */

@@ -50,6 +50,7 @@ interface RowView {
   /** The teacher's name of a distilled run, and the student's layers. */
   teacher: string | undefined;
   studentLayers: number | undefined;
+  evaluatedOnly: boolean;
   canTeach: boolean;
 }
 
@@ -59,16 +60,17 @@ function rowView(run: RunRecord): RowView {
   return {
     name: run.name,
     status: run.status,
-    mode: modeText(run),
+    mode: run.evaluatedOnly ? 'as loaded' : modeText(run),
     dataVersion: run.dataVersion,
     learningRate: currentSettings(run).learningRate,
-    epochs: run.settings.epochs,
+    epochs: run.evaluatedOnly ? 0 : run.settings.epochs,
     batchSize: run.settings.batchSize,
     bestMetric: run.bestMetric,
     best: run.best?.value,
     test: typeof testValue === 'number' ? testValue : undefined,
     teacher: run.distillation?.teacherName,
     studentLayers: run.distillation?.layers,
+    evaluatedOnly: run.evaluatedOnly === true,
     canTeach: teacherBlocker(run) === null,
   };
 }
@@ -116,6 +118,11 @@ const RunRow = memo(function RunRow({
         {run.teacher !== undefined && (
           <div className="fs-muted" style={{ fontSize: '0.8rem' }}>
             distilled from {run.teacher} ({run.studentLayers} layers)
+          </div>
+        )}
+        {run.evaluatedOnly && (
+          <div className="fs-muted" style={{ fontSize: '0.8rem' }}>
+            trained elsewhere, evaluated here
           </div>
         )}
       </td>

@@ -2,7 +2,14 @@ import { memo, useCallback, useMemo, useState, type Ref } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { MULTI_LABEL_METRIC_NAMES, SINGLE_LABEL_METRIC_NAMES } from '../../core/metrics/index.ts';
 import { checkTrainConfig, defaultTrainConfig, type TrainConfig } from '../../core/train/index.ts';
-import { isRunLive, startBlocker, startRun } from '../../state/runs/index.ts';
+import {
+  evaluateLoadedModel,
+  evaluationBlocker,
+  hasTrainedClassifier,
+  isRunLive,
+  startBlocker,
+  startRun,
+} from '../../state/runs/index.ts';
 import { fitWarning } from '../../core/train/index.ts';
 import { useStudio } from '../../state/store.ts';
 import { useModeEstimates } from '../model/useModeEstimates.ts';
@@ -53,6 +60,11 @@ function TrainSettingsForm({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
     [config, setDraft],
   );
   const blocker = startBlocker();
+  // A model that came with its own classifier (trained elsewhere) can be scored before, or instead of, training.
+  const trainedClassifier = useStudio((s) =>
+    s.model.summary ? hasTrainedClassifier(s.model.summary) : false,
+  );
+  const evaluateBlocker = trainedClassifier ? evaluationBlocker() : null;
   const backend = useStudio((s) => s.model.backend.report?.name);
   const computed = useModeEstimates({
     batchSize: config.batchSize,
@@ -69,6 +81,14 @@ function TrainSettingsForm({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
     }
     setStarting(true);
     startRun(config)
+      .catch((reason: unknown) => setStartError(reason instanceof Error ? reason.message : String(reason)))
+      .finally(() => setStarting(false));
+  };
+
+  const evaluate = () => {
+    setStartError(null);
+    setStarting(true);
+    evaluateLoadedModel(config)
       .catch((reason: unknown) => setStartError(reason instanceof Error ? reason.message : String(reason)))
       .finally(() => setStarting(false));
   };
@@ -117,10 +137,25 @@ function TrainSettingsForm({ formRef }: { formRef?: Ref<HTMLFormElement> }) {
         >
           {starting ? 'Starting…' : 'Start training'}
         </button>
+        {trainedClassifier && (
+          <button
+            type="button"
+            className="fs-button"
+            disabled={starting || evaluateBlocker !== null}
+            title={
+              evaluateBlocker ??
+              'Score the loaded model as it is on the validation and test splits, without training: a run of no steps, with metrics, playground and export'
+            }
+            onClick={evaluate}
+          >
+            Evaluate as loaded
+          </button>
+        )}
         <button type="button" className="fs-button fs-button-quiet" onClick={() => setDraft(null)}>
           Reset to defaults
         </button>
         {blocker && <span className="fs-muted">{blocker}</span>}
+        {!blocker && evaluateBlocker && <span className="fs-muted">{evaluateBlocker}</span>}
       </div>
       {doesNotFit && (
         <p className="fs-warn-text" role="status" aria-label="Memory warning">

@@ -175,7 +175,9 @@ export class Run {
     const nTrain = splitSize(data.train);
     const nValidation = splitSize(data.validation);
 
-    if (config.mode !== 'full' && (this.options.cacheFrozen ?? true)) {
+    const evaluateOnly = this.options.evaluateOnly ?? false;
+    // Cached features pay off over epochs; scoring once reads each split's forward pass directly.
+    if (config.mode !== 'full' && !evaluateOnly && (this.options.cacheFrozen ?? true)) {
       for (const split of ['train', 'validation', 'test'] as const) {
         if (splitSize(data[split]) > 0) await this.features.prepare(split);
       }
@@ -185,7 +187,8 @@ export class Run {
 
     const effectiveBatch = config.batchSize * config.gradAccumSteps;
     state.stepsPerEpoch = Math.ceil(nTrain / effectiveBatch);
-    const totalSteps = state.stepsPerEpoch * config.epochs;
+    const epochs = evaluateOnly ? 0 : config.epochs;
+    const totalSteps = state.stepsPerEpoch * epochs;
     this.schedule = {
       name: config.schedule,
       totalSteps,
@@ -214,7 +217,7 @@ export class Run {
       type: 'start',
       totalSteps,
       stepsPerEpoch: state.stepsPerEpoch,
-      epochs: config.epochs,
+      epochs,
       warmupSteps: this.schedule.warmupSteps,
       effectiveBatchSize: effectiveBatch,
       trainExamples: nTrain,
@@ -227,11 +230,11 @@ export class Run {
     this.hooks.setState('running');
 
     let reason: FinishReason = 'completed';
-    let message = '';
+    let message = evaluateOnly ? 'Evaluated the model as loaded, without training.' : '';
     this.lastYield = this.now();
     try {
       const firstEpoch = Math.floor(state.step / state.stepsPerEpoch);
-      outer: for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
+      outer: for (let epoch = firstEpoch; epoch < epochs; epoch++) {
         const epochStart = this.now();
         // Each epoch's order depends on the seed and the epoch alone, so a resumed run draws the same.
         const order = permutation(nTrain, createRng(`${config.seed}:shuffle:${epoch}`));

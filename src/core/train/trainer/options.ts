@@ -47,6 +47,11 @@ export interface TrainOptions {
    * steps, epochs and history carry on from it. The settings must be the original run's.
    */
   resume?: ResumeState;
+  /**
+   * Score the model as it is, with no update: validation and test are evaluated as at the end of
+   * a run of zero steps, and the result keeps the weights unchanged (a model trained elsewhere).
+   */
+  evaluateOnly?: boolean;
   /** Extension points: an evaluation hook, the loss, the frozen part's engine. */
   callbacks?: TrainerCallbacks;
 }
