@@ -33,7 +33,9 @@ export type FixtureModelName =
   | 'roberta-tiny-seqcls'
   | 'xlm-roberta-tiny-mlm-f16'
   | 'modernbert-tiny-seqcls'
-  | 'modernbert-tiny-mlm-f16';
+  | 'modernbert-tiny-mlm-f16'
+  | 'deberta-v3-tiny-seqcls'
+  | 'deberta-v2-tiny-mlm-f16';
 
 /** The folder the local hub serves: one Hugging Face model folder per fixture model. */
 export const fixtureModelsDir = (): string => resolve(generatedFixturesDir(), 'models');
@@ -41,7 +43,7 @@ export const fixtureModelDir = (name: FixtureModelName): string => resolve(fixtu
 
 /** Reference tokenizations by transformers of the tokenizer trained for a family's fixtures. */
 export function familyTokenizationReference(
-  family: 'bert' | 'roberta' | 'xlm-roberta' | 'modernbert',
+  family: 'bert' | 'roberta' | 'xlm-roberta' | 'modernbert' | 'deberta-v2',
 ): string {
   return resolve(generatedFixturesDir(), 'tokenizers', `reference_tokenization_${family}.jsonl`);
 }

@@ -109,6 +109,16 @@ const EXPORTS: { name: string; makeInput: () => Promise<ExportInput>; scripts: b
     makeInput: () => familyInput('modernbert-tiny-seqcls', 64),
     scripts: false,
   },
+  {
+    name: 'deberta-v3-tiny-seqcls',
+    makeInput: () => familyInput('deberta-v3-tiny-seqcls', 64),
+    scripts: true,
+  },
+  {
+    name: 'deberta-v2-tiny-mlm-f16',
+    makeInput: () => familyInput('deberta-v2-tiny-mlm-f16', 32),
+    scripts: false,
+  },
 ];
 
 describe.each(EXPORTS)('Python on the $name export', ({ name: kind, makeInput, scripts }) => {
@@ -238,6 +248,18 @@ describe.each(EXPORTS)('Python on the $name export', ({ name: kind, makeInput, s
   ])(
     `serve.py ($backend) on 127.0.0.1 batches concurrent requests and answers with the studio's labels (${kind})`,
     async ({ backend, flags }) => {
+      if (backend === 'onnxruntime' && !hasOnnxWriter(input.config.model_type)) {
+        // No graph in the folder: serve.py says so in one line instead of starting.
+        const refused = await runPython([join(folder, 'serve.py'), '--onnx'], {
+          cwd: root,
+          timeoutMs: 60_000,
+        });
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+          'serve.py: --onnx needs onnx/model.onnx, which this model folder does not have; serve it with PyTorch (without --onnx)',
+        );
+        return;
+      }
       const port = await freePort();
       // A long wait window: requests sent together must meet in one batch whatever the machine's load.
       const server = startPython(

@@ -5,6 +5,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig, ModelType } from './config.ts';
 import { bert } from './bert.ts';
+import { debertaV2 } from './deberta.ts';
 import { distilBert } from './distilbert.ts';
 import { modernBert } from './modernbert.ts';
 import { roberta, xlmRoberta } from './roberta.ts';
@@ -43,6 +44,11 @@ export interface Architecture {
    * final_norm; the name without `.weight` / `.bias`), so that block's output is the encoder's.
    */
   finalNorm?: string;
+  /**
+   * Parameters outside any block that every block reads (DeBERTa's relative embeddings and their
+   * LayerNorm): a checkpointed block recomputes with them, so their gradients come through it.
+   */
+  sharedByBlocks?(config: ModelConfig): string[];
   /** The classification head on the first token: what head-only training trains. */
   head: ClassificationHead;
   /**
@@ -80,6 +86,7 @@ const ARCHITECTURES: Readonly<Record<ModelType, Architecture>> = {
   roberta,
   'xlm-roberta': xlmRoberta,
   modernbert: modernBert,
+  'deberta-v2': debertaV2,
 };
 
 export const SUPPORTED_MODEL_TYPES = Object.keys(ARCHITECTURES) as ModelType[];

@@ -8,7 +8,7 @@ export type ProblemType = 'single_label_classification' | 'multi_label_classific
 /** ACT2FN names: exact erf GELU, its tanh approximation ("gelu_new", "gelu_pytorch_tanh"), ReLU. */
 export type Activation = 'gelu' | 'gelu_new' | 'relu';
 /** config.json's `model_type` of every family the studio trains (architectures.ts). */
-export type ModelType = 'distilbert' | 'bert' | 'roberta' | 'xlm-roberta' | 'modernbert';
+export type ModelType = 'distilbert' | 'bert' | 'roberta' | 'xlm-roberta' | 'modernbert' | 'deberta-v2';
 
 export interface ModelConfig {
   /** The family (`model_type`), which the architecture registry maps to its model code. */

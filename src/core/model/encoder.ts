@@ -24,7 +24,7 @@ export function embed(
   params: Params,
   config: ModelConfig,
   inputIds: tf.Tensor2D,
-  opts: ForwardOptions & Pick<EncodeOptions, 'tokenTypeIds'>,
+  opts: ForwardOptions & Pick<EncodeOptions, 'tokenTypeIds' | 'attentionMask'>,
 ): tf.Tensor3D {
   return architectureOf(config).embed(params, config, inputIds, opts);
 }
@@ -51,8 +51,9 @@ export function checkpointedTransformerLayer(
   opts: ForwardOptions,
 ): tf.Tensor3D {
   const architecture = architectureOf(config);
+  const shared = new Set(architecture.sharedByBlocks?.(config) ?? []);
   const weights = Object.keys(params)
-    .filter((name) => isBlockParameter(config, name, layer))
+    .filter((name) => isBlockParameter(config, name, layer) || shared.has(name))
     .map((name) => param(params, name));
   return checkpointed(
     (input, mask) => architecture.block(params, config, layer, input, mask, opts),
@@ -82,7 +83,7 @@ export function encode(
   if (fromLayer > 0 && !opts.hidden)
     throw new Error(`encode from layer ${fromLayer} needs the hidden state of layer ${fromLayer - 1}`);
   return tf.tidy(() => {
-    let hidden = fromLayer === 0 ? embed(params, config, inputIds, opts) : opts.hidden!;
+    let hidden = fromLayer === 0 ? embed(params, config, inputIds, { ...opts, attentionMask }) : opts.hidden!;
     for (let layer = fromLayer; layer < toLayer; layer++) {
       hidden = opts.gradientCheckpointing
         ? checkpointedTransformerLayer(params, config, layer, hidden, attentionMask, opts)

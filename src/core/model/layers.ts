@@ -47,6 +47,8 @@ export interface EncodeOptions extends ForwardOptions {
   hidden?: tf.Tensor3D;
   /** Segment ids [B, T] for families with token type embeddings (zeros when absent, as transformers). */
   tokenTypeIds?: tf.Tensor2D;
+  /** The batch's attention mask [B, T], for families whose embeddings zero padded tokens (DeBERTa). */
+  attentionMask?: tf.Tensor2D;
   /**
    * Gradient checkpointing, as transformers' gradient_checkpointing_enable(): the backward pass
    * keeps only each block's input and recomputes the block's activations when it reaches it.

@@ -1,6 +1,6 @@
 // The tokenizer of each family's fixture (WordPiece for BERT, byte-level BPE for RoBERTa, the
 // SentencePiece Unigram for XLM-RoBERTa, a byte-level BPE with [CLS]/[SEP] for ModernBERT, trained
-// by src/fixtures/families.py) gives the ids and tokens transformers gives, on accents, CJK,
+// by src/fixtures/families.py; DeBERTa-v3's SentencePiece Unigram with [CLS]/[SEP]) gives the ids and tokens transformers gives, on accents, CJK,
 // emoji, long words, whitespace runs, sample sentences and truncation.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,12 +16,13 @@ interface Case {
 }
 
 const FAMILIES: ReadonlyArray<
-  readonly ['bert' | 'roberta' | 'xlm-roberta' | 'modernbert', FixtureModelName, string]
+  readonly ['bert' | 'roberta' | 'xlm-roberta' | 'modernbert' | 'deberta-v2', FixtureModelName, string]
 > = [
   ['bert', 'bert-tiny-seqcls', 'BertTokenizer'],
   ['roberta', 'roberta-tiny-seqcls', 'RobertaTokenizer'],
   ['xlm-roberta', 'xlm-roberta-tiny-mlm-f16', 'XLMRobertaTokenizer'],
   ['modernbert', 'modernbert-tiny-seqcls', 'TokenizersBackend'],
+  ['deberta-v2', 'deberta-v3-tiny-seqcls', 'DebertaV2Tokenizer'],
 ];
 
 describe.each(FAMILIES)('the %s tokenizer', (family, fixture, className) => {

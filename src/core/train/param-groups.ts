@@ -14,7 +14,8 @@ export function isNoDecay(name: string): boolean {
  * the classification head (and anything else above the encoder) nLayers + 1.
  */
 export function layerDepth(name: string, nLayers: number): number {
-  if (name.includes('embeddings.')) return 0;
+  // DeBERTa's relative embeddings and their LayerNorm (encoder.LayerNorm) sit with the embeddings.
+  if (name.includes('embeddings.') || /(?:^|\.)encoder\.LayerNorm\./.test(name)) return 0;
   const match = /(?:(?:transformer|encoder)\.layer|model\.layers)\.(\d+)\./.exec(name);
   if (match) return Number(match[1]) + 1;
   return nLayers + 1;

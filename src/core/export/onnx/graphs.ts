@@ -22,6 +22,7 @@ const ONNX_WRITERS: Readonly<Record<ModelType, OnnxWriter | null>> = {
   roberta: buildBertLikeOnnx,
   'xlm-roberta': buildBertLikeOnnx,
   modernbert: null,
+  'deberta-v2': null,
 };
 
 /** Whether the family of a config.json's `model_type` (DistilBERT's when absent) has an ONNX writer. */
@@ -29,10 +30,16 @@ export function hasOnnxWriter(modelType: unknown): boolean {
   return ONNX_WRITERS[architectureFor(modelType ?? 'distilbert').modelType] !== null;
 }
 
+/** What a family without an ONNX writer computes that no writer here expresses yet. */
+const MISSING_OPERATORS: Partial<Record<ModelType, string>> = {
+  modernbert: 'rotary position embeddings and sliding-window attention have no writer',
+  'deberta-v2': 'disentangled attention over relative positions has no writer',
+};
+
 /** Why a family has no ONNX graph, in one line. */
 export function noOnnxReason(modelType: unknown): string {
-  const { displayName } = architectureFor(modelType ?? 'distilbert');
-  return `ONNX export of ${displayName} models is not supported yet (rotary position embeddings and sliding-window attention have no writer); the Hugging Face folder (model.safetensors) loads in transformers and transformers' own ONNX exporters`;
+  const family = architectureFor(modelType ?? 'distilbert');
+  return `ONNX export of ${family.displayName} models is not supported yet (${MISSING_OPERATORS[family.modelType] ?? 'no writer'}); the Hugging Face folder (model.safetensors) loads in transformers and transformers' own ONNX exporters`;
 }
 
 /**

@@ -180,7 +180,7 @@ def create_app(model_dir=HERE, onnx=False, max_batch=32, max_wait_ms=5.0):
             classifier = Classifier(model_dir, onnx)
             classifier.classify(["warm-up"])
             state["classifier"] = classifier
-        except Exception as error:
+        except BaseException as error:  # SystemExit too: the server stays up and /ready says why
             state["error"] = "%s: %s" % (type(error).__name__, error)
 
     async def batch_once_loaded():
@@ -260,6 +260,8 @@ def main():
     options = parser.parse_args()
     if options.max_batch < 1 or options.max_wait_ms < 0:
         parser.error("--max-batch must be at least 1 and --max-wait-ms at least 0")
+    if options.onnx and not (Path(options.model) / "onnx" / "model.onnx").exists():
+        raise SystemExit("serve.py: --onnx needs onnx/model.onnx, which this model folder does not have; serve it with PyTorch (without --onnx)")
     app = create_app(options.model, options.onnx, options.max_batch, options.max_wait_ms)
     uvicorn.run(app, host=options.host, port=options.port)
 

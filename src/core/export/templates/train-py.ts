@@ -412,17 +412,26 @@ def freeze(model, studio):
             if id(parameter) not in head_owned:
                 parameter.requires_grad = False
     elif mode == "top-k":
+        # The top blocks train (ModernBERT's final norm with the last); everything else the
+        # blocks share stays fixed, as DeBERTa's relative embeddings do in the studio.
         layers = encoder_layers(encoder)
         keep = max(0, min(int(studio.get("layers", 1)), len(layers)))
-        for parameter in encoder.embeddings.parameters():
-            parameter.requires_grad = False
-        for layer in layers[: len(layers) - keep]:
-            for parameter in layer.parameters():
+        for parameter in encoder.parameters():
+            if id(parameter) not in head_owned:
                 parameter.requires_grad = False
+        trained = [layer for layer in layers[len(layers) - keep :]]
+        final_norm = getattr(encoder, "final_norm", None)
+        if keep > 0 and final_norm is not None:
+            trained.append(final_norm)
+        for module in trained:
+            for parameter in module.parameters():
+                parameter.requires_grad = True
     elif mode == "full":
         if studio.get("freeze_embeddings"):
-            for parameter in encoder.embeddings.parameters():
-                parameter.requires_grad = False
+            # Every embedding table, DeBERTa's relative embeddings included, as in the studio.
+            for name, parameter in encoder.named_parameters():
+                if "embeddings." in name:
+                    parameter.requires_grad = False
     else:
         fail("finetune_studio.mode must be head, top-k or full, got %r" % mode)
 
@@ -433,7 +442,8 @@ def layerwise_optimizer(model, args, decay):
     n_layers = len(encoder_layers(model.base_model))
 
     def depth(name):
-        if ".embeddings." in name:
+        # DeBERTa's relative embeddings and their norm (encoder.LayerNorm) sit with the embeddings.
+        if "embeddings." in name or re.search(r"(?:^|\.)encoder\.LayerNorm\.", name):
             return 0
         match = re.search(r"\.(?:transformer\.layer|encoder\.layer|layers)\.(\d+)\.", name)
         return int(match.group(1)) + 1 if match else n_layers + 1

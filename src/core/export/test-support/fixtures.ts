@@ -134,7 +134,9 @@ export async function familyInput(
     | 'bert-tiny-pretraining-f16'
     | 'roberta-tiny-seqcls'
     | 'xlm-roberta-tiny-mlm-f16'
-    | 'modernbert-tiny-seqcls',
+    | 'modernbert-tiny-seqcls'
+    | 'deberta-v3-tiny-seqcls'
+    | 'deberta-v2-tiny-mlm-f16',
   maxLength: number,
 ): Promise<ExportInput> {
   const dir = fixtureModelDir(fixture);

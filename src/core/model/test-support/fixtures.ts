@@ -39,6 +39,8 @@ export const FIXTURES: FixtureName[] = [
   'xlm-roberta-tiny-mlm-f16',
   'modernbert-tiny-seqcls',
   'modernbert-tiny-mlm-f16',
+  'deberta-v3-tiny-seqcls',
+  'deberta-v2-tiny-mlm-f16',
 ];
 
 const cache = new Map<FixtureName, Fixture>();
