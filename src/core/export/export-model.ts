@@ -47,7 +47,7 @@ export function buildExportFiles(input: ExportInput): ExportResult {
   const config = buildModelConfig(input.config, input.labels, input.problemType);
   const { weights, dropped } = canonicalizeWeights(input.weights, config);
   if (dropped.length) notes.push(`Left out weights the classifier does not use: ${dropped.join(', ')}.`);
-  const tokenizer = buildTokenizerFiles(input.tokenizer, input.maxLength);
+  const tokenizer = buildTokenizerFiles(input.tokenizer, input.maxLength, input.config.model_type);
   const trainingArgs = buildTrainingArgs(input);
   if (trainingArgs.dropped.length) {
     notes.push(

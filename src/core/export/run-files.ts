@@ -16,7 +16,7 @@ import { zipChunks } from './zip.ts';
 export function buildRunFolderFiles(input: ExportInput): ExportFile[] {
   const config = buildModelConfig(input.config, input.labels, input.problemType);
   const { weights } = canonicalizeWeights(input.weights, config);
-  const tokenizer = buildTokenizerFiles(input.tokenizer, input.maxLength);
+  const tokenizer = buildTokenizerFiles(input.tokenizer, input.maxLength, input.config.model_type);
   const nested = input.trainingArgs.finetune_studio;
   const trainingArgs = {
     ...input.trainingArgs,

@@ -108,6 +108,7 @@ export async function buildRunFolder(input: RunFolderInput): Promise<RunFile[]> 
       ...(specialTokensMap ? { specialTokensMap } : {}),
     },
     input.maxLength,
+    input.config.modelType,
   );
   files.push({ path: 'tokenizer.json', bytes: encoder.encode(tokenizer.tokenizerJson) });
   files.push({ path: 'tokenizer_config.json', bytes: json(tokenizer.tokenizerConfig) });

@@ -124,7 +124,17 @@ export interface TokenizerOutput {
   specialTokensMap: Record<string, string>;
 }
 
-export function buildTokenizerFiles(files: TokenizerFiles, maxLength: number): TokenizerOutput {
+/**
+ * The tokenizer files of the export. A tokenizer_config.json that names no class gets
+ * DistilBertTokenizer for a DistilBERT model (`modelType` absent counts as DistilBERT) and none
+ * otherwise: transformers then takes the class from config.json's model_type (DeBERTa-v3's
+ * repositories name none).
+ */
+export function buildTokenizerFiles(
+  files: TokenizerFiles,
+  maxLength: number,
+  modelType?: unknown,
+): TokenizerOutput {
   if (!Number.isInteger(maxLength) || maxLength < 2) {
     throw new Error(`maximum sequence length must be an integer of at least 2, got ${maxLength}`);
   }
@@ -136,7 +146,7 @@ export function buildTokenizerFiles(files: TokenizerFiles, maxLength: number): T
   }
   const lower = lowercases(tokenizer);
   if (config.do_lower_case === undefined && lower !== undefined) config.do_lower_case = lower;
-  config.tokenizer_class ??= 'DistilBertTokenizer';
+  if (modelType === undefined || modelType === 'distilbert') config.tokenizer_class ??= 'DistilBertTokenizer';
   config.model_max_length = maxLength;
   config.clean_up_tokenization_spaces ??= true;
   for (const key of SPECIAL_TOKEN_KEYS) config[key] = special[key];

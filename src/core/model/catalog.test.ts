@@ -14,6 +14,7 @@ describe('MODEL_CATALOG', () => {
   it('finds an entry by its id whatever the case', () => {
     expect(catalogModel('FacebookAI/XLM-RoBERTa-base')?.family).toBe('xlm-roberta');
     expect(catalogModel('answerdotai/modernbert-base')?.family).toBe('modernbert');
+    expect(catalogModel('microsoft/mdeberta-v3-base')?.family).toBe('deberta-v2');
     expect(catalogModel('someone/else')).toBeUndefined();
   });
 });

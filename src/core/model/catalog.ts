@@ -74,6 +74,22 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
     note: 'long texts, up to 8,192 tokens; a sequence twice as long needs about four times the attention memory',
   },
   {
+    id: 'microsoft/deberta-v3-small',
+    family: 'deberta-v2',
+    parametersMillions: 141,
+    languages: 'English',
+    licence: 'MIT',
+    note: 'DeBERTa-v3 at 6 layers: strong accuracy for its speed (44M in its blocks, 98M in its 128k-word vocabulary)',
+  },
+  {
+    id: 'microsoft/deberta-v3-base',
+    family: 'deberta-v2',
+    parametersMillions: 184,
+    languages: 'English',
+    licence: 'MIT',
+    note: 'the most accurate English classifier here, and the slowest to train',
+  },
+  {
     id: 'distilbert/distilbert-base-multilingual-cased',
     family: 'distilbert',
     parametersMillions: 134,
@@ -87,7 +103,15 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
     parametersMillions: 278,
     languages: '100 languages',
     licence: 'MIT',
-    note: 'the most accurate multilingual model here; large vocabulary',
+    note: 'accurate multilingual model; large vocabulary',
+  },
+  {
+    id: 'microsoft/mdeberta-v3-base',
+    family: 'deberta-v2',
+    parametersMillions: 278,
+    languages: '100 languages',
+    licence: 'MIT',
+    note: 'multilingual DeBERTa-v3, often the most accurate multilingual model here; large vocabulary',
   },
 ];
 

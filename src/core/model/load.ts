@@ -12,6 +12,7 @@ import {
 } from './safetensors.ts';
 import type { ModelFileSource } from './source.ts';
 import { architectureOf } from './architectures.ts';
+import { debertaTokenizerJson } from '../tokenize/index.ts';
 import { isRowChunkable, mergedParams, rowChunkName, rowRanges, rowsPerChunk } from './row-chunks.ts';
 import { canonicalName, initialValue, isHeadName, parameterShapes, seededRandom } from './weights.ts';
 
@@ -85,6 +86,27 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
   for (const name of TOKENIZER_FILES) {
     const response = await fetchOk(source, name);
     if (response) tokenizerFiles[name] = await response.text();
+  }
+  const tokenizerNotes: string[] = [];
+  if (!tokenizerFiles['tokenizer.json'] && checkpointConfig.modelType === 'deberta-v2') {
+    // The Hub's DeBERTa-v3 repositories hold only the SentencePiece model.
+    const spm = await fetchOk(source, 'spm.model');
+    if (spm) {
+      let tokenizerConfig: Record<string, unknown>;
+      try {
+        tokenizerConfig = JSON.parse(tokenizerFiles['tokenizer_config.json'] ?? '{}') as Record<
+          string,
+          unknown
+        >;
+      } catch {
+        throw new Error(`${source.describe()}: tokenizer_config.json is not valid JSON`);
+      }
+      const converted = debertaTokenizerJson(new Uint8Array(await spm.arrayBuffer()), tokenizerConfig);
+      tokenizerFiles['tokenizer.json'] = JSON.stringify(converted);
+      tokenizerNotes.push(
+        'tokenizer.json was made from spm.model, as transformers’ DebertaV2Tokenizer builds it.',
+      );
+    }
   }
 
   const checkpointShapes = parameterShapes(checkpointConfig);
@@ -204,7 +226,11 @@ export async function loadModel(source: ModelFileSource, opts: LoadOptions = {})
         );
       }
     }
-    return assemble(checkpointConfig, loaded, unexpected, mismatchedHead, opts, tokenizerFiles);
+    const model = assemble(checkpointConfig, loaded, unexpected, mismatchedHead, opts, tokenizerFiles);
+    if (tokenizerNotes.length > 0) {
+      model.report.message = [model.report.message, ...tokenizerNotes].join(' ');
+    }
+    return model;
   } catch (error) {
     for (const tensor of loaded.values()) tf.dispose(tensor);
     throw error;

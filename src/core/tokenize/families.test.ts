@@ -2,10 +2,11 @@
 // SentencePiece Unigram for XLM-RoBERTa, a byte-level BPE with [CLS]/[SEP] for ModernBERT, trained
 // by src/fixtures/families.py; DeBERTa-v3's SentencePiece Unigram with [CLS]/[SEP]) gives the ids and tokens transformers gives, on accents, CJK,
 // emoji, long words, whitespace runs, sample sentences and truncation.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { familyTokenizationReference, fixtureModelDir, type FixtureModelName } from '../../node/paths.ts';
+import { debertaTokenizerJson } from './sentencepiece.ts';
 import { loadTokenizer } from './tokenizer.ts';
 
 interface Case {
@@ -22,7 +23,8 @@ const FAMILIES: ReadonlyArray<
   ['roberta', 'roberta-tiny-seqcls', 'RobertaTokenizer'],
   ['xlm-roberta', 'xlm-roberta-tiny-mlm-f16', 'XLMRobertaTokenizer'],
   ['modernbert', 'modernbert-tiny-seqcls', 'TokenizersBackend'],
-  ['deberta-v2', 'deberta-v3-tiny-seqcls', 'DebertaV2Tokenizer'],
+  // The Hub's DeBERTa-v3 tokenizer_config.json names no class: transformers.js takes its generic one.
+  ['deberta-v2', 'deberta-v3-tiny-seqcls', 'PreTrainedTokenizer'],
 ];
 
 describe.each(FAMILIES)('the %s tokenizer', (family, fixture, className) => {
@@ -31,12 +33,19 @@ describe.each(FAMILIES)('the %s tokenizer', (family, fixture, className) => {
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Case);
   const dir = fixtureModelDir(fixture);
-  const files = Object.fromEntries(
-    ['tokenizer.json', 'tokenizer_config.json'].map((name) => [
-      name,
-      readFileSync(resolve(dir, name), 'utf8'),
-    ]),
-  );
+  // DeBERTa's folder holds spm.model and no tokenizer.json, as the Hub's: it is converted here.
+  const tokenizerConfig = readFileSync(resolve(dir, 'tokenizer_config.json'), 'utf8');
+  const files = {
+    'tokenizer.json': existsSync(resolve(dir, 'tokenizer.json'))
+      ? readFileSync(resolve(dir, 'tokenizer.json'), 'utf8')
+      : JSON.stringify(
+          debertaTokenizerJson(
+            new Uint8Array(readFileSync(resolve(dir, 'spm.model'))),
+            JSON.parse(tokenizerConfig) as Record<string, unknown>,
+          ),
+        ),
+    'tokenizer_config.json': tokenizerConfig,
+  };
   const tokenizer = loadTokenizer(files);
 
   it('is the family tokenizer, with truncated and untruncated cases in its table', async () => {

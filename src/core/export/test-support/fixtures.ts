@@ -7,6 +7,7 @@ import Papa from 'papaparse';
 import { dataDir, fixtureModelDir } from '../../../node/paths.ts';
 import { readExportInput, type FolderReader } from '../run-folder.ts';
 import { decodeSafetensors } from '../safetensors.ts';
+import { debertaTokenizerJson } from '../../tokenize/index.ts';
 import type { ExportFile, ExportInput } from '../types.ts';
 import { readReferenceTensors } from './reference.ts';
 
@@ -163,12 +164,18 @@ export async function familyInput(
     }));
   const multi = head.length > 0;
   const labels = multi ? MULTI_LABELS : SEQCLS_LABELS;
+  const tokenizerConfig = JSON.parse(new TextDecoder().decode(await read('tokenizer_config.json'))) as Record<
+    string,
+    unknown
+  >;
+  // DeBERTa folders hold spm.model, as the Hub's: the export gets the tokenizer.json the loader makes.
   const tokenizer = {
-    tokenizerJson: readFileSync(join(dir, 'tokenizer.json'), 'utf8'),
-    tokenizerConfig: JSON.parse(new TextDecoder().decode(await read('tokenizer_config.json'))) as Record<
-      string,
-      unknown
-    >,
+    tokenizerJson: existsSync(join(dir, 'tokenizer.json'))
+      ? readFileSync(join(dir, 'tokenizer.json'), 'utf8')
+      : JSON.stringify(
+          debertaTokenizerJson(new Uint8Array(readFileSync(join(dir, 'spm.model'))), tokenizerConfig),
+        ),
+    tokenizerConfig,
   };
   return {
     config,
