@@ -16,6 +16,17 @@ async function download(page: Page, button: string): Promise<Record<string, Uint
   return unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
 }
 
+const TEXT = 'The food was cold and the waiter ignored us.';
+
+/** The active run's probabilities for TEXT in the Evaluate step's playground. */
+async function playgroundProbabilities(page: Page): Promise<number[]> {
+  await page.getByRole('tab', { name: /Evaluate/ }).click();
+  await page.getByRole('textbox', { name: 'Text to classify' }).fill(TEXT);
+  const bars = page.getByRole('list', { name: 'Label probabilities' }).getByRole('meter');
+  await expect(bars).toHaveCount(2, { timeout: 60_000 });
+  return bars.evaluateAll((meters) => meters.map((m) => Number(m.getAttribute('aria-valuenow'))));
+}
+
 /** The test-split cell of a run's row in the runs table. */
 function testCell(page: Page, run: string) {
   return page
@@ -47,6 +58,7 @@ test('a folder trained elsewhere is evaluated as loaded, joins the runs table an
   await expect(runStatus(page)).toHaveText('done', { timeout: 300_000 });
   const trainedScore = (await testCell(page, 'Run 1').textContent())!.trim();
   expect(trainedScore).toMatch(/^(0\.\d{3}|1\.000) /);
+  const trainedProbabilities = await playgroundProbabilities(page);
 
   await page.getByRole('tab', { name: /Export/ }).click();
   const trained = await download(page, 'Download model (.zip)');
@@ -76,6 +88,8 @@ test('a folder trained elsewhere is evaluated as loaded, joins the runs table an
   await expect(testCell(page, 'yelp-classifier as loaded')).toHaveText(trainedScore);
   const row = runs.getByRole('row').filter({ hasText: 'yelp-classifier as loaded' });
   await expect(row.locator('td').nth(3)).toHaveText('as loaded');
+  // The playground answers with the loaded model: the trained run's probabilities.
+  expect(await playgroundProbabilities(page)).toEqual(trainedProbabilities);
 
   await page.getByRole('tab', { name: /Export/ }).click();
   const evaluated = await download(page, 'Download model (.zip)');
