@@ -44,7 +44,7 @@ import {
 } from './layers.ts';
 
 /** ACT2FN names the blocks run; "gelu_pytorch_tanh" is the same function as "gelu_new". */
-const ACTIVATIONS: Readonly<Record<string, Activation>> = {
+export const BERT_ACTIVATIONS: Readonly<Record<string, Activation>> = {
   gelu: 'gelu',
   gelu_new: 'gelu_new',
   gelu_pytorch_tanh: 'gelu_new',
@@ -67,10 +67,10 @@ export function parseBertLikeConfig(
   },
 ): ModelConfig {
   const hiddenAct = json.hidden_act ?? 'gelu';
-  const activation = typeof hiddenAct === 'string' ? ACTIVATIONS[hiddenAct] : undefined;
+  const activation = typeof hiddenAct === 'string' ? BERT_ACTIVATIONS[hiddenAct] : undefined;
   if (!activation) {
     throw new Error(
-      `config.json: hidden_act "${String(hiddenAct)}" is not supported (${Object.keys(ACTIVATIONS).join(', ')})`,
+      `config.json: hidden_act "${String(hiddenAct)}" is not supported (${Object.keys(BERT_ACTIVATIONS).join(', ')})`,
     );
   }
   const positionType = json.position_embedding_type ?? 'absolute';
@@ -224,8 +224,40 @@ export function bertLikeEmbed(
 }
 
 /**
- * One BertLayer: self-attention, BertSelfOutput (dense, dropout, add & LayerNorm), intermediate
- * dense + activation, BertOutput (dense, dropout, add & LayerNorm). [B, T, D] -> [B, T, D].
+ * A block's self-attention with its output projection, before the residual: x [N, D] -> [N, D].
+ * `at` is the block's name prefix, `site` its dropout site.
+ */
+export type BlockAttention = (
+  params: Params,
+  config: ModelConfig,
+  at: string,
+  x: tf.Tensor2D,
+  attentionMask: tf.Tensor2D,
+  opts: ForwardOptions,
+  site: string,
+) => tf.Tensor2D;
+
+/** BertSelfAttention and BertSelfOutput's dense, with padded keys masked out. */
+const bertAttention: BlockAttention = (params, config, at, x, attentionMask, opts, site) =>
+  selfAttention(
+    params,
+    config,
+    {
+      query: `${at}attention.self.query`,
+      key: `${at}attention.self.key`,
+      value: `${at}attention.self.value`,
+      output: `${at}attention.output.dense`,
+    },
+    x,
+    attentionMask,
+    opts,
+    site,
+  );
+
+/**
+ * One BertLayer: self-attention (BERT's, or a family's own under the same names, as DeBERTa's
+ * disentangled attention), BertSelfOutput (dropout, add & LayerNorm), intermediate dense +
+ * activation, BertOutput (dense, dropout, add & LayerNorm). [B, T, D] -> [B, T, D].
  */
 export function bertLikeLayer(
   prefix: string,
@@ -235,26 +267,14 @@ export function bertLikeLayer(
   hidden: tf.Tensor3D,
   attentionMask: tf.Tensor2D,
   opts: ForwardOptions,
+  attend: BlockAttention = bertAttention,
 ): tf.Tensor3D {
   return tf.tidy(() => {
     const [batch, seqLength, dim] = hidden.shape;
     const at = `${prefix}encoder.layer.${layer}.`;
     const site = `layer${layer}`;
     const x = tf.reshape<tf.Rank.R2>(hidden, [batch * seqLength, dim]); // [B, T, D] -> [N, D]
-    const attention = selfAttention(
-      params,
-      config,
-      {
-        query: `${at}attention.self.query`,
-        key: `${at}attention.self.key`,
-        value: `${at}attention.self.value`,
-        output: `${at}attention.output.dense`,
-      },
-      x,
-      attentionMask,
-      opts,
-      site,
-    );
+    const attention = attend(params, config, at, x, attentionMask, opts, site);
     const attended = addLayerNorm(
       params,
       `${at}attention.output.LayerNorm`,

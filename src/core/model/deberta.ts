@@ -20,6 +20,7 @@
 // N = B * T, S = the attention span (position_buckets, else max_relative_positions), L labels.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture, ParameterDims } from './architectures.ts';
+import { BERT_ACTIVATIONS, bertLikeConfigFields, bertLikeLayer } from './bert.ts';
 import type { Activation, ModelConfig } from './config.ts';
 import {
   checkArchitectures,
@@ -32,12 +33,9 @@ import {
   probability,
 } from './config-fields.ts';
 import {
-  addLayerNorm,
   checkSequenceLength,
   dropout,
-  dropoutAt,
   embeddingLookup,
-  ffnInner,
   int32Ids,
   layerNorm,
   linear,
@@ -50,14 +48,6 @@ import {
 } from './layers.ts';
 
 const PREFIX = 'deberta.';
-
-/** ACT2FN names the blocks and the pooler run; "gelu_pytorch_tanh" computes "gelu_new". */
-const ACTIVATIONS: Readonly<Record<string, Activation>> = {
-  gelu: 'gelu',
-  gelu_new: 'gelu_new',
-  gelu_pytorch_tanh: 'gelu_new',
-  relu: 'relu',
-};
 
 /** What DeBERTa-v2's config says beyond the fields every family shares. */
 export interface DebertaSettings {
@@ -155,10 +145,10 @@ const CLASSES = new Set([
 
 function activationOf(json: Record<string, unknown>, key: string): Activation {
   const name = json[key] ?? 'gelu';
-  const activation = typeof name === 'string' ? ACTIVATIONS[name] : undefined;
+  const activation = typeof name === 'string' ? BERT_ACTIVATIONS[name] : undefined;
   if (!activation) {
     throw new Error(
-      `config.json: ${key} "${String(name)}" is not supported (${Object.keys(ACTIVATIONS).join(', ')})`,
+      `config.json: ${key} "${String(name)}" is not supported (${Object.keys(BERT_ACTIVATIONS).join(', ')})`,
     );
   }
   return activation;
@@ -209,26 +199,9 @@ function parseDebertaConfig(json: Record<string, unknown>): ModelConfig {
   };
 }
 
+/** BERT's config.json fields under the same names, and the pooler's width. */
 function configFields(config: ModelConfig): Record<string, unknown> {
-  const hiddenAct = config.raw.hidden_act;
-  return {
-    model_type: 'deberta-v2',
-    hidden_act:
-      config.activation === 'gelu_new' && hiddenAct === 'gelu_pytorch_tanh' ? hiddenAct : config.activation,
-    attention_probs_dropout_prob: config.attentionDropout,
-    hidden_dropout_prob: config.dropout,
-    hidden_size: config.dim,
-    initializer_range: config.initializerRange,
-    intermediate_size: config.hiddenDim,
-    layer_norm_eps: config.layerNormEps,
-    max_position_embeddings: config.maxPositionEmbeddings,
-    num_attention_heads: config.nHeads,
-    num_hidden_layers: config.nLayers,
-    pad_token_id: config.padTokenId,
-    type_vocab_size: config.typeVocabSize,
-    vocab_size: config.vocabSize,
-    pooler_hidden_size: config.dim,
-  };
+  return { ...bertLikeConfigFields(config), pooler_hidden_size: config.dim };
 }
 
 const layerPrefix = (layer: number): string => `${PREFIX}encoder.layer.${layer}.`;
@@ -490,8 +463,8 @@ function embed(params: Params, config: ModelConfig, inputIds: tf.Tensor2D, opts:
 }
 
 /**
- * DebertaV2Layer: disentangled attention, SelfOutput (dropout, add & LayerNorm), intermediate
- * dense + activation, Output (dense, dropout, add & LayerNorm). [B, T, D] -> [B, T, D].
+ * DebertaV2Layer: BERT's block (SelfOutput, Intermediate, Output under the same names) around the
+ * disentangled attention. [B, T, D] -> [B, T, D].
  */
 function block(
   params: Params,
@@ -501,32 +474,7 @@ function block(
   attentionMask: tf.Tensor2D,
   opts: ForwardOptions,
 ): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [batch, seqLength, dim] = hidden.shape;
-    const at = layerPrefix(layer);
-    const site = `layer${layer}`;
-    const x = tf.reshape<tf.Rank.R2>(hidden, [batch * seqLength, dim]); // [B, T, D] -> [N, D]
-    const attention = disentangledAttention(params, config, at, x, attentionMask, opts, site);
-    const attended = addLayerNorm(
-      params,
-      `${at}attention.output.LayerNorm`,
-      attention,
-      x,
-      config.layerNormEps,
-      dropoutAt(config.dropout, opts, `${site}/attention-output`),
-    );
-    const inner = ffnInner(params, config.activation, `${at}intermediate.dense`, attended); // [N, F]
-    const ffn = linear(params, `${at}output.dense`, inner); // [N, D], dropped out inside the LayerNorm's input
-    const out = addLayerNorm(
-      params,
-      `${at}output.LayerNorm`,
-      ffn,
-      attended,
-      config.layerNormEps,
-      dropoutAt(config.dropout, opts, `${site}/ffn`),
-    );
-    return tf.reshape(out, [batch, seqLength, dim]); // [N, D] -> [B, T, D]
-  });
+  return bertLikeLayer(PREFIX, params, config, layer, hidden, attentionMask, opts, disentangledAttention);
 }
 
 /** Bare DebertaV2Model checkpoints store encoder keys without the `deberta.` prefix. */

@@ -42,14 +42,7 @@ export function rowRanges(rows: number, perChunk: number): Array<[number, number
  * chunks. Throws when there is neither.
  */
 export function tableParts<T>(params: Readonly<Record<string, T>>, name: string): T[] {
-  const whole = params[name];
-  if (whole) return [whole];
-  const parts: T[] = [];
-  for (let index = 0; ; index++) {
-    const part = params[rowChunkName(name, index)];
-    if (!part) break;
-    parts.push(part);
-  }
+  const parts = storedNames(params, name).map((stored) => params[stored] as T);
   if (parts.length === 0) throw new Error(`model parameter "${name}" is missing`);
   return parts;
 }
