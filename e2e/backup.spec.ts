@@ -6,20 +6,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { unzipFolder } from '../src/core/export/index.ts';
 import { ARTIFACTS_DIR } from './support/env.ts';
-import { loadTinyModel, openData, runStatus, setSetting } from './training.ts';
+import { loadTinyModel, openData, playgroundProbabilities, runStatus, setSetting } from './training.ts';
 
 mkdirSync(ARTIFACTS_DIR, { recursive: true });
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
 const TEXT = 'The food was cold and the waiter ignored us.';
-
-async function playgroundProbabilities(page: Page): Promise<number[]> {
-  await page.getByRole('tab', { name: /Evaluate/ }).click();
-  await page.getByRole('textbox', { name: 'Text to classify' }).fill(TEXT);
-  const bars = page.getByRole('list', { name: 'Label probabilities' }).getByRole('meter');
-  await expect(bars).toHaveCount(2, { timeout: 60_000 });
-  return bars.evaluateAll((meters) => meters.map((m) => Number(m.getAttribute('aria-valuenow'))));
-}
 
 async function metricsText(page: Page): Promise<string> {
   const metrics = page.getByRole('table', { name: 'Metrics', exact: true });
@@ -39,7 +31,7 @@ test('a backup restores the project, its run and its predictions in a new projec
   await setSetting(page, 'Learning rate', '5e-3');
   await page.getByRole('button', { name: 'Start training' }).click();
   await expect(runStatus(page)).toHaveText('done', { timeout: 600_000 });
-  const before = await playgroundProbabilities(page);
+  const before = await playgroundProbabilities(page, TEXT, 2);
   const metricsBefore = await metricsText(page);
 
   await page.getByRole('button', { name: 'Backup', exact: true }).click();
@@ -77,7 +69,7 @@ test('a backup restores the project, its run and its predictions in a new projec
   await expect(page.getByRole('tab', { name: /Model/ })).toContainText('done', { timeout: 120_000 });
   await page.getByRole('tab', { name: /Train/ }).click();
   await expect(runStatus(page)).toHaveText('done');
-  const after = await playgroundProbabilities(page);
+  const after = await playgroundProbabilities(page, TEXT, 2);
   expect(await metricsText(page)).toBe(metricsBefore);
   after.forEach((p, i) => expect(p).toBeCloseTo(before[i]!, 5));
 });

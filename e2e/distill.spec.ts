@@ -1,13 +1,12 @@
 // Distillation in the studio: a finished run (the teacher) is distilled into a 1-layer student,
 // which trains as a run of its own, is evaluated beside its teacher, and exports a 1-layer model
 // whose training_args.json names the teacher.
-import { expect, test, type Page } from '@playwright/test';
-import { unzipSync } from 'fflate';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runPython } from '../src/node/python.ts';
-import { loadTinyModel, openData, runStatus, setSetting, watchPage } from './training.ts';
+import { downloadZip, loadTinyModel, openData, runStatus, setSetting, watchPage } from './training.ts';
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
 
@@ -30,12 +29,6 @@ onnx_logits = session.run(None, feeds)[0]
 print(json.dumps({"layers": model.config.n_layers, "missing": sorted(info["missing_keys"]),
   "unexpected": sorted(info["unexpected_keys"]), "difference": float(np.abs(logits - onnx_logits).max())}))
 `;
-
-async function download(page: Page, button: string): Promise<Record<string, Uint8Array>> {
-  const pending = page.waitForEvent('download');
-  await page.getByRole('button', { name: button }).click();
-  return unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
-}
 
 function json(files: Record<string, Uint8Array>, name: string): Record<string, unknown> {
   expect(files[name], name).toBeDefined();
@@ -96,7 +89,7 @@ test('distil a finished run into a 1-layer student: it trains, evaluates beside 
   }
 
   await page.getByRole('tab', { name: /Export/ }).click();
-  const zip = await download(page, 'Download model (.zip)');
+  const zip = await downloadZip(page, 'Download model (.zip)');
   const config = json(zip, 'config.json');
   expect(config.n_layers).toBe(1);
   const studio = json(zip, 'training_args.json').finetune_studio as Record<string, unknown>;

@@ -2,30 +2,22 @@
 // step, scored as it is with "Evaluate as loaded" (a run of no steps), and reaches the runs table
 // with the test score of the run that made it; its own export says it was not trained here.
 import { expect, test, type Page } from '@playwright/test';
-import { unzipSync } from 'fflate';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { loadTinyModel, openData, runStatus, setSetting, watchPage } from './training.ts';
+import {
+  downloadZip,
+  loadTinyModel,
+  openData,
+  playgroundProbabilities,
+  runStatus,
+  setSetting,
+  watchPage,
+} from './training.ts';
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
 
-async function download(page: Page, button: string): Promise<Record<string, Uint8Array>> {
-  const pending = page.waitForEvent('download');
-  await page.getByRole('button', { name: button }).click();
-  return unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
-}
-
 const TEXT = 'The food was cold and the waiter ignored us.';
-
-/** The active run's probabilities for TEXT in the Evaluate step's playground. */
-async function playgroundProbabilities(page: Page): Promise<number[]> {
-  await page.getByRole('tab', { name: /Evaluate/ }).click();
-  await page.getByRole('textbox', { name: 'Text to classify' }).fill(TEXT);
-  const bars = page.getByRole('list', { name: 'Label probabilities' }).getByRole('meter');
-  await expect(bars).toHaveCount(2, { timeout: 60_000 });
-  return bars.evaluateAll((meters) => meters.map((m) => Number(m.getAttribute('aria-valuenow'))));
-}
 
 /** The test-split cell of a run's row in the runs table. */
 function testCell(page: Page, run: string) {
@@ -58,10 +50,10 @@ test('a folder trained elsewhere is evaluated as loaded, joins the runs table an
   await expect(runStatus(page)).toHaveText('done', { timeout: 300_000 });
   const trainedScore = (await testCell(page, 'Run 1').textContent())!.trim();
   expect(trainedScore).toMatch(/^(0\.\d{3}|1\.000) /);
-  const trainedProbabilities = await playgroundProbabilities(page);
+  const trainedProbabilities = await playgroundProbabilities(page, TEXT, 2);
 
   await page.getByRole('tab', { name: /Export/ }).click();
-  const trained = await download(page, 'Download model (.zip)');
+  const trained = await downloadZip(page, 'Download model (.zip)');
   const folder = join(mkdtempSync(join(tmpdir(), 'finetune-evaluate-e2e-')), 'yelp-classifier');
   try {
     for (const [name, bytes] of Object.entries(trained)) {
@@ -89,10 +81,10 @@ test('a folder trained elsewhere is evaluated as loaded, joins the runs table an
   const row = runs.getByRole('row').filter({ hasText: 'yelp-classifier as loaded' });
   await expect(row.locator('td').nth(3)).toHaveText('as loaded');
   // The playground answers with the loaded model: the trained run's probabilities.
-  expect(await playgroundProbabilities(page)).toEqual(trainedProbabilities);
+  expect(await playgroundProbabilities(page, TEXT, 2)).toEqual(trainedProbabilities);
 
   await page.getByRole('tab', { name: /Export/ }).click();
-  const evaluated = await download(page, 'Download model (.zip)');
+  const evaluated = await downloadZip(page, 'Download model (.zip)');
   const args = JSON.parse(new TextDecoder().decode(evaluated['training_args.json'])) as {
     finetune_studio: Record<string, unknown>;
   };

@@ -1,6 +1,7 @@
 // Steps the training specs share: open a CSV, load the tiny fixture model from the local hub,
 // set up a run in the Train step, and watch what the charts hold.
 import { expect, type Locator, type Page } from '@playwright/test';
+import { unzipSync } from 'fflate';
 import { readFileSync } from 'node:fs';
 import { HUB_URL } from './support/env.ts';
 
@@ -40,6 +41,22 @@ export async function loadTinyModel(page: Page): Promise<void> {
   await page.getByLabel('Hub repository').fill(TINY_MODEL);
   await page.getByRole('button', { name: 'Load from the Hub' }).click();
   await expect(page.getByRole('tab', { name: /Model/ })).toContainText('done', { timeout: 120_000 });
+}
+
+/** Clicks a download button and returns the downloaded zip's files by path. */
+export async function downloadZip(page: Page, button: string): Promise<Record<string, Uint8Array>> {
+  const pending = page.waitForEvent('download');
+  await page.getByRole('button', { name: button }).click();
+  return unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
+}
+
+/** The active run's probabilities for `text` in the Evaluate step's playground, one per label. */
+export async function playgroundProbabilities(page: Page, text: string, labels: number): Promise<number[]> {
+  await page.getByRole('tab', { name: /Evaluate/ }).click();
+  await page.getByRole('textbox', { name: 'Text to classify' }).fill(text);
+  const bars = page.getByRole('list', { name: 'Label probabilities' }).getByRole('meter');
+  await expect(bars).toHaveCount(labels, { timeout: 60_000 });
+  return bars.evaluateAll((meters) => meters.map((m) => Number(m.getAttribute('aria-valuenow'))));
 }
 
 export function chart(
