@@ -632,4 +632,38 @@ describe('fused encoder kernels on WebGPU', () => {
       tf.dispose([value, ...Object.values(grads)]);
     });
   });
+
+  // A padded query further than half the window from every real token has its whole sliding
+  // window masked; WebGPU's softmax must give it transformers' uniform row, not 0 / 0.
+  it('runs ModernBERT’s sliding window over padding longer than the window as the cpu backend does', async () => {
+    const fx = fixture('modernbert-tiny-mlm-f16');
+    const seqLength = 24;
+    const lengths = [24, 4];
+    const mask = lengths.flatMap((length) =>
+      Array.from({ length: seqLength }, (_, t) => (t < length ? 1 : 0)),
+    );
+    // The model is loaded on each backend in turn, since its weights live on one.
+    const { gpu, cpu } = await onBothBackends(async () => {
+      const model = await loadFixtureModel(fx);
+      const ids = mask.map((real, at) => (real ? 5 + ((at * 7) % 200) : model.config.padTokenId));
+      const outputs = tf.tidy(() => {
+        const out = forward(
+          model.params,
+          model.config,
+          tf.tensor2d(ids, [2, seqLength], 'int32'),
+          tf.tensor2d(mask, [2, seqLength], 'int32'),
+          { training: false },
+        );
+        return [out.lastHiddenState, out.logits];
+      });
+      const values = await Promise.all(outputs.map(async (t) => Array.from(await t.data())));
+      tf.dispose(outputs);
+      disposeParams(model.params);
+      return values;
+    });
+    for (const [i, what] of ['last hidden state', 'logits'].entries()) {
+      expect(gpu[i]!.every(Number.isFinite), `${what}: every value finite on WebGPU`).toBe(true);
+      expect(maxAbsDiff(gpu[i]!, cpu[i]!), what).toBeLessThan(1e-4);
+    }
+  });
 });

@@ -318,20 +318,31 @@ describe('the model card of another family', () => {
     expect(card).not.toContain('DistilBERT');
   });
 
-  it('names ModernBERT and offers no ONNX usage, since its export holds no ONNX graph', async () => {
+  it.each([
+    ['modernbert-tiny-seqcls', 'ModernBERT', 'modernbert'],
+    ['deberta-v3-tiny-seqcls', 'DeBERTa-v2', 'deberta-v2'],
+  ] as const)(
+    'names %s’s family, with its ONNX graph and the transformers.js usage',
+    async (name, family, modelType) => {
+      const { files } = buildExportFiles(await familyInput(name, 64));
+      expect(files.map((f) => f.path)).toContain('onnx/model.onnx');
+      const card = fileText(files, 'README.md');
+      expect(card).toContain(`# ${family} text classifier`);
+      expect(card).toMatch(
+        new RegExp(
+          `tags:\\n {2}- text-classification\\n {2}- ${modelType}\\n {2}- onnx\\n {2}- transformers\\.js\\n`,
+        ),
+      );
+      expect(card).toContain("pipeline('text-classification', 'MODEL', { dtype: 'fp32' })");
+      expect(card).toContain('`--onnx` runs `onnx/model.onnx`');
+    },
+  );
+
+  it('writes ModernBERT’s config as transformers’ strict config reads it', async () => {
     const { files } = buildExportFiles(await familyInput('modernbert-tiny-seqcls', 64));
-    expect(files.map((f) => f.path)).not.toContain('onnx/model.onnx');
     // transformers' strict ModernBertConfig refuses an int where it declares a float.
     expect(fileText(files, 'config.json')).toContain('"initializer_cutoff_factor": 2.0,');
     expect(fileText(files, 'config.json')).toContain('"num_hidden_layers": 3,');
-    const card = fileText(files, 'README.md');
-    expect(card).toContain('# ModernBERT text classifier');
-    expect(card).toContain('It holds no ONNX graph');
-    expect(card).toContain('pipeline("text-classification", model="MODEL")');
-    expect(card).not.toContain("pipeline('text-classification'");
-    expect(card).not.toContain('--onnx');
-    expect(card).not.toContain('Quantized ONNX model');
-    expect(card).not.toMatch(/ {2}- (onnx|transformers\.js)\n/);
   });
 });
 

@@ -4,7 +4,7 @@ import { writeSafetensors } from '../model/index.ts';
 import { buildModelConfig, checkLabels, configJsonText } from './hf-config.ts';
 import { stableJson, utf8 } from './json.ts';
 import { buildModelCard } from './model-card.ts';
-import { buildOnnx, hasOnnxWriter, noOnnxReason } from './onnx/graphs.ts';
+import { buildOnnx } from './onnx/graphs.ts';
 import { buildOnnxQuantized } from './onnx/quantize.ts';
 import { quantizationNote } from './quantization.ts';
 import { k8sFiles } from './templates/k8s.ts';
@@ -69,25 +69,21 @@ export function buildExportFiles(input: ExportInput): ExportResult {
     { path: 'Dockerfile', bytes: utf8(DOCKERFILE) },
     ...k8sFiles(),
   ];
-  if (!hasOnnxWriter(config.model_type)) {
-    notes.push(`Left out onnx/model.onnx and onnx/model_quantized.onnx: ${noOnnxReason(config.model_type)}.`);
-  } else {
+  files.push({
+    path: 'onnx/model.onnx',
+    bytes: input.onnxModel ?? buildOnnx(config, weights, input.labels),
+  });
+  if (input.quantization?.accepted) {
     files.push({
-      path: 'onnx/model.onnx',
-      bytes: input.onnxModel ?? buildOnnx(config, weights, input.labels),
+      path: 'onnx/model_quantized.onnx',
+      bytes: buildOnnxQuantized(config, weights, input.labels),
     });
-    if (input.quantization?.accepted) {
-      files.push({
-        path: 'onnx/model_quantized.onnx',
-        bytes: buildOnnxQuantized(config, weights, input.labels),
-      });
-    } else {
-      notes.push(
-        input.quantization
-          ? 'Left out onnx/model_quantized.onnx: the int8 model did not decide like the float model closely enough on the validation split (figures in README.md).'
-          : 'Left out onnx/model_quantized.onnx: this run records no check of the int8 model on its validation split.',
-      );
-    }
+  } else {
+    notes.push(
+      input.quantization
+        ? 'Left out onnx/model_quantized.onnx: the int8 model did not decide like the float model closely enough on the validation split (figures in README.md).'
+        : 'Left out onnx/model_quantized.onnx: this run records no check of the int8 model on its validation split.',
+    );
   }
   if (multi) {
     const thresholds = Object.fromEntries(

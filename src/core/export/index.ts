@@ -51,6 +51,6 @@ export {
   DEFAULT_UNZIP_LIMITS,
   type UnzipLimits,
 } from './zip.ts';
-export { ONNX_OPSET, ONNX_IR_VERSION } from './onnx/distilbert-onnx.ts';
-export { buildOnnx, hasOnnxWriter, noOnnxReason } from './onnx/graphs.ts';
+export { ONNX_OPSET, ONNX_IR_VERSION } from './onnx/encoder-graph.ts';
+export { buildOnnx } from './onnx/graphs.ts';
 export { hubModelId, mappedColumnsJson, originFromJson, type MappedColumns } from './training-args.ts';

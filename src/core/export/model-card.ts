@@ -1,7 +1,7 @@
 // README.md of the export: a Hugging Face model card built from aggregates only (counts,
 // metrics, settings), never from the texts of the data set.
 import { architectureFor } from '../model/index.ts';
-import { ONNX_OPSET } from './onnx/distilbert-onnx.ts';
+import { ONNX_OPSET } from './onnx/encoder-graph.ts';
 import { HUGGING_FACE_HUB, huggingFaceHubId } from './training-args.ts';
 import type { ExportInput, SplitMetrics } from './types.ts';
 
@@ -105,7 +105,6 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
   const hubBase = huggingFaceHubId(input.baseModel, input.baseModelOrigin);
   const origin = input.baseModelOrigin;
   const family = architectureFor(input.config.model_type ?? 'distilbert');
-  const hasOnnx = facts.files.includes('onnx/model.onnx');
   const baseText = hubBase
     ? `[${hubBase}](${HUGGING_FACE_HUB}/${hubBase})`
     : origin?.kind === 'folder'
@@ -121,7 +120,8 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
     'tags:',
     '  - text-classification',
     `  - ${family.modelType}`,
-    ...(hasOnnx ? ['  - onnx', '  - transformers.js'] : []),
+    '  - onnx',
+    '  - transformers.js',
     '  - finetune-studio',
     '---',
     '',
@@ -134,14 +134,8 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
         ? 'Each text gets every label whose probability (sigmoid) reaches that label’s decision threshold.'
         : 'Each text gets exactly one label, the one with the highest probability (softmax).'),
     '',
-    ...(hasOnnx
-      ? [
-          'This folder is a Hugging Face model folder and a transformers.js model folder at the same time; ' +
-            `\`onnx/model.onnx\` is the same model as an ONNX graph (opset ${ONNX_OPSET}).`,
-        ]
-      : [
-          `This folder is a Hugging Face model folder. It holds no ONNX graph: the studio does not write ${family.displayName} as ONNX yet, so transformers.js and ONNX Runtime cannot run it from this folder.`,
-        ]),
+    'This folder is a Hugging Face model folder and a transformers.js model folder at the same time; ' +
+      `\`onnx/model.onnx\` is the same model as an ONNX graph (opset ${ONNX_OPSET}).`,
     '',
     '## Usage',
     '',
@@ -153,24 +147,20 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
     'print(classifier("The delivery was fast and the support team was helpful."))',
     '```',
     '',
-    ...(hasOnnx
-      ? [
-          'JavaScript (transformers.js, browser or Node), with `MODEL` the Hub repository id (for a local folder, set `env.localModelPath` to its parent folder and use the folder name):',
-          '',
-          '```js',
-          "import { pipeline } from '@huggingface/transformers';",
-          `const classifier = await pipeline('text-classification', 'MODEL', { dtype: 'fp32' });`,
-          `console.log(await classifier('The delivery was fast and the support team was helpful.'${multi ? ', { top_k: null }' : ''}));`,
-          '```',
-          '',
-          "`dtype: 'fp32'` selects `onnx/model.onnx`; without it, browsers look for a quantized file.",
-          '',
-          `A text longer than ${input.maxLength} tokens is cut to ${input.maxLength} tokens. transformers and the studio keep the closing special token when they cut; transformers.js cuts it off with the rest, so its scores for such texts differ slightly from the studio's.`,
-          '',
-          'ONNX Runtime: inputs `input_ids` and `attention_mask` (int64, `[batch_size, sequence_length]`, from `tokenizer.json`), output `logits` (float32, `[batch_size, num_labels]`).',
-          '',
-        ]
-      : []),
+    'JavaScript (transformers.js, browser or Node), with `MODEL` the Hub repository id (for a local folder, set `env.localModelPath` to its parent folder and use the folder name):',
+    '',
+    '```js',
+    "import { pipeline } from '@huggingface/transformers';",
+    `const classifier = await pipeline('text-classification', 'MODEL', { dtype: 'fp32' });`,
+    `console.log(await classifier('The delivery was fast and the support team was helpful.'${multi ? ', { top_k: null }' : ''}));`,
+    '```',
+    '',
+    "`dtype: 'fp32'` selects `onnx/model.onnx`; without it, browsers look for a quantized file.",
+    '',
+    `A text longer than ${input.maxLength} tokens is cut to ${input.maxLength} tokens. transformers and the studio keep the closing special token when they cut; transformers.js cuts it off with the rest, so its scores for such texts differ slightly from the studio's.`,
+    '',
+    'ONNX Runtime: inputs `input_ids` and `attention_mask` (int64, `[batch_size, sequence_length]`, from `tokenizer.json`), output `logits` (float32, `[batch_size, num_labels]`).',
+    '',
     '## Labels',
     '',
   ];
@@ -296,7 +286,7 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
       '',
     );
   }
-  if (facts.quantizedNote && hasOnnx) lines.push(facts.quantizedNote, '');
+  if (facts.quantizedNote) lines.push(facts.quantizedNote, '');
 
   lines.push(
     '## Intended use and limits',
@@ -310,8 +300,7 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
     '',
     '- `train.py` reads `training_args.json` and reruns this training with the Hugging Face Trainer on a GPU or a cluster: `pip install transformers torch accelerate`, then `accelerate launch train.py --data data.csv` or `torchrun --nproc_per_node 4 train.py --data data.csv` (add `--model .` to continue from this model). It reads the file as the studio did and, given the same file, trains on the same split (`split.json`, when the export has it).',
     '- `serve.py` answers `POST /predict` with `{"texts": [...]}` on http://127.0.0.1:8000, batching concurrent requests: `pip install fastapi uvicorn transformers torch`, then `python serve.py`' +
-      (hasOnnx ? ' (`--onnx` runs `onnx/model.onnx` with ONNX Runtime)' : '') +
-      '. The `Dockerfile` packages it: `docker build -t text-classifier . && docker run --rm -p 127.0.0.1:8000:8000 text-classifier`; `k8s/` runs that image on Kubernetes (`kubectl apply -f k8s/`: Deployment with probes on `/health` and `/ready`, Service, CPU autoscaler).',
+      ' (`--onnx` runs `onnx/model.onnx` with ONNX Runtime). The `Dockerfile` packages it: `docker build -t text-classifier . && docker run --rm -p 127.0.0.1:8000:8000 text-classifier`; `k8s/` runs that image on Kubernetes (`kubectl apply -f k8s/`: Deployment with probes on `/health` and `/ready`, Service, CPU autoscaler).',
     '',
     '## Files',
     '',

@@ -5,7 +5,7 @@
 // requests and answers with the studio's labels.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,6 @@ import { directoryModelSource } from '../../node/model-source.ts';
 import { pythonPath, requirePython, runPython, startPython } from '../../node/python.ts';
 import { disposeParams, loadModel, type LoadedModel } from '../model/index.ts';
 import { buildExportZip } from './export-model.ts';
-import { hasOnnxWriter } from './onnx/graphs.ts';
 import {
   familyInput,
   MULTI_LABELS,
@@ -42,8 +41,7 @@ interface HfCheck {
   input_ids: number[][];
   attention_mask: number[][];
   logits: number[][];
-  /** Null when the export holds no ONNX graph. */
-  onnx_logits: number[][] | null;
+  onnx_logits: number[][];
   onnx_inputs: { name: string; type: string; shape: (string | number)[] }[] | null;
   onnx_outputs: { name: string; type: string; shape: (string | number)[] }[] | null;
   id2label: Record<string, string>;
@@ -146,7 +144,7 @@ describe.each(EXPORTS)('Python on the $name export', ({ name: kind, makeInput, s
     if (root) removeDir(root);
   });
 
-  it('loads in transformers with the same input ids and logits within 1e-4, and in onnxruntime where it has a graph', async () => {
+  it('loads in transformers with the same input ids and logits within 1e-4, and its ONNX graph in onnxruntime', async () => {
     const run = await runPython([HF_CHECK, folder, zipPath], {
       input: JSON.stringify(TEXTS),
       timeoutMs: 180_000,
@@ -164,12 +162,7 @@ describe.each(EXPORTS)('Python on the $name export', ({ name: kind, makeInput, s
     expect(hf.input_ids).toEqual(ours.ids);
     expect(hf.attention_mask).toEqual(ours.mask);
     expect(maxAbsDiff(hf.logits, ours.logits)).toBeLessThan(1e-4);
-    if (!hasOnnxWriter(input.config.model_type)) {
-      expect(hf.zip_entries.map((e) => e[0])).not.toContain('onnx/model.onnx');
-      expect(hf.onnx_logits).toBeNull();
-      return;
-    }
-    expect(maxAbsDiff(hf.onnx_logits!, hf.logits)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(hf.onnx_logits, hf.logits)).toBeLessThan(1e-4);
 
     expect(hf.onnx_inputs).toEqual([
       { name: 'input_ids', type: 'tensor(int64)', shape: ['batch_size', 'sequence_length'] },
@@ -242,24 +235,26 @@ describe.each(EXPORTS)('Python on the $name export', ({ name: kind, makeInput, s
     }
   });
 
+  it.runIf(kind === 'single-label')(
+    'serve.py --onnx on a folder without onnx/model.onnx says so in one line instead of starting',
+    async () => {
+      const bare = join(root, 'without-onnx');
+      cpSync(folder, bare, { recursive: true });
+      rmSync(join(bare, 'onnx'), { recursive: true });
+      const refused = await runPython([join(bare, 'serve.py'), '--onnx'], { cwd: root, timeoutMs: 60_000 });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+        'serve.py: --onnx needs onnx/model.onnx, which this model folder does not have; serve it with PyTorch (without --onnx)',
+      );
+    },
+  );
+
   it.runIf(scripts).each([
     { backend: 'pytorch', flags: [] },
     { backend: 'onnxruntime', flags: ['--onnx'] },
   ])(
     `serve.py ($backend) on 127.0.0.1 batches concurrent requests and answers with the studio's labels (${kind})`,
     async ({ backend, flags }) => {
-      if (backend === 'onnxruntime' && !hasOnnxWriter(input.config.model_type)) {
-        // No graph in the folder: serve.py says so in one line instead of starting.
-        const refused = await runPython([join(folder, 'serve.py'), '--onnx'], {
-          cwd: root,
-          timeoutMs: 60_000,
-        });
-        expect(refused.code).not.toBe(0);
-        expect(refused.stderr.trim().split('\n').at(-1)).toBe(
-          'serve.py: --onnx needs onnx/model.onnx, which this model folder does not have; serve it with PyTorch (without --onnx)',
-        );
-        return;
-      }
       const port = await freePort();
       // A long wait window: requests sent together must meet in one batch whatever the machine's load.
       const server = startPython(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildExportFiles, buildExportZip } from './export-model.ts';
-import { floatLinear, type LinearEmitter } from './onnx/distilbert-onnx.ts';
+import { floatLinear, type LinearEmitter } from './onnx/encoder-graph.ts';
 import { buildOnnx } from './onnx/graphs.ts';
 import { dequantizeColumns, isQuantizedWeight, quantizeColumns } from './onnx/quantize.ts';
 import { checkQuantization, quantizationCheckFrom, type QuantizationCheck } from './quantization.ts';
@@ -33,6 +33,9 @@ describe.each([
   ['bert', () => familyInput('bert-tiny-seqcls', 64)],
   ['roberta', () => familyInput('roberta-tiny-seqcls', 64)],
   ['xlm-roberta', () => familyInput('xlm-roberta-tiny-mlm-f16', 32)],
+  ['modernbert', () => familyInput('modernbert-tiny-seqcls', 64)],
+  ['deberta-v2 (shared attention keys)', () => familyInput('deberta-v3-tiny-seqcls', 64)],
+  ['deberta-v2 (separate position projections)', () => familyInput('deberta-v2-tiny-mlm-f16', 32)],
 ] as const)('the int8 weights of a %s graph', (_family, makeInput) => {
   it('are every Linear weight the graph writes, and nothing else', async () => {
     const input = await makeInput();
@@ -45,7 +48,7 @@ describe.each([
     const named = input.weights
       .map((w) => w.name)
       .filter((name) => isQuantizedWeight(name))
-      .map((name) => name.replace(/^(distilbert|bert|roberta)\./, ''));
+      .map((name) => name.replace(/^(distilbert|bert|roberta|deberta|model)\./, ''));
     expect(emitted.size).toBeGreaterThan(0);
     expect([...new Set(named)].sort()).toEqual([...emitted].sort());
   });

@@ -36,6 +36,10 @@ describe.each([
   ['bert-tiny-pretraining-f16', () => familyInput('bert-tiny-pretraining-f16', 32)],
   ['roberta-tiny-seqcls', () => familyInput('roberta-tiny-seqcls', 64)],
   ['xlm-roberta-tiny-mlm-f16', () => familyInput('xlm-roberta-tiny-mlm-f16', 32)],
+  ['modernbert-tiny-seqcls', () => familyInput('modernbert-tiny-seqcls', 64)],
+  ['modernbert-tiny-mlm-f16', () => familyInput('modernbert-tiny-mlm-f16', 32)],
+  ['deberta-v3-tiny-seqcls', () => familyInput('deberta-v3-tiny-seqcls', 64)],
+  ['deberta-v2-tiny-mlm-f16', () => familyInput('deberta-v2-tiny-mlm-f16', 32)],
 ] as const)('transformers.js on the %s export', (_kind, makeInput) => {
   let input: ExportInput;
   let root: string;

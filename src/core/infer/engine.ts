@@ -3,7 +3,7 @@
 // calls a ForwardEngine, and which one runs is decided here, in one place.
 //
 // Output kinds, per padded batch [B, T] of token ids:
-//   features  the encoder's first-token hidden state        [B, D]
+//   features  the pooled last hidden state the head reads   [B, D]
 //   hidden    the hidden states after the bottom `layers`   [B, T, D]
 //   logits    the classifier's logits                        [B, L]
 import type { BackendName } from '../backend/index.ts';

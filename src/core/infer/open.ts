@@ -1,14 +1,13 @@
 // Opens the engine for a model's forward pass on the runtime the platform loaded.
 import type { ModelConfig, Params } from '../model/index.ts';
 import type { ForwardEngine, ForwardOutput } from './engine.ts';
-import { hasOnnxWriter } from '../export/index.ts';
 import type { ModelGraphs } from './graphs.ts';
 import { ortEngine, type OrtRuntime } from './ort-engine.ts';
 import { tfjsEngine } from './tfjs-engine.ts';
 
 /**
  * The engine for a model's frozen forward pass: ONNX Runtime over the model's graph when the
- * platform loaded one (`runtime`) and the family has an ONNX writer, else the tfjs forward pass.
+ * platform loaded one (`runtime`), else the tfjs forward pass.
  */
 export async function openForwardEngine(options: {
   runtime: OrtRuntime | null;
@@ -18,7 +17,6 @@ export async function openForwardEngine(options: {
   output: ForwardOutput;
 }): Promise<ForwardEngine> {
   const { runtime, config, params, graphs, output } = options;
-  // A family without an ONNX writer (ModernBERT) runs its forward pass in tfjs.
-  if (!runtime || !hasOnnxWriter(config.modelType)) return tfjsEngine(params, config, output);
+  if (!runtime) return tfjsEngine(params, config, output);
   return ortEngine(runtime, await graphs.graph(output), output);
 }

@@ -1,13 +1,11 @@
 // The ONNX Runtime engines against the tfjs forward pass (and Hugging Face's reference tensors)
-// on both fixture checkpoints: first-token features, hidden states at every cut and logits, on
+// on every family's fixture checkpoints: first-token features, hidden states at every cut and logits, on
 // onnxruntime-node and on onnxruntime-web's wasm build in Node, batches with and without padding.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNodeOrt } from '../../node/ort-runtime.ts';
-import { buildOnnx, hasOnnxWriter } from '../export/onnx/graphs.ts';
 import { randomIdBatch } from '../export/test-support/onnx-inputs.ts';
-import { configToJson } from '../model/config.ts';
 import { classify, disposeParams, type LoadedModel } from '../model/index.ts';
 import { FIXTURES, fixture, loadFixtureModel, maxAbsDiff, ref } from '../model/test-support/fixtures.ts';
 import {
@@ -59,34 +57,7 @@ const runtimes: [string, () => Promise<OrtRuntime>][] = [
   ],
 ];
 
-// The families with an ONNX writer (ModernBERT's forward pass stays in tfjs: infer/open.ts).
-const ONNX_FIXTURES = FIXTURES.filter((name) => hasOnnxWriter(fixture(name).modelType));
-
-describe.each(FIXTURES.filter((name) => !ONNX_FIXTURES.includes(name)))(
-  '%s, a family without an ONNX writer',
-  (name) => {
-    it('refuses an ONNX graph in one line and runs the frozen forward pass in tfjs even with a runtime loaded', async () => {
-      await tf.setBackend('cpu');
-      const model = await loadFixtureModel(fixture(name));
-      try {
-        expect(() => buildOnnx(configToJson(model.config), [], model.config.id2label)).toThrow(
-          /^ONNX export of (ModernBERT models is not supported yet \(rotary position embeddings|DeBERTa-v2 models is not supported yet \(disentangled attention)/,
-        );
-        const runtime = (await loadNodeOrt({ engine: 'onnxruntime-node', threads: 1 })).runtime!;
-        const graphs = new ModelGraphs(model.config, model.params);
-        const engine = await openForwardEngine({ runtime, ...model, graphs, output: { kind: 'features' } });
-        expect(engine.description).toMatch(/^tfjs/);
-        const batch = tokenBatch([5, 3], 5, 3, model.config.vocabSize);
-        expect((await engine.run(batch)).length).toBe(2 * model.config.dim);
-        await engine.dispose();
-      } finally {
-        disposeParams(model.params);
-      }
-    });
-  },
-);
-
-describe.each(ONNX_FIXTURES)('%s', (name) => {
+describe.each(FIXTURES)('%s', (name) => {
   const fx = fixture(name);
   let model: LoadedModel;
   let graphs: ModelGraphs;

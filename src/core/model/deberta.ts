@@ -32,6 +32,7 @@ import {
   positiveNumber,
   probability,
 } from './config-fields.ts';
+import { MASKED_SCORE } from './encoder-ops.ts';
 import {
   checkSequenceLength,
   dropout,
@@ -300,6 +301,14 @@ function distanceRows(seqLength: number, settings: DebertaSettings, sign: 1 | -1
 }
 
 /**
+ * The relative-embedding row of every distance d = i − j a sequence within the position limit
+ * has, at index d + limit − 1 (what an ONNX graph looks its [T, T] index up in).
+ */
+export function relativeRowsByDistance(limit: number, settings: DebertaSettings, sign: 1 | -1): Int32Array {
+  return distanceRows(limit, settings, sign).reverse();
+}
+
+/**
  * torch.gather(scores, -1, index) where index[i, j] is `rows` of the distance i − j: the
  * columns of each distance are gathered once ([M, T, 2S] -> [M, T, 2T−1], through the embedding
  * lookup's scatter-add gradient), then each row's window of T distances is cut out by the
@@ -334,14 +343,6 @@ function relativeEmbeddings(params: Params, config: ModelConfig, settings: Deber
   const table = param(params, REL_EMBEDDINGS) as tf.Tensor2D;
   return settings.normRelativeEmbeddings ? layerNorm(params, REL_NORM, table, config.layerNormEps) : table;
 }
-
-/**
- * transformers fills masked scores with float32 min; any value far below every score gives the
- * same softmax (a zero weight, or a uniform row where all are masked). Float32 min itself lies
- * below the initial maximum of tfjs-webgpu's softmax (-3.402823e38), which makes a fully masked
- * row 0 / 0 there.
- */
-const MASKED_SCORE = -1e30;
 
 /**
  * masked_fill of the scores wherever query i or key j is padding (get_attention_mask's pairwise

@@ -28,6 +28,15 @@ import { matMul } from './matmul.ts';
 
 export { FLOAT32_MIN };
 
+/**
+ * What a score is filled with where a whole row can be masked (DeBERTa's pairwise mask, ModernBERT's
+ * sliding window over long padding): transformers uses float32 min, and any value far below every
+ * score gives its softmax (a zero weight, or a uniform row where all are masked). Float32 min
+ * itself lies below the initial maximum of tfjs-webgpu's softmax (-3.402823e38), which makes a
+ * fully masked row 0 / 0 there.
+ */
+export const MASKED_SCORE = -1e30;
+
 type CustomGradArgs = (tf.Tensor | tf.GradSaveFunc)[];
 
 /**

@@ -14,6 +14,7 @@ export {
   parseConfig,
   configToJson,
   withLabels,
+  type Activation,
   type ModelConfig,
   type ModelType,
   type ProblemType,
@@ -24,6 +25,7 @@ export {
   architectureFor,
   architectureOf,
   isSupportedModelType,
+  type Architecture,
 } from './architectures.ts';
 export * from './encoder.ts';
 export {
@@ -48,6 +50,9 @@ export {
   type LoadReport,
 } from './load.ts';
 export { MODEL_CATALOG } from './catalog.ts';
+export { debertaSettings, relativeRowsByDistance } from './deberta.ts';
+export { modernBertSettings } from './modernbert.ts';
+export { MASKED_SCORE } from './encoder-ops.ts';
 export { headForward, param } from './layers.ts';
 export { runModelCopy } from './run-copy.ts';
 export { mergedParams, storedNames, tableName, type ReadableParam } from './row-chunks.ts';

@@ -29,7 +29,7 @@ import {
   positiveNumber,
   probability,
 } from './config-fields.ts';
-import { attentionContext, FLOAT32_MIN } from './encoder-ops.ts';
+import { attentionContext, MASKED_SCORE } from './encoder-ops.ts';
 import {
   activate,
   checkSequenceLength,
@@ -332,8 +332,10 @@ function rotate(
 }
 
 /**
- * 0 where query i may attend key j (j is not padding and |i - j| <= halfWindow), float32 min
- * elsewhere, as create_bidirectional_sliding_window_mask gives eager attention: [B, 1, T, T].
+ * 0 where query i may attend key j (j is not padding and |i - j| <= halfWindow), a very negative
+ * score elsewhere, as create_bidirectional_sliding_window_mask gives eager attention (its float32
+ * min is MASKED_SCORE here: a padded query far from every real token has its whole window masked).
+ * [B, 1, T, T].
  */
 function slidingWindowBias(attentionMask: tf.Tensor2D, halfWindow: number): tf.Tensor4D {
   const [batch, seqLength] = attentionMask.shape;
@@ -343,7 +345,7 @@ function slidingWindowBias(attentionMask: tf.Tensor2D, halfWindow: number): tf.T
   }
   const keys = tf.reshape(tf.cast(tf.cast(attentionMask, 'bool'), 'float32'), [batch, 1, 1, seqLength]); // [B, T] -> [B, 1, 1, T]
   const allowed = tf.mul(keys, tf.tensor4d(band, [1, 1, seqLength, seqLength])); // [B, 1, T, T]
-  return tf.mul(tf.sub(1, allowed), FLOAT32_MIN) as tf.Tensor4D;
+  return tf.mul(tf.sub(1, allowed), MASKED_SCORE) as tf.Tensor4D;
 }
 
 /**

@@ -4,7 +4,7 @@
 // (`dtype: 'q8'`) load it with their standard kernels, and the model it computes is exactly the
 // float model with the dequantized weights: that model is what the accuracy check evaluates.
 import type { NamedTensor } from '../types.ts';
-import { transpose2d, type GraphBuilder, type LinearEmitter } from './distilbert-onnx.ts';
+import { transpose2d, type GraphBuilder, type LinearEmitter } from './encoder-graph.ts';
 import { buildOnnx } from './graphs.ts';
 import { DataType } from './onnx-proto.ts';
 
@@ -93,10 +93,11 @@ export function buildOnnxQuantized(
 
 /**
  * Names of the weights the quantized graph stores as int8: every Linear weight of each family's
- * graph (DistilBERT's; BERT's and RoBERTa's attention, feed-forward, pooler and heads).
+ * graph: DistilBERT's; BERT's and RoBERTa's attention, feed-forward, pooler and heads; DeBERTa's
+ * content and position projections; ModernBERT's Wqkv, Wo, Wi and head.
  */
 const LINEAR_WEIGHT =
-  /(^|\.)(q_lin|k_lin|v_lin|out_lin|lin1|lin2|pre_classifier|classifier|self\.query|self\.key|self\.value|output\.dense|intermediate\.dense|pooler\.dense|classifier\.dense|classifier\.out_proj)\.weight$/;
+  /(^|\.)(q_lin|k_lin|v_lin|out_lin|lin1|lin2|pre_classifier|classifier|self\.query|self\.key|self\.value|self\.(pos_)?(query|key)_proj|self\.value_proj|output\.dense|intermediate\.dense|pooler\.dense|classifier\.dense|classifier\.out_proj|attn\.Wqkv|attn\.Wo|mlp\.Wi|mlp\.Wo|head\.dense)\.weight$/;
 
 export function isQuantizedWeight(name: string): boolean {
   return LINEAR_WEIGHT.test(name);

@@ -136,6 +136,7 @@ export async function familyInput(
     | 'roberta-tiny-seqcls'
     | 'xlm-roberta-tiny-mlm-f16'
     | 'modernbert-tiny-seqcls'
+    | 'modernbert-tiny-mlm-f16'
     | 'deberta-v3-tiny-seqcls'
     | 'deberta-v2-tiny-mlm-f16',
   maxLength: number,

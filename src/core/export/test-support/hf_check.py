@@ -1,6 +1,6 @@
 """Loads an exported folder with Hugging Face transformers and ONNX Runtime (Python) and prints, as
 JSON, what the interop tests compare: input ids, logits from PyTorch and from onnx/model.onnx, and
-the ONNX graph's declared inputs and outputs (null when the export holds no ONNX graph).
+the ONNX graph's declared inputs and outputs.
 Usage: hf_check.py FOLDER ZIP < texts.json"""
 import json
 import os

@@ -15,7 +15,6 @@ import { defaultTrainConfig, type TrainConfig, type TrainMode } from '../config.
 import type { EncodedDataset, EncodedSplit } from '../data.ts';
 import type { TrainEvent } from '../events.ts';
 import { trainModel, type FeatureEngineFactory } from './index.ts';
-import { hasOnnxWriter } from '../../export/onnx/graphs.ts';
 
 const TOLERANCE = 1e-4;
 
@@ -112,10 +111,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-// The families with an ONNX writer (ModernBERT's forward pass stays in tfjs: infer/open.ts).
-const ONNX_FIXTURES = FIXTURES.filter((name) => hasOnnxWriter(fixture(name).modelType));
-
-describe.each(ONNX_FIXTURES)('%s', (name) => {
+describe.each(FIXTURES)('%s', (name) => {
   const fx = fixture(name);
 
   describe.each(runtimes)('%s', (_engineName, note, load) => {

@@ -1,0 +1,218 @@
+// ModernBertForSequenceClassification as an ONNX graph, and its frozen parts, with the conventions
+// of bert-onnx.ts; mirrors core/model/modernbert.ts (modeling_modernbert.py, eager attention).
+//
+// The rotary tables are computed in the graph from the positions (cos and sin of position ×
+// inverse frequency, in float32 as transformers computes them), so the graph stores one [Dh]
+// frequency row per rope base instead of a table per position up to the 8,192-token limit.
+// Sliding-window blocks mask keys further than half the window from the query as well as padding.
+// A block's bias-free Linear layers and LayerNorms are written without a bias.
+import { modernBertSettings } from '../../model/index.ts';
+import type { NamedTensor } from '../types.ts';
+import { EncoderGraph, type OnnxOptions } from './encoder-graph.ts';
+import { DataType } from './onnx-proto.ts';
+
+/** ModernBertRotaryEmbedding's inverse frequencies, repeated over both halves of a head: [Dh]. */
+function inverseFrequencies(headDim: number, theta: number): Float32Array {
+  const f32 = Math.fround;
+  const half = headDim / 2;
+  const row = new Float32Array(headDim);
+  for (let j = 0; j < half; j++) {
+    row[j] = row[j + half] = f32(1 / f32(Math.pow(theta, f32(f32(2 * j) / headDim))));
+  }
+  return row;
+}
+
+/** Builds the inference graph of a ModernBERT model (config.json's model_type modernbert). */
+export function buildModernBertOnnx(
+  configJson: Record<string, unknown>,
+  weights: readonly NamedTensor[],
+  labels: readonly string[],
+  options: OnnxOptions = {},
+): Uint8Array {
+  const graph = new EncoderGraph(configJson, weights, labels, options);
+  const { g, headDim, config } = graph;
+  const settings = modernBertSettings(config);
+  const { dim, hiddenDim, nHeads } = config;
+  const half = headDim / 2;
+
+  // ModernBertEmbeddings: token embeddings, LayerNorm.
+  let hidden = graph.layerNorm(
+    graph.gather(
+      graph.tableInitializer('embeddings.tok_embeddings.weight', config.vocabSize),
+      'input_ids',
+      'embeddings/tok_embeddings',
+    ),
+    'embeddings.norm',
+  );
+
+  const blocksRun = graph.blocks > 0;
+  const realKeys = blocksRun ? graph.realKeys() : ''; // [B, 1, 1, T]
+  const positions = blocksRun ? graph.positions() : ''; // [T]
+  const rotaryByType = new Map<string, { cos: string; sin: string }>();
+  /** cos and sin of each position's angles, [T, 1, Dh], for one rope base (built once). */
+  const rotary = (theta: number, kind: string) => {
+    const built = rotaryByType.get(kind);
+    if (built) return built;
+    const frequencies = g.floatInitializer(
+      `rotary/${kind}/inv_freq`,
+      [headDim],
+      inverseFrequencies(headDim, theta),
+    );
+    const angles = g.op(
+      'Mul',
+      [
+        g.op(
+          'Unsqueeze',
+          [
+            g.op('Cast', [positions], 'rotary/positions', { to: { kind: 'int', value: DataType.FLOAT } }),
+            g.int64Constant('const_row_axis', [1]),
+          ],
+          'rotary/positions/Unsqueeze',
+        ),
+        frequencies,
+      ],
+      `rotary/${kind}/angles`,
+    ); // [T, 1] × [Dh] -> [T, Dh]
+    const middle = g.int64Constant('const_middle_axis', [1]);
+    const result = {
+      cos: g.op('Unsqueeze', [g.op('Cos', [angles], `rotary/${kind}/Cos`), middle], `rotary/${kind}/cos`),
+      sin: g.op('Unsqueeze', [g.op('Sin', [angles], `rotary/${kind}/Sin`), middle], `rotary/${kind}/sin`),
+    }; // [T, 1, Dh], broadcast over [B, T, H, Dh]
+    rotaryByType.set(kind, result);
+    return result;
+  };
+  /** apply_rotary_pos_emb: x·cos + rotate_half(x)·sin, x [B, T, D] -> [B, T, H, Dh]. */
+  const rotate = (x: string, table: { cos: string; sin: string }, name: string): string => {
+    const perHead = g.op(
+      'Reshape',
+      [x, g.int64Constant('const_rows_heads_shape', [0, 0, nHeads, headDim])],
+      `${name}/Reshape`,
+    ); // [B, T, D] -> [B, T, H, Dh]
+    const [first, second] = g.node(
+      'Split',
+      [perHead, g.int64Constant('const_halves', [half, half])],
+      `${name}/Split`,
+      { axis: { kind: 'int', value: -1 } },
+      2,
+    ) as [string, string]; // 2 × [B, T, H, Dh/2]
+    const rotated = g.op('Concat', [g.op('Neg', [second], `${name}/Neg`), first], `${name}/rotate_half`, {
+      axis: { kind: 'int', value: -1 },
+    });
+    return g.op(
+      'Add',
+      [g.op('Mul', [perHead, table.cos], `${name}/cos`), g.op('Mul', [rotated, table.sin], `${name}/sin`)],
+      `${name}/rotated`,
+    );
+  };
+  /** Keys within half the window of each query: bool [T, T]. */
+  let window = '';
+  if (blocksRun && settings.layerTypes.slice(0, graph.blocks).includes('sliding_attention')) {
+    const distance = g.op(
+      'Abs',
+      [
+        g.op(
+          'Sub',
+          [
+            g.op('Unsqueeze', [positions, g.int64Constant('const_row_axis', [1])], 'window/queries'),
+            g.op('Unsqueeze', [positions, g.int64Constant('const_column_axis', [0])], 'window/keys'),
+          ],
+          'window/distance',
+        ),
+      ],
+      'window/Abs',
+    );
+    const inWindow = g.op(
+      'LessOrEqual',
+      [distance, g.int64Constant('const_half_window', [settings.halfWindow], true)],
+      'window/in_window',
+    ); // [T, T]
+    window = g.op('And', [realKeys, inWindow], 'window/allowed'); // [B, 1, T, T]
+  }
+
+  for (let i = 0; i < graph.blocks; i++) {
+    const at = `layers.${i}`;
+    const layerType = settings.layerTypes[i]!;
+    // Attention; the first block has no attn_norm.
+    const attentionInput = i === 0 ? hidden : graph.layerNorm(hidden, `${at}.attn_norm`);
+    const [q, k, v] = g.node(
+      'Split',
+      [
+        graph.linear(attentionInput, `${at}.attn.Wqkv`, dim, 3 * dim),
+        g.int64Constant('const_qkv', [dim, dim, dim]),
+      ],
+      `${at}.attn/Split`,
+      { axis: { kind: 'int', value: -1 } },
+      3,
+    ) as [string, string, string]; // 3 × [B, T, D]
+    const table = rotary(settings.ropeTheta[layerType], layerType);
+    const qHeads = g.op('Transpose', [rotate(q, table, `${at}.attn.q`)], `${at}.attn.q/Transpose`, {
+      perm: { kind: 'ints', value: [0, 2, 1, 3] },
+    }); // [B, H, T, Dh]
+    const kT = g.op('Transpose', [rotate(k, table, `${at}.attn.k`)], `${at}.attn.k/Transpose`, {
+      perm: { kind: 'ints', value: [0, 2, 3, 1] },
+    }); // [B, H, Dh, T]
+    const scores = g.op('MatMul', [qHeads, kT], `${at}.attn/scores`); // [B, H, T, T]
+    const allowed = layerType === 'full_attention' ? realKeys : window;
+    const context = graph.attend(
+      scores,
+      allowed,
+      graph.splitHeads(v, `${at}.attn.v`),
+      1 / Math.sqrt(headDim),
+      `${at}.attn`,
+    );
+    hidden = g.op('Add', [hidden, graph.linear(context, `${at}.attn.Wo`, dim, dim)], `${at}.attn/residual`);
+
+    // GeGLU: Wi's output is the input and the gate side by side.
+    const [input, gate] = g.node(
+      'Split',
+      [
+        graph.linear(graph.layerNorm(hidden, `${at}.mlp_norm`), `${at}.mlp.Wi`, dim, 2 * hiddenDim),
+        g.int64Constant('const_glu', [hiddenDim, hiddenDim]),
+      ],
+      `${at}.mlp/Split`,
+      { axis: { kind: 'int', value: -1 } },
+      2,
+    ) as [string, string]; // 2 × [B, T, F]
+    const gated = g.op('Mul', [graph.activation(input, `${at}.mlp`), gate], `${at}.mlp/gate`);
+    hidden = g.op('Add', [hidden, graph.linear(gated, `${at}.mlp.Wo`, hiddenDim, dim)], `${at}.mlp/residual`);
+    if (i === config.nLayers - 1) hidden = graph.layerNorm(hidden, 'final_norm');
+  }
+
+  /** classifier_pooling: the first token's state, or the mean over the real tokens. [B, T, D] -> [B, D]. */
+  const pool = (last: string): string => {
+    if (settings.pooling === 'cls') {
+      return g.op('Gather', [last, g.int64Constant('const_zero', [0], true)], 'head/first_token', {
+        axis: { kind: 'int', value: 1 },
+      });
+    }
+    const mask = g.op('Cast', ['attention_mask'], 'head/mask', {
+      to: { kind: 'int', value: DataType.FLOAT },
+    }); // [B, T]
+    const axis = g.int64Constant('const_sequence_axis', [1]);
+    const summed = g.op(
+      'ReduceSum',
+      [
+        g.op(
+          'Mul',
+          [last, g.op('Unsqueeze', [mask, g.int64Constant('const_last_axis', [-1])], 'head/mask/Unsqueeze')],
+          'head/masked',
+        ),
+        axis,
+      ],
+      'head/sum',
+      { keepdims: { kind: 'int', value: 0 } },
+    ); // [B, D]
+    const count = g.op('ReduceSum', [mask, axis], 'head/count', { keepdims: { kind: 'int', value: 1 } }); // [B, 1]
+    return g.op('Div', [summed, count], 'head/mean');
+  };
+
+  return graph.finish({
+    hidden,
+    pool,
+    // ModernBertPredictionHead (dense, gelu, LayerNorm), then the classifier.
+    head: (pooled) => {
+      const dense = graph.activation(graph.linear(pooled, 'head.dense', dim, dim), 'head', 'gelu');
+      return graph.linear(graph.layerNorm(dense, 'head.norm'), 'classifier', dim, graph.labels.length);
+    },
+  });
+}
