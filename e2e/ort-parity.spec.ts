@@ -1,12 +1,19 @@
-// The studio's ONNX Runtime engines in Chromium equal the tfjs forward pass within 1e-4 on both
-// fixture checkpoints (first-token features, hidden states at every cut, logits, and classify,
+// The studio's ONNX Runtime engines in Chromium equal the tfjs forward pass within 1e-4 on the
+// DistilBERT, ModernBERT and DeBERTa fixture checkpoints (pooled features, hidden states at every cut, logits, and classify,
 // the finished runs' inference path, over repeated calls on one session), on
 // onnxruntime-web's wasm provider and its WebGPU provider (SwiftShader here), and leave no
 // session or tensor behind.
 import { expect, test, type Page } from '@playwright/test';
 import { buildHarness, callHarness, openHarness, startHarness, type RunningHarness } from './harness/host.ts';
 
-const FIXTURES = ['distilbert-tiny-seqcls', 'distilbert-tiny-mlm-f16'];
+const FIXTURES = [
+  'distilbert-tiny-seqcls',
+  'distilbert-tiny-mlm-f16',
+  'modernbert-tiny-seqcls',
+  'modernbert-tiny-mlm-f16',
+  'deberta-v3-tiny-seqcls',
+  'deberta-v2-tiny-mlm-f16',
+];
 const ENGINES = ['onnxruntime-web-wasm', 'onnxruntime-web-webgpu'] as const;
 
 test.describe.configure({ mode: 'serial' });

@@ -5,7 +5,6 @@
 // DeBERTa is left off WebGL: its padded queries attend to fully masked rows, which tfjs-webgl's
 // softmax (normalised by a log-sum-exp that absorbs the fill value) does not spread uniformly as
 // transformers does; only padded positions' states differ, and the studio trains on WebGPU or WASM.
-// ModernBERT's eager attention is checked in Node (encoder.test.ts).
 // The harness page (e2e/harness) measures; this spec judges against each fixture's tolerances.
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +21,8 @@ const FIXTURES = [
   'bert-tiny-pretraining-f16',
   'roberta-tiny-seqcls',
   'xlm-roberta-tiny-mlm-f16',
+  'modernbert-tiny-seqcls',
+  'modernbert-tiny-mlm-f16',
   'deberta-v3-tiny-seqcls',
   'deberta-v2-tiny-mlm-f16',
 ] as const;

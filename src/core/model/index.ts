@@ -51,7 +51,7 @@ export {
 } from './load.ts';
 export { MODEL_CATALOG } from './catalog.ts';
 export { debertaSettings, relativeRowsByDistance } from './deberta.ts';
-export { modernBertSettings } from './modernbert.ts';
+export { modernBertSettings, rotaryTables } from './modernbert.ts';
 export { MASKED_SCORE } from './encoder-ops.ts';
 export { headForward, param } from './layers.ts';
 export { runModelCopy } from './run-copy.ts';

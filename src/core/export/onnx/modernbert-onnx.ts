@@ -1,26 +1,17 @@
 // ModernBertForSequenceClassification as an ONNX graph, and its frozen parts, with the conventions
 // of bert-onnx.ts; mirrors core/model/modernbert.ts (modeling_modernbert.py, eager attention).
 //
-// The rotary tables are computed in the graph from the positions (cos and sin of position ×
-// inverse frequency, in float32 as transformers computes them), so the graph stores one [Dh]
-// frequency row per rope base instead of a table per position up to the 8,192-token limit.
+// The rotary tables are stored, cos and sin of each position up to the model's limit for each rope
+// base, as the tfjs model computes them (each frequency once: the halves of a head repeat it), and
+// the graph gathers the input's positions: computing them in the graph would leave cos and sin of
+// angles up to 8,192 radians to the execution provider, and WGSL bounds the error of its cos and
+// sin only within [-π, π].
 // Sliding-window blocks mask keys further than half the window from the query as well as padding.
 // A block's bias-free Linear layers and LayerNorms are written without a bias.
-import { modernBertSettings } from '../../model/index.ts';
+import { modernBertSettings, rotaryTables } from '../../model/index.ts';
 import type { NamedTensor } from '../types.ts';
 import { EncoderGraph, type OnnxOptions } from './encoder-graph.ts';
 import { DataType } from './onnx-proto.ts';
-
-/** ModernBertRotaryEmbedding's inverse frequencies, repeated over both halves of a head: [Dh]. */
-function inverseFrequencies(headDim: number, theta: number): Float32Array {
-  const f32 = Math.fround;
-  const half = headDim / 2;
-  const row = new Float32Array(headDim);
-  for (let j = 0; j < half; j++) {
-    row[j] = row[j + half] = f32(1 / f32(Math.pow(theta, f32(f32(2 * j) / headDim))));
-  }
-  return row;
-}
 
 /** Builds the inference graph of a ModernBERT model (config.json's model_type modernbert). */
 export function buildModernBertOnnx(
@@ -53,31 +44,21 @@ export function buildModernBertOnnx(
   const rotary = (theta: number, kind: string) => {
     const built = rotaryByType.get(kind);
     if (built) return built;
-    const frequencies = g.floatInitializer(
-      `rotary/${kind}/inv_freq`,
-      [headDim],
-      inverseFrequencies(headDim, theta),
-    );
-    const angles = g.op(
-      'Mul',
-      [
-        g.op(
-          'Unsqueeze',
-          [
-            g.op('Cast', [positions], 'rotary/positions', { to: { kind: 'int', value: DataType.FLOAT } }),
-            g.int64Constant('const_row_axis', [1]),
-          ],
-          'rotary/positions/Unsqueeze',
-        ),
-        frequencies,
-      ],
-      `rotary/${kind}/angles`,
-    ); // [T, 1] × [Dh] -> [T, Dh]
+    const limit = config.maxPositionEmbeddings;
+    const tables = rotaryTables(limit, headDim, theta);
     const middle = g.int64Constant('const_middle_axis', [1]);
-    const result = {
-      cos: g.op('Unsqueeze', [g.op('Cos', [angles], `rotary/${kind}/Cos`), middle], `rotary/${kind}/cos`),
-      sin: g.op('Unsqueeze', [g.op('Sin', [angles], `rotary/${kind}/Sin`), middle], `rotary/${kind}/sin`),
-    }; // [T, 1, Dh], broadcast over [B, T, H, Dh]
+    const [cos, sin] = (['cos', 'sin'] as const).map((fn, i) => {
+      const halves = new Float32Array(limit * half); // [P, Dh/2]: the first half of each row
+      for (let p = 0; p < limit; p++)
+        halves.set(tables[i]!.subarray(p * headDim, p * headDim + half), p * half);
+      const table = g.floatInitializer(`rotary/${kind}/${fn}_table`, [limit, half], halves);
+      const rows = graph.gather(table, positions, `rotary/${kind}/${fn}_rows`); // [T, Dh/2]
+      const whole = g.op('Concat', [rows, rows], `rotary/${kind}/${fn}_halves`, {
+        axis: { kind: 'int', value: -1 },
+      }); // [T, Dh]
+      return g.op('Unsqueeze', [whole, middle], `rotary/${kind}/${fn}`); // [T, 1, Dh], broadcast over [B, T, H, Dh]
+    }) as [string, string];
+    const result = { cos, sin };
     rotaryByType.set(kind, result);
     return result;
   };
