@@ -90,6 +90,27 @@ export const FAMILY_BASES: FamilyBase[] = [
     },
   },
   {
+    // Its 128k-word table (393 MB) is the one that loads in row chunks on WebGPU.
+    checkpoint: 'microsoft/deberta-v3-base',
+    config: {
+      model_type: 'deberta-v2',
+      ...BERT_BASE,
+      type_vocab_size: 0,
+      vocab_size: 128100,
+      layer_norm_eps: 1e-7,
+      relative_attention: true,
+      position_buckets: 256,
+      max_relative_positions: -1,
+      norm_rel_ebd: 'layer_norm',
+      share_att_key: true,
+      pos_att_type: ['p2c', 'c2p'],
+      position_biased_input: false,
+      pooler_hidden_size: 768,
+      pooler_hidden_act: 'gelu',
+      pad_token_id: 0,
+    },
+  },
+  {
     checkpoint: 'FacebookAI/xlm-roberta-base',
     config: { model_type: 'xlm-roberta', ...ROBERTA_BASE, vocab_size: 250002 },
   },
@@ -122,7 +143,9 @@ export function quickFamilyBases(): FamilyBase[] {
               eos_token_id: 2,
               sep_token_id: 2,
             }
-          : { ...config, ...small },
+          : config.model_type === 'deberta-v2'
+            ? { ...config, ...small, pooler_hidden_size: small.hidden_size, position_buckets: 8 }
+            : { ...config, ...small },
   }));
 }
 

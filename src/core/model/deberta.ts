@@ -309,24 +309,34 @@ export function relativeRowsByDistance(limit: number, settings: DebertaSettings,
 }
 
 /**
- * torch.gather(scores, -1, index) where index[i, j] is `rows` of the distance i − j: the
- * columns of each distance are gathered once ([M, T, 2S] -> [M, T, 2T−1], through the embedding
- * lookup's scatter-add gradient), then each row's window of T distances is cut out by the
- * relative shift (a flat view offset by T−1 with rows of 2T−2): [M, T, 2T−1] -> [M, T, T].
+ * Scores of each query against the relative embedding of every distance, cut to its own keys:
+ * torch.gather(x · (table W + b)ᵀ, -1, index) where index[i, j] is `rows` of the distance i − j.
+ * Only the 2T−1 rows the distances read are gathered (through the embedding lookup, whose
+ * gradient is a scatter-add on every backend) and projected, instead of all 2S: the products
+ * shrink from [T, 2S] to [T, 2T−1] per head, and no score column is gathered. Then each query's
+ * window of T distances is cut out by the relative shift (a flat view offset by T−1 with rows of
+ * 2T−2). x: [B, H, T, Dh] (queries for c2p, keys for p2c), table [2S, D] -> [B·H, T, T].
  */
-function gatherByDistance(scores: tf.Tensor3D, rows: Int32Array): tf.Tensor3D {
-  const [m, seqLength, width] = scores.shape;
-  const columns = tf.transpose(tf.reshape(scores, [m * seqLength, width])); // [M, T, 2S] -> [M·T, 2S] -> [2S, M·T]
-  const ids = tf.tensor2d(rows, [1, rows.length], 'int32');
-  const picked = embeddingLookup(columns, ids); // [1, 2T−1, M·T]
-  const byDistance = tf.reshape<tf.Rank.R3>(tf.transpose(tf.reshape(picked, [rows.length, m * seqLength])), [
-    m,
-    seqLength,
-    rows.length,
-  ]); // [2T−1, M·T] -> [M·T, 2T−1] -> [M, T, 2T−1]
+function scoresByDistance(
+  params: Params,
+  x: tf.Tensor4D,
+  table: tf.Tensor2D,
+  projection: string,
+  rows: Int32Array,
+): tf.Tensor3D {
+  const [batch, heads, seqLength] = x.shape;
+  const m = batch * heads;
+  const distances = rows.length; // 2T−1
+  const picked = tf.reshape<tf.Rank.R2>(embeddingLookup(table, tf.tensor2d(rows, [1, distances], 'int32')), [
+    distances,
+    table.shape[1],
+  ]); // [1, 2T−1, D] -> [2T−1, D]
+  const keys = splitHeads(linear(params, projection, picked), 1, distances, heads); // [1, H, 2T−1, Dh]
+  const raw = tf.matMul(x, tf.tile(keys, [batch, 1, 1, 1]), false, true); // [B, H, T, 2T−1]
+  const byDistance = tf.reshape<tf.Rank.R3>(raw, [m, seqLength, distances]); // [B·H, T, 2T−1]
   if (seqLength === 1) return byDistance;
   // Row i needs columns T−1−i … 2T−2−i: in the flat row-major view they start at (T−1) + i·(2T−2).
-  const flat = tf.reshape(byDistance, [m, seqLength * rows.length]); // [M, T·(2T−1)]
+  const flat = tf.reshape(byDistance, [m, seqLength * distances]); // [M, T·(2T−1)]
   const shifted = tf.slice(flat, [0, seqLength - 1], [m, seqLength * (2 * seqLength - 2)]); // [M, T·(2T−2)]
   const windows = tf.reshape<tf.Rank.R3>(shifted, [m, seqLength, 2 * seqLength - 2]); // [M, T, 2T−2]
   return tf.slice(windows, [0, 0, 0], [m, seqLength, seqLength]); // [M, T, T]
@@ -387,32 +397,20 @@ function disentangledAttention(
   const scale = 1 / Math.sqrt(headDim * scaleFactor);
   let scores = tf.matMul(q, k, false, true) as tf.Tensor4D; // [B, H, T, T]
   if (settings.contentToPosition || settings.positionToContent) {
-    const span2 = 2 * settings.span;
     const relative = dropout(
       relativeEmbeddings(params, config, settings),
       config.dropout,
       opts,
       `${site}/relative-embeddings`,
     ); // [2S, D]
-    const m = batch * heads;
     if (settings.contentToPosition) {
       const keyName = settings.shareAttentionKey ? `${self}key_proj` : `${self}pos_key_proj`;
-      const positionKeys = splitHeads(linear(params, keyName, relative), 1, span2, heads); // [1, H, 2S, Dh]
-      const raw = tf.matMul(q, tf.tile(positionKeys, [batch, 1, 1, 1]), false, true); // [B, H, T, 2S]
-      const c2p = gatherByDistance(
-        tf.reshape(raw, [m, seqLength, span2]),
-        distanceRows(seqLength, settings, 1),
-      ); // [M, T, T]
+      const c2p = scoresByDistance(params, q, relative, keyName, distanceRows(seqLength, settings, 1)); // [M, T, T]
       scores = tf.add(scores, tf.reshape(c2p, [batch, heads, seqLength, seqLength]));
     }
     if (settings.positionToContent) {
       const queryName = settings.shareAttentionKey ? `${self}query_proj` : `${self}pos_query_proj`;
-      const positionQueries = splitHeads(linear(params, queryName, relative), 1, span2, heads); // [1, H, 2S, Dh]
-      const raw = tf.matMul(k, tf.tile(positionQueries, [batch, 1, 1, 1]), false, true); // [B, H, T(keys), 2S]
-      const byKey = gatherByDistance(
-        tf.reshape(raw, [m, seqLength, span2]),
-        distanceRows(seqLength, settings, -1),
-      ); // [M, T(keys), T(queries)]
+      const byKey = scoresByDistance(params, k, relative, queryName, distanceRows(seqLength, settings, -1)); // [M, T(keys), T(queries)]
       const p2c = tf.transpose(byKey, [0, 2, 1]); // [M, T(queries), T(keys)]
       scores = tf.add(scores, tf.reshape(p2c, [batch, heads, seqLength, seqLength]));
     }
