@@ -2,7 +2,14 @@
 // shows (parameters, layers, labels, load report), a short forward-pass timing for the estimates,
 // and the tokenizer files handed on to the data worker.
 import * as tf from '@tensorflow/tfjs-core';
-import { countParameters, disposeParams, forward, loadModel, type LoadedModel } from '../core/model/index.ts';
+import {
+  countParameters,
+  disposeParams,
+  forward,
+  headMadeAtLoad,
+  loadModel,
+  type LoadedModel,
+} from '../core/model/index.ts';
 import { currentGpuDevice } from './backend.ts';
 import { explainModelError, openModelSource } from './modelSource.ts';
 import type { ForwardTiming, ModelSummary, TrainCommand, TrainEvent } from './protocol.ts';
@@ -81,6 +88,7 @@ function summarize(model: LoadedModel, source: string, forwardTiming: ForwardTim
       reinitialised: model.report.reinitialised,
       message: model.report.message,
     },
+    headMadeAtLoad: headMadeAtLoad(config, model.report),
     forwardTiming,
   };
 }

@@ -30,7 +30,7 @@ import { greaterIsBetter } from '../core/metrics/index.ts';
 import {
   classify,
   type ModelConfig,
-  isHeadName,
+  headMadeAtLoad,
   type LoadedModel,
   type Params,
   readSafetensors,
@@ -150,9 +150,7 @@ function buildModel(
  * one for other labels): its predictions would be those of random weights.
  */
 function checkTrainedClassifier(base: LoadedModel, labels: readonly string[]): void {
-  const made = [...base.report.missing, ...base.report.reinitialised].filter((name) =>
-    isHeadName(base.config, name),
-  );
+  const made = headMadeAtLoad(base.config, base.report);
   if (made.length > 0) {
     throw new Error(
       `the loaded model has no trained classifier for these labels (${made.join(', ')} ${made.length === 1 ? 'was' : 'were'} initialised at load); train it, or load a model fine-tuned on ${labels.join(', ')}`,

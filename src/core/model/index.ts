@@ -64,4 +64,11 @@ export {
   safetensorsLayout,
   writeSafetensors,
 } from './safetensors.ts';
-export { canonicalName, isBlockParameter, isHeadName, layerPrefix, parameterShapes } from './weights.ts';
+export {
+  canonicalName,
+  headMadeAtLoad,
+  isBlockParameter,
+  isHeadName,
+  layerPrefix,
+  parameterShapes,
+} from './weights.ts';

@@ -14,6 +14,7 @@ import {
   countParameters,
   disposeParams,
   forward,
+  headMadeAtLoad,
   hubModelSource,
   initParams,
   loadModel,
@@ -72,6 +73,7 @@ describe('loadModel', () => {
       message: 'All weights loaded from the checkpoint.',
     });
     expect(model.config.id2label).toEqual(['negative', 'neutral', 'positive']);
+    expect(headMadeAtLoad(model.config, model.report)).toEqual([]);
     expect(model.config.problemType).toBe('single_label_classification');
     expect(Object.keys(model.tokenizerFiles).sort()).toEqual([
       'tokenizer.json',
@@ -103,6 +105,7 @@ describe('loadModel', () => {
       'classifier.bias',
     ]);
     expect(model.report.reinitialised).toEqual([]);
+    expect(headMadeAtLoad(model.config, model.report)).toEqual(model.report.missing);
     expect(model.report.message).toMatch(/initialised for 4 labels \(a, b, c, d\)/);
     expect(model.report.message).toMatch(/Ignored 5 checkpoint tensor\(s\).*vocab_transform/);
     expect(model.config.numLabels).toBe(4);

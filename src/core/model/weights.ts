@@ -41,6 +41,17 @@ export function isHeadName(config: Pick<ModelConfig, 'modelType'>, name: string)
   return architectureOf(config).headNames.includes(name);
 }
 
+/**
+ * The classification head's parameters the loader made rather than read (the checkpoint had none,
+ * or one for other labels): a model with any cannot be scored as it is.
+ */
+export function headMadeAtLoad(
+  config: Pick<ModelConfig, 'modelType'>,
+  report: { missing: readonly string[]; reinitialised: readonly string[] },
+): string[] {
+  return [...report.missing, ...report.reinitialised].filter((name) => isHeadName(config, name));
+}
+
 /** The canonical name for a checkpoint key, or null when the model has no such parameter. */
 export function canonicalName(
   config: Pick<ModelConfig, 'modelType'>,

@@ -2,7 +2,7 @@
 // worker. Components call these; only runs/ talks to the train worker about runs.
 import type { DataSummary, BaseModelOrigin, MappedColumns } from '../../core/export/index.ts';
 import { metricKey, type LiveSettings, type TrainConfig } from '../../core/train/index.ts';
-import type { RunDistillation, RunResume } from '../../workers/protocol.ts';
+import type { ModelSummary, RunDistillation, RunResume } from '../../workers/protocol.ts';
 import { encodeTexts, prepareTrainingData } from '../data.ts';
 import { HUB_URL } from '../hub.ts';
 import { reloadModelForData } from '../model.ts';
@@ -147,12 +147,8 @@ export async function startRun(settings: RunSettings): Promise<string> {
 }
 
 /** Whether the loaded model came with its own trained classifier (none of its head made at load). */
-export function hasTrainedClassifier(summary: {
-  report: { missing: string[]; reinitialised: string[] };
-}): boolean {
-  return [...summary.report.missing, ...summary.report.reinitialised].every((name) =>
-    name.endsWith('position_embeddings.weight'),
-  );
+export function hasTrainedClassifier(summary: Pick<ModelSummary, 'headMadeAtLoad'>): boolean {
+  return summary.headMadeAtLoad.length === 0;
 }
 
 /**
