@@ -6,6 +6,7 @@ import type { AdapterInfo, BackendFallback, BackendName, BackendTimings } from '
 import type { DataReading, EditList, RowEdit, SplitFile } from '../core/dataset/index.ts';
 import type { MappedColumns, BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/index.ts';
 import type { LabelQualityScore, RowLabelIssue } from '../core/quality/index.ts';
+import type { MapStage } from '../core/map/index.ts';
 import type { SamplerName, SearchSpace, Direction, Trial } from '../core/search/index.ts';
 import type {
   LiveSettings,
@@ -252,6 +253,8 @@ export interface ModelSummary {
   multiLabel: boolean;
   weightBytes: number;
   report: LoadReport;
+  /** The classification head's parameters made at load rather than read (core/model's headMadeAtLoad). */
+  headMadeAtLoad: string[];
   /** A forward pass timed on this backend, for the time estimates; null until measured (see `modelTiming`). */
   forwardTiming: ForwardTiming | null;
 }
@@ -426,6 +429,12 @@ export type TrainCommand =
     }
   | { type: 'cancelLabelIssues'; requestId: string }
   /**
+   * The data map under a finished run (workers/mapHost.ts): every row's pooled features from the
+   * loaded model, a seeded PCA + UMAP layout of them, and the run's probabilities for every row.
+   */
+  | { type: 'map'; requestId: string; runId: string; data: EncodedDataset; seed: number }
+  | { type: 'cancelMap'; requestId: string }
+  /**
    * A hyperparameter search (core/search): trials one after another from the loaded model, each
    * `baseConfig` with its parameters; the objective is the config's `metricForBestModel`.
    */
@@ -453,6 +462,28 @@ export interface LabelIssuesOutcome {
   /** Rows examined. */
   rows: number;
   issues: RowLabelIssue[];
+  seconds: number;
+}
+
+/** What a data map is computing: the features, PCA, UMAP's neighbours and layout, the run's predictions. */
+export type MapStageName = 'features' | MapStage | 'predictions';
+
+/** A data map: one point per example, ordered by data row. */
+export interface MapOutcome {
+  /** 1-based data row of each point. */
+  rows: Int32Array;
+  /** Each point's split: an index into train, validation, test. */
+  split: Uint8Array;
+  /** Each point's index within its split of the encoded data it was computed on. */
+  indexInSplit: Int32Array;
+  /** Row-major [points × 2]. */
+  positions: Float32Array;
+  /** The run's probabilities, row-major [points × numLabels]. */
+  probabilities: Float32Array;
+  numLabels: number;
+  seed: number;
+  pcaComponents: number;
+  neighbours: number;
   seconds: number;
 }
 
@@ -498,6 +529,8 @@ export type TrainEvent =
       totalSteps: number;
     }
   | { type: 'labelIssues'; requestId: string; outcome: LabelIssuesOutcome }
+  | { type: 'mapProgress'; requestId: string; stage: MapStageName; fraction: number }
+  | { type: 'map'; requestId: string; outcome: MapOutcome }
   /** A trial started or ended (its state, parameters, reported values and objective). */
   | { type: 'searchTrial'; requestId: string; trial: Trial }
   | { type: 'searchProgress'; requestId: string; trial: number; step: number; totalSteps: number }

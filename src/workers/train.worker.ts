@@ -4,6 +4,7 @@
 import { initWorkerBackend, onDeviceLost } from './backend.ts';
 import { featureStoreAction } from './featureStore.ts';
 import { handleLoadModel } from './modelHost.ts';
+import { cancelMap, computeMap } from './mapHost.ts';
 import { cancelLabelIssues, findLabelIssues } from './qualityHost.ts';
 import { adoptSearchBest, controlSearch, runSearch } from './searchHost.ts';
 import {
@@ -111,6 +112,12 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
       return;
     case 'cancelLabelIssues':
       cancelLabelIssues(command.requestId);
+      return;
+    case 'map':
+      void computeMap(command, post);
+      return;
+    case 'cancelMap':
+      cancelMap(command.requestId);
       return;
     case 'search':
       void runSearch(command, post);
