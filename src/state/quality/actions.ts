@@ -1,4 +1,4 @@
-// Finding a finished run's label issues: the current data (with the analyst's edits) encoded, K
+// Finding a finished run's label issues, and drawing the data map under it: the current data (with the analyst's edits) encoded, K
 // fold models trained in the train worker on the run's settings, the flagged rows' texts read
 // back from the data worker. Components call these; quality/ talks to the train worker about it.
 import type { LabelQualityScore } from '../../core/quality/index.ts';
@@ -9,6 +9,7 @@ import { currentSettings } from '../runs/record.ts';
 import { studio } from '../store.ts';
 import { newRequestId } from '../workerClient.ts';
 import { trainWorker } from '../workers.ts';
+import { givenLabels, mapAfter, startedMap, type DataMap } from './map.ts';
 import { searchAfter, startedSearch, type LabelIssueSearch } from './search.ts';
 
 /** core/quality's default K, written here: importing it would bring tfjs into the page. */
@@ -59,4 +60,58 @@ export function stopLabelIssues(runId: string): void {
   if (search?.status === 'running') {
     trainWorker().post({ type: 'cancelLabelIssues', requestId: search.requestId });
   }
+}
+
+/** Draws the data map under a finished run: the current data's layout, coloured by the run's predictions. */
+export async function drawDataMap(runId: string, seed: number): Promise<void> {
+  const run = studio().runs[runId];
+  if (!run) return;
+  const requestId = newRequestId('map');
+  let map = startedMap(
+    runId,
+    requestId,
+    seed,
+    studio().data.analysis?.dataVersion ?? 0,
+    run.labels,
+    run.multiLabel,
+  );
+  const put = (next: DataMap) => {
+    map = next;
+    studio().putDataMap(next);
+  };
+  const blocker = startBlocker();
+  if (blocker) {
+    put({ ...map, status: 'error', error: blocker });
+    return;
+  }
+  put(map);
+  try {
+    const data = await prepareTrainingData();
+    // The request transfers the encoded data to the worker: keep the labels to colour the points.
+    const labelled = {
+      labels: [...data.labels],
+      multiLabel: data.multiLabel,
+      train: { labels: data.train.labels.slice() },
+      validation: { labels: data.validation.labels.slice() },
+      test: { labels: data.test.labels.slice() },
+    };
+    const done = await trainWorker().request(
+      { type: 'map', requestId, runId, data, seed },
+      ['map'],
+      (event) => put(mapAfter(map, event)),
+    );
+    put({
+      ...mapAfter(map, done),
+      labels: labelled.labels,
+      multiLabel: labelled.multiLabel,
+      given: givenLabels(labelled, done.outcome),
+    });
+  } catch (error) {
+    put({ ...map, status: 'error', error: describeError(error) });
+  }
+}
+
+export function stopDataMap(runId: string): void {
+  const map = studio().dataMaps[runId];
+  if (map?.status === 'running') trainWorker().post({ type: 'cancelMap', requestId: map.requestId });
 }

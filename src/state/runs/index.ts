@@ -35,7 +35,7 @@ export {
   updateRunSettings,
 } from './actions.ts';
 export { buildPredictionsCsv, exportRunZip } from './export.ts';
-export { setRecordsSaver } from './listener.ts';
+export { setRecordsSaver, textsOfRows } from './listener.ts';
 export {
   checkDistillationChoice,
   defaultDistillation,

@@ -12,6 +12,7 @@ import {
 } from './analysis.ts';
 import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { ExampleList } from './ExampleList.tsx';
+import { DataMapPanel } from './DataMapPanel.tsx';
 import { LabelIssuesPanel } from './LabelIssuesPanel.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { PerClassTable } from './PerClassTable.tsx';
@@ -226,6 +227,8 @@ export function EvaluateRun({ run }: { run: RunRecord }) {
       </section>
 
       <LabelIssuesPanel run={run} />
+
+      <DataMapPanel run={run} />
 
       {!run.multiLabel && (
         <Playground
