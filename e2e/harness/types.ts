@@ -302,6 +302,19 @@ export interface GpuCountsReport {
   counted: CountedStep;
 }
 
+export interface MapFramesRequest {
+  points: number;
+  frames: number;
+}
+
+/** Milliseconds per frame while panning the data map: drawing alone, and between frames. */
+export interface MapFramesReport {
+  points: number;
+  frames: number;
+  drawMs: { p50: number; p95: number; max: number };
+  frameMs: { p50: number; p95: number; max: number };
+}
+
 export interface HarnessApi {
   confusionMatrix(request: ConfusionMatrixRequest): Promise<ConfusionMatrixReport>;
   parity(options: { hubUrl: string; backend: HarnessBackend; fixtures: string[] }): Promise<ParityReport>;
@@ -311,6 +324,7 @@ export interface HarnessApi {
   benchHeadOnly(request: HeadOnlyRunRequest): Promise<HeadOnlyRunReport>;
   benchTrainStep(request: TrainStepRequest): Promise<TrainStepReport>;
   gpuCounts(request: GpuCountsRequest): Promise<GpuCountsReport>;
+  benchMapFrames(request: MapFramesRequest): Promise<MapFramesReport>;
   opfsCache(request: OpfsCacheRequest): Promise<OpfsCacheReport>;
   ortParity(options: {
     hubUrl: string;

@@ -11,6 +11,7 @@ import type {
   DataBenchReport,
   HarnessBackend,
   HeadEpochReport,
+  MapFramesReport,
   ModelBenchReport,
   ModelDimsSpec,
 } from '../../e2e/harness/types.ts';
@@ -24,7 +25,7 @@ export interface BrowserModelCase {
 }
 
 /** The browser suite's parts, in the order they run; all of them unless `--browser-parts` picks. */
-export const BROWSER_PARTS = ['data', 'head', 'gpu-counts', 'model'] as const;
+export const BROWSER_PARTS = ['data', 'head', 'map-frames', 'gpu-counts', 'model'] as const;
 export type BrowserPart = (typeof BROWSER_PARTS)[number];
 
 export interface BrowserBenchOptions {
@@ -33,6 +34,8 @@ export interface BrowserBenchOptions {
   dims?: Partial<ModelDimsSpec>;
   /** Timed steps per model measurement, after one warm-up step (default 3). */
   iterations?: number;
+  /** Points of the data map's panning frames (default 100,000). */
+  mapPoints?: number;
   /** Rows of the large import built from Banking77's rows (default 100,000; 0 skips it). */
   largeRows?: number;
   /** Tokenization rounds, worker and direct interleaved; the best of each counts (default 3). */
@@ -201,6 +204,20 @@ function headRows(report: HeadEpochReport): BenchRow[] {
   ];
 }
 
+/** The data map's frame time while panning: the p95 between frames, with the drawing's own time. */
+export function mapFrameRows(report: MapFramesReport): BenchRow[] {
+  return [
+    {
+      suite: 'browser',
+      name: `data map panning, ${report.points.toLocaleString('en')} points, ${report.frames} frames`,
+      where: 'chromium canvas 2d',
+      value: report.frameMs.p95,
+      unit: 'ms p95 frame',
+      note: `frame p50 ${report.frameMs.p50.toFixed(1)} ms, max ${report.frameMs.max.toFixed(1)} ms; drawing p50 ${report.drawMs.p50.toFixed(1)} ms, p95 ${report.drawMs.p95.toFixed(1)} ms; goal ≤ 33 ms`,
+    },
+  ];
+}
+
 /** Runs the browser measurements in one Chromium and returns them as table rows. */
 export async function benchBrowser(options: BrowserBenchOptions = {}): Promise<BenchRow[]> {
   const log = options.onProgress ?? (() => undefined);
@@ -254,6 +271,13 @@ export async function benchBrowser(options: BrowserBenchOptions = {}): Promise<B
           rows.push(skipped('head-only epoch', `chromium ${backend}`, error));
         }
       }
+    }
+    if (parts.includes('map-frames')) {
+      const points = options.mapPoints ?? 100_000;
+      log(`browser bench: data map frames while panning ${points} points`);
+      const report = await callHarness(page, 'benchMapFrames', { points, frames: 120 });
+      options.onReport?.('map-frames', report);
+      rows.push(...mapFrameRows(report));
     }
     if (parts.includes('gpu-counts')) {
       const { batch, seqLength } = options.gpuCounts ?? { batch: 1, seqLength: 32 };

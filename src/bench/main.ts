@@ -70,7 +70,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SUITES.join(',')}] [-
                  PyTorch at the same count; the other suites run on the largest (default: the
                  studio's, min(cores, 4), and PyTorch's own)
   --browser-parts  the browser suite's parts, comma-separated (default all: the data worker, the
-                 head-only epochs, one training step's GPU counts on WebGPU, the timed model)
+                 head-only epochs, the data map's frames while panning, one training step's GPU
+                 counts on WebGPU, the timed model)
   --no-pytorch   skip the transformers-on-PyTorch CPU baseline
   --out FILE     where the JSON results go (default bench-results/bench.json)`;
 
@@ -313,6 +314,7 @@ function browserOptions(
           largeRows: 2000,
           tokenizeRounds: 1,
           headExamples: 500,
+          mapPoints: 2000,
         }
       : { iterations: o.iterations ?? 2 }),
     baselineRows,

@@ -1,6 +1,7 @@
 // The harness page: exposes parity checks and benchmarks to the Node drivers as window.harness.
 import type { HarnessApi } from '../types.ts';
 import { runDataBench } from './bench-data.ts';
+import { runMapFrameBench } from './bench-map-frames.ts';
 import { runHeadOnlyBench } from './bench-head-only.ts';
 import { runModelBench } from './bench-model.ts';
 import { runHeadEpochBench, runTrainStepBench } from './bench-train.ts';
@@ -26,6 +27,7 @@ window.harness = {
   benchHeadOnly: runHeadOnlyBench,
   benchTrainStep: runTrainStepBench,
   gpuCounts: runGpuCounts,
+  benchMapFrames: runMapFrameBench,
   opfsCache: runOpfsCacheCheck,
   ortParity: runOrtParity,
 };

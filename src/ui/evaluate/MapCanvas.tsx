@@ -1,37 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { pointsInBox, type PointColors } from '../../state/quality/index.ts';
-
-/** A view of the map: map coordinates → canvas pixels as x·scale + offset (y likewise). */
-interface View {
-  scale: number;
-  offsetX: number;
-  offsetY: number;
-}
+import { drawPoints, fitView, type MapView } from './map-drawing.ts';
 
 const WIDTH = 720;
 const HEIGHT = 480;
-const MARGIN = 16;
 /** Hover picks the nearest point within this many pixels. */
 const HOVER_RADIUS = 6;
 /** Cells per side of the grid the hover looks points up in. */
 const GRID = 128;
-
-function fitView(positions: Float32Array): View {
-  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (let p = 0; p < positions.length; p += 2) {
-    minX = Math.min(minX, positions[p]!);
-    maxX = Math.max(maxX, positions[p]!);
-    minY = Math.min(minY, positions[p + 1]!);
-    maxY = Math.max(maxY, positions[p + 1]!);
-  }
-  const span = Math.max(maxX - minX, maxY - minY, 1e-6);
-  const scale = Math.min((WIDTH - 2 * MARGIN) / span, (HEIGHT - 2 * MARGIN) / span);
-  return {
-    scale,
-    offsetX: WIDTH / 2 - ((minX + maxX) / 2) * scale,
-    offsetY: HEIGHT / 2 - ((minY + maxY) / 2) * scale,
-  };
-}
 
 /** Points bucketed by a grid over the map's bounds, for finding the one under the pointer. */
 function buildGrid(positions: Float32Array) {
@@ -95,34 +71,16 @@ export function MapCanvas({
   onSelect: (points: number[]) => void;
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
-  const [view, setView] = useState<View>(() => fitView(positions));
+  const [view, setView] = useState<MapView>(() => fitView(positions, WIDTH, HEIGHT));
   const [box, setBox] = useState<[number, number, number, number] | null>(null);
-  const drag = useRef<{ x: number; y: number; view: View; selecting: boolean } | null>(null);
+  const drag = useRef<{ x: number; y: number; view: MapView; selecting: boolean } | null>(null);
   const nearest = useMemo(() => buildGrid(positions), [positions]);
 
   useEffect(() => {
     const context = canvas.current?.getContext('2d');
     if (!context) return;
     const image = context.createImageData(WIDTH, HEIGHT);
-    const pixels = image.data;
-    const { index, palette } = colors;
-    for (let p = 0; p < positions.length / 2; p++) {
-      const px = Math.round(positions[2 * p]! * view.scale + view.offsetX);
-      const py = Math.round(positions[2 * p + 1]! * view.scale + view.offsetY);
-      if (px < 0 || py < 0 || px >= WIDTH - 1 || py >= HEIGHT - 1) continue;
-      const c = index[p]! * 3;
-      for (const at of [
-        py * WIDTH + px,
-        py * WIDTH + px + 1,
-        (py + 1) * WIDTH + px,
-        (py + 1) * WIDTH + px + 1,
-      ]) {
-        pixels[at * 4] = palette[c]!;
-        pixels[at * 4 + 1] = palette[c + 1]!;
-        pixels[at * 4 + 2] = palette[c + 2]!;
-        pixels[at * 4 + 3] = 255;
-      }
-    }
+    drawPoints(image.data, WIDTH, HEIGHT, positions, colors, view);
     context.putImageData(image, 0, 0);
     if (box) {
       context.strokeStyle = 'rgba(30, 30, 30, 0.8)';
@@ -138,7 +96,7 @@ export function MapCanvas({
       ((event.clientY - rect.top) * HEIGHT) / rect.height,
     ] as const;
   };
-  const toMap = (x: number, y: number, v: View) =>
+  const toMap = (x: number, y: number, v: MapView) =>
     [(x - v.offsetX) / v.scale, (y - v.offsetY) / v.scale] as const;
 
   return (
