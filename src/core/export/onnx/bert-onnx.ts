@@ -6,18 +6,11 @@
 // Linear weights stored transposed. Token type ids are transformers' default (zeros): the graph
 // adds the type table's first row, so transformers.js and ONNX Runtime feed the same two inputs
 // to every family.
-import type { NamedTensor } from '../types.ts';
-import { bertLikeBlock, EncoderGraph, type OnnxOptions } from './encoder-graph.ts';
+import { bertLikeBlock, type EncoderGraph } from './encoder-graph.ts';
 import { DataType } from './onnx-proto.ts';
 
 /** Builds the inference graph of a BERT-like model (config.json's model_type bert, roberta or xlm-roberta). */
-export function buildBertLikeOnnx(
-  configJson: Record<string, unknown>,
-  weights: readonly NamedTensor[],
-  labels: readonly string[],
-  options: OnnxOptions = {},
-): Uint8Array {
-  const graph = new EncoderGraph(configJson, weights, labels, options);
+export function buildBertLikeOnnx(graph: EncoderGraph): Uint8Array {
   const { g, headDim, config, architecture } = graph;
   const isRoberta = config.modelType !== 'bert';
   const dim = config.dim;

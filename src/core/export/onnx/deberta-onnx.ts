@@ -6,18 +6,11 @@
 // position limit allows (c2p's and p2c's rows, log-bucketed in float32 as torch buckets them)
 // give the [T, T] index of any length by one Gather, and torch.gather becomes GatherElements.
 import { debertaSettings, relativeRowsByDistance } from '../../model/index.ts';
-import type { NamedTensor } from '../types.ts';
-import { bertLikeBlock, EncoderGraph, type OnnxOptions } from './encoder-graph.ts';
+import { bertLikeBlock, type EncoderGraph } from './encoder-graph.ts';
 import { DataType } from './onnx-proto.ts';
 
 /** Builds the inference graph of a DeBERTa-v2 / v3 model (config.json's model_type deberta-v2). */
-export function buildDebertaOnnx(
-  configJson: Record<string, unknown>,
-  weights: readonly NamedTensor[],
-  labels: readonly string[],
-  options: OnnxOptions = {},
-): Uint8Array {
-  const graph = new EncoderGraph(configJson, weights, labels, options);
+export function buildDebertaOnnx(graph: EncoderGraph): Uint8Array {
   const { g, headDim, config } = graph;
   const settings = debertaSettings(config);
   const dim = config.dim;

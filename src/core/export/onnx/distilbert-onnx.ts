@@ -3,17 +3,10 @@
 // head-only training caches) and the bottom blocks ending in the hidden states (what top-k caches).
 // GELU is the exact erf form (0.5·x·(1 + erf(x/√2))), as transformers' "gelu" activation; the
 // conventions every family's graph shares are in encoder-graph.ts.
-import type { NamedTensor } from '../types.ts';
-import { EncoderGraph, type OnnxOptions } from './encoder-graph.ts';
+import type { EncoderGraph } from './encoder-graph.ts';
 
 /** Builds the inference graph and returns the bytes of `model.onnx`. */
-export function buildDistilBertOnnx(
-  configJson: Record<string, unknown>,
-  weights: readonly NamedTensor[],
-  labels: readonly string[],
-  options: OnnxOptions = {},
-): Uint8Array {
-  const graph = new EncoderGraph(configJson, weights, labels, options);
+export function buildDistilBertOnnx(graph: EncoderGraph): Uint8Array {
   const { g, headDim, config } = graph;
   const dim = config.dim;
 

@@ -1,20 +1,16 @@
 // The ONNX writer of each family, keyed by the registry's ModelType (core/model/architectures.ts),
 // so a family cannot be registered without one; the export and the inference engines write every
 // graph through `buildOnnx`.
-import { architectureFor, type ModelType } from '../../model/index.ts';
+import type { ModelType } from '../../model/index.ts';
 import type { NamedTensor } from '../types.ts';
 import { buildBertLikeOnnx } from './bert-onnx.ts';
 import { buildDebertaOnnx } from './deberta-onnx.ts';
 import { buildModernBertOnnx } from './modernbert-onnx.ts';
 import { buildDistilBertOnnx } from './distilbert-onnx.ts';
-import type { OnnxOptions } from './encoder-graph.ts';
+import { EncoderGraph, type OnnxOptions } from './encoder-graph.ts';
 
-type OnnxWriter = (
-  config: Record<string, unknown>,
-  weights: readonly NamedTensor[],
-  labels: readonly string[],
-  options?: OnnxOptions,
-) => Uint8Array;
+/** A family's graph over the shared pieces: embeddings, blocks and head, then `graph.finish`. */
+type OnnxWriter = (graph: EncoderGraph) => Uint8Array;
 
 const ONNX_WRITERS: Readonly<Record<ModelType, OnnxWriter>> = {
   distilbert: buildDistilBertOnnx,
@@ -35,10 +31,6 @@ export function buildOnnx(
   labels: readonly string[],
   options: OnnxOptions = {},
 ): Uint8Array {
-  return ONNX_WRITERS[architectureFor(config.model_type ?? 'distilbert').modelType](
-    config,
-    weights,
-    labels,
-    options,
-  );
+  const graph = new EncoderGraph(config, weights, labels, options);
+  return ONNX_WRITERS[graph.config.modelType](graph);
 }

@@ -9,18 +9,11 @@
 // Sliding-window blocks mask keys further than half the window from the query as well as padding.
 // A block's bias-free Linear layers and LayerNorms are written without a bias.
 import { modernBertSettings, rotaryTables } from '../../model/index.ts';
-import type { NamedTensor } from '../types.ts';
-import { EncoderGraph, type OnnxOptions } from './encoder-graph.ts';
+import type { EncoderGraph } from './encoder-graph.ts';
 import { DataType } from './onnx-proto.ts';
 
 /** Builds the inference graph of a ModernBERT model (config.json's model_type modernbert). */
-export function buildModernBertOnnx(
-  configJson: Record<string, unknown>,
-  weights: readonly NamedTensor[],
-  labels: readonly string[],
-  options: OnnxOptions = {},
-): Uint8Array {
-  const graph = new EncoderGraph(configJson, weights, labels, options);
+export function buildModernBertOnnx(graph: EncoderGraph): Uint8Array {
   const { g, headDim, config } = graph;
   const settings = modernBertSettings(config);
   const { dim, hiddenDim, nHeads } = config;
