@@ -6,12 +6,9 @@
 // (divided by N − 1), and the transform the centred rows times the components.
 //
 // The covariance (D × D, built once in float64) is small next to the data (N ≫ D for the map's
-// 768-d features), so the eigenvectors come from subspace iteration on it with a Rayleigh–Ritz step
-// (a block of k + 10 vectors, rotated each pass by the small block's exact Jacobi eigensystem) until
-// the top-k residuals ‖C v − λ v‖ are below the stated tolerance. When the block spans the whole
-// space (D ≤ k + 10) the first pass is already exact.
+// 768-d features), so the axes come from its whole symmetric eigensystem.
 
-import { createRng } from '../util/index.ts';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
 export interface PcaOptions {
   /** Reports the fraction of the work done, in [0, 1]. */
@@ -36,11 +33,6 @@ export interface PcaResult {
   /** The rows projected on the axes, row-major [N × components]. */
   projected: Float32Array;
 }
-
-/** Subspace iteration stops once every kept residual ‖C v − λ v‖ is below this times λ₁. */
-export const PCA_RESIDUAL_TOLERANCE = 1e-11;
-const OVERSAMPLING = 10;
-const MAX_ITERATIONS = 3000;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -149,179 +141,30 @@ export function pcaTransform(model: PcaResult, features: ArrayLike<number>, rows
 
 /**
  * Top-k eigenpairs of a symmetric matrix [n × n]: vectors column-major in a [n × k] row-major
- * array (vectors[j * k + c] is entry j of vector c), values descending.
+ * array (vectors[j * k + c] is entry j of vector c), values descending. The whole symmetric
+ * eigensystem (Householder tridiagonalisation, then the implicit QL method, through ml-matrix):
+ * O(n³) and exact whatever the gaps between eigenvalues, where an iteration on the top k slows
+ * down as the k-th and (k+1)-th eigenvalues meet (isotropic noise beyond a few clusters).
  */
 export function topEigenvectors(
   matrix: Float64Array,
   n: number,
   k: number,
 ): { vectors: Float64Array; values: Float64Array } {
-  const m = Math.min(n, k + OVERSAMPLING);
-  const rng = createRng('pca-subspace');
-  // Block V [n × m], row-major; a seeded start keeps the result reproducible.
-  let block = new Float64Array(n * m);
-  for (let i = 0; i < block.length; i++) block[i] = rng.normal();
-  orthonormalizeColumns(block, n, m, rng);
-
-  let values: Float64Array = new Float64Array(m);
-  const product = new Float64Array(n * m);
-  for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
-    multiply(matrix, block, product, n, m); // C V: [n × m]
-    // Rayleigh–Ritz: H = Vᵀ C V [m × m], H = Q Λ Qᵀ, V ← V Q.
-    const small = new Float64Array(m * m);
-    for (let a = 0; a < m; a++) {
-      for (let b = a; b < m; b++) {
-        let sum = 0;
-        for (let i = 0; i < n; i++) sum += block[i * m + a]! * product[i * m + b]!;
-        small[a * m + b] = sum;
-        small[b * m + a] = sum;
-      }
-    }
-    const eigen = jacobiEigen(small, m);
-    values = eigen.values;
-    const rotated = new Float64Array(n * m);
-    const rotatedProduct = new Float64Array(n * m);
-    for (let i = 0; i < n; i++) {
-      for (let c = 0; c < m; c++) {
-        let v = 0;
-        let p = 0;
-        for (let a = 0; a < m; a++) {
-          const q = eigen.vectors[a * m + c]!;
-          v += block[i * m + a]! * q;
-          p += product[i * m + a]! * q;
-        }
-        rotated[i * m + c] = v;
-        rotatedProduct[i * m + c] = p;
-      }
-    }
-    block = rotated;
-    const scale = Math.max(Math.abs(values[0]!), Number.MIN_VALUE);
-    let worst = 0;
-    for (let c = 0; c < k; c++) {
-      let squared = 0;
-      for (let i = 0; i < n; i++) {
-        const residual = rotatedProduct[i * m + c]! - values[c]! * block[i * m + c]!;
-        squared += residual * residual;
-      }
-      worst = Math.max(worst, Math.sqrt(squared) / scale);
-    }
-    if (m === n || worst < PCA_RESIDUAL_TOLERANCE) break;
-    // Next pass starts from C V (rotated), orthonormalized.
-    block = rotatedProduct;
-    orthonormalizeColumns(block, n, m, rng);
-  }
-  const vectors = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) vectors[i * k + c] = block[i * m + c]!;
-  return { vectors, values: values.slice(0, k) };
-}
-
-/** out = A B with A [n × n] and B [n × m], all row-major. */
-function multiply(a: Float64Array, b: Float64Array, out: Float64Array, n: number, m: number): void {
-  out.fill(0);
-  for (let i = 0; i < n; i++) {
-    const rowOut = i * m;
-    for (let j = 0; j < n; j++) {
-      const aij = a[i * n + j]!;
-      if (aij === 0) continue;
-      const rowB = j * m;
-      for (let c = 0; c < m; c++) out[rowOut + c]! += aij * b[rowB + c]!;
-    }
-  }
-}
-
-/**
- * Modified Gram–Schmidt, twice, on the columns of a row-major [n × m] block. A column that falls
- * into the span of the previous ones (a rank-deficient covariance) is replaced by a fresh random
- * one, so the block always stays orthonormal.
- */
-function orthonormalizeColumns(
-  block: Float64Array,
-  n: number,
-  m: number,
-  rng: ReturnType<typeof createRng>,
-): void {
-  for (let c = 0; c < m; c++) {
-    for (let attempt = 0; ; attempt++) {
-      let before = 0;
-      for (let i = 0; i < n; i++) before += block[i * m + c]! ** 2;
-      for (let pass = 0; pass < 2; pass++) {
-        for (let p = 0; p < c; p++) {
-          let dot = 0;
-          for (let i = 0; i < n; i++) dot += block[i * m + c]! * block[i * m + p]!;
-          for (let i = 0; i < n; i++) block[i * m + c]! -= dot * block[i * m + p]!;
-        }
-      }
-      let norm = 0;
-      for (let i = 0; i < n; i++) norm += block[i * m + c]! ** 2;
-      norm = Math.sqrt(norm);
-      if (norm > 1e-10 * Math.sqrt(before) && norm > 0) {
-        for (let i = 0; i < n; i++) block[i * m + c]! /= norm;
-        break;
-      }
-      if (attempt > 20) throw new Error('PCA could not build an orthonormal basis');
-      for (let i = 0; i < n; i++) block[i * m + c] = rng.normal();
-    }
-  }
-}
-
-/**
- * Eigen-decomposition of a small symmetric matrix [m × m] by cyclic Jacobi rotations:
- * values descending, vectors[a * m + c] the entry a of the eigenvector c.
- */
-export function jacobiEigen(
-  symmetric: Float64Array,
-  m: number,
-): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(symmetric);
-  const v = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) v[i * m + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let total = 0;
-    for (let p = 0; p < m; p++) {
-      for (let q = 0; q < m; q++) {
-        const x = a[p * m + q]! ** 2;
-        total += x;
-        if (p !== q) off += x;
-      }
-    }
-    if (off <= 1e-30 * total || off === 0) break;
-    for (let p = 0; p < m - 1; p++) {
-      for (let q = p + 1; q < m; q++) {
-        const apq = a[p * m + q]!;
-        if (apq === 0) continue;
-        const app = a[p * m + p]!;
-        const aqq = a[q * m + q]!;
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < m; r++) {
-          const arp = a[r * m + p]!;
-          const arq = a[r * m + q]!;
-          a[r * m + p] = c * arp - s * arq;
-          a[r * m + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < m; r++) {
-          const apr = a[p * m + r]!;
-          const aqr = a[q * m + r]!;
-          a[p * m + r] = c * apr - s * aqr;
-          a[q * m + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < m; r++) {
-          const vrp = v[r * m + p]!;
-          const vrq = v[r * m + q]!;
-          v[r * m + p] = c * vrp - s * vrq;
-          v[r * m + q] = s * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: m }, (_, i) => i).sort((x, y) => a[y * m + y]! - a[x * m + x]!);
-  const values = Float64Array.from(order, (i) => a[i * m + i]!);
-  const vectors = new Float64Array(m * m);
-  order.forEach((from, to) => {
-    for (let r = 0; r < m; r++) vectors[r * m + to] = v[r * m + from]!;
+  const decomposition = new EigenvalueDecomposition(Matrix.from1DArray(n, n, matrix), {
+    assumeSymmetric: true,
   });
-  return { values, vectors };
+  const all = decomposition.realEigenvalues;
+  const eigenvectors = decomposition.eigenvectorMatrix;
+  const order = all
+    .map((_: number, i: number) => i)
+    .sort((a: number, b: number) => all[b]! - all[a]! || a - b);
+  const vectors = new Float64Array(n * k);
+  const values = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    const column = order[c]!;
+    values[c] = all[column]!;
+    for (let j = 0; j < n; j++) vectors[j * k + c] = eigenvectors.get(j, column);
+  }
+  return { vectors, values };
 }
