@@ -1,6 +1,6 @@
 // The data map under a finished run: drawn from every row with progress, coloured by label and by
 // split with a legend, the same picture again for the same seed, a hovered point read back as its
-// row, and a box selection dropped through the edit list.
+// row, a box selection dropped through the edit list, and the wheel zooming the map, not the page.
 import { expect, test, type Locator } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -106,4 +106,16 @@ test('the data map draws every row, recolours, repeats for a seed, reads a hover
   await expect(page.getByRole('region', { name: 'Edits' }).getByLabel('Edit counts')).toHaveText(
     `0 relabelled · ${count} dropped · 0 kept`,
   );
+
+  // The map stays with its run, says the data changed since, and the wheel zooms it, not the page.
+  await page.getByRole('tab', { name: /Evaluate/ }).click();
+  await expect(summary).toContainText('the data has changed since');
+  await canvas.scrollIntoViewIfNeeded();
+  const before = await canvasPixels(canvas);
+  const scrolled = await page.evaluate(() => window.scrollY);
+  const middle = (await canvas.boundingBox())!;
+  await page.mouse.move(middle.x + middle.width / 2, middle.y + middle.height / 2);
+  await page.mouse.wheel(0, -400);
+  await expect.poll(async () => (await canvasPixels(canvas)).digest).not.toBe(before.digest);
+  expect(await page.evaluate(() => window.scrollY)).toBe(scrolled);
 });

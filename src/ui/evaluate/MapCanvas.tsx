@@ -99,6 +99,25 @@ export function MapCanvas({
   const toMap = (x: number, y: number, v: MapView) =>
     [(x - v.offsetX) / v.scale, (y - v.offsetY) / v.scale] as const;
 
+  // The wheel zooms the map, not the page: React's wheel listener is passive and cannot stop the
+  // page from scrolling, so the canvas gets its own.
+  useEffect(() => {
+    const element = canvas.current;
+    if (!element) return;
+    const zoom = (event: WheelEvent) => {
+      event.preventDefault();
+      const [x, y] = local(event);
+      const factor = Math.exp(-event.deltaY * 0.0015);
+      setView((v) => ({
+        scale: v.scale * factor,
+        offsetX: x - (x - v.offsetX) * factor,
+        offsetY: y - (y - v.offsetY) * factor,
+      }));
+    };
+    element.addEventListener('wheel', zoom, { passive: false });
+    return () => element.removeEventListener('wheel', zoom);
+  }, []);
+
   return (
     <canvas
       ref={canvas}
@@ -139,15 +158,6 @@ export function MapCanvas({
         onSelect(pointsInBox(positions, toMap(state.x, state.y, view), toMap(x, y, view)));
       }}
       onPointerLeave={() => onHover(null)}
-      onWheel={(event) => {
-        const [x, y] = local(event);
-        const factor = Math.exp(-event.deltaY * 0.0015);
-        setView((v) => ({
-          scale: v.scale * factor,
-          offsetX: x - (x - v.offsetX) * factor,
-          offsetY: y - (y - v.offsetY) * factor,
-        }));
-      }}
     />
   );
 }
