@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { pointsInBox, type PointColors } from '../../state/quality/index.ts';
-import { drawPoints, fitView, type MapView } from './map-drawing.ts';
+import { drawPoints, fitView, mapBounds, type MapView } from './map-drawing.ts';
 
 const WIDTH = 720;
 const HEIGHT = 480;
@@ -11,13 +11,7 @@ const GRID = 128;
 
 /** Points bucketed by a grid over the map's bounds, for finding the one under the pointer. */
 function buildGrid(positions: Float32Array) {
-  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (let p = 0; p < positions.length; p += 2) {
-    minX = Math.min(minX, positions[p]!);
-    maxX = Math.max(maxX, positions[p]!);
-    minY = Math.min(minY, positions[p + 1]!);
-    maxY = Math.max(maxY, positions[p + 1]!);
-  }
+  const [minX, minY, maxX, maxY] = mapBounds(positions);
   const cell = Math.max(maxX - minX, maxY - minY, 1e-6) / GRID;
   const cellOf = (x: number, y: number) => {
     const cx = Math.min(GRID - 1, Math.max(0, Math.floor((x - minX) / cell)));

@@ -14,8 +14,8 @@ export interface MapColors {
   palette: Uint8Array;
 }
 
-/** The view that fits every point into a width × height canvas with a margin. */
-export function fitView(positions: Float32Array, width: number, height: number, margin = 16): MapView {
+/** The smallest box holding every point: [minX, minY, maxX, maxY]. */
+export function mapBounds(positions: Float32Array): [number, number, number, number] {
   let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
   for (let p = 0; p < positions.length; p += 2) {
     minX = Math.min(minX, positions[p]!);
@@ -23,6 +23,12 @@ export function fitView(positions: Float32Array, width: number, height: number, 
     minY = Math.min(minY, positions[p + 1]!);
     maxY = Math.max(maxY, positions[p + 1]!);
   }
+  return [minX, minY, maxX, maxY];
+}
+
+/** The view that fits every point into a width × height canvas with a margin. */
+export function fitView(positions: Float32Array, width: number, height: number, margin = 16): MapView {
+  const [minX, minY, maxX, maxY] = mapBounds(positions);
   const span = Math.max(maxX - minX, maxY - minY, 1e-6);
   const scale = Math.min((width - 2 * margin) / span, (height - 2 * margin) / span);
   return {
