@@ -69,10 +69,10 @@ export interface FeatureRunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** One split's first-token features through `engine` (output kind `features`), [size × dim]. */
+/** One split's (or any token rows') first-token features through `engine` (output kind `features`), [size × dim]. */
 export async function splitFeatures(
   engine: ForwardEngine,
-  split: EncodedSplit,
+  split: Pick<EncodedSplit, 'ids' | 'offsets'>,
   data: Pick<EncodedDataset, 'padTokenId' | 'maxLength'>,
   dim: number,
   options: FeatureRunOptions & { done?: number; total?: number } = {},
