@@ -7,6 +7,7 @@ import type { DataReading, EditList, RowEdit, SplitFile } from '../core/dataset/
 import type { MappedColumns, BaseModelOrigin, DataSummary, ExportMetrics } from '../core/export/index.ts';
 import type { LabelQualityScore, RowLabelIssue } from '../core/quality/index.ts';
 import type { MapStage } from '../core/map/index.ts';
+import type { Suggestion, UncertaintyStrategy } from '../core/active/index.ts';
 import type { SamplerName, SearchSpace, Direction, Trial } from '../core/search/index.ts';
 import type {
   LiveSettings,
@@ -435,6 +436,23 @@ export type TrainCommand =
   | { type: 'map'; requestId: string; runId: string; data: EncodedDataset; seed: number }
   | { type: 'cancelMap'; requestId: string }
   /**
+   * The rows to label next under a finished run (workers/suggestHost.ts): the run's probabilities
+   * and pooled features of the candidate rows (token ids as the page encoded them), ranked by
+   * uncertainty with diversity (core/active/suggest).
+   */
+  | {
+      type: 'suggest';
+      requestId: string;
+      runId: string;
+      ids: Int32Array;
+      offsets: Int32Array;
+      maxLength: number;
+      count: number;
+      strategy: UncertaintyStrategy;
+      radius: number;
+    }
+  | { type: 'cancelSuggest'; requestId: string }
+  /**
    * A hyperparameter search (core/search): trials one after another from the loaded model, each
    * `baseConfig` with its parameters; the objective is the config's `metricForBestModel`.
    */
@@ -531,6 +549,10 @@ export type TrainEvent =
   | { type: 'labelIssues'; requestId: string; outcome: LabelIssuesOutcome }
   | { type: 'mapProgress'; requestId: string; stage: MapStageName; fraction: number }
   | { type: 'map'; requestId: string; outcome: MapOutcome }
+  /** Candidate rows scored so far by the `suggest` request. */
+  | { type: 'suggestProgress'; requestId: string; done: number; total: number }
+  /** The rows to label next: indices into the request's candidate rows, most uncertain first. */
+  | { type: 'suggestions'; requestId: string; suggestions: Suggestion[]; candidates: number; seconds: number }
   /** A trial started or ended (its state, parameters, reported values and objective). */
   | { type: 'searchTrial'; requestId: string; trial: Trial }
   | { type: 'searchProgress'; requestId: string; trial: number; step: number; totalSteps: number }

@@ -596,6 +596,20 @@ export async function predict(
   });
 }
 
+/**
+ * A run's logits and pooled-features engines over the same weights, for work that reads both (the
+ * rows to label next): the classifier engine predictions use, and tfjs for the features.
+ */
+export async function withRunEngines<T>(
+  runId: string,
+  use: (engines: { logits: ForwardEngine; features: ForwardEngine }, config: ModelConfig) => Promise<T>,
+): Promise<T> {
+  return withRunModel(runId, async (model, _labels, _multiLabel, live) => {
+    const features = tfjsEngine(model.params, model.config, { kind: 'features' });
+    return use({ logits: await classifierEngine(model, live), features }, model.config);
+  });
+}
+
 /** Each run's int8 check, so its model zip and its run folder always carry the same one. */
 const quantizationChecks = new Map<string, QuantizationCheck | undefined>();
 

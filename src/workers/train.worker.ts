@@ -5,6 +5,7 @@ import { initWorkerBackend, onDeviceLost } from './backend.ts';
 import { featureStoreAction } from './featureStore.ts';
 import { handleLoadModel } from './modelHost.ts';
 import { cancelMap, computeMap } from './mapHost.ts';
+import { cancelSuggest, suggestNext } from './suggestHost.ts';
 import { cancelLabelIssues, findLabelIssues } from './qualityHost.ts';
 import { adoptSearchBest, controlSearch, runSearch } from './searchHost.ts';
 import {
@@ -118,6 +119,12 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
       return;
     case 'cancelMap':
       cancelMap(command.requestId);
+      return;
+    case 'suggest':
+      void suggestNext(command, post);
+      return;
+    case 'cancelSuggest':
+      cancelSuggest(command.requestId);
       return;
     case 'search':
       void runSearch(command, post);
