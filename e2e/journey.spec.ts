@@ -221,7 +221,7 @@ test('drop a CSV, train, steer the run, evaluate, compare and download', async (
   await expect(runsTable.getByRole('row')).toHaveCount(3);
   await expect(runsTable).not.toContainText('— loss');
   // The Test column names its metric, as Best validation does.
-  await expect(runsTable.getByRole('row').nth(1).getByRole('cell').nth(9)).toHaveText(/^\d\.\d{3} loss$/);
+  await expect(runsTable.getByRole('row').nth(1).getByRole('cell').nth(10)).toHaveText(/^\d\.\d{3} loss$/);
   await shoot(page, 'step-3-train-compare');
 
   // Export: the model zip is a model folder; predictions.csv has the test split.

@@ -41,6 +41,8 @@ interface RowView {
   status: RunRecord['status'];
   mode: string;
   dataVersion: number;
+  /** Labelled rows the run learned and was evaluated on (every split); unknown for older runs. */
+  labelledRows: number | undefined;
   learningRate: number;
   epochs: number;
   batchSize: number;
@@ -62,6 +64,7 @@ function rowView(run: RunRecord): RowView {
     status: run.status,
     mode: run.evaluatedOnly ? 'as loaded' : modeText(run),
     dataVersion: run.dataVersion,
+    labelledRows: run.dataSummary?.rows,
     learningRate: currentSettings(run).learningRate,
     epochs: run.evaluatedOnly ? 0 : run.settings.epochs,
     batchSize: run.settings.batchSize,
@@ -138,6 +141,9 @@ const RunRow = memo(function RunRow({
         }
       >
         {run.dataVersion === 0 ? 'as uploaded' : `edited v${run.dataVersion}`}
+      </td>
+      <td className="fs-num" title="Labelled rows in the run's data, every split">
+        {run.labelledRows === undefined ? '–' : run.labelledRows.toLocaleString('en-US')}
       </td>
       <td className="fs-num">{run.learningRate.toExponential(1)}</td>
       <td className="fs-num">{run.epochs}</td>
@@ -221,6 +227,9 @@ export const RunsPanel = memo(function RunsPanel({ onClone }: { onClone?: () => 
               <th scope="col">Status</th>
               <th scope="col">Mode</th>
               <th scope="col">Data</th>
+              <th scope="col" className="fs-num">
+                Labels
+              </th>
               <th scope="col" className="fs-num">
                 Learning rate
               </th>
