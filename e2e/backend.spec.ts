@@ -4,7 +4,7 @@
 import { expect, test } from '@playwright/test';
 import { resolve } from 'node:path';
 import { APP_URL, HUB_URL } from './support/env.ts';
-import { loadTinyModel, openData, runStatus, setSetting } from './training.ts';
+import { loadTinyModel, openData, trainQuickRun } from './training.ts';
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
 
@@ -39,12 +39,7 @@ test('the preview is cross-origin isolated and Automatic picks threaded WASM ove
   const compute = page.getByRole('region', { name: 'Compute' });
   await expect(compute).toContainText(`wasm · ${threads} thread`);
   // A short head-only run trains on the threaded module in the train worker.
-  await page.getByRole('tab', { name: /Train/ }).click();
-  await page.getByRole('radio', { name: /Quick/ }).check();
-  await setSetting(page, 'Epochs', '1');
-  await setSetting(page, 'Batch size', '64');
-  await page.getByRole('button', { name: 'Start training' }).click();
-  await expect(runStatus(page)).toHaveText('done', { timeout: 300_000 });
+  await trainQuickRun(page, { epochs: '1', batchSize: '64' });
   expect(problems).toEqual([]);
 });
 

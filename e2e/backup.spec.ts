@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { unzipFolder } from '../src/core/export/index.ts';
 import { ARTIFACTS_DIR } from './support/env.ts';
-import { loadTinyModel, openData, playgroundProbabilities, runStatus, setSetting } from './training.ts';
+import { loadTinyModel, openData, playgroundProbabilities, runStatus, trainQuickRun } from './training.ts';
 
 mkdirSync(ARTIFACTS_DIR, { recursive: true });
 
@@ -24,13 +24,7 @@ test('a backup restores the project, its run and its predictions in a new projec
   await page.goto('/?backend=wasm');
   await openData(page, YELP, 'yelp.csv', 'wasm');
   await loadTinyModel(page);
-  await page.getByRole('tab', { name: /Train/ }).click();
-  await page.getByRole('radio', { name: /Quick/ }).check();
-  await setSetting(page, 'Epochs', '1');
-  await setSetting(page, 'Batch size', '64');
-  await setSetting(page, 'Learning rate', '5e-3');
-  await page.getByRole('button', { name: 'Start training' }).click();
-  await expect(runStatus(page)).toHaveText('done', { timeout: 600_000 });
+  await trainQuickRun(page, { epochs: '1', batchSize: '64', learningRate: '5e-3' }, 600_000);
   const before = await playgroundProbabilities(page, TEXT, 2);
   const metricsBefore = await metricsText(page);
 

@@ -6,7 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { dropFile, loadTinyModel, openData, runStatus, setSetting } from './training.ts';
+import { dropFile, loadTinyModel, openData, trainQuickRun } from './training.ts';
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
 /** Few rows keep the run and the fold models quick; every eighth label is flipped. */
@@ -45,13 +45,7 @@ test('label issues and the edits made from them survive a reload; the corrected 
   await page.goto('/?backend=wasm');
   await openData(page, path, 'planted.csv', 'wasm');
   await loadTinyModel(page);
-  await page.getByRole('tab', { name: /Train/ }).click();
-  await page.getByRole('radio', { name: /Quick/ }).check();
-  await setSetting(page, 'Epochs', '2');
-  await setSetting(page, 'Batch size', '32');
-  await setSetting(page, 'Learning rate', '5e-3');
-  await page.getByRole('button', { name: 'Start training' }).click();
-  await expect(runStatus(page)).toHaveText('done', { timeout: 300_000 });
+  await trainQuickRun(page, { epochs: '2', batchSize: '32', learningRate: '5e-3' });
 
   await page.getByRole('tab', { name: /Evaluate/ }).click();
   const issues = page.getByRole('region', { name: 'Label issues' });

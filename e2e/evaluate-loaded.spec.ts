@@ -11,7 +11,7 @@ import {
   openData,
   playgroundProbabilities,
   runStatus,
-  setSetting,
+  trainQuickRun,
   watchPage,
 } from './training.ts';
 
@@ -42,12 +42,7 @@ test('a folder trained elsewhere is evaluated as loaded, joins the runs table an
   // The fixture's classifier is for three labels: a new one is made for the data's two, so there
   // is nothing trained to evaluate.
   await expect(page.getByRole('button', { name: 'Evaluate as loaded' })).toHaveCount(0);
-  await page.getByRole('radio', { name: /Quick/ }).check();
-  await setSetting(page, 'Epochs', '1');
-  await setSetting(page, 'Batch size', '64');
-  await setSetting(page, 'Learning rate', '5e-3');
-  await page.getByRole('button', { name: 'Start training' }).click();
-  await expect(runStatus(page)).toHaveText('done', { timeout: 300_000 });
+  await trainQuickRun(page, { epochs: '1', batchSize: '64', learningRate: '5e-3' });
   const trainedScore = (await testCell(page, 'Run 1').textContent())!.trim();
   expect(trainedScore).toMatch(/^(0\.\d{3}|1\.000) /);
   const trainedProbabilities = await playgroundProbabilities(page, TEXT, 2);

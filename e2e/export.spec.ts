@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { unzipFolder, zipDifference } from '../src/core/export/index.ts';
 import { ARTIFACTS_DIR, HUB_URL } from './support/env.ts';
-import { loadTinyModel, openData, runStatus, setSetting, TINY_MODEL } from './training.ts';
+import { loadTinyModel, openData, TINY_MODEL, trainQuickRun } from './training.ts';
 
 mkdirSync(ARTIFACTS_DIR, { recursive: true });
 
@@ -36,13 +36,7 @@ async function trainShortRun(page: Page, csv: string, name: string): Promise<voi
   await page.goto('/?backend=wasm');
   await openData(page, csv, name, 'wasm');
   await loadTinyModel(page);
-  await page.getByRole('tab', { name: /Train/ }).click();
-  await page.getByRole('radio', { name: /Quick/ }).check();
-  await setSetting(page, 'Epochs', '1');
-  await setSetting(page, 'Batch size', '64');
-  await setSetting(page, 'Learning rate', '5e-3');
-  await page.getByRole('button', { name: 'Start training' }).click();
-  await expect(runStatus(page)).toHaveText('done', { timeout: 900_000 });
+  await trainQuickRun(page, { epochs: '1', batchSize: '64', learningRate: '5e-3' }, 900_000);
 }
 
 /** Downloads both zips of the trained run, has the CLI export the run folder, compares the bytes. */

@@ -4,7 +4,7 @@
 import { expect, test, type Locator } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadTinyModel, openData, runStatus, setSetting } from './training.ts';
+import { loadTinyModel, openData, trainQuickRun } from './training.ts';
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
 const ROWS = 240;
@@ -40,12 +40,7 @@ test('the data map draws every row, recolours, repeats for a seed, reads a hover
   await page.goto('/?backend=wasm');
   await openData(page, path, 'rows.csv', 'wasm');
   await loadTinyModel(page);
-  await page.getByRole('tab', { name: /Train/ }).click();
-  await page.getByRole('radio', { name: /Quick/ }).check();
-  await setSetting(page, 'Epochs', '1');
-  await setSetting(page, 'Batch size', '32');
-  await page.getByRole('button', { name: 'Start training' }).click();
-  await expect(runStatus(page)).toHaveText('done', { timeout: 300_000 });
+  await trainQuickRun(page, { epochs: '1', batchSize: '32' });
 
   await page.getByRole('tab', { name: /Evaluate/ }).click();
   const panel = page.getByRole('region', { name: 'Data map' });

@@ -250,3 +250,18 @@ function longTracedTasks(events: TraceEvent[], mark: string, markTime: number): 
   }
   return tasks;
 }
+
+/** Train step: a Quick run with these settings, started and waited for until it is done. */
+export async function trainQuickRun(
+  page: Page,
+  settings: { epochs: string; batchSize: string; learningRate?: string },
+  timeout = 300_000,
+): Promise<void> {
+  await page.getByRole('tab', { name: /Train/ }).click();
+  await page.getByRole('radio', { name: /Quick/ }).check();
+  await setSetting(page, 'Epochs', settings.epochs);
+  await setSetting(page, 'Batch size', settings.batchSize);
+  if (settings.learningRate) await setSetting(page, 'Learning rate', settings.learningRate);
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect(runStatus(page)).toHaveText('done', { timeout });
+}
