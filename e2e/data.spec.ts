@@ -187,23 +187,24 @@ test('UTF-16 and Windows-1252 files are decoded, and the fallback is announced',
 test('malformed rows are dropped, counted and downloadable; nothing else is lost', async ({ page }) => {
   await page.goto('/');
   const lines = yelp.toString('utf8').trimEnd().split('\n').slice(0, 41);
-  // Row 5 gets an extra field (a formula), row 9 loses its label, and the last row opens a quote
-  // it never closes.
+  // Row 5 gets an extra field (a formula), row 9 loses its label (kept as unlabelled, not
+  // dropped), and the last row opens a quote it never closes.
   lines[5] = `${lines[5]},=HYPERLINK("http://x")`;
   lines[9] = lines[9]!.replace(/,(positive|negative)$/, ',');
   const file = `${lines.join('\n')}\n"an unfinished thought,positive\n`;
   await dropFile(page, page.locator('main'), 'ragged.csv', file);
   await expect(summary(page).getByTestId('kept-count')).toHaveText('38');
-  await expect(summary(page).getByTestId('dropped-count')).toHaveText('3');
+  await expect(summary(page).getByTestId('unlabelled-count')).toHaveText('1');
+  await expect(summary(page).getByTestId('dropped-count')).toHaveText('2');
   const checks = page.getByRole('table').filter({ hasText: 'Check' }).first();
   await expect(checks).toContainText(/Malformed/i);
-  await expect(checks).toContainText(/Missing label/i);
+  await expect(checks).toContainText(/Unlabelled rows/i);
   const downloading = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Download dropped rows (CSV)' }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toBe('ragged-dropped-rows.csv');
   const csv = readFileSync(await download.path(), 'utf8');
-  expect(csv.split(/\r\n/).filter(Boolean)).toHaveLength(4); // header + 3 rows
+  expect(csv.split(/\r\n/).filter(Boolean)).toHaveLength(3); // header + 2 rows
   expect(csv.split(/\r\n/)[0]).toBe('\ufeffrow,reason,detail,text,label,extra field 1');
   expect(csv).toContain(`'=HYPERLINK(""http://x"")`);
   expect(csv).toContain('an unfinished thought');

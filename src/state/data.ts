@@ -434,6 +434,20 @@ export async function encodeTexts(
   return { ids, offsets };
 }
 
+/** The current data's unlabelled rows (1-based data rows, texts) and their token ids, for ranking. */
+export async function encodeUnlabelledRows(maxLength: number): Promise<{
+  rows: Int32Array;
+  texts: string[];
+  ids: Int32Array;
+  offsets: Int32Array;
+}> {
+  const { rows, texts, ids, offsets } = await dataWorker().request(
+    { type: 'encodeUnlabelled', requestId: newRequestId('unlabelled'), maxLength },
+    ['encodedUnlabelled'],
+  );
+  return { rows, texts, ids, offsets };
+}
+
 export function dismissDataError(): void {
   studio().setData({ error: null });
 }

@@ -360,6 +360,7 @@ function analyze(
     labels: dataset.labels,
     labelCounts: dataset.labelCounts,
     kept: dataset.texts.length,
+    unlabelled: dataset.unlabelled.rows.length,
     dropped: dataset.dropped.length,
     checks,
     fatal,
@@ -551,6 +552,21 @@ async function handle(command: DataCommand): Promise<void> {
     case 'encodeTexts': {
       const { ids, offsets } = await tokenizerHost.encodeTexts(command.texts, command.maxLength);
       post({ type: 'encodedTexts', requestId: command.requestId, ids, offsets });
+      return;
+    }
+    case 'encodeUnlabelled': {
+      if (!current) throw new Error('Confirm the columns first.');
+      const { rows, texts } = current.dataset.unlabelled;
+      const { ids, offsets } = await tokenizerHost.encodeTexts(texts, command.maxLength);
+      // A copy of the row numbers: the event's arrays are transferred, and the dataset keeps its own.
+      post({
+        type: 'encodedUnlabelled',
+        requestId: command.requestId,
+        rows: rows.slice(),
+        texts,
+        ids,
+        offsets,
+      });
       return;
     }
     case 'dataRecipe':

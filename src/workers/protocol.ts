@@ -144,6 +144,8 @@ export interface DatasetAnalysis {
   labels: string[];
   labelCounts: LabelCount[];
   kept: number;
+  /** Single-label rows with an empty label cell: neither trained on nor dropped (0 for multi-label). */
+  unlabelled: number;
   dropped: number;
   checks: CheckResult[];
   /** Why the dataset cannot be trained on as it is (one class, id-like labels), or null. */
@@ -185,6 +187,8 @@ export type DataCommand =
   | { type: 'exportCorrected'; requestId: string; edits: EditList }
   /** Tokenizes texts typed by the user (the playground) with the loaded tokenizer. */
   | { type: 'encodeTexts'; requestId: string; texts: string[]; maxLength: number }
+  /** The analysed data's unlabelled rows, tokenized with the loaded tokenizer. */
+  | { type: 'encodeUnlabelled'; requestId: string; maxLength: number }
   /** How the current file was read and split, for an export's train.py (training_args.json, split.json). */
   | { type: 'dataRecipe'; requestId: string }
   | { type: 'cancel'; requestId: string };
@@ -210,6 +214,15 @@ export type DataEvent =
   | { type: 'encoded'; requestId: string; data: EncodedDataset }
   | { type: 'exported'; requestId: string; fileName: string; blob: Blob }
   | { type: 'encodedTexts'; requestId: string; ids: Int32Array; offsets: Int32Array }
+  /** `rows`: 1-based data rows; row i's ids are ids[offsets[i] .. offsets[i + 1]). */
+  | {
+      type: 'encodedUnlabelled';
+      requestId: string;
+      rows: Int32Array;
+      texts: string[];
+      ids: Int32Array;
+      offsets: Int32Array;
+    }
   | ({ type: 'dataRecipe'; requestId: string } & DataRecipe)
   | { type: 'cancelled'; requestId: string }
   | ({ type: 'error'; requestId: string } & WorkerError);

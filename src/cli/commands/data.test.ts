@@ -121,7 +121,7 @@ describe('inspect', () => {
 
   it('writes the dropped rows byte for byte as the studio Data step downloads them', async () => {
     // An unmapped column, rows with more fields than the header, formula-looking cells in a
-    // malformed row and in a row dropped for its empty label.
+    // malformed row and in an unlabelled row, which is not a dropped one.
     const text = [
       'text,label,note',
       'good film,pos,a',
@@ -171,12 +171,40 @@ describe('inspect', () => {
       'extra field 1',
       'extra field 2',
     ]);
-    expect(rows.slice(1).map((r) => [r[0], r[1]])).toEqual([
-      ['5', 'malformed'],
-      ['6', 'missing-label'],
-    ]);
+    expect(rows.slice(1).map((r) => [r[0], r[1]])).toEqual([['5', 'malformed']]);
     expect(rows[1]?.slice(3)).toEqual(['too', 'many', 'fields', "'=1+2", 'here']);
-    expect(rows[2]?.slice(3)).toEqual(['\'=HYPERLINK("http://x")', '', 'e', '', '']);
+  });
+
+  it('reports the unlabelled rows, in words and as JSON, and leaves them out of the dropped rows', () => {
+    const path = file(
+      'unlabelled.csv',
+      'text,label\ngood film,pos\nbad film,neg\nnot seen yet,\nfine film,pos\n,\nawful film,neg\nlater,\n',
+    );
+    const out = join(dir, 'unlabelled-dropped.csv');
+    const json = cli('--json', 'inspect', path, '--export-dropped', out);
+    expect(json.status, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as {
+      kept: number;
+      unlabelled: number;
+      dropped: number;
+      checks: { id: string; severity: string; rows: number[] }[];
+      droppedRows: { row: number; reason: string }[];
+      split: { sizes: Record<string, number> };
+    };
+    expect(report).toMatchObject({ kept: 4, unlabelled: 2, dropped: 1 });
+    expect(report.checks.find((c) => c.id === 'missing-label')).toMatchObject({
+      severity: 'info',
+      rows: [3, 7],
+    });
+    expect(report.droppedRows).toEqual([{ row: 5, reason: 'empty-text', detail: expect.any(String) }]);
+    expect(Object.values(report.split.sizes).reduce((a, b) => a + b, 0)).toBe(4);
+    const dropped = Papa.parse<string[]>(readFileSync(out, 'utf8').slice(1).trim()).data;
+    expect(dropped.map((r) => r[0])).toEqual(['row', '5']);
+
+    const words = cli('inspect', path);
+    expect(words.status, words.stderr).toBe(0);
+    expect(words.stdout).toMatch(/kept 4 labelled rows of 7; 2 unlabelled \(not trained on\); dropped 1/);
+    expect(words.stdout).toMatch(/\[info\] Unlabelled rows: 2 rows have no label: kept as unlabelled/);
   });
 
   it('prints a readable report for NLU++ (multi-label)', () => {

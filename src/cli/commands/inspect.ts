@@ -298,9 +298,12 @@ export function describeData(
     );
   }
   const droppedCount = dataset.dropped.length;
+  const unlabelled = dataset.unlabelled.rows.length;
   lines.push(
     '',
-    `kept ${plural(kept, 'row')} of ${summary.rows.toLocaleString('en')}; dropped ${droppedCount.toLocaleString('en')}`,
+    `kept ${plural(kept, unlabelled > 0 ? 'labelled row' : 'row')} of ${summary.rows.toLocaleString('en')}; ` +
+      (unlabelled > 0 ? `${unlabelled.toLocaleString('en')} unlabelled (not trained on); ` : '') +
+      `dropped ${droppedCount.toLocaleString('en')}`,
   );
   lines.push('', dataset.checks.length === 0 ? 'checks: all passed' : 'checks:');
   for (const c of dataset.checks) {
@@ -325,6 +328,7 @@ export function describeData(
     bytes: summary.bytes,
     rows: summary.rows,
     kept,
+    unlabelled,
     dropped: droppedCount,
     dialect: {
       encoding: summary.encoding,

@@ -1,11 +1,15 @@
-// Rows → dataset. Rows are only ever dropped for three reasons (malformed, empty text, missing
-// label) or because the user asked to drop exact duplicates; every drop is listed with its row.
+// Rows → dataset. Rows are only ever dropped for two reasons (malformed, empty text) or because the
+// user asked to drop exact duplicates; every drop is listed with its row.
 //
 // Multi-label files: an empty label cell is a valid row meaning "none of these labels applies"
 // (NLU++ has 88 such banking utterances, e.g. small talk outside every intent). Dropping them
 // would teach the sigmoid head that some label always applies and raise false positives on
 // out-of-scope text, so they are kept, counted and reported as information. In single-label
-// files there is no "none" class, so an empty label cell is a missing label and the row is dropped.
+// files there is no "none" class, so an empty label cell means nobody has labelled the row yet:
+// it is kept aside as unlabelled (not trained on, not dropped), the pool a finished run ranks for
+// labelling next. Unlabelled rows take no part in the duplicate checks, which compare labels, and
+// are never dropped as duplicates: identical texts have identical features, which the
+// suggestions' diversity radius already keeps out of one batch.
 
 import type { MalformedRow, RowBatch } from '../csv/index.ts';
 import { splitValueIndex } from './columns.ts';
@@ -56,6 +60,8 @@ export class DatasetBuilder {
   private labelNames: string[] = [];
   private dropped: DroppedRow[] = [];
   private noLabelRows: number[] = [];
+  private unlabelledRows: number[] = [];
+  private unlabelledTexts: string[] = [];
   private unknownSplitRows: number[] = [];
 
   constructor(
@@ -132,12 +138,8 @@ export class DatasetBuilder {
       } else {
         const name = normalizeLabel(cell, caseFold);
         if (name === '') {
-          this.dropped.push({
-            row,
-            reason: 'missing-label',
-            detail: `the label column "${this.columns[labelColumn]}" is empty`,
-            fields,
-          });
+          this.unlabelledRows.push(row);
+          this.unlabelledTexts.push(text);
           continue;
         }
         this.provisional.push(this.labelId(name));
@@ -314,16 +316,15 @@ export class DatasetBuilder {
         details: emptyText.map((d) => d.detail),
       });
     }
-    const missing = droppedOf('missing-label');
-    if (missing.length > 0) {
+    const unlabelledCount = this.unlabelledRows.length;
+    if (unlabelledCount > 0) {
       checks.push({
         id: 'missing-label',
-        severity: 'dropped',
-        title: 'Missing label',
-        message: `${missing.length} row${s(missing.length)} without a label ${missing.length === 1 ? 'is' : 'are'} left out`,
-        count: missing.length,
-        rows: missing.map((d) => d.row),
-        details: missing.map((d) => d.detail),
+        severity: 'info',
+        title: 'Unlabelled rows',
+        message: `${unlabelledCount} row${s(unlabelledCount)} ${unlabelledCount === 1 ? 'has' : 'have'} no label: kept as unlabelled, not trained on; after a run the studio ranks which to label next`,
+        count: unlabelledCount,
+        rows: [...this.unlabelledRows],
       });
     }
     if (multiLabel && this.noLabelRows.length > 0) {
@@ -369,7 +370,10 @@ export class DatasetBuilder {
         id: 'no-rows',
         severity: 'fatal',
         title: 'No usable rows',
-        message: 'no row has both a text and a label',
+        message:
+          unlabelledCount > 0
+            ? `no row has a label: all ${unlabelledCount} row${s(unlabelledCount)} with text ${unlabelledCount === 1 ? 'has' : 'have'} an empty label cell; label some to train`
+            : 'no row has both a text and a label',
         count: 0,
         rows: [],
       });
@@ -508,6 +512,7 @@ export class DatasetBuilder {
       givenSplit: given,
       labelCounts,
       noLabelRows: multiLabel ? (checks.find((c) => c.id === 'no-labels')?.count ?? 0) : 0,
+      unlabelled: { rows: Int32Array.from(this.unlabelledRows), texts: this.unlabelledTexts },
       dropped,
       checks,
       totalRows: facts.rows,

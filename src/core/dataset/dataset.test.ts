@@ -10,6 +10,7 @@ import { DISTINCT_CAP, distinctCounts, guessColumns } from './columns.ts';
 import { checksToCsv, droppedRowsToCsv } from './export.ts';
 import { countLabels, detectLabelSeparator, parseLabelFile, sortLabels, splitLabelCell } from './labels.ts';
 import { importDataset, resolveMapping } from './pipeline.ts';
+import { splitDataset, withTestFile } from './split.ts';
 import type { Dataset } from './types.ts';
 
 const importText = (text: string, choices: Parameters<typeof importDataset>[1] = {}) =>
@@ -183,7 +184,7 @@ describe('dropped rows and checks', () => {
     'good one,a', // 1
     ',b', // 2 empty text
     '   ,b', // 3 whitespace text
-    'no label,', // 4 missing label
+    'no label,', // 4 unlabelled
     'too,many,fields', // 5 malformed
     'good one,a', // 6 exact duplicate of 1
     'good one,b', // 7 conflicting with 1 and 6
@@ -193,18 +194,17 @@ describe('dropped rows and checks', () => {
     'fifth,b', // 11
   ].join('\n');
 
-  it('drops only malformed, empty-text and missing-label rows, each with its row number', async () => {
+  it('drops only malformed and empty-text rows, each with its row number', async () => {
     const { dataset } = await importText(messy);
     expect(dataset.dropped.map((d) => [d.row, d.reason])).toEqual([
       [2, 'empty-text'],
       [3, 'empty-text'],
-      [4, 'missing-label'],
       [5, 'malformed'],
     ]);
     expect(Array.from(dataset.rows)).toEqual([1, 6, 7, 8, 9, 10, 11]);
     expect(dataset.totalRows).toBe(11);
     expect(check(dataset, 'empty-text')).toMatchObject({ severity: 'dropped', count: 2, rows: [2, 3] });
-    expect(check(dataset, 'missing-label')).toMatchObject({ severity: 'dropped', count: 1, rows: [4] });
+    expect(check(dataset, 'missing-label')).toMatchObject({ severity: 'info', count: 1, rows: [4] });
     expect(check(dataset, 'malformed-row')).toMatchObject({ severity: 'dropped', count: 1, rows: [5] });
     expect(check(dataset, 'exact-duplicate')).toMatchObject({ severity: 'warning', rows: [6] });
     expect(check(dataset, 'exact-duplicate')?.details).toEqual(['same text and labels as row 1']);
@@ -237,14 +237,7 @@ describe('dropped rows and checks', () => {
       'many',
       'fields',
     ]);
-    expect(dropped).toContainEqual([
-      '4',
-      'missing-label',
-      'the label column "label" is empty',
-      'no label',
-      '',
-      '',
-    ]);
+    expect(dropped.map((r) => r[0])).toEqual(['row', '2', '3', '5']);
   });
 
   it('defuses formulas in the dropped rows’ fields, leaving numbers as they are', async () => {
@@ -274,6 +267,119 @@ describe('dropped rows and checks', () => {
     expect(dataset.texts).toEqual(['Hi\nthere', 'only body', 'only title', 'x\ny']);
     expect(Array.from(dataset.givenSplit ?? [])).toEqual([0, 1, 2, -1]);
     expect(check(dataset, 'split-values')?.rows).toEqual([4]);
+  });
+});
+
+describe('unlabelled rows (single-label, empty label cell)', () => {
+  const file = [
+    'title,body,label,split',
+    'Great,loved it,pos,train', // 1
+    ',no title here,,test', // 2 unlabelled (split value ignored)
+    'Awful,hated it,neg,train', // 3
+    ',,,train', // 4 no text: dropped for its text
+    'Fine,it was fine,  ,', // 5 unlabelled (a blank label cell)
+    'Great,loved it,pos,train', // 6 duplicate of 1
+    'Meh,not my thing,neg,', // 7
+    'Ok,fine by me,pos,', // 8
+    'Great,loved it,,', // 9 unlabelled, same text as 1
+    'Great,loved it,,', // 10 unlabelled, same text as 9
+  ].join('\n');
+  const open = (choices: Parameters<typeof importDataset>[1] = {}) =>
+    importText(file, {
+      textColumns: ['title', 'body'],
+      labelColumn: 'label',
+      splitColumn: 'split',
+      ...choices,
+    });
+
+  it('keeps them aside, joined as the kept texts, neither trained on nor dropped', async () => {
+    const { dataset } = await open();
+    expect(Array.from(dataset.unlabelled.rows)).toEqual([2, 5, 9, 10]);
+    expect(dataset.unlabelled.texts).toEqual([
+      'no title here',
+      'Fine\nit was fine',
+      'Great\nloved it',
+      'Great\nloved it',
+    ]);
+    expect(Array.from(dataset.rows)).toEqual([1, 3, 6, 7, 8]);
+    expect(dataset.texts).toHaveLength(dataset.labelIndex.length);
+    expect(Array.from(dataset.givenSplit ?? [])).toHaveLength(5);
+    expect(dataset.labelCounts).toEqual([
+      { label: 'neg', count: 2 },
+      { label: 'pos', count: 3 },
+    ]);
+    expect(dataset.dropped.map((d) => [d.row, d.reason])).toEqual([[4, 'empty-text']]);
+    expect(check(dataset, 'missing-label')).toMatchObject({
+      severity: 'info',
+      title: 'Unlabelled rows',
+      count: 4,
+      rows: [2, 5, 9, 10],
+    });
+    expect(check(dataset, 'missing-label')?.message).toBe(
+      '4 rows have no label: kept as unlabelled, not trained on; after a run the studio ranks which to label next',
+    );
+    expect(fatalReason(dataset)).toBeNull();
+  });
+
+  it('takes no part in the duplicate checks and is never dropped as a duplicate', async () => {
+    const { dataset } = await open({ dropDuplicates: true });
+    expect(Array.from(dataset.unlabelled.rows)).toEqual([2, 5, 9, 10]);
+    expect(check(dataset, 'exact-duplicate')?.rows).toEqual([6]);
+    expect(check(dataset, 'conflicting-duplicate')).toBeUndefined();
+    expect(dataset.dropped.map((d) => [d.row, d.reason])).toEqual([
+      [4, 'empty-text'],
+      [6, 'duplicate'],
+    ]);
+  });
+
+  it('leaves the labelled rows and their split as they are without the unlabelled ones', async () => {
+    const { dataset } = await open({ splitColumn: null });
+    const lines = file.split('\n');
+    const withoutUnlabelled = [0, 1, 3, 4, 6, 7, 8].map((i) => lines[i]).join('\n');
+    const labelledOnly = (
+      await importText(withoutUnlabelled, {
+        textColumns: ['title', 'body'],
+        labelColumn: 'label',
+        splitColumn: null,
+      })
+    ).dataset;
+    expect(labelledOnly.unlabelled.rows).toHaveLength(0);
+    expect(dataset.texts).toEqual(labelledOnly.texts);
+    expect(Array.from(dataset.labelIndex)).toEqual(Array.from(labelledOnly.labelIndex));
+    const assignment = (d: Dataset) => Array.from(splitDataset(d, { seed: 3 }).assignment);
+    expect(assignment(dataset)).toEqual(assignment(labelledOnly));
+  });
+
+  it('blocks training in one line when no row has a label', async () => {
+    const { dataset } = await importText('text,label\nfirst,\nsecond,\n,\n', {
+      textColumns: ['text'],
+      labelColumn: 'label',
+    });
+    expect(Array.from(dataset.unlabelled.rows)).toEqual([1, 2]);
+    expect(check(dataset, 'no-rows')?.severity).toBe('fatal');
+    expect(fatalReason(dataset)).toBe(
+      'no row has a label: all 2 rows with text have an empty label cell; label some to train',
+    );
+  });
+
+  it('are none in multi-label data, where an empty cell means no label applies', async () => {
+    const { dataset } = await importText('text,labels\na,x|y\nb,\nc,y\nd,x\n', { multiLabel: true });
+    expect(dataset.unlabelled.rows).toHaveLength(0);
+    expect(dataset.unlabelled.texts).toEqual([]);
+    expect(dataset.noLabelRows).toBe(1);
+    expect(check(dataset, 'missing-label')).toBeUndefined();
+  });
+
+  it('stay the main file’s with a separate test file, whose own are only reported', async () => {
+    const main = (await importText('text,label\na,x\nb,\nc,y\nd,x\ne,y\n')).dataset;
+    const test = (await importText('text,label\nf,x\ng,\nh,y\n')).dataset;
+    const joined = withTestFile(main, test);
+    expect(Array.from(joined.unlabelled.rows)).toEqual([2]);
+    expect(joined.unlabelled.texts).toEqual(['b']);
+    expect(joined.texts).toEqual(['a', 'c', 'd', 'e', 'f', 'h']);
+    expect(joined.checks.find((c) => c.title === 'Test file: Unlabelled rows')?.message).toBe(
+      '1 row of the test file has no label and is not scored',
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import { bytesFromArray, bytesFromString } from '../csv/source.ts';
 import {
   addEdits,
   applyEdits,
+  buildEditedDataset,
   correctedFile,
   dataVersion,
   editCounts,
@@ -102,6 +103,51 @@ describe('edit list', () => {
     expect(restored.rows).toEqual(rows);
     expect([...restored.rowNumbers]).toEqual([1, 2, 3]);
     expect(rows[0]).toEqual(['a', 'x']);
+  });
+});
+
+describe('edits of unlabelled rows', () => {
+  const UNLABELLED = [
+    'text;label;note',
+    'great food;pos;a',
+    'cold soup;neg;b',
+    'no idea yet;;c', // 3 unlabelled
+    'lovely terrace;pos;d',
+    'ask me later;;e', // 5 unlabelled
+    'slow service;neg;f',
+    'still unsure;;g', // 7 unlabelled
+  ].join('\r\n');
+  const mapping = { textColumns: [0], labelColumn: 1, multiLabel: false };
+
+  it('a relabel trains on the row, a drop removes it, and neither lists it as dropped', async () => {
+    const { table } = await openFile(new TextEncoder().encode(UNLABELLED));
+    const before = buildEditedDataset(table, mapping, new Map());
+    expect(Array.from(before.unlabelled.rows)).toEqual([3, 5, 7]);
+    const list = addEdits(emptyEditList(), [edit(3, 'relabel', 'neg'), edit(5, 'drop')], 'labelled', 1);
+    const after = buildEditedDataset(table, mapping, effectiveEdits(list));
+    expect(Array.from(after.unlabelled.rows)).toEqual([7]);
+    expect(after.unlabelled.texts).toEqual(['still unsure']);
+    expect(Array.from(after.rows)).toEqual([1, 2, 3, 4, 6]);
+    expect(rowsOf(after)[2]).toEqual(['no idea yet', 'neg']);
+    expect(after.dropped).toEqual([]);
+    expect(after.checks.find((c) => c.id === 'missing-label')?.rows).toEqual([7]);
+  });
+
+  it('the corrected file keeps the unlabelled rows with their empty label cell', async () => {
+    const original = await openFile(new TextEncoder().encode(UNLABELLED));
+    const input = {
+      columns: original.table.columns,
+      rows: original.table.rows,
+      rowNumbers: original.table.rowNumbers,
+      malformed: [],
+      labelColumn: 1,
+      dialect: original.dialect,
+    };
+    const list = addEdits(emptyEditList(), [edit(3, 'relabel', 'neg')], 'labelled', 1);
+    const text = new TextDecoder().decode(correctedFile(input, list));
+    expect(text).toBe(UNLABELLED.replace('no idea yet;;c', 'no idea yet;neg;c') + '\r\n');
+    const reopened = await openFile(correctedFile(input, list));
+    expect(Array.from(reopened.dataset.unlabelled.rows)).toEqual([5, 7]);
   });
 });
 

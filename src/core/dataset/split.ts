@@ -4,7 +4,7 @@
 // split unless that is impossible, and then the result says why.
 
 import { createRng, type Rng } from '../util/index.ts';
-import { SPLIT_NAMES, type Dataset, type SplitIndex } from './types.ts';
+import { SPLIT_NAMES, type Dataset, type DatasetCheck, type SplitIndex } from './types.ts';
 
 export type SplitFractions = [number, number, number];
 export const DEFAULT_FRACTIONS: SplitFractions = [0.8, 0.1, 0.1];
@@ -544,6 +544,16 @@ export function splitIndices(assignment: Int8Array, split: SplitIndex): Int32Arr
   return out;
 }
 
+/** A check of the separate test file, named as such; its unlabelled rows are only left out. */
+function testFileCheck(check: DatasetCheck): DatasetCheck {
+  const named = { ...check, title: `Test file: ${check.title}` };
+  if (check.id !== 'missing-label') return named;
+  return {
+    ...named,
+    message: `${check.count} row${check.count === 1 ? '' : 's'} of the test file ${check.count === 1 ? 'has' : 'have'} no label and ${check.count === 1 ? 'is' : 'are'} not scored`,
+  };
+}
+
 /**
  * Joins a separate test file to the main one: the test file's rows become the test split, the
  * main file's rows are split into train and validation. Labels only the test file has are added
@@ -607,8 +617,9 @@ export function withTestFile(main: Dataset, test: Dataset): Dataset {
     rowSource,
     labelCounts: labels.map((label, i) => ({ label, count: counts[i] ?? 0 })),
     noLabelRows: main.noLabelRows + test.noLabelRows,
+    unlabelled: main.unlabelled,
     dropped: main.dropped,
-    checks: [...main.checks, ...test.checks.map((c) => ({ ...c, title: `Test file: ${c.title}` }))],
+    checks: [...main.checks, ...test.checks.map(testFileCheck)],
     totalRows: main.totalRows,
     notices,
   };

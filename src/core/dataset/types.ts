@@ -29,7 +29,7 @@ export interface ColumnMapping {
   textJoiner?: string;
 }
 
-export type DropReason = 'malformed' | 'empty-text' | 'missing-label' | 'duplicate';
+export type DropReason = 'malformed' | 'empty-text' | 'duplicate';
 
 export interface DroppedRow {
   /** 1-based data row number in the file. */
@@ -105,6 +105,12 @@ export interface Dataset {
   labelCounts: LabelCount[];
   /** Multi-label rows whose label cell is empty: valid "none of the labels" examples. */
   noLabelRows: number;
+  /**
+   * Single-label rows with a text and an empty label cell, in file order: not trained on (they are
+   * not among `texts`), not dropped either; the rows a run can rank for labelling next. Texts are
+   * joined as the kept texts are. Always empty for multi-label, where an empty cell is an answer.
+   */
+  unlabelled: { rows: Int32Array; texts: string[] };
   dropped: DroppedRow[];
   checks: DatasetCheck[];
   /** Data rows in the file, malformed ones included. */

@@ -1,6 +1,6 @@
 // train.py reads the analyst's own file as the studio did: a semicolon-separated Windows-1252 file
-// with two text columns, case-variant labels, a split column, a duplicate, an empty text, a row
-// without a label and a malformed row gives the studio's labels, kept rows and split (from
+// with two text columns, case-variant labels, a split column, a duplicate, an empty text, an
+// unlabelled row and a malformed row gives the studio's labels, kept rows and split (from
 // split.json when the file is the same; from the split column when it is not).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +37,7 @@ function analystFile(changedRow?: number): Uint8Array {
     );
   });
   lines.push(';;positive;train'); // no text: dropped
-  lines.push('Title;a body without a label;;train'); // no label: dropped
+  lines.push('Title;a body without a label;;train'); // unlabelled: kept aside, not trained on
   lines.push(lines[3] as string); // an exact duplicate of data row 3: dropped by choice
   lines.push('too;many;fields;here;really'); // malformed: dropped
   lines.push('Quoted "title";"body; with a semicolon and ""quotes""";POSITIVE;test');
@@ -124,8 +124,8 @@ describe('train.py reads the run’s file as the studio did', () => {
       'duplicate',
       'empty-text',
       'malformed',
-      'missing-label',
     ]);
+    expect(studio.dataset.unlabelled.texts).toEqual(['Title\na body without a label']);
     expect(split.source).toBe('split-column');
   });
 
@@ -133,6 +133,8 @@ describe('train.py reads the run’s file as the studio did', () => {
     const data = await checkData('same.csv');
     expect(data.split_source).toBe('split.json');
     expect(data.file_rows).toBe(studio.dataset.totalRows);
+    const unlabelledRow = studio.dataset.unlabelled.rows[0]!;
+    for (const name of SPLIT_NAMES) expect(data.split_rows[name]).not.toContain(unlabelledRow);
     expect(data.labels).toEqual(studio.dataset.labels);
     expect(data.label_counts).toEqual(
       Object.fromEntries(studio.dataset.labelCounts.map((c) => [c.label, c.count])),

@@ -3,7 +3,7 @@ import { downloadCheckRows } from '../../state/data.ts';
 import { useStudio } from '../../state/store.ts';
 import { formatBytes, formatCount } from '../format.ts';
 
-/** File, rows, kept and dropped: always in view while the Data step is open. */
+/** File, rows, labelled, unlabelled and dropped: always in view while the Data step is open. */
 export const DataSummary = memo(function DataSummary() {
   const source = useStudio((state) => state.data.source);
   const opened = useStudio((state) => state.data.opened);
@@ -27,9 +27,15 @@ export const DataSummary = memo(function DataSummary() {
           <dd data-testid="rows-count">{formatCount(parse.rowCount)}</dd>
         </div>
         <div>
-          <dt>Kept</dt>
+          <dt>{analysis && analysis.unlabelled > 0 ? 'Labelled' : 'Kept'}</dt>
           <dd data-testid="kept-count">{analysis ? formatCount(analysis.kept) : analyzing ? '…' : '—'}</dd>
         </div>
+        {analysis && analysis.unlabelled > 0 ? (
+          <div title="Rows with an empty label cell: kept, not trained on; a finished run ranks which to label next">
+            <dt>Unlabelled</dt>
+            <dd data-testid="unlabelled-count">{formatCount(analysis.unlabelled)}</dd>
+          </div>
+        ) : null}
         <div>
           <dt>Dropped</dt>
           <dd

@@ -17,9 +17,9 @@ text_columns (joined by text_joiner, empty parts left out), label_column, label_
 any of them with --set name=value (the value is read as JSON when it parses as JSON), e.g.
 --set num_train_epochs=1 --set finetune_studio.case_fold=true.
 
-Rows are kept and dropped as in the studio: malformed rows (wrong number of fields), rows whose text
-is empty and single-label rows without a label are left out; a multi-label row with an empty label
-cell means no label applies. Labels are mapped to ids through this folder's config.json, so a model
+Rows are kept and dropped as in the studio: malformed rows (wrong number of fields) and rows whose
+text is empty are left out, and so are single-label rows without a label (the studio keeps them as
+unlabelled, not trained on); a multi-label row with an empty label cell means no label applies. Labels are mapped to ids through this folder's config.json, so a model
 trained here predicts the same ids.
 
 The split: split.json (1-based data row -> split, no texts) is used when --data is the file the
