@@ -2,8 +2,10 @@
 // fold models trained in the train worker on the run's settings, the flagged rows' texts read
 // back from the data worker. Components call these; quality/ talks to the train worker about it.
 import type { LabelQualityScore } from '../../core/quality/index.ts';
-import { prepareTrainingData } from '../data.ts';
-import { describeError, startBlocker } from '../runs/actions.ts';
+import type { UncertaintyStrategy } from '../../core/active/index.ts';
+import { encodeUnlabelledRows, prepareTrainingData } from '../data.ts';
+import { editRows } from '../edits.ts';
+import { describeError, ensureWorkerHoldsRun, startBlocker, startRun } from '../runs/actions.ts';
 import { textsOfRows } from '../runs/listener.ts';
 import { currentSettings } from '../runs/record.ts';
 import { studio } from '../store.ts';
@@ -11,6 +13,7 @@ import { newRequestId } from '../workerClient.ts';
 import { trainWorker } from '../workers.ts';
 import { givenLabels, mapAfter, startedMap, type DataMap } from './map.ts';
 import { searchAfter, startedSearch, type LabelIssueSearch } from './search.ts';
+import { startedSuggestions, suggestionsAfter, type RowSuggestions } from './suggest.ts';
 
 /** core/quality's default K, written here: importing it would bring tfjs into the page. */
 const DEFAULT_FOLDS = 5;
@@ -114,4 +117,96 @@ export async function drawDataMap(runId: string, seed: number): Promise<void> {
 export function stopDataMap(runId: string): void {
   const map = studio().dataMaps[runId];
   if (map?.status === 'running') trainWorker().post({ type: 'cancelMap', requestId: map.requestId });
+}
+
+/** Between unit directions of centred features: core/active's default, written here to keep tfjs out. */
+const DIVERSITY_RADIUS = 0.2;
+
+/**
+ * Ranks the data's unlabelled rows under a finished run: the run's uncertainty about each, the
+ * `count` most uncertain kept apart in feature space, with their texts for the labelling batch.
+ */
+export async function suggestRowsToLabel(
+  runId: string,
+  choice: { strategy: UncertaintyStrategy; count: number },
+): Promise<void> {
+  const run = studio().runs[runId];
+  if (!run) return;
+  const requestId = newRequestId('suggest');
+  let suggestions = startedSuggestions(
+    runId,
+    requestId,
+    choice,
+    studio().data.analysis?.dataVersion ?? 0,
+    run.labels,
+    run.multiLabel,
+  );
+  const put = (next: RowSuggestions) => {
+    suggestions = next;
+    studio().putRowSuggestions(next);
+  };
+  const blocker = startBlocker();
+  if (blocker) {
+    put({ ...suggestions, status: 'error', error: blocker });
+    return;
+  }
+  put(suggestions);
+  try {
+    const maxLength = studio().data.maxLength ?? run.settings.maxLength;
+    const unlabelled = await encodeUnlabelledRows(maxLength);
+    if (unlabelled.rows.length === 0) {
+      throw new Error(
+        'The data has no unlabelled rows: leave a row’s label cell empty to have it ranked here.',
+      );
+    }
+    // The request transfers the token ids; the rows and texts stay here to name the suggestions.
+    const candidates = { rows: unlabelled.rows, texts: unlabelled.texts };
+    await ensureWorkerHoldsRun(runId);
+    const done = await trainWorker().request(
+      {
+        type: 'suggest',
+        requestId,
+        runId,
+        ids: unlabelled.ids,
+        offsets: unlabelled.offsets,
+        maxLength,
+        count: choice.count,
+        strategy: choice.strategy,
+        radius: DIVERSITY_RADIUS,
+      },
+      ['suggestions'],
+      (event) => put(suggestionsAfter(suggestions, event, candidates)),
+    );
+    put(suggestionsAfter(suggestions, done, candidates));
+  } catch (error) {
+    put({ ...suggestions, status: 'error', error: describeError(error) });
+  }
+}
+
+export function stopSuggestions(runId: string): void {
+  const suggestions = studio().rowSuggestions[runId];
+  if (suggestions?.status === 'running') {
+    trainWorker().post({ type: 'cancelSuggest', requestId: suggestions.requestId });
+  }
+}
+
+/** Gives a suggested row its labels (label ids of the run), through the edit list. */
+export function labelSuggestedRow(runId: string, row: number, labelIds: readonly number[]): Promise<void> {
+  const suggestions = studio().rowSuggestions[runId];
+  const suggested = suggestions?.rows.find((r) => r.row === row);
+  if (!suggestions || !suggested || labelIds.length === 0) return Promise.resolve();
+  const runName = studio().runs[runId]?.name ?? 'a run';
+  return editRows(
+    [{ row, text: suggested.text, labels: [], relabelTo: labelIds }],
+    'relabel',
+    suggestions.labels,
+    `labelled from ${runName}'s suggestions`,
+  );
+}
+
+/** A new run with the ranking run's settings on the current data (with the rows just labelled). */
+export function trainOnGrownData(runId: string): Promise<string> {
+  const run = studio().runs[runId];
+  if (!run) return Promise.reject(new Error('The run no longer exists.'));
+  return startRun(currentSettings(run));
 }

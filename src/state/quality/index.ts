@@ -1,5 +1,22 @@
-// The data-quality room's entry point for components: label-issue searches, the data map and their actions.
-export { drawDataMap, findLabelIssues, stopDataMap, stopLabelIssues } from './actions.ts';
+// The data-quality room's entry point for components: label-issue searches, the data map, the rows to label next and their actions.
+export {
+  drawDataMap,
+  findLabelIssues,
+  labelSuggestedRow,
+  stopDataMap,
+  stopLabelIssues,
+  stopSuggestions,
+  suggestRowsToLabel,
+  trainOnGrownData,
+} from './actions.ts';
+export {
+  labellingKey,
+  nextUnlabelled,
+  suggestionProgress,
+  type LabellingKey,
+  type RowSuggestions,
+  type SuggestedRow,
+} from './suggest.ts';
 export {
   COLOR_MODE_NAMES,
   COLOR_MODES,

@@ -14,6 +14,7 @@ import { ConfusionMatrix } from './ConfusionMatrix.tsx';
 import { ExampleList } from './ExampleList.tsx';
 import { DataMapPanel } from './DataMapPanel.tsx';
 import { LabelIssuesPanel } from './LabelIssuesPanel.tsx';
+import { SuggestPanel } from './SuggestPanel.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { PerClassTable } from './PerClassTable.tsx';
 import { Playground } from './Playground.tsx';
@@ -229,6 +230,8 @@ export function EvaluateRun({ run }: { run: RunRecord }) {
       <LabelIssuesPanel run={run} />
 
       <DataMapPanel run={run} />
+
+      <SuggestPanel run={run} />
 
       {!run.multiLabel && (
         <Playground
