@@ -1,6 +1,7 @@
-// Finding a finished run's label issues, and drawing the data map under it: the current data (with the analyst's edits) encoded, K
-// fold models trained in the train worker on the run's settings, the flagged rows' texts read
-// back from the data worker. Components call these; quality/ talks to the train worker about it.
+// A finished run's data-quality work, driven from the page: its label issues (K fold models trained
+// in the train worker on the run's settings over the current data, the flagged rows' texts read
+// back from the data worker), the data map under it, and the unlabelled rows it ranks for
+// labelling next. Components call these; quality/ talks to the workers about them.
 import type { LabelQualityScore } from '../../core/quality/index.ts';
 import type { UncertaintyStrategy } from '../../core/active/index.ts';
 import { encodeUnlabelledRows, prepareTrainingData } from '../data.ts';

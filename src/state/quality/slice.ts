@@ -1,6 +1,7 @@
 // The data-quality slice: the label-issue search of each finished run (by run id), for this
-// project (finished ones are saved with it), the data map drawn under each run, and the rows each run suggests labelling next. Plain state and setters; quality/actions.ts drives
-// the worker.
+// project (finished ones are saved with it), and, for this session, the data map drawn under each
+// run and the rows each run suggests labelling next. Plain state and setters; quality/actions.ts
+// drives the worker.
 import type { StateCreator } from 'zustand';
 import type { StudioState } from '../store.ts';
 import type { DataMap } from './map.ts';
