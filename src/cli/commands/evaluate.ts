@@ -159,8 +159,9 @@ export function registerEvaluate(program: Command): void {
         (count, length) => count + (length > maxLength ? 1 : 0),
         0,
       );
+      const unlabelled = dataset.unlabelled.rows.length;
       const lines = [
-        `${file}: ${n.toLocaleString('en')} rows scored (${dataset.dropped.length} dropped, see finetune-studio inspect); max length ${maxLength}, ${truncated} texts truncated`,
+        `${file}: ${n.toLocaleString('en')} rows scored (${dataset.dropped.length} dropped${unlabelled > 0 ? `, ${unlabelled.toLocaleString('en')} unlabelled` : ''}, see finetune-studio inspect); max length ${maxLength}, ${truncated} texts truncated`,
         metricsLine(score.metrics, multiLabel),
         ...reportLines(score),
       ];
@@ -169,6 +170,7 @@ export function registerEvaluate(program: Command): void {
         file,
         model: flags.model,
         rows: n,
+        unlabelled,
         dropped: dataset.dropped.length,
         maxLength,
         truncated,

@@ -86,6 +86,9 @@ export function registerTokenize(program: Command): void {
       const lines = [
         `wrote ${dataset.texts.length.toLocaleString('en')} rows to ${toStdout ? 'stdout' : flags.out} ` +
           `(${SPLIT_NAMES.map((n, s) => `${n} ${split.sizes[s as 0 | 1 | 2]}`).join(', ')}); ` +
+          (dataset.unlabelled.rows.length > 0
+            ? `left out ${dataset.unlabelled.rows.length.toLocaleString('en')} unlabelled; `
+            : '') +
           `dropped ${dataset.dropped.length} (see finetune-studio inspect)`,
         `tokens per text: median ${stats.p50}, 95th percentile ${stats.p95}, longest ${stats.max}; suggested --max-length ${stats.suggestedMaxLength}`,
         tooLong ? tooLong.message : `no text is longer than ${maxLength} tokens`,
@@ -94,6 +97,7 @@ export function registerTokenize(program: Command): void {
       const json = {
         out: flags.out,
         rows: dataset.texts.length,
+        unlabelled: dataset.unlabelled.rows.length,
         dropped: dataset.dropped.length,
         split: { train: split.sizes[0], validation: split.sizes[1], test: split.sizes[2] },
         maxLength,

@@ -325,7 +325,9 @@ export function dataSummary(
     multi_label: dataset.multiLabel,
     labels: [...encoded.labels],
     label_counts: dataset.labelCounts,
-    ...(dataset.multiLabel ? { no_label_rows: dataset.noLabelRows } : {}),
+    ...(dataset.multiLabel
+      ? { no_label_rows: dataset.noLabelRows }
+      : { unlabelled_rows: dataset.unlabelled.rows.length }),
     splits: { train: split.sizes[0], validation: split.sizes[1], test: split.sizes[2] },
     split: { source: split.source, seed: split.seed, fractions: split.fractions, notes: split.messages },
     checks: dataset.checks.map((c) => ({ id: c.id, name: c.title, severity: c.severity, count: c.count })),

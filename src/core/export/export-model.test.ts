@@ -413,5 +413,14 @@ describe('export input checks', () => {
     const card = fileText(buildExportFiles({ ...input, dataSummary: summary! }).files, 'README.md');
     expect(card).not.toContain('my secret text');
     expect(card).toContain('- Check "Exact duplicates": 3 rows');
+    expect(card).not.toContain('Unlabelled rows');
+  });
+
+  it('reads the unlabelled rows from the analysis and from the CLI’s data_summary.json', () => {
+    expect(dataSummaryFrom({ kept: 97, unlabelled: 12 })).toEqual({ rows: 97, unlabelledRows: 12 });
+    const fromCli = dataSummaryFrom({ rows: 97, unlabelled_rows: 1234, label_counts: [] });
+    expect(fromCli).toEqual({ rows: 97, unlabelledRows: 1234, labelCounts: {} });
+    const card = fileText(buildExportFiles({ ...input, dataSummary: fromCli! }).files, 'README.md');
+    expect(card).toContain('- Rows: 97\n- Unlabelled rows, not trained on: 1,234\n');
   });
 });

@@ -189,6 +189,9 @@ export function buildModelCard(input: ExportInput, facts: ModelCardFacts): strin
   const summary = input.dataSummary;
   if (summary) {
     lines.push(`- Rows: ${formatNumber(summary.rows)}`);
+    if (summary.unlabelledRows) {
+      lines.push(`- Unlabelled rows, not trained on: ${formatNumber(summary.unlabelledRows)}`);
+    }
     const splits = summary.splits;
     if (splits) {
       const parts = (['train', 'validation', 'test'] as const)

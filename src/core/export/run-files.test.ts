@@ -29,6 +29,7 @@ async function studioLikeInput(): Promise<ExportInput> {
     // Keys in the order the studio builds them, not sorted as the run folder's JSON stores them.
     dataSummary: {
       ...input.dataSummary!,
+      unlabelledRows: 250,
       tokenLengths: { p50: 14, p95: 30, max: 43, max_length: 48, truncated: 0 },
     },
   };
@@ -62,6 +63,19 @@ describe('the run folder', () => {
       expect(zipDifference(direct, await exportThroughRunFolder(input), ['studio', 'run folder'])).toBeNull();
     });
   }
+
+  it('reads the unlabelled rows back from data_summary.json, and the model card states them', async () => {
+    const input = await studioLikeInput();
+    const folder = unzipFolder(concatBytes(buildRunFolderZipChunks(input)));
+    const written = JSON.parse(new TextDecoder().decode(folder.get('data_summary.json'))) as {
+      unlabelledRows: number;
+    };
+    expect(written.unlabelledRows).toBe(250);
+    const read = await readExportInput(mapFolderReader(folder));
+    expect(read.dataSummary).toEqual(input.dataSummary);
+    const card = new TextDecoder().decode(unzipFolder(buildExportZip(read).zip).get('README.md'));
+    expect(card).toContain('- Rows: 1,000\n- Unlabelled rows, not trained on: 250\n');
+  });
 
   it('keeps a base model name that is not a Hub id for the model card', async () => {
     const input = await studioLikeInput();

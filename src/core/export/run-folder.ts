@@ -172,6 +172,11 @@ export function dataSummaryFrom(value: unknown): DataSummary | undefined {
   const rows = finiteNumber(value.rows) ?? finiteNumber(value.kept);
   if (rows === undefined) return undefined;
   const summary: DataSummary = { rows };
+  const unlabelled =
+    finiteNumber(value.unlabelledRows) ??
+    finiteNumber(value.unlabelled_rows) ??
+    finiteNumber(value.unlabelled);
+  if (unlabelled !== undefined) summary.unlabelledRows = unlabelled;
   const counts = value.labelCounts ?? value.label_counts;
   if (Array.isArray(counts)) {
     summary.labelCounts = Object.fromEntries(

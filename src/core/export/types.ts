@@ -54,6 +54,8 @@ export interface ExportMetrics {
 /** Aggregate facts about the training data. Counts only: no text from the data set belongs here. */
 export interface DataSummary {
   rows: number;
+  /** Single-label rows with an empty label cell: kept aside as unlabelled, not trained on. */
+  unlabelledRows?: number;
   /** Rows per label over the whole data set, keyed by label name. */
   labelCounts?: Record<string, number>;
   splits?: { train?: number; validation?: number; test?: number };
