@@ -12,6 +12,7 @@ import { registerPredict } from './commands/predict.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerLabelIssues } from './commands/label-issues.ts';
 import { registerMap } from './commands/map.ts';
+import { registerSuggest } from './commands/suggest.ts';
 import { registerTokenize } from './commands/tokenize.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerTokenize(program);
   registerLabelIssues(program);
   registerMap(program);
+  registerSuggest(program);
   return program;
 }
 
