@@ -20,7 +20,7 @@
 // N = B * T, S = the attention span (position_buckets, else max_relative_positions), L labels.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture, ParameterDims } from './architectures.ts';
-import { BERT_ACTIVATIONS, bertLikeConfigFields, bertLikeLayer } from './bert.ts';
+import { BERT_ACTIVATIONS, bertLikeConfigFields, bertLikeLayer, type BlockAttention } from './bert.ts';
 import type { Activation, ModelConfig } from './config.ts';
 import {
   checkArchitectures,
@@ -376,15 +376,7 @@ function pairwiseMasked(scores: tf.Tensor4D, attentionMask: tf.Tensor2D): tf.Ten
  * divided by √(Dh·(1 + number of position terms)), the pairwise mask, softmax, dropout, times v.
  * x: [N, D] -> [N, D].
  */
-function disentangledAttention(
-  params: Params,
-  config: ModelConfig,
-  at: string,
-  x: tf.Tensor2D,
-  attentionMask: tf.Tensor2D,
-  opts: ForwardOptions,
-  site: string,
-): tf.Tensor2D {
+const disentangledAttention: BlockAttention = (params, config, at, x, attentionMask, opts, site) => {
   const settings = debertaSettings(config);
   const [batch, seqLength] = attentionMask.shape;
   const heads = config.nHeads;
@@ -423,7 +415,7 @@ function disentangledAttention(
     config.dim,
   ]) as tf.Tensor2D; // [B, T, H, Dh] -> [N, D]
   return linear(params, `${at}attention.output.dense`, merged);
-}
+};
 
 /**
  * DebertaV2Embeddings: words (+ positions 0..T−1 when position_biased_input, + token types),
