@@ -514,7 +514,7 @@ async function handle(command: DataCommand): Promise<void> {
       post({
         type: 'tokenizerLoaded',
         requestId: command.requestId,
-        ...(await tokenizerHost.load(command.source, command.files)),
+        ...(await tokenizerHost.load(command.source, command.files, command.key)),
       });
       return;
     case 'tokenize': {
@@ -542,6 +542,7 @@ async function handle(command: DataCommand): Promise<void> {
           command.maxLength,
           controller.signal,
           (progress) => post(progressEvent(command.requestId, progress, 'encoding')),
+          command.tokenizer,
         );
         post({ type: 'encoded', requestId: command.requestId, data });
       } finally {
@@ -550,7 +551,11 @@ async function handle(command: DataCommand): Promise<void> {
       return;
     }
     case 'encodeTexts': {
-      const { ids, offsets } = await tokenizerHost.encodeTexts(command.texts, command.maxLength);
+      const { ids, offsets } = await tokenizerHost.encodeTexts(
+        command.texts,
+        command.maxLength,
+        command.tokenizer,
+      );
       post({ type: 'encodedTexts', requestId: command.requestId, ids, offsets });
       return;
     }

@@ -179,14 +179,16 @@ export type DataCommand =
       edits: RowEdit[];
       dataVersion: number;
     }
-  | { type: 'loadTokenizer'; requestId: string; source: string; files: Record<string, string> }
+  /** `key`: a run's own tokenizer (its id), kept beside the loaded model's instead of replacing it. */
+  | { type: 'loadTokenizer'; requestId: string; source: string; files: Record<string, string>; key?: string }
   | { type: 'tokenize'; requestId: string }
-  | { type: 'encode'; requestId: string; maxLength: number }
+  /** `tokenizer`: encode with that run's own tokenizer (see `loadTokenizer`'s key), not the loaded one. */
+  | { type: 'encode'; requestId: string; maxLength: number; tokenizer?: string }
   | { type: 'exportRows'; requestId: string; checkId: string }
   /** The upload with the edits applied, written as the upload was (columns, delimiter, encoding). */
   | { type: 'exportCorrected'; requestId: string; edits: EditList }
   /** Tokenizes texts typed by the user (the playground) with the loaded tokenizer. */
-  | { type: 'encodeTexts'; requestId: string; texts: string[]; maxLength: number }
+  | { type: 'encodeTexts'; requestId: string; texts: string[]; maxLength: number; tokenizer?: string }
   /** The analysed data's unlabelled rows, tokenized with the loaded tokenizer. */
   | { type: 'encodeUnlabelled'; requestId: string; maxLength: number }
   /** How the current file was read and split, for an export's train.py (training_args.json, split.json). */
@@ -328,6 +330,8 @@ export interface RunOutcome {
   /** Settings as they ended (live changes, out-of-memory halving). */
   config: TrainConfig;
   notices: string[];
+  /** The run's own model (not the loaded one): what the page stores to rebuild it after a reload. */
+  model?: RunModelFiles;
 }
 
 /** Aggregates and settings the export needs beyond the weights (no user text). */
@@ -363,16 +367,38 @@ export interface RunExportRequest {
 }
 
 /**
- * A run trained as the student of a finished run (the teacher): the teacher's blocks spread over
- * `layers` (see core/distill/student), trained on α · the labels' loss + (1 − α) · T² · the
- * teacher's softened outputs.
+ * A run trained as the student of a finished run (the teacher), on α · the labels' loss +
+ * (1 − α) · T² · the teacher's softened outputs. The student is `layers` of the teacher's blocks
+ * (see core/distill/student), or another model that `loadStudent` loaded for the run: the run's
+ * `data` is then encoded with the student's tokenizer and `teacherData` holds the same rows
+ * encoded with the teacher's.
  */
 export interface RunDistillation {
   teacherRunId: string;
-  /** The student's blocks, 1 to the teacher's count less one. */
-  layers: number;
+  student: { kind: 'layers'; layers: number } | { kind: 'model'; teacherData: EncodedDataset };
   alpha: number;
   temperature: number;
+}
+
+/**
+ * A run's own model when it is not the loaded one (a student of another model): config.json as the
+ * run trains it and the tokenizer files. The page stores it beside the run's weights.
+ */
+export interface RunModelFiles {
+  config: Record<string, unknown>;
+  tokenizerFiles: Record<string, string>;
+}
+
+/** What the Distil form shows of a student model once it loads. */
+export interface StudentSummary {
+  source: string;
+  modelType: string;
+  layers: number;
+  parameters: number;
+  /** The model's limit in tokens (config.json's max_position_embeddings). */
+  maxPositionEmbeddings: number;
+  /** The load report (head made for the labels, tensors ignored), in sentences. */
+  message: string;
 }
 
 export type TrainCommand =
@@ -410,22 +436,42 @@ export type TrainCommand =
       weights: Uint8Array;
       /** A distilled run's block count; absent for a run with the loaded model's shape. */
       layers?: number;
+      /** The run's own model (a student of another model); its weights hold every parameter. */
+      model?: RunModelFiles;
+    }
+  /**
+   * Loads another model as the student of the run `runId` about to be distilled (answered by
+   * `studentLoaded` with its tokenizer files, for the data worker): its config and weights with the
+   * data's labels and a fresh head, kept until that run's `train` command takes it.
+   */
+  | {
+      type: 'loadStudent';
+      requestId: string;
+      runId: string;
+      source: ModelSourceSpec;
+      labels: string[];
+      multiLabel: boolean;
+      seed: number;
     }
   | { type: 'dropRun'; runId: string }
   /**
    * Rows per second of each run's classifier over the same rows (after one untimed batch each),
    * for comparing a student with its teacher on this device.
    */
+  | { type: 'predictionSpeed'; requestId: string; runs: PredictionSpeedRun[] }
+  /**
+   * Probabilities of already tokenized texts under a run's weights. `tokenizer` is the data
+   * worker's tokenizer that encoded them: absent for the loaded model's, the run's id for a run
+   * with its own model (`RunModelFiles`); the worker refuses ids of another tokenizer than the run's.
+   */
   | {
-      type: 'predictionSpeed';
+      type: 'predict';
       requestId: string;
-      runIds: string[];
-      split: EncodedSplit;
-      padTokenId: number;
-      maxLength: number;
+      runId: string;
+      ids: Int32Array;
+      offsets: Int32Array;
+      tokenizer?: string;
     }
-  /** Probabilities of already tokenized texts under a run's weights. */
-  | { type: 'predict'; requestId: string; runId: string; ids: Int32Array; offsets: Int32Array }
   | { type: 'exportRun'; requestId: string; runId: string; request: RunExportRequest }
   /** The frozen-feature caches kept in OPFS: list them, delete one or all, set the budget. */
   | { type: 'featureStore'; requestId: string; action: FeatureStoreAction }
@@ -518,6 +564,15 @@ export interface MapOutcome {
   seconds: number;
 }
 
+/** One run to time, on its own tokenization of the rows (`tokenizer` as for `predict`). */
+export interface PredictionSpeedRun {
+  runId: string;
+  split: EncodedSplit;
+  padTokenId: number;
+  maxLength: number;
+  tokenizer?: string;
+}
+
 export type FeatureStoreAction =
   { kind: 'list' } | { kind: 'delete'; key: string } | { kind: 'clear' } | { kind: 'budget'; bytes: number };
 
@@ -545,6 +600,14 @@ export type TrainEvent =
   | { type: 'checkpoint'; runId: string; checkpoint: RunCheckpoint }
   | { type: 'finished'; runId: string; outcome: RunOutcome }
   | { type: 'attached'; requestId: string; runId: string }
+  | {
+      type: 'studentLoaded';
+      requestId: string;
+      runId: string;
+      summary: StudentSummary;
+      /** config.json (with the data's labels) and the tokenizer files, for the data worker and storage. */
+      files: RunModelFiles;
+    }
   | { type: 'predictions'; requestId: string; probabilities: Float32Array; numLabels: number }
   /** Rows per second of each run asked for, in the order asked, and the rows timed. */
   | { type: 'predictionSpeed'; requestId: string; rowsPerSecond: number[]; rows: number }

@@ -60,7 +60,12 @@ describe('a distilled run in the train worker', () => {
 
     const student = await run({
       runId: 'student',
-      distill: { teacherRunId: 'teacher', layers: 1, alpha: 0.5, temperature: 2 },
+      distill: {
+        teacherRunId: 'teacher',
+        student: { kind: 'layers', layers: 1 },
+        alpha: 0.5,
+        temperature: 2,
+      },
     });
     expect(student.error).toBeNull();
     expect(student.outcome?.reason).toBe('completed');
@@ -100,7 +105,7 @@ describe('a distilled run in the train worker', () => {
     const firstLoss = async (alpha: number) => {
       const student = await run({
         runId: `student-${alpha}`,
-        distill: { teacherRunId: 'teacher', layers: 2, alpha, temperature: 2 },
+        distill: { teacherRunId: 'teacher', student: { kind: 'layers', layers: 2 }, alpha, temperature: 2 },
       });
       expect(student.error).toBeNull();
       dropRun(`student-${alpha}`);
@@ -113,9 +118,23 @@ describe('a distilled run in the train worker', () => {
   }, 120_000);
 
   it.each([
-    [{ teacherRunId: 'nobody', layers: 1, alpha: 0.5, temperature: 2 }, /teacher run has no trained weights/],
-    [{ teacherRunId: 'teacher', layers: 4, alpha: 0.5, temperature: 2 }, /1 to 3 layers/],
-    [{ teacherRunId: 'teacher', layers: 1, alpha: 2, temperature: 2 }, /alpha must be between 0 and 1/],
+    [
+      { teacherRunId: 'nobody', student: { kind: 'layers' as const, layers: 1 }, alpha: 0.5, temperature: 2 },
+      /teacher run has no trained weights/,
+    ],
+    [
+      {
+        teacherRunId: 'teacher',
+        student: { kind: 'layers' as const, layers: 4 },
+        alpha: 0.5,
+        temperature: 2,
+      },
+      /1 to 3 layers/,
+    ],
+    [
+      { teacherRunId: 'teacher', student: { kind: 'layers' as const, layers: 1 }, alpha: 2, temperature: 2 },
+      /alpha must be between 0 and 1/,
+    ],
   ])(
     'refuses %j in one line',
     async (distill, message) => {

@@ -1,7 +1,7 @@
 // Training runs inside the train worker: each run trains its own copy of the model the Model step
-// loaded (so runs never disturb each other or the base), streams the loop's events tagged with
-// its id, sends checkpoints out for persistence, and keeps every finished run's trained weights
-// so the playground and the export can use any run.
+// loaded (so runs never disturb each other or the base), or of a student model loaded for it,
+// streams the loop's events tagged with its id, sends checkpoints out for persistence, and keeps
+// every finished run's trained weights so the playground and the export can use any run.
 import * as tf from '@tensorflow/tfjs-core';
 import {
   buildExportZipChunks,
@@ -20,6 +20,7 @@ import {
 } from '../core/infer/index.ts';
 import {
   checkDistillationSettings,
+  checkSameRows,
   computeTeacherLogits,
   distillationTrainingLoss,
   studentConfig,
@@ -29,6 +30,10 @@ import { dataReadingJson } from '../core/dataset/index.ts';
 import { greaterIsBetter } from '../core/metrics/index.ts';
 import {
   classify,
+  countParameters,
+  disposeParams,
+  loadModel,
+  parseConfig,
   type ModelConfig,
   headMadeAtLoad,
   type LoadedModel,
@@ -54,16 +59,19 @@ import {
 } from '../core/train/index.ts';
 import type { EncodedDataset } from '../core/tokenize/index.ts';
 import type { BackendName } from '../core/backend/index.ts';
-import { wasmThreadCount } from './backend.ts';
+import { currentGpuDevice, wasmThreadCount } from './backend.ts';
 import { browserFeatureCache } from './featureCacheSpill.ts';
 import { loadWebOrt } from './ort-runtime.ts';
 import { runCaches, type RunCaches } from './featureStore.ts';
 import { currentModel, currentModelSource } from './modelHost.ts';
+import { explainModelError, openModelSource } from './modelSource.ts';
 import { freshOptimizerState, readResumeCheckpoint, resumeCheckpointBlob } from './resume.ts';
 import {
   errorMessage,
+  type PredictionSpeedRun,
   type RunDistillation,
   type RunExportRequest,
+  type RunModelFiles,
   type RunOutcome,
   type TrainCommand,
   type TrainEvent,
@@ -71,6 +79,15 @@ import {
 
 type Post = (event: TrainEvent) => void;
 type TrainRequest = Extract<TrainCommand, { type: 'train' }>;
+
+/**
+ * A run's own model when it is not the loaded one (a student of another model, or one taken from
+ * such a run's blocks): its parsed config and the files its export and tokenizer need.
+ */
+interface RunModel {
+  config: ModelConfig;
+  files: RunModelFiles;
+}
 
 /** A run's trained weights on the CPU: only the parameters it trained (the rest are the base's). */
 interface RunWeights {
@@ -83,6 +100,8 @@ interface RunWeights {
    * its teacher's trained ones, not from the loaded model.
    */
   layers?: number;
+  /** The run's own model: its weights then hold every parameter, and its tokenizer is its own. */
+  model?: RunModel;
 }
 
 interface DeviceModel {
@@ -100,7 +119,10 @@ let training: {
   model: DeviceModel;
   config: TrainConfig;
   layers?: number;
+  own?: RunModel;
 } | null = null;
+/** Students loaded for a distillation about to start (`loadStudent`), by the run they are for. */
+const pendingStudents = new Map<string, LoadedModel>();
 /** The run whose weights are on the device for predictions and export (not training). */
 let resident: DeviceModel | null = null;
 /** Another job on the device (a label-issue search): no run starts until it ends. */
@@ -129,7 +151,8 @@ export function baseModel(): LoadedModel {
 
 /**
  * A fresh set of variables for a run over the loaded base model (see `runModelCopy`), with
- * `overrides` (a run's trained weights) on top; `layers` shapes a distilled run's model.
+ * `overrides` (a run's trained weights) on top; `layers` shapes a distilled run's model. A run
+ * with its own model takes nothing from the loaded one: its overrides hold every parameter.
  */
 function buildModel(
   runId: string,
@@ -138,7 +161,13 @@ function buildModel(
   seed: number,
   overrides?: Map<string, Float32Array>,
   layers?: number,
+  own?: RunModel,
 ): DeviceModel {
+  if (own)
+    return {
+      runId,
+      ...runModelCopy({ config: own.config, params: {} }, labels, multiLabel, seed, overrides),
+    };
   const base = baseModel();
   const shaped =
     layers === undefined ? base : { config: studentConfig(base.config, layers), params: base.params };
@@ -174,53 +203,159 @@ async function allWeights(params: Params): Promise<Record<string, Float32Array>>
   return Object.fromEntries(entries);
 }
 
+/** A finished run's model rebuilt on the device from its kept weights. */
+function buildFinishedModel(runId: string, run: RunWeights): DeviceModel {
+  return buildModel(runId, run.labels, run.multiLabel, run.config.seed, run.weights, run.layers, run.model);
+}
+
 /**
  * A distilled run's student and loss: the teacher run rebuilt from its weights, its logits of every
- * row computed once (the same tokenization, since the student shares its tokenizer) and kept for
- * every epoch, and the teacher's blocks spread over the student's. The teacher is freed after.
+ * row computed once on its own tokenization and kept for every epoch, and the student: the
+ * teacher's blocks spread over fewer (sharing its tokenizer), or the model `loadStudent` loaded
+ * for this run, whose tokenization is the run's data. The teacher is freed after.
  */
 async function distillationStudent(
   runId: string,
   distill: RunDistillation,
   data: EncodedDataset,
   notify: (message: string) => void,
-): Promise<{ model: DeviceModel; loss: TrainingLoss; layers: number }> {
-  const problems = checkDistillationSettings(distill);
-  if (problems.length > 0) throw new Error(problems.join('; '));
-  const teacherRun = finished.get(distill.teacherRunId);
-  if (!teacherRun) {
-    throw new Error('The teacher run has no trained weights in memory: open it in Evaluate, then distil it.');
-  }
-  const teacherLayers = teacherRun.layers ?? baseModel().config.nLayers;
-  if (!Number.isInteger(distill.layers) || distill.layers < 1 || distill.layers >= teacherLayers) {
-    throw new Error(`A student of this ${teacherLayers}-layer teacher has 1 to ${teacherLayers - 1} layers.`);
-  }
-  const teacher = buildModel(
-    distill.teacherRunId,
-    teacherRun.labels,
-    teacherRun.multiLabel,
-    teacherRun.config.seed,
-    teacherRun.weights,
-    teacherRun.layers,
-  );
+): Promise<{ model: DeviceModel; loss: TrainingLoss; layers?: number; own?: RunModel }> {
+  const loadedStudent = distill.student.kind === 'model' ? pendingStudents.get(runId) : undefined;
+  pendingStudents.delete(runId);
   try {
-    const started = performance.now();
-    const logits = await computeTeacherLogits(teacher, data);
-    notify(
-      `The teacher's outputs of ${splitSize(data.train)} training rows were computed in ${((performance.now() - started) / 1000).toFixed(1)} s and are kept for every epoch.`,
-    );
-    const student = studentFromTeacher(teacher, distill.layers);
-    notify(
-      `The student starts from the teacher's blocks ${student.teacherLayers.join(', ')} of ${teacherLayers}, its embeddings and its head.`,
-    );
-    return {
-      model: { runId, config: student.config, params: student.params },
-      loss: distillationTrainingLoss(logits.train, data.labels.length, distill),
-      layers: distill.layers,
-    };
-  } finally {
-    disposeModel(teacher);
+    const problems = checkDistillationSettings(distill);
+    if (problems.length > 0) throw new Error(problems.join('; '));
+    const teacherRun = finished.get(distill.teacherRunId);
+    if (!teacherRun) {
+      throw new Error(
+        'The teacher run has no trained weights in memory: open it in Evaluate, then distil it.',
+      );
+    }
+    const teacherLayers = teacherRun.model?.config.nLayers ?? teacherRun.layers ?? baseModel().config.nLayers;
+    const { student } = distill;
+    if (student.kind === 'layers') {
+      if (!Number.isInteger(student.layers) || student.layers < 1 || student.layers >= teacherLayers) {
+        throw new Error(
+          `A student of this ${teacherLayers}-layer teacher has 1 to ${teacherLayers - 1} layers.`,
+        );
+      }
+    } else {
+      if (!loadedStudent) throw new Error('The student model is not loaded: start the distillation again.');
+      checkSameRows(student.teacherData, data);
+      const own = loadedStudent.config;
+      if (
+        own.id2label.length !== data.labels.length ||
+        own.id2label.some((label, i) => label !== data.labels[i]) ||
+        (own.problemType === 'multi_label_classification') !== data.multiLabel
+      ) {
+        throw new Error('The student model was loaded for other labels: start the distillation again.');
+      }
+    }
+    const teacher = buildFinishedModel(distill.teacherRunId, teacherRun);
+    try {
+      const teacherData = student.kind === 'model' ? student.teacherData : data;
+      const started = performance.now();
+      const logits = await computeTeacherLogits(teacher, teacherData);
+      notify(
+        `The teacher's outputs of ${splitSize(teacherData.train)} training rows were computed in ${((performance.now() - started) / 1000).toFixed(1)} s${student.kind === 'model' ? ' on its own tokenization' : ''} and are kept for every epoch.`,
+      );
+      const loss = distillationTrainingLoss(logits.train, data.labels.length, distill);
+      if (student.kind === 'model') {
+        notify(
+          `The student is ${loadedStudent!.config.modelType} with ${loadedStudent!.config.nLayers} layers, trained on its own tokenization of the same rows.`,
+        );
+        const own: RunModel = {
+          config: loadedStudent!.config,
+          files: { config: loadedStudent!.config.raw, tokenizerFiles: loadedStudent!.tokenizerFiles },
+        };
+        return { model: { runId, config: loadedStudent!.config, params: loadedStudent!.params }, loss, own };
+      }
+      const taken = studentFromTeacher(teacher, student.layers);
+      notify(
+        `The student starts from the teacher's blocks ${taken.teacherLayers.join(', ')} of ${teacherLayers}, its embeddings and its head.`,
+      );
+      const model = { runId, config: taken.config, params: taken.params };
+      if (teacherRun.model) {
+        // A student of a run with its own model shares that model's tokenizer.
+        const files = { config: taken.config.raw, tokenizerFiles: teacherRun.model.files.tokenizerFiles };
+        return { model, loss, own: { config: taken.config, files } };
+      }
+      return { model, loss, layers: student.layers };
+    } finally {
+      disposeModel(teacher);
+    }
+  } catch (error) {
+    if (loadedStudent) disposeParams(loadedStudent.params);
+    throw error;
   }
+}
+
+/**
+ * Loads another model as the student of the run about to be distilled: the data's labels with a
+ * fresh head, kept until that run's `train` takes it (one at a time: a newer load replaces it).
+ */
+export async function loadStudent(
+  command: Extract<TrainCommand, { type: 'loadStudent' }>,
+  post: Post,
+): Promise<void> {
+  const { requestId, runId } = command;
+  try {
+    const source = await openModelSource(command.source, (progress) =>
+      post({ type: 'download', requestId, progress }),
+    );
+    const device = currentGpuDevice();
+    const model = await loadModel(source, {
+      labels: command.labels,
+      problemType: command.multiLabel ? 'multi_label_classification' : 'single_label_classification',
+      seed: command.seed,
+      ...(device ? { maxBufferBytes: device.limits.maxStorageBufferBindingSize } : {}),
+    });
+    for (const pending of pendingStudents.values()) disposeParams(pending.params);
+    pendingStudents.clear();
+    pendingStudents.set(runId, model);
+    post({
+      type: 'studentLoaded',
+      requestId,
+      runId,
+      summary: {
+        source: source.describe(),
+        modelType: model.config.modelType,
+        layers: model.config.nLayers,
+        parameters: countParameters(model.params),
+        maxPositionEmbeddings: model.config.maxPositionEmbeddings,
+        message: model.report.message,
+      },
+      files: { config: model.config.raw, tokenizerFiles: model.tokenizerFiles },
+    });
+  } catch (error) {
+    const { message, hint } = explainModelError(error);
+    post({
+      type: 'error',
+      requestId,
+      message: `The student model could not be loaded: ${message.charAt(0).toLowerCase()}${message.slice(1)}`,
+      ...(hint ? { hint } : {}),
+    });
+  }
+}
+
+/**
+ * The data worker's tokenizer that encodes a run's rows: undefined for the loaded model's, the
+ * run's id for a run with its own model.
+ */
+function runTokenizer(runId: string): string | undefined {
+  const own = training?.runId === runId ? training.own : finished.get(runId)?.model;
+  return own ? runId : undefined;
+}
+
+/** Refuses token ids of another tokenizer than the run's: its predictions would be of other tokens. */
+function checkTokenizer(runId: string, tokenizer: string | undefined): void {
+  const expected = runTokenizer(runId);
+  if (tokenizer === expected) return;
+  throw new Error(
+    expected === undefined
+      ? "these rows were encoded with another run's tokenizer, but this run reads the loaded model's"
+      : "this run has its own model and tokenizer: encode the rows with the run's tokenizer, not the loaded model's",
+  );
 }
 
 function disposeModel(model: DeviceModel | null): void {
@@ -296,7 +431,7 @@ function finishedOutcome(
   data: Pick<EncodedDataset, 'labels' | 'multiLabel'>,
   result: TrainResult,
   model: DeviceModel,
-  student?: { layers: number; weights: Record<string, Float32Array> },
+  student?: { layers?: number; own?: RunModel; weights: Record<string, Float32Array> },
 ): RunOutcome {
   const kept = result.checkpoint ? (student?.weights ?? result.checkpoint) : null;
   const weights = kept ? new Map(Object.entries(kept)) : null;
@@ -306,7 +441,8 @@ function finishedOutcome(
       multiLabel: data.multiLabel,
       config: result.config,
       weights,
-      ...(student ? { layers: student.layers } : {}),
+      ...(student?.layers !== undefined ? { layers: student.layers } : {}),
+      ...(student?.own ? { model: student.own } : {}),
     });
   }
   const outcome: RunOutcome = {
@@ -326,6 +462,7 @@ function finishedOutcome(
     weights: weights ? new Blob([encodeWeights(weights, model.config) as Uint8Array<ArrayBuffer>]) : null,
     config: result.config,
     notices: result.notices,
+    ...(student?.own ? { model: student.own.files } : {}),
   };
   return outcome;
 }
@@ -376,9 +513,10 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       post({ type: 'run', runId, event: { type: 'notice', level, step: resume?.step ?? 0, message } });
     let loss: TrainingLoss | undefined;
     let layers: number | undefined;
+    let own: RunModel | undefined;
     if (command.distill) {
       // The loaded model's frozen features are not the student's: a student caches none across runs.
-      ({ model, loss, layers } = await distillationStudent(runId, command.distill, data, notify));
+      ({ model, loss, layers, own } = await distillationStudent(runId, command.distill, data, notify));
     } else if (command.evaluateOnly) {
       checkTrainedClassifier(baseModel(), data.labels);
       model = buildModel(runId, data.labels, data.multiLabel, config.seed);
@@ -396,7 +534,14 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       featureCache: browserFeatureCache(runId, notify),
       callbacks: { featureEngine: ortFeatureEngine(notify), ...(loss ? { loss } : {}) },
     });
-    training = { runId, controller, model, config, ...(layers !== undefined ? { layers } : {}) };
+    training = {
+      runId,
+      controller,
+      model,
+      config,
+      ...(layers !== undefined ? { layers } : {}),
+      ...(own ? { own } : {}),
+    };
     const running = model;
     const checkpointFailed = (error: unknown, step: number) =>
       post({
@@ -459,8 +604,12 @@ export async function startRun(command: TrainRequest, post: Post): Promise<void>
       for (const { message, level } of await caches.keep(result.caches)) notify(message, level);
     }
     const student =
-      layers !== undefined && result.checkpoint
-        ? { layers, weights: await allWeights(model.params) }
+      (layers !== undefined || own) && result.checkpoint
+        ? {
+            ...(layers !== undefined ? { layers } : {}),
+            ...(own ? { own } : {}),
+            weights: await allWeights(model.params),
+          }
         : undefined;
     const outcome = finishedOutcome(runId, data, result, model, student);
     training = null;
@@ -532,12 +681,14 @@ export function controlRun(
 }
 
 export function attachRun(command: Extract<TrainCommand, { type: 'attachRun' }>): void {
+  const own = command.model ? { config: parseConfig(command.model.config), files: command.model } : undefined;
   finished.set(command.runId, {
     labels: command.labels,
     multiLabel: command.multiLabel,
     config: command.config,
     weights: decodeWeights(command.weights),
     ...(command.layers !== undefined ? { layers: command.layers } : {}),
+    ...(own ? { model: own } : {}),
   });
   if (resident?.runId === command.runId) {
     disposeModel(resident);
@@ -547,6 +698,9 @@ export function attachRun(command: Extract<TrainCommand, { type: 'attachRun' }>)
 
 export function dropRun(runId: string): void {
   finished.delete(runId);
+  const student = pendingStudents.get(runId);
+  if (student) disposeParams(student.params);
+  pendingStudents.delete(runId);
   if (resident?.runId === runId) {
     disposeModel(resident);
     resident = null;
@@ -565,7 +719,7 @@ async function withRunModel<T>(
   const run = finished.get(runId);
   if (!run) throw new Error('This run has no trained weights in memory; open it again after it finishes.');
   if (resident?.runId !== runId) {
-    const model = buildModel(runId, run.labels, run.multiLabel, run.config.seed, run.weights, run.layers);
+    const model = buildFinishedModel(runId, run);
     if (training) {
       // A training holds the device: use a temporary copy and free it straight away.
       try {
@@ -580,11 +734,17 @@ async function withRunModel<T>(
   return use(resident!, run.labels, run.multiLabel, false);
 }
 
+/**
+ * Probabilities of rows under a run's weights. The ids must be the run's own tokenization:
+ * `tokenizer` names the data worker's tokenizer that encoded them (see `runTokenizer`).
+ */
 export async function predict(
   runId: string,
   ids: Int32Array,
   offsets: Int32Array,
+  tokenizer?: string,
 ): Promise<{ probabilities: Float32Array; numLabels: number }> {
+  checkTokenizer(runId, tokenizer);
   return withRunModel(runId, async (model, labels, _multiLabel, live) => {
     const engine = await classifierEngine(model, live);
     const { probabilities } = await classify(
@@ -598,12 +758,15 @@ export async function predict(
 
 /**
  * A run's logits and pooled-features engines over the same weights, for work that reads both (the
- * rows to label next): the classifier engine predictions use, and tfjs for the features.
+ * rows to label next): the classifier engine predictions use, and tfjs for the features. The rows
+ * `use` runs must be encoded by `tokenizer`, as for `predict`.
  */
 export async function withRunEngines<T>(
   runId: string,
   use: (engines: { logits: ForwardEngine; features: ForwardEngine }, config: ModelConfig) => Promise<T>,
+  tokenizer?: string,
 ): Promise<T> {
+  checkTokenizer(runId, tokenizer);
   return withRunModel(runId, async (model, _labels, _multiLabel, live) => {
     const features = tfjsEngine(model.params, model.config, { kind: 'features' });
     return use({ logits: await classifierEngine(model, live), features }, model.config);
@@ -617,18 +780,19 @@ export async function exportRun(
   runId: string,
   request: RunExportRequest,
 ): Promise<{ zip: Blob; notes: string[] }> {
-  const base = baseModel();
   const run = finished.get(runId);
   if (!run && training?.runId !== runId) throw new Error('This run has no trained weights to export yet.');
   const config = run?.config ?? training!.config;
   const layers = run ? run.layers : training!.layers;
+  const own = run ? run.model : training!.own;
+  const base = own ? null : baseModel();
   return withRunModel(runId, async (model, labels, multiLabel, live) => {
     const weights = await namedTensorsFromParams(model.params);
     const args = toTrainingArguments(config, greaterIsBetter(metricKey(config.metricForBestModel)));
     const { studio, ...trainingArgs } = args as Record<string, unknown> & {
       studio?: Record<string, unknown>;
     };
-    const files = base.tokenizerFiles;
+    const files = own ? own.files.tokenizerFiles : base!.tokenizerFiles;
     const parse = (name: string): Record<string, unknown> | undefined => {
       const text = files[name];
       return text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
@@ -645,7 +809,11 @@ export async function exportRun(
       ...(request.evaluatedOnly ? { evaluated_only: true } : {}),
     };
     const input: ExportInput = {
-      config: layers === undefined ? base.config.raw : studentConfig(base.config, layers).raw,
+      config: own
+        ? own.files.config
+        : layers === undefined
+          ? base!.config.raw
+          : studentConfig(base!.config, layers).raw,
       weights,
       tokenizer: {
         tokenizerJson,
@@ -696,19 +864,21 @@ export async function exportRun(
 }
 
 /**
- * Rows per second of each run's classifier (the engine its predictions use) over the same rows,
- * after one untimed batch each so that shader compilation and session start are not counted.
+ * Rows per second of each run's classifier (the engine its predictions use), each on its own
+ * tokenization of the same rows, after one untimed batch each so that shader compilation and
+ * session start are not counted.
  */
 export async function predictionSpeed(
-  runIds: readonly string[],
-  split: { ids: Int32Array; offsets: Int32Array },
-  padTokenId: number,
-  maxLength: number,
+  runs: readonly PredictionSpeedRun[],
 ): Promise<{ rowsPerSecond: number[]; rows: number }> {
-  const rows = split.offsets.length - 1;
+  const rows = runs[0] ? runs[0].split.offsets.length - 1 : 0;
   if (rows < 1) throw new Error('There are no rows to time the predictions on.');
+  if (runs.some((run) => run.split.offsets.length - 1 !== rows)) {
+    throw new Error('The runs were given different rows to time.');
+  }
+  for (const run of runs) checkTokenizer(run.runId, run.tokenizer);
   const rowsPerSecond: number[] = [];
-  for (const runId of runIds) {
+  for (const { runId, split, padTokenId, maxLength } of runs) {
     rowsPerSecond.push(
       await withRunModel(runId, async (model, _labels, _multiLabel, live) => {
         const options = { engine: await classifierEngine(model, live), padTokenId, maxLength };

@@ -15,7 +15,16 @@ import {
   type TrainCommand,
   type TrainEvent,
 } from './protocol.ts';
-import { attachRun, controlRun, dropRun, exportRun, predict, predictionSpeed, startRun } from './runHost.ts';
+import {
+  attachRun,
+  controlRun,
+  dropRun,
+  exportRun,
+  loadStudent,
+  predict,
+  predictionSpeed,
+  startRun,
+} from './runHost.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -67,8 +76,11 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
     case 'dropRun':
       dropRun(command.runId);
       return;
+    case 'loadStudent':
+      void loadStudent(command, post);
+      return;
     case 'predict':
-      predict(command.runId, command.ids, command.offsets)
+      predict(command.runId, command.ids, command.offsets, command.tokenizer)
         .then(({ probabilities, numLabels }) =>
           post({ type: 'predictions', requestId: command.requestId, probabilities, numLabels }),
         )
@@ -77,7 +89,7 @@ scope.addEventListener('message', (message: MessageEvent<TrainCommand>) => {
         );
       return;
     case 'predictionSpeed':
-      predictionSpeed(command.runIds, command.split, command.padTokenId, command.maxLength)
+      predictionSpeed(command.runs)
         .then(({ rowsPerSecond, rows }) =>
           post({ type: 'predictionSpeed', requestId: command.requestId, rowsPerSecond, rows }),
         )

@@ -2,16 +2,40 @@
 // worker. Components call these; only runs/ talks to the train worker about runs.
 import type { DataSummary, BaseModelOrigin, MappedColumns } from '../../core/export/index.ts';
 import { metricKey, type LiveSettings, type TrainConfig } from '../../core/train/index.ts';
-import type { ModelSummary, RunDistillation, RunResume } from '../../workers/protocol.ts';
-import { encodeTexts, prepareTrainingData } from '../data.ts';
+import type {
+  EncodedDataset,
+  ModelSourceSpec,
+  ModelSummary,
+  RunDistillation,
+  RunResume,
+  StudentSummary,
+} from '../../workers/protocol.ts';
+import { prepareTrainingData } from '../data.ts';
 import { HUB_URL } from '../hub.ts';
 import { reloadModelForData } from '../model.ts';
 import { deleteRunBlobs, loadRunBlob } from '../persist.ts';
 import { studio } from '../store.ts';
 import { RequestError, newRequestId } from '../workerClient.ts';
 import { trainWorker } from '../workers.ts';
-import { checkDistillationChoice, teacherBlocker, type DistillationChoice } from './distill.ts';
+import {
+  checkDistillationChoice,
+  checkStudentModelChoice,
+  folderName,
+  parseStudentHubId,
+  teacherBlocker,
+  teacherDataBlocker,
+  type DistillationChoice,
+  type StudentModelChoice,
+} from './distill.ts';
 import { dropQueuedSteps, listenToRuns, workerHeldRuns } from './listener.ts';
+import {
+  encodeRunData,
+  encodeRunTexts,
+  forgetRunModel,
+  keepRunModel,
+  loadRunTokenizer,
+  runModelFiles,
+} from './own-model.ts';
 import {
   currentSettings,
   emptyProgress,
@@ -207,49 +231,137 @@ export function runLayers(run: RunRecord): number | null {
   return run.distillation?.layers ?? studio().model.summary?.layers ?? null;
 }
 
-function distillCommand(distillation: RunDistillationRecord): RunDistillation {
+/**
+ * Loads a student model in the train worker for the run `runId` and its tokenizer in the data
+ * worker under the run's id; resolves with what loaded, its files and its limit in tokens.
+ */
+async function loadStudentModel(
+  runId: string,
+  source: ModelSourceSpec,
+  name: string,
+  labels: string[],
+  multiLabel: boolean,
+  seed: number,
+): Promise<{ summary: StudentSummary; modelMaxLength: number }> {
+  let loaded;
+  try {
+    loaded = await trainWorker().request(
+      { type: 'loadStudent', requestId: newRequestId('student'), runId, source, labels, multiLabel, seed },
+      ['studentLoaded'],
+    );
+  } catch (error) {
+    throw new Error(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  const modelMaxLength = await loadRunTokenizer(runId, name, loaded.files);
+  await keepRunModel(runId, loaded.files);
+  return { summary: loaded.summary, modelMaxLength };
+}
+
+/** The train command's distillation of a student run, with the teacher's encoding of the data for a student model. */
+async function distillCommand(distillation: RunDistillationRecord): Promise<RunDistillation> {
   const { teacherRunId, layers, alpha, temperature } = distillation;
-  return { teacherRunId, layers, alpha, temperature };
+  if (!distillation.studentModel)
+    return { teacherRunId, student: { kind: 'layers', layers }, alpha, temperature };
+  const teacher = studio().runs[teacherRunId];
+  if (!teacher) throw new Error(`The teacher ${distillation.teacherName} no longer exists.`);
+  const { data: teacherData } = await encodeRunData(teacher);
+  return { teacherRunId, student: { kind: 'model', teacherData }, alpha, temperature };
 }
 
 /**
- * Starts a student of the finished run `teacherId`: `choice.layers` of its blocks, trained on the
- * labels and the teacher's softened outputs with `settings` (full mode). Resolves with the
- * student's run id once the worker has it.
+ * Starts a student of the finished run `teacherId`: `choice.layers` of its blocks, or `model`
+ * (another model, with its own tokenizer), trained on the labels and the teacher's softened
+ * outputs with `settings` (full mode). Resolves with the student's run id once the worker has it;
+ * a student model that cannot be loaded is refused before any run is made.
  */
 export async function distilRun(
   teacherId: string,
   choice: DistillationChoice,
   settings: RunSettings,
+  model?: StudentModelChoice,
 ): Promise<string> {
   const teacher = studio().runs[teacherId];
   if (!teacher) throw new Error('The teacher run no longer exists.');
-  const blocker = startBlocker() ?? teacherBlocker(teacher);
+  const analysis = studio().data.analysis;
+  const blocker =
+    startBlocker() ??
+    teacherBlocker(teacher) ??
+    teacherDataBlocker(teacher, { labels: analysis!.labels, multiLabel: analysis!.mapping.multiLabel });
   if (blocker) throw new Error(blocker);
   const teacherLayers = runLayers(teacher);
   if (teacherLayers === null) throw new Error('Load the model in the Model step first.');
-  const problems = checkDistillationChoice(choice, teacherLayers);
+  const problems = model
+    ? [...checkStudentModelChoice(model), ...checkDistillationChoice({ ...choice, layers: 1 }, 2)]
+    : checkDistillationChoice(choice, teacherLayers);
   if (problems.length > 0) throw new Error(problems.join(' '));
   await ensureWorkerHoldsRun(teacherId);
   listenToRuns();
   const id = newRequestId('run');
+  let student: {
+    source: ModelSourceSpec;
+    record: NonNullable<RunDistillationRecord['studentModel']>;
+  } | null = null;
+  let loaded: { summary: StudentSummary; modelMaxLength: number } | null = null;
+  if (model?.kind === 'hub') {
+    const hub = parseStudentHubId(model.id) as Exclude<ReturnType<typeof parseStudentHubId>, string>;
+    const { repo, revision } = hub;
+    student = {
+      source: { kind: 'hub', baseUrl: HUB_URL, repo, revision },
+      record: { id: revision === 'main' ? repo : `${repo}@${revision}`, hub: { repo, revision } },
+    };
+  } else if (model) {
+    const label = folderName(model.files);
+    student = { source: { kind: 'files', label, files: model.files }, record: { id: label } };
+  }
+  if (student) {
+    loaded = await loadStudentModel(
+      id,
+      student.source,
+      student.record.id,
+      [...analysis!.labels],
+      analysis!.mapping.multiLabel,
+      settings.seed,
+    );
+  }
   const config = addRunRecord(id, { ...settings, mode: 'full' }, nextRunName());
+  // A student model reads at most its own limit; one taken from a teacher reads the teacher's length.
+  if (loaded) config.maxLength = Math.min(config.maxLength, loaded.modelMaxLength);
+  else if (teacher.ownModel) config.maxLength = teacher.settings.maxLength;
   const distillation: RunDistillationRecord = {
     teacherRunId: teacherId,
     teacherName: teacher.name,
     teacherLayers,
     ...choice,
+    ...(loaded && student ? { layers: loaded.summary.layers, studentModel: student.record } : {}),
   };
-  studio().updateRun(id, { distillation });
+  const ownModel = Boolean(loaded) || Boolean(teacher.ownModel);
+  studio().updateRun(id, {
+    distillation,
+    settings: config,
+    ...(ownModel ? { ownModel: true } : {}),
+    ...(student
+      ? {
+          modelId: student.record.id,
+          modelOrigin: student.record.hub ? { kind: 'hub', url: HUB_URL } : { kind: 'folder' },
+        }
+      : teacher.ownModel
+        ? { modelId: teacher.modelId, ...(teacher.modelOrigin ? { modelOrigin: teacher.modelOrigin } : {}) }
+        : {}),
+  });
   try {
-    const encoded = await prepareTrainingData();
+    if (!loaded && teacher.ownModel) {
+      // A student of such a teacher's blocks shares its tokenizer, under its own run's id.
+      await loadRunTokenizer(id, teacher.modelId, (await runModelFiles(teacher))!);
+    }
+    // The student's own tokenization: its model's, or its teacher's tokenizer it shares.
+    const { data: encoded } = await encodeRunData(studio().runs[id]!);
     studio().updateRun(id, { labels: [...encoded.labels], multiLabel: encoded.multiLabel });
     trainWorker().post({
       type: 'train',
       runId: id,
       config,
       data: encoded,
-      distill: distillCommand(distillation),
+      distill: await distillCommand(distillation),
     });
   } catch (error) {
     studio().updateRun(id, { status: 'error', error: describeError(error) });
@@ -331,14 +443,33 @@ export async function continueRun(id: string): Promise<void> {
   try {
     // A student continues from its teacher's outputs: the worker needs the teacher's weights.
     if (run.distillation) await ensureWorkerHoldsRun(run.distillation.teacherRunId);
-    const encoded = await prepareTrainingData();
+    const studentModel = run.distillation?.studentModel;
+    if (studentModel) {
+      // The student model is loaded again: from the Hub (kept in the browser); a folder is not kept.
+      if (!studentModel.hub) {
+        throw new Error(
+          `The student ${studentModel.id} was a folder, which the browser does not keep: distil the teacher into it again.`,
+        );
+      }
+      const { repo, revision } = studentModel.hub;
+      await loadStudentModel(
+        id,
+        { kind: 'hub', baseUrl: HUB_URL, repo, revision },
+        studentModel.id,
+        run.labels,
+        run.multiLabel,
+        run.settings.seed,
+      );
+    }
+    const { data: encoded } =
+      run.ownModel || !run.distillation ? await encodeRunData(run) : { data: await prepareTrainingData() };
     trainWorker().post({
       type: 'train',
       runId: id,
       config: currentSettings(run),
       data: encoded,
       ...(resume ? { resume } : {}),
-      ...(run.distillation ? { distill: distillCommand(run.distillation) } : {}),
+      ...(run.distillation ? { distill: await distillCommand(run.distillation) } : {}),
     });
   } catch (error) {
     studio().updateRun(id, { status: 'interrupted', error: describeError(error) });
@@ -367,6 +498,7 @@ export async function deleteRun(id: string): Promise<void> {
   dropQueuedSteps(id);
   studio().removeRun(id);
   workerHeldRuns.delete(id);
+  if (run.ownModel) forgetRunModel(id);
   trainWorker().post({ type: 'dropRun', runId: id });
   try {
     await deleteRunBlobs(id);
@@ -387,8 +519,9 @@ export async function ensureWorkerHoldsRun(id: string): Promise<void> {
   const run = studio().runs[id];
   if (!run) throw new Error('This run no longer exists.');
   if (isRunLive(run.status)) return;
-  if (studio().model.status !== 'loaded')
+  if (!run.ownModel && studio().model.status !== 'loaded')
     throw new Error('Load the model in the Model step first: the run’s weights build on it.');
+  const model = await runModelFiles(run);
   const blob = (await loadRunBlob(id, 'final.safetensors')) ?? (await loadRunBlob(id, 'best.safetensors'));
   if (!blob) throw new Error(`No saved weights were found for ${run.name}.`);
   listenToRuns();
@@ -402,21 +535,32 @@ export async function ensureWorkerHoldsRun(id: string): Promise<void> {
       config: currentSettings(run),
       weights: new Uint8Array(await blob.arrayBuffer()),
       ...(run.distillation ? { layers: run.distillation.layers } : {}),
+      ...(model ? { model } : {}),
     },
     ['attached'],
   );
   workerHeldRuns.add(id);
 }
 
-/** Probabilities per label for each text under the run's weights (tokenized in the data worker). */
+/**
+ * Probabilities per label for each text under the run's weights, tokenized in the data worker with
+ * the run's tokenizer (its own, or the loaded model's).
+ */
 export async function classifyTexts(id: string, texts: string[]): Promise<number[][]> {
   const run = studio().runs[id];
   if (!run) throw new Error('This run no longer exists.');
   await ensureWorkerHoldsRun(id);
-  const { ids, offsets } = await encodeTexts(texts, run.settings.maxLength);
+  const { ids, offsets, tokenizer } = await encodeRunTexts(run, texts);
   try {
     const { probabilities, numLabels } = await trainWorker().request(
-      { type: 'predict', requestId: newRequestId('predict'), runId: id, ids, offsets },
+      {
+        type: 'predict',
+        requestId: newRequestId('predict'),
+        runId: id,
+        ids,
+        offsets,
+        ...(tokenizer !== undefined ? { tokenizer } : {}),
+      },
       ['predictions'],
     );
     return texts.map((_, i) => Array.from(probabilities.subarray(i * numLabels, (i + 1) * numLabels)));
@@ -427,23 +571,31 @@ export async function classifyTexts(id: string, texts: string[]): Promise<number
 
 /**
  * Examples per second of each run's predictions on this device, timed in the worker on the same
- * rows for all (the test split, or validation without one).
+ * rows for all (the test split, or validation without one), each run on its own tokenization.
  */
 export async function measurePredictionSpeed(
   ids: string[],
 ): Promise<{ examplesPerSecond: number[]; rows: number; split: 'test' | 'validation' }> {
-  for (const id of ids) await ensureWorkerHoldsRun(id);
-  const encoded = await prepareTrainingData();
-  const split = encoded.test.rows.length > 0 ? 'test' : 'validation';
+  const encodings: { runId: string; data: EncodedDataset; tokenizer?: string }[] = [];
+  for (const id of ids) {
+    const run = studio().runs[id];
+    if (!run) throw new Error('This run no longer exists.');
+    await ensureWorkerHoldsRun(id);
+    encodings.push({ runId: id, ...(await encodeRunData(run)) });
+  }
+  const split = encodings[0] && encodings[0].data.test.rows.length > 0 ? 'test' : 'validation';
   try {
     const { rowsPerSecond, rows } = await trainWorker().request(
       {
         type: 'predictionSpeed',
         requestId: newRequestId('speed'),
-        runIds: ids,
-        split: encoded[split],
-        padTokenId: encoded.padTokenId,
-        maxLength: encoded.maxLength,
+        runs: encodings.map(({ runId, data, tokenizer }) => ({
+          runId,
+          split: data[split],
+          padTokenId: data.padTokenId,
+          maxLength: data.maxLength,
+          ...(tokenizer !== undefined ? { tokenizer } : {}),
+        })),
       },
       ['predictionSpeed'],
     );

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { defaultTrainConfig } from '../../core/train/config.ts';
-import { checkDistillationChoice, defaultDistillation, distillationArgs, teacherBlocker } from './distill.ts';
+import {
+  checkDistillationChoice,
+  checkStudentModelChoice,
+  defaultDistillation,
+  distillationArgs,
+  teacherBlocker,
+  teacherDataBlocker,
+} from './distill.ts';
 import { emptyProgress, type RunRecord } from './record.ts';
 
 function run(overrides: Partial<RunRecord>): RunRecord {
@@ -72,5 +79,51 @@ describe('distillation choices', () => {
       student: { layers: 3, teacher_layers: [0, 2, 4] },
       teacher_test: { accuracy: 0.9 },
     });
+  });
+
+  it('names a student model and its layers in training_args.json, as the command line does', () => {
+    const args = distillationArgs({
+      teacherRunId: 'r1',
+      teacherName: 'Run 1',
+      teacherLayers: 6,
+      layers: 4,
+      alpha: 0.5,
+      temperature: 2,
+      studentModel: { id: 'owner/tiny', hub: { repo: 'owner/tiny', revision: 'main' } },
+    });
+    expect(args.student).toEqual({ model: 'owner/tiny', layers: 4 });
+  });
+});
+
+describe('a student that is another model', () => {
+  const file = (name: string) => new File(['{}'], name);
+
+  it.each([
+    [{ kind: 'hub' as const, id: 'owner/name' }, []],
+    [{ kind: 'hub' as const, id: 'owner/name@v2' }, []],
+    [{ kind: 'hub' as const, id: ' ' }, ['Type the student’s Hub id, e.g. prajjwal1/bert-tiny.']],
+    [
+      { kind: 'hub' as const, id: 'not a repo' },
+      ['"not a repo" is not a Hub repository id: type it as owner/name or owner/name@revision.'],
+    ],
+    [{ kind: 'files' as const, files: [] }, ['Choose the student’s model folder.']],
+    [{ kind: 'files' as const, files: [file('config.json'), file('model.safetensors')] }, []],
+    [
+      { kind: 'files' as const, files: [file('notes.txt')] },
+      ['notes.txt is not a model folder: it has no config.json.'],
+    ],
+  ])('checks %j before loading', (choice, problems) => {
+    expect(checkStudentModelChoice(choice)).toEqual(problems);
+  });
+
+  it('refuses a teacher that learned other labels than the data’s, in one line', () => {
+    const teacher = run({ labels: ['a', 'b'] });
+    expect(teacherDataBlocker(teacher, { labels: ['b', 'a'], multiLabel: false })).toBeNull();
+    expect(teacherDataBlocker(teacher, { labels: ['a', 'b', 'c'], multiLabel: false })).toBe(
+      'Run 1 learned a, b; the data now has a, b, c.',
+    );
+    expect(teacherDataBlocker(teacher, { labels: ['a', 'b'], multiLabel: true })).toBe(
+      'Run 1 is a single-label classifier; the data is multi-label.',
+    );
   });
 });

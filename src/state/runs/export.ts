@@ -7,12 +7,12 @@ import {
 } from '../../core/export/index.ts';
 import { multiLabelMetrics, singleLabelMetrics } from '../../core/metrics/index.ts';
 import type { DataRecipe, EncodedDataset, RunExportRequest } from '../../workers/protocol.ts';
-import { prepareTrainingData } from '../data.ts';
 import { studio } from '../store.ts';
 import { newRequestId } from '../workerClient.ts';
 import { dataWorker, trainWorker } from '../workers.ts';
 import { describeError, ensureWorkerHoldsRun } from './actions.ts';
 import { distillationArgs } from './distill.ts';
+import { encodeRunData } from './own-model.ts';
 import type { RunRecord } from './record.ts';
 
 function splitMetrics(run: RunRecord): ExportMetrics {
@@ -129,13 +129,13 @@ async function dataRecipeOf(run: RunRecord): Promise<DataRecipe | undefined> {
 }
 
 /**
- * The run's validation split, encoded again by the data worker, when the data set is still the
+ * The run's validation split, encoded again by the data worker with the run's tokenizer, when the data set is still the
  * one the run trained on (same labels, max length, split sizes and test rows); else undefined.
  */
 async function validationSplitOf(run: RunRecord): Promise<RunExportRequest['validation']> {
   let encoded: EncodedDataset;
   try {
-    encoded = await prepareTrainingData();
+    ({ data: encoded } = await encodeRunData(run));
   } catch {
     return undefined;
   }

@@ -38,8 +38,11 @@ export { buildPredictionsCsv, exportRunZip } from './export.ts';
 export { setRecordsSaver, textsOfRows } from './listener.ts';
 export {
   checkDistillationChoice,
+  checkStudentModelChoice,
   defaultDistillation,
   distillationArgs,
+  folderName,
   teacherBlocker,
   type DistillationChoice,
+  type StudentModelChoice,
 } from './distill.ts';

@@ -7,6 +7,7 @@ import { deleteRunBlob, isQuotaError, saveRunBlob } from '../persist.ts';
 import { studio, studioApi } from '../store.ts';
 import { newRequestId } from '../workerClient.ts';
 import { dataWorker, trainWorker } from '../workers.ts';
+import { keepRunModel } from './own-model.ts';
 import {
   stepUpdate,
   testResultOf,
@@ -210,6 +211,19 @@ async function onFinished(runId: string, outcome: RunOutcome): Promise<void> {
     ? await textsOfRows(outcome.testPredictions.rows).catch(() => [] as string[])
     : [];
   patchRun(runId, (run) => withOutcome(run, outcome, testResultOf(outcome, texts)));
+  // Before the weights: a stored run with its own model is rebuilt from both.
+  if (outcome.model) {
+    try {
+      await keepRunModel(runId, outcome.model);
+    } catch (error) {
+      patchRun(runId, (run) =>
+        withNotice(
+          run,
+          `The run's model files could not be saved, so it cannot be used after a reload: ${error instanceof Error ? error.message : String(error)}.`,
+        ),
+      );
+    }
+  }
   if (outcome.weights && (await saveCheckpoint(runId, 'final.safetensors', outcome.weights))) {
     patchRun(runId, (run) => ({ ...run, saved: { ...run.saved, final: true } }));
   }

@@ -24,6 +24,11 @@ export interface RunDistillationRecord {
   layers: number;
   alpha: number;
   temperature: number;
+  /**
+   * A student that is another model instead of the teacher's blocks: its name (the Hub id, or the
+   * folder's name), and the Hub repository and revision to load it again from (none for a folder).
+   */
+  studentModel?: { id: string; hub?: { repo: string; revision: string } };
 }
 
 /** Settings a run was started with (core/train's TrainConfig). */
@@ -87,6 +92,12 @@ export interface RunRecord {
   modelId: string;
   /** Where that model came from: a hub (which) or a folder; the model card links the Hub only for it. */
   modelOrigin?: BaseModelOrigin;
+  /**
+   * The run's model is its own, not the loaded one (a student of another model, or of such a run's
+   * blocks): its config and tokenizer files are stored beside its weights (state/runs/own-model.ts),
+   * and its rows are encoded with its own tokenizer.
+   */
+  ownModel?: boolean;
   /** Version of the data it trained on: 0 the file as uploaded, else the edit list's version then. */
   dataVersion: number;
   /** The file's columns the run trained on, as the analyst mapped them. */
