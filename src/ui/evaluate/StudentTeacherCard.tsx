@@ -50,8 +50,17 @@ export function StudentTeacherCard({ student }: { student: RunRecord }) {
     <section className="fs-card" aria-labelledby="fs-eval-distilled">
       <h3 id="fs-eval-distilled">Student and teacher</h3>
       <p className="fs-muted">
-        {student.name} was distilled from {distillation.teacherName} into {distillation.layers} of its{' '}
-        {distillation.teacherLayers} layers (α {distillation.alpha}, T {distillation.temperature}).
+        {distillation.studentModel ? (
+          <>
+            {student.name} is {distillation.studentModel.id} ({distillation.layers} layers, its own tokenizer)
+            distilled from {distillation.teacherName} (α {distillation.alpha}, T {distillation.temperature}).
+          </>
+        ) : (
+          <>
+            {student.name} was distilled from {distillation.teacherName} into {distillation.layers} of its{' '}
+            {distillation.teacherLayers} layers (α {distillation.alpha}, T {distillation.temperature}).
+          </>
+        )}
       </p>
       <table className="fs-table" aria-label="Student and teacher">
         <thead>
@@ -80,7 +89,10 @@ export function StudentTeacherCard({ student }: { student: RunRecord }) {
             <td className="fs-num">{speedCell(0)}</td>
           </tr>
           <tr data-model="student">
-            <td>Student: {student.name}</td>
+            <td>
+              Student: {student.name}
+              {distillation.studentModel ? ` (${distillation.studentModel.id})` : ''}
+            </td>
             <td className="fs-num">{distillation.layers}</td>
             <td className="fs-num">{metric(student.test, accuracyKeys)}</td>
             <td className="fs-num">{metric(student.test, ['macro_f1'])}</td>
@@ -96,6 +108,7 @@ export function StudentTeacherCard({ student }: { student: RunRecord }) {
           {speed && (
             <span className="fs-muted">
               Both timed on the same {speed.rows} {speed.split} examples
+              {distillation.studentModel ? ', each on its own tokenization' : ''}
               {ratio !== null ? `: the student is ${ratio.toFixed(2)}× the teacher’s speed` : ''}.
             </span>
           )}
