@@ -435,14 +435,22 @@ export async function encodeTexts(
 }
 
 /** The current data's unlabelled rows (1-based data rows, texts) and their token ids, for ranking. */
-export async function encodeUnlabelledRows(maxLength: number): Promise<{
+export async function encodeUnlabelledRows(
+  maxLength: number,
+  tokenizer?: string,
+): Promise<{
   rows: Int32Array;
   texts: string[];
   ids: Int32Array;
   offsets: Int32Array;
 }> {
   const { rows, texts, ids, offsets } = await dataWorker().request(
-    { type: 'encodeUnlabelled', requestId: newRequestId('unlabelled'), maxLength },
+    {
+      type: 'encodeUnlabelled',
+      requestId: newRequestId('unlabelled'),
+      maxLength,
+      ...(tokenizer !== undefined ? { tokenizer } : {}),
+    },
     ['encodedUnlabelled'],
   );
   return { rows, texts, ids, offsets };

@@ -562,7 +562,7 @@ async function handle(command: DataCommand): Promise<void> {
     case 'encodeUnlabelled': {
       if (!current) throw new Error('Confirm the columns first.');
       const { rows, texts } = current.dataset.unlabelled;
-      const { ids, offsets } = await tokenizerHost.encodeTexts(texts, command.maxLength);
+      const { ids, offsets } = await tokenizerHost.encodeTexts(texts, command.maxLength, command.tokenizer);
       // A copy of the row numbers: the event's arrays are transferred, and the dataset keeps its own.
       post({
         type: 'encodedUnlabelled',

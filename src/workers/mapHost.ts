@@ -73,8 +73,14 @@ export async function computeMap(command: MapRequest, post: Post): Promise<void>
     });
     controller.signal.throwIfAborted();
     progress('predictions', 0);
-    const tokens = pointTokens(data, points);
-    const { probabilities, numLabels } = await predict(runId, tokens.ids, tokens.offsets);
+    // The run's predictions read its own tokenization when it has its own model.
+    const tokens = pointTokens(command.runData?.data ?? data, points);
+    const { probabilities, numLabels } = await predict(
+      runId,
+      tokens.ids,
+      tokens.offsets,
+      command.runData?.tokenizer,
+    );
     post({
       type: 'map',
       requestId,

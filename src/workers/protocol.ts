@@ -189,8 +189,8 @@ export type DataCommand =
   | { type: 'exportCorrected'; requestId: string; edits: EditList }
   /** Tokenizes texts typed by the user (the playground) with the loaded tokenizer. */
   | { type: 'encodeTexts'; requestId: string; texts: string[]; maxLength: number; tokenizer?: string }
-  /** The analysed data's unlabelled rows, tokenized with the loaded tokenizer. */
-  | { type: 'encodeUnlabelled'; requestId: string; maxLength: number }
+  /** The analysed data's unlabelled rows, tokenized with the loaded tokenizer or a run's own (`tokenizer`). */
+  | { type: 'encodeUnlabelled'; requestId: string; maxLength: number; tokenizer?: string }
   /** How the current file was read and split, for an export's train.py (training_args.json, split.json). */
   | { type: 'dataRecipe'; requestId: string }
   | { type: 'cancel'; requestId: string };
@@ -492,7 +492,15 @@ export type TrainCommand =
    * The data map under a finished run (workers/mapHost.ts): every row's pooled features from the
    * loaded model, a seeded PCA + UMAP layout of them, and the run's probabilities for every row.
    */
-  | { type: 'map'; requestId: string; runId: string; data: EncodedDataset; seed: number }
+  | {
+      type: 'map';
+      requestId: string;
+      runId: string;
+      data: EncodedDataset;
+      seed: number;
+      /** A run with its own model: the same rows encoded with its tokenizer (named as for `predict`). */
+      runData?: { data: EncodedDataset; tokenizer: string };
+    }
   | { type: 'cancelMap'; requestId: string }
   /**
    * The rows to label next under a finished run (workers/suggestHost.ts): the run's probabilities
@@ -505,6 +513,8 @@ export type TrainCommand =
       runId: string;
       ids: Int32Array;
       offsets: Int32Array;
+      /** The data worker's tokenizer that encoded the rows, as for `predict`. */
+      tokenizer?: string;
       maxLength: number;
       count: number;
       strategy: UncertaintyStrategy;

@@ -138,5 +138,12 @@ describe('the rows to label next, in the train worker', () => {
       (event) => events.push(event),
     );
     expect(() => outcome(events)).toThrow(/no trained weights in memory/);
+    // Rows encoded by another run's tokenizer would be scored as other tokens.
+    events.length = 0;
+    await suggestNext(
+      { ...request, ids: candidates.ids, offsets: candidates.offsets, tokenizer: 'another-run' },
+      (event) => events.push(event),
+    );
+    expect(() => outcome(events)).toThrow(/encoded with another run's tokenizer/);
   }, 60_000);
 });

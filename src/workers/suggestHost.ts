@@ -15,7 +15,7 @@ export function cancelSuggest(requestId: string): void {
 }
 
 export async function suggestNext(command: SuggestRequest, post: Post): Promise<void> {
-  const { requestId, runId, ids, offsets, maxLength, count, strategy, radius } = command;
+  const { requestId, runId, ids, offsets, tokenizer, maxLength, count, strategy, radius } = command;
   const controller = new AbortController();
   const started = performance.now();
   requests.set(requestId, controller);
@@ -23,22 +23,25 @@ export async function suggestNext(command: SuggestRequest, post: Post): Promise<
   let lastPost = 0;
   try {
     if (candidates < 1) throw new Error('there are no unlabelled rows to rank');
-    const outputs = await withRunEngines(runId, (engines, config) =>
-      candidateOutputs(
-        engines,
-        config,
-        { ids, offsets },
-        { padTokenId: config.padTokenId, maxLength },
-        {
-          signal: controller.signal,
-          onProgress: (done, total) => {
-            const now = performance.now();
-            if (done < total && now - lastPost < 150) return;
-            lastPost = now;
-            post({ type: 'suggestProgress', requestId, done, total });
+    const outputs = await withRunEngines(
+      runId,
+      (engines, config) =>
+        candidateOutputs(
+          engines,
+          config,
+          { ids, offsets },
+          { padTokenId: config.padTokenId, maxLength },
+          {
+            signal: controller.signal,
+            onProgress: (done, total) => {
+              const now = performance.now();
+              if (done < total && now - lastPost < 150) return;
+              lastPost = now;
+              post({ type: 'suggestProgress', requestId, done, total });
+            },
           },
-        },
-      ),
+        ),
+      tokenizer,
     );
     controller.signal.throwIfAborted();
     post({

@@ -8,6 +8,7 @@ import { encodeUnlabelledRows, prepareTrainingData } from '../data.ts';
 import { editRows } from '../edits.ts';
 import { describeError, ensureWorkerHoldsRun, startBlocker, startRun } from '../runs/actions.ts';
 import { textsOfRows } from '../runs/listener.ts';
+import { encodeRunData, runTokenizer } from '../runs/own-model.ts';
 import { currentSettings } from '../runs/record.ts';
 import { studio } from '../store.ts';
 import { newRequestId } from '../workerClient.ts';
@@ -99,8 +100,10 @@ export async function drawDataMap(runId: string, seed: number): Promise<void> {
       validation: { labels: data.validation.labels.slice() },
       test: { labels: data.test.labels.slice() },
     };
+    const own = await runTokenizer(run);
+    const runData = own === undefined ? undefined : { data: (await encodeRunData(run)).data, tokenizer: own };
     const done = await trainWorker().request(
-      { type: 'map', requestId, runId, data, seed },
+      { type: 'map', requestId, runId, data, seed, ...(runData ? { runData } : {}) },
       ['map'],
       (event) => put(mapAfter(map, event)),
     );
@@ -153,8 +156,11 @@ export async function suggestRowsToLabel(
   }
   put(suggestions);
   try {
-    const maxLength = studio().data.maxLength ?? run.settings.maxLength;
-    const unlabelled = await encodeUnlabelledRows(maxLength);
+    // A run with its own model reads its own tokenization, at the length it trained at.
+    const tokenizer = await runTokenizer(run);
+    const maxLength =
+      tokenizer === undefined ? (studio().data.maxLength ?? run.settings.maxLength) : run.settings.maxLength;
+    const unlabelled = await encodeUnlabelledRows(maxLength, tokenizer);
     if (unlabelled.rows.length === 0) {
       throw new Error(
         'The data has no unlabelled rows: leave a row’s label cell empty to have it ranked here.',
@@ -170,6 +176,7 @@ export async function suggestRowsToLabel(
         runId,
         ids: unlabelled.ids,
         offsets: unlabelled.offsets,
+        ...(tokenizer !== undefined ? { tokenizer } : {}),
         maxLength,
         count: choice.count,
         strategy: choice.strategy,
