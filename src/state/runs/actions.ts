@@ -12,7 +12,7 @@ import type {
 } from '../../workers/protocol.ts';
 import { prepareTrainingData } from '../data.ts';
 import { HUB_URL } from '../hub.ts';
-import { reloadModelForData } from '../model.ts';
+import { reloadModelForData, startBackend } from '../model.ts';
 import { deleteRunBlobs, loadRunBlob } from '../persist.ts';
 import { studio } from '../store.ts';
 import { RequestError, newRequestId } from '../workerClient.ts';
@@ -461,8 +461,7 @@ export async function continueRun(id: string): Promise<void> {
         run.settings.seed,
       );
     }
-    const { data: encoded } =
-      run.ownModel || !run.distillation ? await encodeRunData(run) : { data: await prepareTrainingData() };
+    const { data: encoded } = await encodeRunData(run);
     trainWorker().post({
       type: 'train',
       runId: id,
@@ -521,6 +520,8 @@ export async function ensureWorkerHoldsRun(id: string): Promise<void> {
   if (isRunLive(run.status)) return;
   if (!run.ownModel && studio().model.status !== 'loaded')
     throw new Error('Load the model in the Model step first: the run’s weights build on it.');
+  // A run with its own model needs no loaded model, but the compute backend a load would start.
+  if (studio().model.backend.status !== 'ready') await startBackend();
   const model = await runModelFiles(run);
   const blob = (await loadRunBlob(id, 'final.safetensors')) ?? (await loadRunBlob(id, 'best.safetensors'));
   if (!blob) throw new Error(`No saved weights were found for ${run.name}.`);
