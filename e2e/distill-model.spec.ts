@@ -56,7 +56,7 @@ test('distil a finished run into another model with its own tokenizer', async ({
   await form.getByRole('textbox', { name: 'Student learning rate', exact: true }).fill('3e-3');
   await start.click();
   await expect(form).toHaveCount(0, { timeout: 60_000 });
-  await expect(runs).toContainText('distilled from Run 1 (4 layers)');
+  await expect(runs).toContainText(`distilled from Run 1 into ${STUDENT}`);
   await expect(runStatus(page)).toHaveText('done', { timeout: 300_000 });
 
   await page.getByRole('tab', { name: /Evaluate/ }).click();

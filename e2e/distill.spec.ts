@@ -68,7 +68,7 @@ test('distil a finished run into a 1-layer student: it trains, evaluates beside 
   await expect(form).toHaveCount(0);
 
   const runs = page.getByRole('table', { name: 'Runs' });
-  await expect(runs).toContainText('distilled from Run 1 (1 layers)');
+  await expect(runs).toContainText('distilled from Run 1 into 1 layer');
   await expect(runStatus(page)).toHaveText('done', { timeout: 300_000 });
   await expect(page.getByRole('figure', { name: 'Training loss chart' })).toBeVisible();
 

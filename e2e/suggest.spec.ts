@@ -4,7 +4,7 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadTinyModel, openData, trainQuickRun } from './training.ts';
+import { downloadZip, loadTinyModel, openData, trainQuickRun } from './training.ts';
 
 const YELP = resolve(import.meta.dirname, 'fixtures/yelp.csv');
 const LABELLED = 200;
@@ -30,6 +30,13 @@ test('a run suggests unlabelled rows, the keyboard labels them, and a new run le
   const runs = page.getByRole('table', { name: 'Runs' });
   await expect(runs.getByRole('row').filter({ hasText: 'Run 1' }).getByRole('cell').nth(5)).toHaveText(
     String(LABELLED),
+  );
+
+  // The export's model card says how many rows were left unlabelled.
+  await page.getByRole('tab', { name: /Export/ }).click();
+  const zip = await downloadZip(page, 'Download model (.zip)');
+  expect(new TextDecoder().decode(zip['README.md'])).toContain(
+    `- Unlabelled rows, not trained on: ${UNLABELLED}`,
   );
 
   await page.getByRole('tab', { name: /Evaluate/ }).click();

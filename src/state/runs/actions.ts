@@ -63,6 +63,7 @@ function dataSummaryNow(maxLength: number): DataSummary | undefined {
     rows: analysis.kept,
     labelCounts: Object.fromEntries(analysis.labelCounts.map((c) => [c.label, c.count])),
     checks: analysis.checks.filter((c) => c.count > 0).map((c) => ({ name: c.title, count: c.count })),
+    ...(analysis.unlabelled > 0 ? { unlabelledRows: analysis.unlabelled } : {}),
   };
   if (analysis.splits) summary.splits = { ...analysis.splits.sizes };
   if (tokenStats) {

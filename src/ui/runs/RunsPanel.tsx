@@ -49,11 +49,17 @@ interface RowView {
   bestMetric: string;
   best: number | undefined;
   test: number | undefined;
-  /** The teacher's name of a distilled run, and the student's layers. */
+  /** The teacher's name of a distilled run, and the student: its model's name, or its layers. */
   teacher: string | undefined;
-  studentLayers: number | undefined;
+  student: string | undefined;
   evaluatedOnly: boolean;
   canTeach: boolean;
+}
+
+/** A distilled run's student: the other model it is, or how many of the teacher's layers it kept. */
+function studentText(distillation: NonNullable<RunRecord['distillation']>): string {
+  if (distillation.studentModel) return distillation.studentModel.id;
+  return `${distillation.layers} layer${distillation.layers === 1 ? '' : 's'}`;
 }
 
 /** What a row shows, as primitives: a training step changes none of them, so it redraws no row. */
@@ -72,7 +78,7 @@ function rowView(run: RunRecord): RowView {
     best: run.best?.value,
     test: typeof testValue === 'number' ? testValue : undefined,
     teacher: run.distillation?.teacherName,
-    studentLayers: run.distillation?.layers,
+    student: run.distillation && studentText(run.distillation),
     evaluatedOnly: run.evaluatedOnly === true,
     canTeach: teacherBlocker(run) === null,
   };
@@ -120,7 +126,7 @@ const RunRow = memo(function RunRow({
         </button>
         {run.teacher !== undefined && (
           <div className="fs-muted" style={{ fontSize: '0.8rem' }}>
-            distilled from {run.teacher} ({run.studentLayers} layers)
+            distilled from {run.teacher} into {run.student}
           </div>
         )}
         {run.evaluatedOnly && (
