@@ -1,4 +1,5 @@
 import { useRef, useState } from 'react';
+import { MODEL_CATALOG } from '../../core/model/index.ts';
 import {
   checkDistillationChoice,
   checkStudentModelChoice,
@@ -140,8 +141,19 @@ export function DistillForm({ teacher, onClose }: { teacher: RunRecord; onClose:
               placeholder="owner/name"
               spellCheck={false}
               autoComplete="off"
+              list="fs-student-catalog"
               size={28}
             />
+            {/* The Model step's catalog, smallest first: the likely students. */}
+            <datalist id="fs-student-catalog">
+              {[...MODEL_CATALOG]
+                .sort((a, b) => a.parametersMillions - b.parametersMillions)
+                .map((entry) => (
+                  <option key={entry.id} value={entry.id}>
+                    {`${entry.parametersMillions}M parameters, ${entry.languages}`}
+                  </option>
+                ))}
+            </datalist>
           </label>
         )}
         {kind === 'files' && (
