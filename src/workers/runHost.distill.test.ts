@@ -6,6 +6,7 @@ import { layerPrefix, readSafetensorsHeader } from '../core/model/index.ts';
 import { defaultTrainConfig, type TrainConfig } from '../core/train/config.ts';
 import { syntheticData, syntheticModel } from '../core/train/test-support/synthetic.ts';
 import type { RunOutcome, TrainCommand, TrainEvent } from './protocol.ts';
+import { runEvents, type RunRecordOfEvents } from './test-support/run-events.ts';
 
 // A worker's globals, without the origin private file system (feature caches stay in memory).
 vi.stubGlobal('navigator', { hardwareConcurrency: 2 });
@@ -27,23 +28,13 @@ const config: TrainConfig = {
   dropout: false,
 };
 
-/** Runs one train command to its end: the outcome, or the error's message, and every notice. */
+/** Runs one train command to its end: the outcome, or the error's message, every notice and loss. */
 async function run(
   command: Omit<Extract<TrainCommand, { type: 'train' }>, 'type' | 'config' | 'data'>,
-): Promise<{ outcome: RunOutcome | null; error: string | null; notices: string[]; losses: number[] }> {
+): Promise<RunRecordOfEvents> {
   const events: TrainEvent[] = [];
   await startRun({ type: 'train', config, data, ...command }, (event) => events.push(event));
-  let outcome: RunOutcome | null = null;
-  let error: string | null = null;
-  const notices: string[] = [];
-  const losses: number[] = [];
-  for (const event of events) {
-    if (event.type === 'finished') outcome = event.outcome;
-    if (event.type === 'error') error = event.message;
-    if (event.type === 'run' && event.event.type === 'notice') notices.push(event.event.message);
-    if (event.type === 'run' && event.event.type === 'step') losses.push(event.event.loss);
-  }
-  return { outcome, error, notices, losses };
+  return runEvents(events);
 }
 
 async function weightNames(outcome: RunOutcome): Promise<string[]> {

@@ -20,7 +20,8 @@ import { defaultTrainConfig, type TrainConfig } from '../core/train/config.ts';
 import { directoryModelSource } from '../node/model-source.ts';
 import { dataDir, fixtureModelDir } from '../node/paths.ts';
 import { requirePython, runPython } from '../node/python.ts';
-import type { RunExportRequest, RunOutcome, StudentSummary, TrainCommand, TrainEvent } from './protocol.ts';
+import type { RunExportRequest, StudentSummary, TrainCommand, TrainEvent } from './protocol.ts';
+import { runEvents, type RunRecordOfEvents } from './test-support/run-events.ts';
 
 vi.stubGlobal('navigator', { hardwareConcurrency: 2 });
 // onnxruntime-node stands in for onnxruntime-web, whose wasm the page's bundler places.
@@ -87,20 +88,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** Runs one train command to its end: the outcome, or the error's message, every notice and loss. */
 async function run(
   command: Omit<Extract<TrainCommand, { type: 'train' }>, 'type' | 'config'>,
-): Promise<{ outcome: RunOutcome | null; error: string | null; notices: string[]; losses: number[] }> {
+): Promise<RunRecordOfEvents> {
   const events: TrainEvent[] = [];
   await startRun({ type: 'train', config, ...command }, (event) => events.push(event));
-  let outcome: RunOutcome | null = null;
-  let error: string | null = null;
-  const notices: string[] = [];
-  const losses: number[] = [];
-  for (const event of events) {
-    if (event.type === 'finished') outcome = event.outcome;
-    if (event.type === 'error') error = event.message;
-    if (event.type === 'run' && event.event.type === 'notice') notices.push(event.event.message);
-    if (event.type === 'run' && event.event.type === 'step') losses.push(event.event.loss);
-  }
-  return { outcome, error, notices, losses };
+  return runEvents(events);
 }
 
 /** The student model's folder as a dropped folder. */
