@@ -36,7 +36,8 @@ test('distil a finished run into another model with its own tokenizer', async ({
   const form = page.getByRole('form', { name: 'Distil Run 1' });
   await form.getByRole('radio', { name: 'Another model from the Hub' }).check();
   const start = form.getByRole('button', { name: 'Start distillation' });
-  const modelField = form.getByRole('textbox', { name: 'Student model', exact: true });
+  // A text field with the catalog's suggestions: a combobox.
+  const modelField = form.getByRole('combobox', { name: 'Student model', exact: true });
   await modelField.fill('not a repo');
   await expect(form.getByRole('note')).toHaveText(
     '"not a repo" is not a Hub repository id: type it as owner/name or owner/name@revision.',
