@@ -82,7 +82,9 @@ test('distil a finished run into another model with its own tokenizer', async ({
 
   // After a reload the student is rebuilt from its stored weights, config and tokenizer files.
   await page.reload();
-  await expect(page.getByRole('tab', { name: /Evaluate/ })).toBeVisible();
+  // The project is restored (its step included) before the playground is opened.
+  await expect(page.getByRole('tab', { name: /Data/ })).toContainText('done', { timeout: 60_000 });
+  await expect(page.getByRole('tab', { name: /Model/ })).toContainText('done', { timeout: 120_000 });
   const after = await playgroundProbabilities(page, 'The food was great and the staff friendly.', 2);
   after.forEach((p, i) => expect(p).toBeCloseTo(before[i]!, 3));
   expect(seen.problems).toEqual([]);
