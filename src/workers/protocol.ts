@@ -518,7 +518,8 @@ export type TrainCommand =
       maxLength: number;
       count: number;
       strategy: UncertaintyStrategy;
-      radius: number;
+      /** Between centred unit feature directions; core/active's default when absent. */
+      radius?: number;
     }
   | { type: 'cancelSuggest'; requestId: string }
   /**

@@ -123,9 +123,6 @@ export function stopDataMap(runId: string): void {
   if (map?.status === 'running') trainWorker().post({ type: 'cancelMap', requestId: map.requestId });
 }
 
-/** Between unit directions of centred features: core/active's default, written here to keep tfjs out. */
-const DIVERSITY_RADIUS = 0.2;
-
 /**
  * Ranks the data's unlabelled rows under a finished run: the run's uncertainty about each, the
  * `count` most uncertain kept apart in feature space, with their texts for the labelling batch.
@@ -180,7 +177,6 @@ export async function suggestRowsToLabel(
         maxLength,
         count: choice.count,
         strategy: choice.strategy,
-        radius: DIVERSITY_RADIUS,
       },
       ['suggestions'],
       (event) => put(suggestionsAfter(suggestions, event, candidates)),
